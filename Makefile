@@ -1,0 +1,42 @@
+# halvs — targets a newcomer can guess. Root-only targets say so.
+GO       ?= go
+BIN      := bin/halvs
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+
+.PHONY: all build test integration vm-test bench demo lint fuzz clean deps
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/halvs
+
+# Unit tests; tests that need root and a network namespace skip themselves without root.
+test:
+	$(GO) test -count=1 ./...
+
+# Host integration: network namespaces, veth, a bridge and the real keepalived (root).
+integration: build
+	$(GO) test -count=1 -p 1 -tags integration -timeout 20m ./integration/...
+
+# VM tier: Debian's cloud kernel under qemu with real IPVS (root; downloads into a cache).
+vm-test:
+	integration/vm/run.sh
+
+bench: build
+	scripts/bench.sh
+
+# The reference scenario end to end, narrated (root).
+demo: build
+	scripts/demo.sh
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt needed'; exit 1; }
+	$(GO) vet ./...
+	$(GO) vet -tags integration ./integration/...
+
+deps:
+	scripts/install-deps.sh
+
+clean:
+	rm -rf bin

@@ -1,0 +1,102 @@
+// Command halvs is a keepalived-style VRRP + LVS director: it validates and converts
+// configurations, runs the director daemon and offers the operator's tools.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+)
+
+// Exit codes, documented in `halvs help`.
+const (
+	exitOK      = 0 // success; for check: the config is valid (warnings may be printed)
+	exitFailure = 1 // the command failed: invalid config, runtime error, failed drill
+	exitUsage   = 2 // the command line itself is wrong
+)
+
+// command is one `halvs NAME` subcommand. Each lives in its own file and registers itself
+// from init, so adding a command never touches this file.
+type command struct {
+	name    string
+	summary string
+	order   int // position in `halvs help`
+	run     func(args []string, stdout, stderr io.Writer) int
+}
+
+var commands = map[string]*command{}
+
+func register(c *command) {
+	if _, dup := commands[c.name]; dup {
+		panic("halvs: command registered twice: " + c.name)
+	}
+	commands[c.name] = c
+}
+
+func main() {
+	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func dispatch(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	// keepalived users type `keepalived -t -f FILE`; `halvs -t -c FILE` means the same.
+	if args[0] == "-t" || args[0] == "--config-test" {
+		if c, ok := commands["check"]; ok {
+			return c.run(args[1:], stdout, stderr)
+		}
+	}
+	switch args[0] {
+	case "help", "-h", "--help":
+		if len(args) > 1 {
+			if c, ok := commands[args[1]]; ok {
+				return c.run([]string{"-h"}, stdout, stderr)
+			}
+		}
+		usage(stdout)
+		return exitOK
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "halvs: unknown command %q; run 'halvs help' for the list\n", args[0])
+		return exitUsage
+	}
+	return c.run(args[1:], stdout, stderr)
+}
+
+func usage(w io.Writer) {
+	list := make([]*command, 0, len(commands))
+	for _, c := range commands {
+		list = append(list, c)
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].order != list[j].order {
+			return list[i].order < list[j].order
+		}
+		return list[i].name < list[j].name
+	})
+	var b strings.Builder
+	b.WriteString(`halvs — a keepalived-style VRRP + LVS director pair.
+
+Usage: halvs COMMAND [flags]
+
+Commands:
+`)
+	for _, c := range list {
+		fmt.Fprintf(&b, "  %-10s %s\n", c.name, c.summary)
+	}
+	b.WriteString(`
+Run 'halvs COMMAND -h' for a command's flags.
+'halvs -t -c FILE' checks a config, as 'keepalived -t -f FILE' does.
+
+Exit codes:
+  0  success (check: the config is valid; warnings may still be printed)
+  1  failure: invalid config, runtime error, failed drill or doctor finding
+  2  usage error: unknown command or bad flags
+`)
+	io.WriteString(w, b.String())
+}

@@ -1,0 +1,4 @@
+// Package config owns halvs' configuration: the HCL schema that reads like keepalived.conf,
+// its defaults, its validation (every diagnostic names file:line:col) and the importer that
+// turns a keepalived.conf into the equivalent HCL. It touches nothing outside the files it reads.
+package config
