@@ -1,0 +1,262 @@
+package vrrp
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+)
+
+// Wire constants shared by both versions.
+const (
+	// Protocol is the IP protocol number of VRRP.
+	Protocol = 112
+	// TTL is the only IPv4 TTL / IPv6 hop limit a VRRP message may carry.
+	TTL = 255
+
+	headerLen  = 8 // version/type, VRID, priority, count, auth/interval, checksum
+	v2AuthLen  = 8
+	maxV3Inter = 0x0fff // 12 bits of centiseconds
+)
+
+// Multicast groups that VRRP adverts are sent to (RFC 5798 §5.1.1.2 and §5.1.2.2).
+var (
+	MulticastIPv4 = netip.MustParseAddr("224.0.0.18")
+	MulticastIPv6 = netip.MustParseAddr("ff02::12")
+)
+
+// Type is the VRRP message type; only advertisements (1) are defined.
+type Type uint8
+
+// TypeAdvertisement is the one VRRP message type.
+const TypeAdvertisement Type = 1
+
+func (t Type) String() string {
+	if t == TypeAdvertisement {
+		return "ADVERTISEMENT"
+	}
+	return fmt.Sprintf("TYPE(%d)", uint8(t))
+}
+
+// AuthType is the VRRPv2 authentication type (RFC 2338 §5.3.6; RFC 3768 keeps only 0).
+type AuthType uint8
+
+// Authentication types. keepalived still offers PASS; AH is recognised but not implemented.
+const (
+	AuthNone AuthType = 0
+	AuthPass AuthType = 1
+	AuthAH   AuthType = 2
+)
+
+func (a AuthType) String() string {
+	switch a {
+	case AuthNone:
+		return "NONE"
+	case AuthPass:
+		return "PASS"
+	case AuthAH:
+		return "AH"
+	}
+	return fmt.Sprintf("AUTH(%d)", uint8(a))
+}
+
+// Advertisement is one decoded VRRP message.
+type Advertisement struct {
+	Version  uint8 // 2 or 3
+	Type     Type
+	VRID     uint8
+	Priority uint8
+	AuthType AuthType // version 2 only
+	AuthData [8]byte  // version 2 only: PASS password, zero-padded
+	// Interval is the advertisement interval: whole seconds in version 2, centiseconds in
+	// version 3 (at most 40.95 s).
+	Interval time.Duration
+	Addrs    []netip.Addr // all of the advert's address family
+}
+
+// CodecOptions changes how checksums are computed.
+type CodecOptions struct {
+	// V3ChecksumAsV2 computes the VRRPv3 IPv4 checksum over the message only, with no
+	// pseudo-header (keepalived's v3_checksum_as_v2, needed to talk to keepalived builds
+	// older than 1.2.24 and some vendors). It has no effect on IPv6 or version 2.
+	V3ChecksumAsV2 bool
+}
+
+// ErrMarshal is wrapped by every Marshal error.
+var ErrMarshal = errors.New("vrrp: cannot encode advertisement")
+
+// PassAuthData returns keepalived's PASS authentication data for password: its first 8
+// bytes, zero-padded.
+func PassAuthData(password string) [8]byte {
+	var d [8]byte
+	copy(d[:], password)
+	return d
+}
+
+// Marshal encodes a as a VRRP message sent from src to dst. The addresses are needed for
+// the version 3 pseudo-header checksum and to choose the address size; they must be of the
+// advertisement's family.
+func (a *Advertisement) Marshal(src, dst netip.Addr, opts CodecOptions) ([]byte, error) {
+	bad := func(format string, args ...any) ([]byte, error) {
+		return nil, fmt.Errorf("%w: %s", ErrMarshal, fmt.Sprintf(format, args...))
+	}
+	if a.Version != 2 && a.Version != 3 {
+		return bad("version %d (want 2 or 3)", a.Version)
+	}
+	if a.Type > 0x0f {
+		return bad("type %d does not fit in 4 bits", a.Type)
+	}
+	if !src.IsValid() || !dst.IsValid() || src.Is4() != dst.Is4() {
+		return bad("source %v and destination %v must be addresses of one family", src, dst)
+	}
+	v4 := src.Is4()
+	if a.Version == 2 && !v4 {
+		return bad("version 2 is IPv4 only")
+	}
+	if len(a.Addrs) > 255 {
+		return bad("%d addresses (at most 255)", len(a.Addrs))
+	}
+	for _, ip := range a.Addrs {
+		if ip.Is4() != v4 || ip.Zone() != "" {
+			return bad("address %v is not a plain address of the source's family", ip)
+		}
+	}
+	var intervalField uint16
+	switch a.Version {
+	case 2:
+		if a.Interval%time.Second != 0 || a.Interval < 0 || a.Interval > 255*time.Second {
+			return bad("version 2 interval %v is not 0-255 whole seconds", a.Interval)
+		}
+		intervalField = uint16(a.Interval / time.Second)
+	case 3:
+		cs := 10 * time.Millisecond
+		if a.Interval%cs != 0 || a.Interval < 0 || a.Interval > maxV3Inter*cs {
+			return bad("version 3 interval %v is not 0-40.95 s in centiseconds", a.Interval)
+		}
+		intervalField = uint16(a.Interval / cs)
+	}
+
+	asz := addrSize(v4)
+	n := headerLen + asz*len(a.Addrs)
+	if a.Version == 2 {
+		n += v2AuthLen
+	}
+	b := make([]byte, n)
+	b[0] = a.Version<<4 | uint8(a.Type)
+	b[1] = a.VRID
+	b[2] = a.Priority
+	b[3] = uint8(len(a.Addrs))
+	if a.Version == 2 {
+		b[4] = uint8(a.AuthType)
+		b[5] = uint8(intervalField)
+		copy(b[n-v2AuthLen:], a.AuthData[:])
+	} else {
+		binary.BigEndian.PutUint16(b[4:6], intervalField)
+	}
+	off := headerLen
+	for _, ip := range a.Addrs {
+		s := ip.AsSlice()
+		copy(b[off:], s)
+		off += len(s)
+	}
+	binary.BigEndian.PutUint16(b[6:8], checksum(b, a.Version, src, dst, opts))
+	return b, nil
+}
+
+// Unmarshal decodes the VRRP message b received from src for dst, checking its structure
+// and its checksum. Trailing bytes are accepted only where Ethernet padding can explain
+// them. A *DecodeError says why b was rejected.
+func Unmarshal(b []byte, src, dst netip.Addr, opts CodecOptions) (Advertisement, error) {
+	src, dst = src.Unmap(), dst.Unmap()
+	if !dst.IsValid() || src.Is4() != dst.Is4() {
+		return Advertisement{}, &DecodeError{Reason: DropDestination}
+	}
+	h, reason := parseHeader(b, src)
+	if reason != DropNone {
+		return Advertisement{}, &DecodeError{Reason: reason}
+	}
+	if !checksumOK(b[:h.length], h.version, src, dst, opts) {
+		return Advertisement{}, &DecodeError{Reason: DropChecksum}
+	}
+	return h.advert(b), nil
+}
+
+// DecodeError is returned by Unmarshal; Reason is what the receive counters use.
+type DecodeError struct {
+	Reason DropReason
+}
+
+func (e *DecodeError) Error() string { return "vrrp: bad message: " + e.Reason.String() }
+
+// header is the fixed part of a message whose length and version are known to be sane.
+type header struct {
+	version uint8
+	v4      bool
+	length  int // message length without padding
+}
+
+func addrSize(v4 bool) int {
+	if v4 {
+		return 4
+	}
+	return 16
+}
+
+// parseHeader checks the length against the address count, and that the version is one
+// whose layout is known for src's family.
+func parseHeader(b []byte, src netip.Addr) (header, DropReason) {
+	if len(b) < headerLen || !src.IsValid() {
+		return header{}, DropLength
+	}
+	h := header{version: b[0] >> 4, v4: src.Is4()}
+	if h.version != 2 && h.version != 3 || h.version == 2 && !h.v4 {
+		return header{}, DropVersion
+	}
+	h.length = headerLen + int(b[3])*addrSize(h.v4)
+	if h.version == 2 {
+		h.length += v2AuthLen
+	}
+	if len(b) != h.length && !paddingOK(len(b), h.length, h.v4) {
+		return header{}, DropAddrCount
+	}
+	return h, DropNone
+}
+
+// paddingOK reports whether got-want trailing bytes are Ethernet padding: a frame is padded
+// to 60 bytes, so padding exists only when the IPv4 packet (20-byte header) is shorter than
+// 46 bytes. IPv6 packets are never that short.
+func paddingOK(got, want int, v4 bool) bool {
+	const minPayload = 60 - 14 - 20
+	return v4 && got > want && want < minPayload && got <= minPayload
+}
+
+func (h header) advert(b []byte) Advertisement {
+	a := Advertisement{
+		Version:  h.version,
+		Type:     Type(b[0] & 0x0f),
+		VRID:     b[1],
+		Priority: b[2],
+	}
+	if h.version == 2 {
+		a.AuthType = AuthType(b[4])
+		a.Interval = time.Duration(b[5]) * time.Second
+		copy(a.AuthData[:], b[h.length-v2AuthLen:h.length])
+	} else {
+		a.Interval = time.Duration(binary.BigEndian.Uint16(b[4:6])&maxV3Inter) * 10 * time.Millisecond
+	}
+	count := int(b[3])
+	if count > 0 {
+		a.Addrs = make([]netip.Addr, count)
+	}
+	asz := addrSize(h.v4)
+	for i := range count {
+		off := headerLen + i*asz
+		if h.v4 {
+			a.Addrs[i] = netip.AddrFrom4([4]byte(b[off : off+4]))
+		} else {
+			a.Addrs[i] = netip.AddrFrom16([16]byte(b[off : off+16]))
+		}
+	}
+	return a
+}
