@@ -1,0 +1,226 @@
+package script
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Defaults taken from keepalived's misc checker: SIGTERM to the process group on timeout, then
+// SIGKILL two seconds later.
+const (
+	DefaultKillGrace   = 2 * time.Second
+	DefaultOutputLimit = 4096
+)
+
+// ErrTimeout is wrapped by Result.Err when the command ran past its Timeout and was killed.
+var ErrTimeout = errors.New("script: timed out")
+
+// Credential is the user a command runs as (setuid/setgid in the child, before exec).
+type Credential struct {
+	UID, GID uint32
+	Groups   []uint32 // supplementary groups; nil clears them
+}
+
+// Command describes one program run. The zero Timeout means no timeout.
+type Command struct {
+	// Argv[0] is the program (looked up in PATH when it holds no slash), the rest its arguments.
+	// Nothing is interpreted by a shell unless Shell is set.
+	Argv []string
+	// Shell runs Argv[0] as a command line with /bin/sh -c; Argv must then have one element.
+	Shell bool
+	// Env is added to the inherited environment (KEY=value entries).
+	Env []string
+	Dir string
+	// User, when set, is the uid/gid the program runs as (requires privilege).
+	User    *Credential
+	Timeout time.Duration
+	// KillGrace is the time between SIGTERM and SIGKILL on timeout; zero means DefaultKillGrace.
+	KillGrace time.Duration
+	// OutputLimit is how many trailing bytes of combined stdout+stderr are kept; zero means
+	// DefaultOutputLimit.
+	OutputLimit int
+}
+
+// String renders the command for logs, quoting arguments that need it.
+func (c Command) String() string {
+	q := make([]string, len(c.Argv))
+	for i, a := range c.Argv {
+		q[i] = quote(a)
+	}
+	s := strings.Join(q, " ")
+	if c.Shell {
+		return "sh -c " + s
+	}
+	return s
+}
+
+// Result is how a run ended.
+type Result struct {
+	// ExitCode is the program's exit status, or -1 when it did not exit normally (signal, not
+	// started).
+	ExitCode int
+	// Signal is the signal that ended the program, zero if it exited.
+	Signal syscall.Signal
+	// TimedOut reports that the timeout expired and the group was killed.
+	TimedOut bool
+	// Output holds the last OutputLimit bytes of combined stdout and stderr.
+	Output   []byte
+	Duration time.Duration
+	// Err is nil for a program that exited with status 0; otherwise it says why not (start
+	// failure, exit status, signal, ErrTimeout).
+	Err error
+}
+
+// Success reports a normal exit with status 0.
+func (r Result) Success() bool { return r.Err == nil }
+
+// Validate reports a command that cannot be run, before anything is started.
+func (c Command) Validate() error {
+	switch {
+	case len(c.Argv) == 0 || c.Argv[0] == "":
+		return errors.New("script: empty command")
+	case c.Shell && len(c.Argv) != 1:
+		return fmt.Errorf("script: a shell command is one command line, got %d arguments", len(c.Argv))
+	case c.Timeout < 0 || c.KillGrace < 0 || c.OutputLimit < 0:
+		return errors.New("script: negative timeout, kill grace or output limit")
+	}
+	return nil
+}
+
+// Run starts the command in its own process group and waits for it. On timeout, or when ctx is
+// cancelled, the whole group gets SIGTERM and, KillGrace later, SIGKILL, so children a script
+// forked do not outlive it. Run is safe for concurrent use.
+func Run(ctx context.Context, c Command) Result {
+	start := time.Now()
+	res := Result{ExitCode: -1}
+	if err := c.Validate(); err != nil {
+		res.Err = err
+		return res
+	}
+	argv := c.Argv
+	if c.Shell {
+		argv = []string{"/bin/sh", "-c", c.Argv[0]}
+	}
+	limit := c.OutputLimit
+	if limit == 0 {
+		limit = DefaultOutputLimit
+	}
+	grace := c.KillGrace
+	if grace == 0 {
+		grace = DefaultKillGrace
+	}
+	out := &tail{limit: limit}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = c.Dir
+	if c.Env != nil {
+		cmd.Env = append(cmd.Environ(), c.Env...)
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if c.User != nil {
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: c.User.UID, Gid: c.User.GID, Groups: c.User.Groups}
+	}
+	// A grandchild that keeps our output pipe open must not keep Wait from returning.
+	cmd.WaitDelay = grace
+	if err := cmd.Start(); err != nil {
+		res.Err = fmt.Errorf("script: start %s: %w", argv[0], err)
+		res.Duration = time.Since(start)
+		return res
+	}
+	pgid := cmd.Process.Pid // Setpgid: the group id is the leader's pid
+
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+
+	var expired <-chan time.Time
+	if c.Timeout > 0 {
+		t := time.NewTimer(c.Timeout)
+		defer t.Stop()
+		expired = t.C
+	}
+	var werr error
+	select {
+	case werr = <-done:
+	case <-expired:
+		res.TimedOut = true
+		werr = killGroup(pgid, grace, done)
+	case <-ctx.Done():
+		werr = killGroup(pgid, grace, done)
+	}
+	res.Duration = time.Since(start)
+	res.Output = out.bytes()
+	res.Err = werr
+	if ps := cmd.ProcessState; ps != nil {
+		if ws, ok := ps.Sys().(syscall.WaitStatus); ok {
+			switch {
+			case ws.Exited():
+				res.ExitCode = ws.ExitStatus()
+			case ws.Signaled():
+				res.Signal = ws.Signal()
+			}
+		}
+	}
+	switch {
+	case res.TimedOut:
+		res.Err = fmt.Errorf("%w after %v (%s)", ErrTimeout, c.Timeout, c.String())
+	case ctx.Err() != nil && res.Err != nil:
+		res.Err = fmt.Errorf("script: %s cancelled: %w", c.String(), ctx.Err())
+	case res.Signal != 0:
+		res.Err = fmt.Errorf("script: %s killed by signal %v", c.String(), res.Signal)
+	case res.ExitCode > 0:
+		res.Err = fmt.Errorf("script: %s exited with status %d", c.String(), res.ExitCode)
+	case res.ExitCode == 0:
+		res.Err = nil // exit 0; an I/O error after WaitDelay is not the program's failure
+	}
+	return res
+}
+
+// killGroup sends SIGTERM to the group, then SIGKILL after grace, and returns Wait's error.
+func killGroup(pgid int, grace time.Duration, done <-chan error) error {
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		// The leader is gone; children that ignored SIGTERM must not survive it.
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		return err
+	case <-t.C:
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		return <-done
+	}
+}
+
+// tail keeps the last limit bytes written to it.
+type tail struct {
+	mu    sync.Mutex
+	limit int
+	buf   []byte
+}
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := len(p)
+	if len(p) >= t.limit {
+		t.buf = append(t.buf[:0], p[len(p)-t.limit:]...)
+		return n, nil
+	}
+	if over := len(t.buf) + len(p) - t.limit; over > 0 {
+		t.buf = append(t.buf[:0], t.buf[over:]...)
+	}
+	t.buf = append(t.buf, p...)
+	return n, nil
+}
+
+func (t *tail) bytes() []byte {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]byte(nil), t.buf...)
+}
