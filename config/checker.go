@@ -1,0 +1,274 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Every checker block follows one pattern: the common keywords (connectAttrs for checkers
+// that open a connection, timingAttrs for all but file_check), then its own.
+var (
+	connectAttrs = []string{"connect_ip", "connect_port", "bindto", "bind_port", "bind_if", "connect_timeout"}
+	timingAttrs  = []string{"retry", "nb_get_retry", "delay_before_retry", "delay_loop", "warmup", "alpha"}
+)
+
+var checkerSchemas = map[CheckerKind]schema{
+	CheckTCP:  {attrs: concat(connectAttrs, timingAttrs)},
+	CheckPing: {attrs: concat(connectAttrs, timingAttrs)},
+	CheckHTTP: {attrs: concat(connectAttrs, timingAttrs, []string{"http_protocol", "virtualhost"}), blocks: []string{"url"}},
+	CheckSSL:  {attrs: concat(connectAttrs, timingAttrs, []string{"http_protocol", "virtualhost", "enable_sni"}), blocks: []string{"url"}},
+	CheckDNS:  {attrs: concat(connectAttrs, timingAttrs, []string{"type", "name"})},
+	CheckUDP:  {attrs: concat(connectAttrs, timingAttrs, []string{"payload", "require_reply", "min_reply_length", "max_reply_length"})},
+	CheckMisc: {attrs: concat(timingAttrs, []string{"misc_path", "misc_timeout", "misc_dynamic", "user"})},
+	CheckFile: {attrs: []string{"track_file", "dynamic", "weight", "reverse"}},
+}
+
+func concat(lists ...[]string) []string {
+	var out []string
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	return out
+}
+
+// checker decodes one checker block of a real server and resolves every value
+// (checker → real server → virtual server → keepalived's default for the kind).
+func (d *decoder) checker(kind CheckerKind, blk *hclsyntax.Block, rs RealServer, in inherited) (Checker, bool) {
+	b := d.open(fmt.Sprintf("%s of real_server %q", kind, rs.Addr), blk.Body, blk.DefRange(), checkerSchemas[kind])
+	c := Checker{Kind: kind, ConnectIP: rs.Addr.Addr(), ConnectPort: rs.Addr.Port(), Source: b.src}
+	if kind != CheckFile {
+		d.checkerCommon(b, &c, in)
+	}
+	switch kind {
+	case CheckHTTP, CheckSSL:
+		c.HTTP = d.httpCheck(b, kind, in.virtualhost)
+	case CheckMisc:
+		c.Misc = d.miscCheck(b, blk, c.DelayLoop)
+	case CheckDNS:
+		c.DNS = b.dnsCheck()
+	case CheckUDP:
+		c.UDP = b.udpCheck()
+	case CheckFile:
+		c.File = d.fileCheck(b, blk)
+	}
+	if c.ConnectPort == 0 && kind != CheckPing && kind != CheckMisc && kind != CheckFile {
+		d.errorf(blk.DefRange(), "%s of a real server without a port needs connect_port", kind)
+	}
+	return c, true
+}
+
+func (d *decoder) checkerCommon(b *block, c *Checker, in inherited) {
+	var s string
+	if b.str("connect_ip", &s) {
+		a, err := parseAddr(s)
+		if err != nil {
+			b.errorf("connect_ip", "connect_ip: %v", err)
+		}
+		c.ConnectIP = a
+	}
+	var port int
+	if b.integer("connect_port", &port, 1, 65535) {
+		c.ConnectPort = uint16(port)
+	}
+	if b.str("bindto", &s) {
+		a, err := parseAddr(s)
+		if err != nil {
+			b.errorf("bindto", "bindto: %v", err)
+		} else if a.Is4() != c.ConnectIP.Is4() {
+			b.errorf("bindto", "bindto %s is not in the family of the address checked (%s)", a, c.ConnectIP)
+		}
+		c.BindTo = a
+	}
+	if b.integer("bind_port", &port, 1, 65535) {
+		c.BindPort = uint16(port)
+	}
+	b.str("bind_if", &c.BindIf)
+	if b.has("nb_get_retry") {
+		b.warnf("nb_get_retry", "nb_get_retry is the old name of retry (keepalived 2.x dropped it); write retry")
+	}
+	in = in.read(b)
+	if name := b.synonym("retry", "nb_get_retry"); name == "nb_get_retry" {
+		var r int
+		if b.integer(name, &r, 0, 1000) {
+			in.retry = &r
+		}
+	}
+	c.DelayLoop, c.Alpha = in.delayLoop, in.alpha
+	c.ConnectTimeout = 5 * time.Second
+	if in.connectTimeout != nil {
+		c.ConnectTimeout = *in.connectTimeout
+	}
+	switch c.Kind {
+	case CheckMisc:
+		c.Retry = 0
+	case CheckDNS:
+		c.Retry = 3
+	default:
+		c.Retry = 1
+	}
+	if in.retry != nil {
+		c.Retry = *in.retry
+	}
+	switch c.Kind {
+	case CheckHTTP, CheckSSL:
+		c.DelayBeforeRetry = 3 * time.Second
+	case CheckDNS:
+		c.DelayBeforeRetry = c.DelayLoop
+	default:
+		c.DelayBeforeRetry = time.Second
+	}
+	if in.delayBeforeRetry != nil {
+		c.DelayBeforeRetry = *in.delayBeforeRetry
+	}
+	c.Warmup = c.DelayLoop
+	if in.warmup != nil {
+		c.Warmup = *in.warmup
+	}
+	if c.ConnectTimeout <= 0 && c.Kind != CheckMisc {
+		b.errorf("connect_timeout", "connect_timeout must be more than 0")
+	}
+}
+
+func (d *decoder) httpCheck(b *block, kind CheckerKind, vhost string) *HTTPCheck {
+	h := &HTTPCheck{HTTPProtocol: "1.0", Virtualhost: vhost}
+	if b.str("http_protocol", &h.HTTPProtocol) && !contains([]string{"1.0", "1.0C", "1.1"}, h.HTTPProtocol) {
+		b.errorf("http_protocol", "http_protocol must be \"1.0\", \"1.0C\" or \"1.1\", not %q", h.HTTPProtocol)
+	}
+	b.str("virtualhost", &h.Virtualhost)
+	if kind == CheckSSL {
+		b.boolean("enable_sni", &h.EnableSNI)
+	}
+	urls := b.blocks("url")
+	if len(urls) == 0 {
+		b.d.errorf(b.src.Range, "%s needs at least one url { path = \"/\" }", kind)
+	}
+	for _, ub := range urls {
+		u := d.open("url", ub.Body, ub.DefRange(), schema{attrs: []string{"path", "status_code", "digest", "virtualhost"}})
+		url := URL{StatusCodes: []StatusRange{{200, 299}}, Virtualhost: h.Virtualhost, Source: u.src}
+		if !u.str("path", &url.Path) || !strings.HasPrefix(url.Path, "/") {
+			d.errorf(ub.DefRange(), "url needs path = \"/...\" (an absolute path)")
+		}
+		u.statusCodes(&url)
+		if u.str("digest", &url.Digest) {
+			url.Digest = strings.ToLower(url.Digest)
+			if len(url.Digest) != 32 || !validHex(url.Digest, false) || strings.Contains(url.Digest, " ") {
+				u.errorf("digest", "digest must be 32 hex digits (the MD5 of the page, as genhash prints it)")
+			}
+		}
+		u.str("virtualhost", &url.Virtualhost)
+		h.URLs = append(h.URLs, url)
+	}
+	return h
+}
+
+// statusCodes reads 200, "200-299 503" or a list of either.
+func (b *block) statusCodes(u *URL) {
+	v, ok := b.value("status_code")
+	if !ok {
+		return
+	}
+	var words []string
+	add := func(e cty.Value) bool {
+		switch e.Type() {
+		case cty.Number:
+			words = append(words, numString(e))
+		case cty.String:
+			words = append(words, e.AsString())
+		default:
+			return false
+		}
+		return true
+	}
+	good := true
+	if v.Type().IsTupleType() || v.Type().IsListType() {
+		for _, e := range v.AsValueSlice() {
+			good = good && add(e)
+		}
+	} else {
+		good = add(v)
+	}
+	if !good {
+		b.errorf("status_code", "status_code must be a code, a range such as \"200-299\", or a list of them")
+		return
+	}
+	codes, err := parseStatusCodes(strings.Join(words, " "))
+	if err != nil {
+		b.errorf("status_code", "%v", err)
+		return
+	}
+	u.StatusCodes = codes
+}
+
+func (d *decoder) miscCheck(b *block, blk *hclsyntax.Block, delayLoop time.Duration) *MiscCheck {
+	m := &MiscCheck{Timeout: delayLoop}
+	if !b.has("misc_path") {
+		d.errorf(blk.DefRange(), "misc_check needs misc_path = \"/path/to/check args\"")
+	}
+	b.script("misc_path", &m.Path)
+	if b.duration("misc_timeout", &m.Timeout) && m.Timeout <= 0 {
+		b.errorf("misc_timeout", "misc_timeout must be more than 0")
+	}
+	b.boolean("misc_dynamic", &m.Dynamic)
+	var user string
+	if b.str("user", &user) {
+		var err error
+		if m.User, m.Group, err = parseUserGroup(user); err != nil {
+			b.errorf("user", "user: %v", err)
+		}
+	}
+	return m
+}
+
+var dnsTypes = []string{"A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA"}
+
+func (b *block) dnsCheck() *DNSCheck {
+	c := &DNSCheck{Type: "SOA", Name: "."}
+	if b.str("type", &c.Type) && !contains(dnsTypes, c.Type) {
+		b.errorf("type", "type must be one of %s, not %q%s", strings.Join(dnsTypes, " "), c.Type, suggestValue(c.Type, dnsTypes))
+	}
+	if b.str("name", &c.Name) && c.Name == "" {
+		b.errorf("name", "name must be a domain name such as \"example.com\" (default \".\")")
+	}
+	return c
+}
+
+func (b *block) udpCheck() *UDPCheck {
+	u := &UDPCheck{MaxReplyLength: 255}
+	if b.str("payload", &u.Payload) && !validHex(u.Payload, false) {
+		b.errorf("payload", "payload must be hex digits such as \"0a1b2c\"")
+	}
+	if v, ok := b.value("require_reply"); ok {
+		switch v.Type() {
+		case cty.Bool:
+			u.RequireReply = v.True()
+		case cty.String:
+			u.RequireReply, u.ReplyPattern = true, v.AsString()
+			if !validHex(u.ReplyPattern, true) {
+				b.errorf("require_reply", "require_reply must be true or hex digits (X ignores a digit)")
+			}
+		default:
+			b.errorf("require_reply", "require_reply must be true or hex digits (X ignores a digit)")
+		}
+	}
+	b.integer("min_reply_length", &u.MinReplyLength, 0, 65535)
+	b.integer("max_reply_length", &u.MaxReplyLength, 0, 65535)
+	if u.MinReplyLength > u.MaxReplyLength {
+		b.errorf("min_reply_length", "min_reply_length %d is above max_reply_length %d", u.MinReplyLength, u.MaxReplyLength)
+	}
+	return u
+}
+
+func (d *decoder) fileCheck(b *block, blk *hclsyntax.Block) *FileCheck {
+	f := &FileCheck{Weight: 1}
+	if !b.str("track_file", &f.TrackFile) || f.TrackFile == "" {
+		d.errorf(blk.DefRange(), "file_check needs track_file = \"NAME\" (a track_file block)")
+	}
+	b.boolean("dynamic", &f.Dynamic)
+	b.integer("weight", &f.Weight, -(1<<31 - 1), 1<<31-1)
+	b.boolean("reverse", &f.Reverse)
+	return f
+}

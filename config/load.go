@@ -1,0 +1,102 @@
+package config
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+)
+
+// Defaults that are halvs' own (keepalived's are next to the keyword that uses them).
+const (
+	DefaultControlSocket = "/run/halvs.sock"
+)
+
+// Load reads and parses the HCL file at path. See Parse.
+func Load(path string) (*Config, Diagnostics) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, Diagnostics{{Severity: SeverityError, Message: fmt.Sprintf("cannot read config: %v", err), Range: hcl.Range{Filename: path}}}
+	}
+	return Parse(src, path)
+}
+
+// Parse decodes an HCL configuration, applies keepalived's defaults and validates it. The
+// filename is used in diagnostics only. When the diagnostics hold an error the returned
+// Config is nil; warnings come with a usable Config.
+func Parse(src []byte, filename string) (*Config, Diagnostics) {
+	f, hds := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
+	if hds.HasErrors() {
+		diags := fromHCL(hds)
+		diags.sort()
+		return nil, diags
+	}
+	d := &decoder{diags: fromHCL(hds)}
+	cfg := d.file(f.Body.(*hclsyntax.Body))
+	validate(d, cfg)
+	d.diags.sort()
+	if d.diags.HasErrors() {
+		return nil, d.diags
+	}
+	return cfg, d.diags
+}
+
+var topSchema = schema{blocks: []string{"global", "vrrp_script", "vrrp_instance", "vrrp_sync_group",
+	"track_file", "virtual_server_group", "virtual_server"}}
+
+// file decodes the top level. vrrp_script and track_file are read first so that later
+// blocks can take defaults from them (a track_script's weight).
+func (d *decoder) file(body *hclsyntax.Body) *Config {
+	top := d.open("the top level", body, body.SrcRange, topSchema)
+	cfg := &Config{Global: defaultGlobal()}
+	if blk := top.single("global"); blk != nil {
+		cfg.Global = d.global(blk)
+	}
+	seen := map[string]hcl.Range{} // "kind name" → first definition
+	named := func(kind, example string) func(func(name string, blk *hclsyntax.Block)) {
+		return func(each func(string, *hclsyntax.Block)) {
+			for _, blk := range body.Blocks {
+				if blk.Type != kind {
+					continue
+				}
+				name, ok := d.label(blk, example)
+				if !ok {
+					continue
+				}
+				if first, dup := seen[kind+" "+name]; dup {
+					d.errorf(blk.DefRange(), "%s %q is defined twice (first at %s); names must be unique", kind, name, short(first))
+					continue
+				}
+				seen[kind+" "+name] = blk.DefRange()
+				each(name, blk)
+			}
+		}
+	}
+	named("vrrp_script", `"chk_x"`)(func(n string, b *hclsyntax.Block) { cfg.VRRPScripts = append(cfg.VRRPScripts, d.vrrpScript(n, b)) })
+	named("track_file", `"tf_1"`)(func(n string, b *hclsyntax.Block) { cfg.TrackFiles = append(cfg.TrackFiles, d.trackFile(n, b)) })
+	named("vrrp_instance", `"VI_1"`)(func(n string, b *hclsyntax.Block) {
+		cfg.VRRPInstances = append(cfg.VRRPInstances, d.vrrpInstance(n, b, cfg))
+	})
+	named("vrrp_sync_group", `"G1"`)(func(n string, b *hclsyntax.Block) { cfg.VRRPSyncGroups = append(cfg.VRRPSyncGroups, d.syncGroup(n, b)) })
+	named("virtual_server_group", `"VSG_1"`)(func(n string, b *hclsyntax.Block) {
+		cfg.VirtualServerGroups = append(cfg.VirtualServerGroups, d.vsGroup(n, b))
+	})
+	// virtual_server labels are checked for duplicates by validate, which knows the protocol.
+	for _, blk := range body.Blocks {
+		if blk.Type != "virtual_server" {
+			continue
+		}
+		if key, ok := d.label(blk, `"10.10.10.22:80"`); ok {
+			if vs, ok := d.virtualServer(key, blk); ok {
+				cfg.VirtualServers = append(cfg.VirtualServers, vs)
+			}
+		}
+	}
+	return cfg
+}
+
+// short formats a range as "file:line:col" for "first defined at" remarks.
+func short(r hcl.Range) string {
+	return fmt.Sprintf("%s:%d:%d", r.Filename, r.Start.Line, r.Start.Column)
+}

@@ -1,0 +1,302 @@
+package config
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+)
+
+var vrrpScriptSchema = schema{attrs: []string{"script", "interval", "timeout", "weight", "reverse", "rise", "fall", "user", "init_fail"}}
+
+func (d *decoder) vrrpScript(name string, blk *hclsyntax.Block) VRRPScript {
+	b := d.open(fmt.Sprintf("vrrp_script %q", name), blk.Body, blk.DefRange(), vrrpScriptSchema)
+	s := VRRPScript{Name: name, Interval: time.Second, Rise: 1, Fall: 1, Source: b.src}
+	if !b.script("script", &s.Script) && !b.has("script") {
+		d.errorf(blk.DefRange(), "vrrp_script %q needs script = \"/path/to/check args\"", name)
+	}
+	if b.duration("interval", &s.Interval) && s.Interval < time.Millisecond {
+		b.errorf("interval", "interval must be at least 1ms")
+	}
+	s.Timeout = s.Interval // keepalived: a script that outlives its interval has failed
+	if b.duration("timeout", &s.Timeout) && s.Timeout <= 0 {
+		b.errorf("timeout", "timeout must be more than 0")
+	}
+	b.integer("weight", &s.Weight, -253, 253)
+	b.boolean("reverse", &s.Reverse)
+	b.integer("rise", &s.Rise, 1, 1<<20)
+	b.integer("fall", &s.Fall, 1, 1<<20)
+	var user string
+	if b.str("user", &user) {
+		var err error
+		if s.User, s.Group, err = parseUserGroup(user); err != nil {
+			b.errorf("user", "user: %v", err)
+		}
+	}
+	b.boolean("init_fail", &s.InitFail)
+	return s
+}
+
+func (d *decoder) trackFile(name string, blk *hclsyntax.Block) TrackFile {
+	b := d.open(fmt.Sprintf("track_file %q", name), blk.Body, blk.DefRange(), schema{attrs: []string{"file", "weight"}})
+	t := TrackFile{Name: name, Weight: 1, Source: b.src}
+	if !b.str("file", &t.File) || t.File == "" {
+		d.errorf(blk.DefRange(), "track_file %q needs file = \"/path/to/file\"", name)
+	}
+	b.integer("weight", &t.Weight, -254, 254)
+	return t
+}
+
+var vrrpInstanceSchema = schema{
+	attrs: []string{"state", "interface", "virtual_router_id", "priority", "advert_int", "version",
+		"nopreempt", "preempt_delay", "virtual_ipaddress", "virtual_ipaddress_excluded",
+		"unicast_src_ip", "unicast_peer", "track_interface", "track_script", "track_virtual_server",
+		"garp_master_delay", "garp_master_repeat", "garp_master_refresh", "garp_master_refresh_repeat",
+		"accept", "v3_checksum_as_v2", "dont_track_primary",
+		"notify_master", "notify_backup", "notify_fault", "notify_stop", "notify", "notify_fifo"},
+	blocks: []string{"authentication"},
+}
+
+func (d *decoder) vrrpInstance(name string, blk *hclsyntax.Block, cfg *Config) VRRPInstance {
+	what := fmt.Sprintf("vrrp_instance %q", name)
+	b := d.open(what, blk.Body, blk.DefRange(), vrrpInstanceSchema)
+	g := cfg.Global
+	vi := VRRPInstance{
+		Name: name, State: StateBackup, AdvertInt: time.Second, Accept: true,
+		GarpMasterDelay: g.VRRPGarpMasterDelay, GarpMasterRepeat: g.VRRPGarpMasterRepeat,
+		GarpMasterRefresh: g.VRRPGarpMasterRefresh, GarpMasterRefreshRepeat: g.VRRPGarpMasterRefreshRepeat,
+		NotifyFifo: g.NotifyFifo, Source: b.src,
+	}
+	var state string
+	if b.str("state", &state) {
+		switch State(state) {
+		case StateMaster, StateBackup:
+			vi.State = State(state)
+		default:
+			b.errorf("state", "state must be \"MASTER\" or \"BACKUP\", not %q%s", state, suggestValue(state, []string{"MASTER", "BACKUP"}))
+		}
+	}
+	if !b.has("interface") {
+		d.errorf(blk.DefRange(), "%s needs interface = \"IF\" (the interface its adverts use)", what)
+	} else if b.str("interface", &vi.Interface) && vi.Interface == "" {
+		b.errorf("interface", "interface must name a network interface such as \"eth0\"")
+	}
+	if !b.has("virtual_router_id") {
+		d.errorf(blk.DefRange(), "%s needs virtual_router_id = N (1 to 255, the same on every director of this router)", what)
+	} else {
+		b.integer("virtual_router_id", &vi.VirtualRouterID, 1, 255)
+	}
+	// keepalived: MASTER without a priority is the address owner (255); otherwise 100.
+	vi.Priority = 100
+	if vi.State == StateMaster {
+		vi.Priority = 255
+	}
+	if b.integer("priority", &vi.Priority, 1, 255) && vi.Priority == 255 && vi.State == StateBackup {
+		b.errorf("priority", "priority 255 means address owner, which always starts as MASTER; use state = \"MASTER\" or a priority from 1 to 254")
+	}
+	b.duration("advert_int", &vi.AdvertInt)
+	b.boolean("nopreempt", &vi.NoPreempt)
+	if vi.NoPreempt && vi.State == StateMaster {
+		// keepalived clears nopreempt in this case; say so instead of doing it silently.
+		b.warnf("nopreempt", "nopreempt has no effect with state = \"MASTER\" (it is ignored); use state = \"BACKUP\" on every director")
+		vi.NoPreempt = false
+	}
+	if b.duration("preempt_delay", &vi.PreemptDelay) && vi.PreemptDelay > 1000*time.Second {
+		b.errorf("preempt_delay", "preempt_delay must be from 0 to 1000 seconds")
+	}
+	if ab := b.single("authentication"); ab != nil {
+		vi.Auth = d.auth(ab)
+	}
+	vi.VirtualIPAddresses = b.vips("virtual_ipaddress")
+	vi.VirtualIPAddressesExcl = b.vips("virtual_ipaddress_excluded")
+	var src string
+	if b.str("unicast_src_ip", &src) {
+		a, err := parseAddr(src)
+		if err != nil {
+			b.errorf("unicast_src_ip", "unicast_src_ip: %v", err)
+		}
+		vi.UnicastSrcIP = a
+	}
+	if items, ok := b.strings("unicast_peer"); ok {
+		for _, it := range items {
+			a, err := parseAddr(it.s)
+			if err != nil {
+				d.errorf(it.r, "unicast_peer: %v (halvs does not take min_ttl/max_ttl)", err)
+				continue
+			}
+			vi.UnicastPeers = append(vi.UnicastPeers, a)
+		}
+	}
+	b.trackInterfaces(&vi)
+	b.trackScripts(&vi, cfg.VRRPScripts)
+	b.trackVirtualServers(&vi)
+	b.duration("garp_master_delay", &vi.GarpMasterDelay)
+	b.integer("garp_master_repeat", &vi.GarpMasterRepeat, 1, 255)
+	b.duration("garp_master_refresh", &vi.GarpMasterRefresh)
+	b.integer("garp_master_refresh_repeat", &vi.GarpMasterRefreshRepeat, 1, 255)
+	b.boolean("accept", &vi.Accept)
+	b.boolean("v3_checksum_as_v2", &vi.V3ChecksumAsV2)
+	b.boolean("dont_track_primary", &vi.DontTrackPrimary)
+	b.script("notify_master", &vi.NotifyMaster)
+	b.script("notify_backup", &vi.NotifyBackup)
+	b.script("notify_fault", &vi.NotifyFault)
+	b.script("notify_stop", &vi.NotifyStop)
+	b.script("notify", &vi.Notify)
+	b.str("notify_fifo", &vi.NotifyFifo)
+	d.versionAndFamily(b, &vi, g)
+	return vi
+}
+
+func (d *decoder) auth(blk *hclsyntax.Block) *Auth {
+	b := d.open("authentication", blk.Body, blk.DefRange(), schema{attrs: []string{"auth_type", "auth_pass"}})
+	a := &Auth{Type: AuthPass}
+	var typ string
+	if b.str("auth_type", &typ) {
+		switch typ {
+		case "PASS":
+		case "AH", "ah":
+			b.errorf("auth_type", "auth_type AH is not supported; use PASS or none (remove the authentication block)")
+		default:
+			b.errorf("auth_type", "auth_type must be \"PASS\", not %q%s", typ, suggestValue(typ, []string{"PASS"}))
+		}
+	}
+	if !b.str("auth_pass", &a.Pass) || a.Pass == "" {
+		d.errorf(blk.DefRange(), "authentication needs auth_pass = \"...\" (the same on every director)")
+	} else if len(a.Pass) > 8 {
+		b.warnf("auth_pass", "auth_pass is %d bytes; VRRPv2 sends only the first 8 (%q), as keepalived does", len(a.Pass), a.Pass[:8])
+	}
+	return a
+}
+
+func (b *block) vips(name string) []VIP {
+	items, _ := b.strings(name)
+	var out []VIP
+	for _, it := range items {
+		v, err := parseVIP(it.s)
+		if err != nil {
+			b.d.errorf(it.r, "%s entry %q: %v", name, it.s, err)
+			continue
+		}
+		v.Source = Source{Range: it.r}
+		out = append(out, v)
+	}
+	return out
+}
+
+func (b *block) trackInterfaces(vi *VRRPInstance) {
+	items, _ := b.strings("track_interface")
+	for _, it := range items {
+		t, err := parseTrack(it.s, -253, 253)
+		if err != nil {
+			b.d.errorf(it.r, "track_interface entry %q: %v", it.s, err)
+			continue
+		}
+		vi.TrackInterfaces = append(vi.TrackInterfaces, TrackInterface{Name: t.name, Weight: t.weight, Reverse: t.reverse, Source: Source{Range: it.r}})
+	}
+}
+
+func (b *block) trackScripts(vi *VRRPInstance, scripts []VRRPScript) {
+	items, _ := b.strings("track_script")
+	for _, it := range items {
+		t, err := parseTrack(it.s, -253, 253)
+		if err != nil {
+			b.d.errorf(it.r, "track_script entry %q: %v", it.s, err)
+			continue
+		}
+		ts := TrackScript{Name: t.name, Weight: t.weight, Reverse: t.reverse, Source: Source{Range: it.r}}
+		if !t.hasWeight { // the vrrp_script's own weight and direction apply
+			for _, s := range scripts {
+				if s.Name == t.name {
+					ts.Weight, ts.Reverse = s.Weight, s.Reverse || t.reverse
+				}
+			}
+		}
+		vi.TrackScripts = append(vi.TrackScripts, ts)
+	}
+}
+
+func (b *block) trackVirtualServers(vi *VRRPInstance) {
+	items, _ := b.strings("track_virtual_server")
+	for _, it := range items {
+		t, err := parseTrack(it.s, -253, 253)
+		if err != nil {
+			b.d.errorf(it.r, "track_virtual_server entry %q: %v", it.s, err)
+			continue
+		}
+		key, err := canonicalVSKey(t.name)
+		if err != nil {
+			b.d.errorf(it.r, "track_virtual_server entry %q: %v", it.s, err)
+			continue
+		}
+		vi.TrackVirtualServers = append(vi.TrackVirtualServers, TrackVirtualServer{VirtualServer: key, Weight: t.weight, Reverse: t.reverse, Source: Source{Range: it.r}})
+	}
+}
+
+// versionAndFamily settles the VRRP version and address family, then checks what depends on
+// them: advert_int's range and resolution, and authentication.
+func (d *decoder) versionAndFamily(b *block, vi *VRRPInstance, g Global) {
+	for _, v := range vi.VirtualIPAddresses {
+		f := familyOf(v.Addr())
+		if vi.Family == FamilyUnspec {
+			vi.Family = f
+		} else if f != vi.Family {
+			d.errorf(v.Source.Range, "virtual_ipaddress %s is %s but the first entry is %s; one instance advertises one family (use a second vrrp_instance, or virtual_ipaddress_excluded)", v.Addr(), f, vi.Family)
+		}
+	}
+	if vi.Family == FamilyUnspec {
+		vi.Family = IPv4
+		if vi.UnicastSrcIP.Is6() || len(vi.UnicastPeers) > 0 && vi.UnicastPeers[0].Is6() {
+			vi.Family = IPv6
+		}
+	}
+	vi.Version = g.VRRPVersion
+	if b.integer("version", &vi.Version, 2, 3) {
+		if vi.Version == 2 && vi.Family == IPv6 {
+			b.errorf("version", "VRRPv2 is IPv4 only but this instance's addresses are IPv6; use version = 3")
+			vi.Version = 3
+		}
+	} else if vi.Family == IPv6 {
+		vi.Version = 3 // as keepalived: IPv6 instances always run VRRPv3
+	}
+	switch vi.Version {
+	case 2:
+		if vi.AdvertInt%time.Second != 0 || vi.AdvertInt < time.Second || vi.AdvertInt > 255*time.Second {
+			b.errorf("advert_int", "advert_int %v: VRRPv2 carries whole seconds from 1 to 255; use a whole number, or version = 3 for sub-second intervals", vi.AdvertInt)
+		}
+	case 3:
+		if vi.AdvertInt < 10*time.Millisecond || vi.AdvertInt > 40950*time.Millisecond {
+			b.errorf("advert_int", "advert_int %v: VRRPv3 allows 10ms to 40.95s", vi.AdvertInt)
+		} else if vi.AdvertInt%(10*time.Millisecond) != 0 {
+			b.errorf("advert_int", "advert_int %v: VRRPv3 carries centiseconds; use a multiple of 10ms", vi.AdvertInt)
+		}
+		if vi.Auth != nil {
+			d.errorf(vi.Source.Range, "%s: VRRPv3 has no authentication (RFC 5798); remove the authentication block or use version = 2", "vrrp_instance "+fmt.Sprintf("%q", vi.Name))
+		}
+		if vi.Family == IPv6 && vi.V3ChecksumAsV2 {
+			b.warnf("v3_checksum_as_v2", "v3_checksum_as_v2 only changes IPv4 checksums; it has no effect on an IPv6 instance")
+		}
+	}
+	if vi.Version == 2 && vi.V3ChecksumAsV2 {
+		b.warnf("v3_checksum_as_v2", "v3_checksum_as_v2 has no effect with VRRPv2")
+	}
+}
+
+var syncGroupSchema = schema{attrs: []string{"group", "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify"}}
+
+func (d *decoder) syncGroup(name string, blk *hclsyntax.Block) VRRPSyncGroup {
+	b := d.open(fmt.Sprintf("vrrp_sync_group %q", name), blk.Body, blk.DefRange(), syncGroupSchema)
+	sg := VRRPSyncGroup{Name: name, Source: b.src}
+	items, _ := b.strings("group")
+	for _, it := range items {
+		sg.Group = append(sg.Group, it.s)
+	}
+	if !b.has("group") {
+		d.errorf(blk.DefRange(), "vrrp_sync_group %q needs group = [\"VI_1\", ...]", name)
+	}
+	b.script("notify_master", &sg.NotifyMaster)
+	b.script("notify_backup", &sg.NotifyBackup)
+	b.script("notify_fault", &sg.NotifyFault)
+	b.script("notify_stop", &sg.NotifyStop)
+	b.script("notify", &sg.Notify)
+	return sg
+}
