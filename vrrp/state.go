@@ -1,0 +1,366 @@
+package vrrp
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"time"
+)
+
+// PriorityOwner is the priority of the address owner; PriorityStop is sent on leaving.
+const (
+	PriorityOwner uint8 = 255
+	PriorityStop  uint8 = 0
+)
+
+// SkewTime is RFC 5798's Skew_Time for priority at the master's advert interval: for
+// version 3 ((256 − priority) × interval) / 256, for version 2 (256 − priority) / 256 s.
+func SkewTime(version uint8, priority uint8, masterInterval time.Duration) time.Duration {
+	if version == 2 {
+		masterInterval = time.Second
+	}
+	return time.Duration(256-int(priority)) * masterInterval / 256
+}
+
+// MasterDownInterval is 3 × interval + Skew_Time (RFC 5798 §6.1, RFC 3768 §6.1).
+func MasterDownInterval(version uint8, priority uint8, masterInterval time.Duration) time.Duration {
+	return 3*masterInterval + SkewTime(version, priority, masterInterval)
+}
+
+// EffectivePriority is base plus the tracker weights, clamped to 1..254 as keepalived does;
+// the address owner (255) stays 255 whatever its trackers say.
+func EffectivePriority(base uint8, delta int) uint8 {
+	if base == PriorityOwner {
+		return PriorityOwner
+	}
+	return uint8(min(max(int(base)+delta, 1), 254))
+}
+
+// MachineConfig is what the state machine needs to know about its instance.
+type MachineConfig struct {
+	Version  uint8         // 2 or 3
+	Priority uint8         // base priority; 255 makes the instance the address owner
+	Interval time.Duration // our advert_int
+	// NoPreempt keeps a higher-priority backup from taking over from a live master.
+	NoPreempt bool
+	// PreemptDelay holds off preemption after startup or after first seeing a
+	// lower-priority master (keepalived's preempt_delay).
+	PreemptDelay time.Duration
+	// InitialMaster is keepalived's `state MASTER`: at startup wait one advert interval
+	// (plus the smallest skew) for a master instead of the full Master_Down_Interval.
+	InitialMaster bool
+	// LocalAddr is our primary address (the advert source); equal priorities are broken by
+	// the higher primary address.
+	LocalAddr netip.Addr
+	// SyncGroup makes the instance ask its sync group (WantMaster) before becoming MASTER.
+	SyncGroup bool
+}
+
+// Machine is the VRRP state machine of one instance (RFC 5798 §6.4, RFC 9568, with
+// keepalived's choices). It owns no socket and no clock: Handle takes the time and an
+// event and returns the actions to carry out, in order. A Machine must not be used
+// concurrently.
+type Machine struct {
+	cfg            MachineConfig
+	state          State
+	priority       uint8 // effective priority
+	masterInterval time.Duration
+	masterAddr     netip.Addr
+	masterPriority uint8
+	preemptAt      time.Time // zero: no preempt delay running
+	faults         []string  // active fault sources, sorted
+	wantMaster     bool
+	prio0          bool // the down timer was armed by a priority-0 advert
+}
+
+// NewMachine returns a machine in INIT; send Startup to start it.
+func NewMachine(cfg MachineConfig) *Machine {
+	return &Machine{cfg: cfg, priority: cfg.Priority, masterInterval: cfg.Interval}
+}
+
+// State returns the current state.
+func (m *Machine) State() State { return m.state }
+
+// Priority returns the effective priority.
+func (m *Machine) Priority() uint8 { return m.priority }
+
+// MasterAddr returns the address of the last accepted master, or our own when MASTER.
+func (m *Machine) MasterAddr() netip.Addr {
+	if m.state == StateMaster {
+		return m.cfg.LocalAddr
+	}
+	return m.masterAddr
+}
+
+// MasterInterval returns the master's advert interval in use for the down timer.
+func (m *Machine) MasterInterval() time.Duration { return m.masterInterval }
+
+// Faults returns the active fault sources.
+func (m *Machine) Faults() []string { return slices.Clone(m.faults) }
+
+// Config returns the configuration the machine runs with.
+func (m *Machine) Config() MachineConfig { return m.cfg }
+
+// Handle applies ev at time now and returns the actions to carry out.
+func (m *Machine) Handle(now time.Time, ev Event) []Action {
+	if m.state == StateStop {
+		return nil
+	}
+	switch ev := ev.(type) {
+	case Startup:
+		return m.startup(now)
+	case AdvertReceived:
+		switch m.state {
+		case StateBackup:
+			return m.backupAdvert(now, ev)
+		case StateMaster:
+			return m.masterAdvert(ev)
+		}
+	case MasterDownTimerFired:
+		if m.state == StateBackup {
+			reason := "master down timer expired"
+			if m.prio0 {
+				reason = "master sent priority 0"
+			}
+			return m.takeover(reason)
+		}
+	case AdvertTimerFired:
+		if m.state == StateMaster {
+			return []Action{SendAdvert{m.priority}, ArmAdvertTimer{m.cfg.Interval}, VerifyVIPs{}}
+		}
+	case PriorityChanged:
+		return m.priorityChanged(ev.Priority)
+	case LinkChanged:
+		src := "link " + ev.Dev
+		if ev.Up {
+			return m.clearFault(src)
+		}
+		return m.addFault(src)
+	case Fault:
+		return m.addFault(ev.Source)
+	case FaultCleared:
+		return m.clearFault(ev.Source)
+	case ForceBackup:
+		if m.state == StateMaster {
+			return m.leaveMaster(ev.Reason)
+		}
+	case GroupMaster:
+		if m.state == StateBackup && m.wantMaster {
+			return m.becomeMaster("sync group ready")
+		}
+	case Shutdown:
+		return m.shutdown()
+	}
+	return nil
+}
+
+func (m *Machine) startup(now time.Time) []Action {
+	if m.state != StateInit {
+		return nil
+	}
+	if len(m.faults) > 0 {
+		return m.enterFault("startup with fault: " + m.faults[0])
+	}
+	if m.cfg.PreemptDelay > 0 {
+		m.preemptAt = now.Add(m.cfg.PreemptDelay)
+	}
+	if m.priority == PriorityOwner {
+		return m.takeover("address owner (priority 255)")
+	}
+	acts := m.toBackup("startup")
+	if m.cfg.InitialMaster {
+		// keepalived: wait one interval to be sure there is no master, not three.
+		acts = append(acts, ArmMasterDownTimer{m.cfg.Interval + SkewTime(m.cfg.Version, 255, m.cfg.Interval)})
+	} else {
+		acts = append(acts, ArmMasterDownTimer{m.downInterval()})
+	}
+	return acts
+}
+
+func (m *Machine) downInterval() time.Duration {
+	return MasterDownInterval(m.cfg.Version, m.priority, m.masterInterval)
+}
+
+// toBackup changes state to BACKUP and notifies; the caller arms the down timer.
+func (m *Machine) toBackup(reason string) []Action {
+	from := m.state
+	m.state = StateBackup
+	m.prio0 = false
+	return []Action{Transition{from, StateBackup, reason}, Notify{StateBackup, m.priority}}
+}
+
+// backupAdvert is RFC 5798 §6.4.2 "If an ADVERTISEMENT is received", with keepalived's
+// preempt_delay.
+func (m *Machine) backupAdvert(now time.Time, ev AdvertReceived) []Action {
+	a := ev.Advert
+	if a.Priority == PriorityStop {
+		// The master is leaving: take over after Skew_Time unless a better backup does.
+		m.masterAddr, m.masterPriority, m.prio0 = ev.Src, 0, true
+		return []Action{ArmMasterDownTimer{SkewTime(m.cfg.Version, m.priority, m.masterInterval)}}
+	}
+	delaying := m.cfg.PreemptDelay > 0 && (m.preemptAt.IsZero() || now.Before(m.preemptAt))
+	if !m.cfg.NoPreempt && a.Priority < m.priority && !delaying {
+		// A lower-priority master and we may preempt: ignore its advert so that the down
+		// timer, still running from the last accepted advert, expires.
+		m.masterAddr, m.masterPriority = ev.Src, a.Priority
+		return nil
+	}
+	if m.cfg.Version == 3 && a.Interval > 0 {
+		m.masterInterval = a.Interval
+	}
+	if m.cfg.PreemptDelay > 0 {
+		if a.Priority >= m.priority {
+			m.preemptAt = time.Time{}
+		} else if m.preemptAt.IsZero() {
+			m.preemptAt = now.Add(m.cfg.PreemptDelay)
+		}
+	}
+	m.masterAddr, m.masterPriority, m.prio0 = ev.Src, a.Priority, false
+	acts := []Action{ArmMasterDownTimer{m.downInterval()}}
+	if m.wantMaster {
+		m.wantMaster = false
+		acts = append(acts, WantMaster{false})
+	}
+	return acts
+}
+
+// masterAdvert is RFC 5798 §6.4.3 with RFC 9568's answer to a lower-priority advert.
+func (m *Machine) masterAdvert(ev AdvertReceived) []Action {
+	a := ev.Advert
+	if a.Priority == PriorityStop {
+		// Another router that thought it was master is leaving: assert ourselves at once.
+		return []Action{SendAdvert{m.priority}, ArmAdvertTimer{m.cfg.Interval}}
+	}
+	cmp := ev.Src.Compare(m.cfg.LocalAddr)
+	switch {
+	case a.Priority > m.priority || a.Priority == m.priority && cmp > 0:
+		if m.cfg.Version == 3 && a.Interval > 0 {
+			m.masterInterval = a.Interval
+		}
+		m.masterAddr, m.masterPriority = ev.Src, a.Priority
+		reason := fmt.Sprintf("higher priority %d advert from %v", a.Priority, ev.Src)
+		if a.Priority == m.priority {
+			reason = fmt.Sprintf("equal priority advert from higher address %v", ev.Src)
+		}
+		return m.leaveMaster(reason)
+	case a.Priority < m.priority || cmp < 0:
+		// Two masters: the other one claimed our VIPs (a partition healed, or it missed our
+		// adverts). Answer now so it steps down without waiting for our timer, and re-announce
+		// so that neighbours forget its MAC.
+		return []Action{SendAdvert{m.priority}, ArmAdvertTimer{m.cfg.Interval}, Reannounce{}}
+	}
+	return nil // our own address at our priority: a looped-back advert
+}
+
+// takeover becomes MASTER, or asks the sync group first.
+func (m *Machine) takeover(reason string) []Action {
+	if m.cfg.SyncGroup && m.state != StateMaster {
+		if m.wantMaster {
+			return nil
+		}
+		m.wantMaster = true
+		// Keep a timer running so a silent group still retries; the group answers with
+		// GroupMaster when every member is ready.
+		return []Action{WantMaster{true}, ArmMasterDownTimer{m.downInterval()}}
+	}
+	return m.becomeMaster(reason)
+}
+
+// becomeMaster follows keepalived's order: the first advert before the VIPs (so the old
+// master drops them first), then the VIPs, then the gratuitous ARP / NA burst.
+func (m *Machine) becomeMaster(reason string) []Action {
+	from := m.state
+	m.state = StateMaster
+	m.masterInterval = m.cfg.Interval
+	m.masterAddr, m.masterPriority = m.cfg.LocalAddr, m.priority
+	m.prio0 = false
+	acts := []Action{
+		Transition{from, StateMaster, reason},
+		SendAdvert{m.priority},
+		ClaimVIPs{},
+		StartAnnouncing{},
+		ArmAdvertTimer{m.cfg.Interval},
+		Notify{StateMaster, m.priority},
+	}
+	if m.wantMaster {
+		m.wantMaster = false
+		acts = append(acts, WantMaster{false})
+	}
+	return acts
+}
+
+// leaveMaster goes from MASTER to BACKUP: the VIPs go, the down timer starts.
+func (m *Machine) leaveMaster(reason string) []Action {
+	acts := []Action{StopAnnouncing{}, ReleaseVIPs{}}
+	acts = append(acts, m.toBackup(reason)...)
+	return append(acts, ArmMasterDownTimer{m.downInterval()})
+}
+
+func (m *Machine) priorityChanged(p uint8) []Action {
+	if p == m.priority || m.cfg.Priority == PriorityOwner {
+		return nil
+	}
+	m.priority = p
+	if m.state == StateMaster {
+		// Tell the backups now: one with a higher priority can preempt a whole interval
+		// earlier.
+		return []Action{SendAdvert{m.priority}, ArmAdvertTimer{m.cfg.Interval}}
+	}
+	return nil
+}
+
+func (m *Machine) addFault(src string) []Action {
+	if slices.Contains(m.faults, src) {
+		return nil
+	}
+	m.faults = append(m.faults, src)
+	slices.Sort(m.faults)
+	if m.state == StateBackup || m.state == StateMaster {
+		return m.enterFault(src)
+	}
+	return nil
+}
+
+func (m *Machine) enterFault(reason string) []Action {
+	var acts []Action
+	if m.state == StateMaster {
+		acts = append(acts, SendAdvert{PriorityStop}, StopAnnouncing{}, ReleaseVIPs{})
+	}
+	from := m.state
+	m.state = StateFault
+	m.prio0 = false
+	acts = append(acts, StopTimers{}, Transition{from, StateFault, reason}, Notify{StateFault, m.priority})
+	if m.wantMaster {
+		m.wantMaster = false
+		acts = append(acts, WantMaster{false})
+	}
+	return acts
+}
+
+func (m *Machine) clearFault(src string) []Action {
+	i := slices.Index(m.faults, src)
+	if i < 0 {
+		return nil
+	}
+	m.faults = slices.Delete(m.faults, i, i+1)
+	if m.state != StateFault || len(m.faults) > 0 {
+		return nil
+	}
+	m.masterInterval = m.cfg.Interval
+	reason := "fault cleared: " + src
+	if m.priority == PriorityOwner {
+		return m.takeover(reason)
+	}
+	acts := m.toBackup(reason)
+	return append(acts, ArmMasterDownTimer{m.downInterval()})
+}
+
+func (m *Machine) shutdown() []Action {
+	var acts []Action
+	if m.state == StateMaster {
+		acts = append(acts, SendAdvert{PriorityStop}, StopAnnouncing{}, ReleaseVIPs{})
+	}
+	from := m.state
+	m.state = StateStop
+	return append(acts, StopTimers{}, Transition{from, StateStop, "shutdown"}, Notify{StateStop, m.priority})
+}
