@@ -1,0 +1,117 @@
+package keepalivedconf
+
+import (
+	"path/filepath"
+	"strings"
+)
+
+// includePattern recognises keepalived's include directive and its includer, includem,
+// includew, includeb and includea variants (which differ only in how loudly keepalived
+// complains about missing files; the reader treats them alike).
+func includePattern(line string) (string, bool) {
+	if !strings.HasPrefix(line, "include") || len(line) < 9 {
+		return "", false
+	}
+	rest := line[7:]
+	if strings.ContainsRune("rmwba", rune(rest[0])) && isSpace(rest[1]) {
+		rest = rest[1:]
+	} else if !isSpace(rest[0]) {
+		return "", false
+	}
+	return strings.TrimLeft(rest, whiteSpace), true
+}
+
+func isSpace(c byte) bool { return strings.IndexByte(whiteSpace, c) >= 0 }
+
+// include reads the files matching pattern, relative to the including file's directory as
+// keepalived resolves them. A pattern without wildcards that names no file is an error: the
+// conversion would silently lose that part of the configuration. A wildcard that matches
+// nothing is only a warning, as for keepalived's optional conf.d directories.
+func (r *reader) include(pattern string, pos Pos) {
+	if pattern == "" {
+		r.diags.add(Error, pos, "include names no file")
+		return
+	}
+	base := filepath.Dir(r.file)
+	for _, alt := range expandBraces(pattern) {
+		if !filepath.IsAbs(alt) {
+			alt = filepath.Join(base, alt)
+		}
+		matches, err := r.opts.Glob(alt)
+		if err != nil {
+			r.diags.add(Error, pos, "include %s: %v", alt, err)
+			continue
+		}
+		if len(matches) == 0 {
+			if strings.ContainsAny(alt, "*?[") {
+				r.diags.add(Warning, pos, "include %s matches no file", alt)
+			} else {
+				r.diags.add(Error, pos, "include %s: no such file", alt)
+			}
+			continue
+		}
+		for _, m := range matches {
+			if r.aborted {
+				return
+			}
+			src, err := r.opts.ReadFile(m)
+			if err != nil {
+				r.diags.add(Error, pos, "include %s: %v", m, err)
+				continue
+			}
+			r.depth++
+			r.readSource(m, src)
+			r.depth--
+		}
+	}
+}
+
+// expandBraces expands csh-style alternatives ("conf.d/{a,b}.conf"), which keepalived's
+// glob(GLOB_BRACE) supports and Go's filepath.Glob does not. A '{' without a matching '}'
+// is literal text.
+func expandBraces(s string) []string {
+	open := -1
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' {
+			i++
+			continue
+		}
+		if s[i] == '{' {
+			open = i
+			break
+		}
+	}
+	if open < 0 {
+		return []string{s}
+	}
+	depth, last := 0, open+1
+	var alts []string
+	for i := open; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '{':
+			depth++
+		case ',':
+			if depth == 1 {
+				alts = append(alts, s[last:i])
+				last = i + 1
+			}
+		case '}':
+			if depth--; depth == 0 {
+				alts = append(alts, s[last:i])
+				var out []string
+				for _, a := range alts {
+					out = append(out, expandBraces(s[:open]+a+s[i+1:])...)
+				}
+				return out
+			}
+		}
+	}
+	// No matching '}': keep the '{' literally and expand what follows.
+	var out []string
+	for _, tail := range expandBraces(s[open+1:]) {
+		out = append(out, s[:open+1]+tail)
+	}
+	return out
+}

@@ -1,0 +1,239 @@
+package keepalivedconf
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// whiteSpace is keepalived's WHITE_SPACE_STR.
+const whiteSpace = " \t\f\n\r\v"
+
+func isBlank(c byte) bool { return c == ' ' || c == '\t' }
+
+// decomment removes a comment ('#' or '!' outside double quotes), the backslash that escapes
+// a comment character, and leading and trailing blanks, as keepalived's decomment() does. A
+// trailing '\' (a continued definition) is kept, with the blanks before it removed.
+// unterminated reports an odd number of double quotes.
+func decomment(s string) (out string, unterminated bool) {
+	s = strings.TrimLeft(s, " \t")
+	var b strings.Builder
+	quote, cont := false, false
+	i := 0
+loop:
+	for i < len(s) {
+		c := s[i]
+		switch {
+		case c == '"':
+			quote = !quote
+		case c == '\\':
+			if i+1 == len(s) {
+				cont = true
+				break loop
+			}
+			if !quote && (s[i+1] == '#' || s[i+1] == '!') {
+				b.WriteByte(s[i+1])
+			} else {
+				b.WriteByte(c)
+				b.WriteByte(s[i+1])
+			}
+			i += 2
+			continue
+		case !quote && (c == '#' || c == '!'):
+			break loop
+		}
+		b.WriteByte(c)
+		i++
+	}
+	out = strings.TrimRight(b.String(), " \t")
+	if cont {
+		out += `\`
+	}
+	return out, quote
+}
+
+// words splits a line as keepalived's alloc_strvec does: words end at white space, a word
+// that starts with a double quote runs to the next double quote (without the quotes, no
+// escapes), and a double quote inside a word ends it.
+func words(s string) ([]string, error) {
+	var out []string
+	for {
+		s = strings.TrimLeft(s, whiteSpace)
+		if s == "" {
+			return out, nil
+		}
+		if s[0] == '"' {
+			end := strings.IndexByte(s[1:], '"')
+			if end < 0 {
+				return out, fmt.Errorf("unmatched quote in %q", s)
+			}
+			out = append(out, s[1:1+end])
+			s = s[end+2:]
+			continue
+		}
+		end := strings.IndexAny(s, whiteSpace+`"`)
+		if end < 0 {
+			end = len(s)
+		}
+		out = append(out, s[:end])
+		s = s[end:]
+	}
+}
+
+var errMissingEscape = errors.New(`'\' at the end of the line escapes nothing`)
+
+// SplitQuoted splits s into words the way keepalived reads script command lines
+// (alloc_strvec_quoted_escaped): words end at white space, "..." and '...' group text
+// containing spaces and are removed, and with escapes set a backslash escape (\n, \t, \x41,
+// \101, \cC, \" ...) gives its character. Without escapes the backslash and the character
+// after it are kept as they are, which is how keepalived first isolates a script string.
+func SplitQuoted(s string, escapes bool) ([]string, error) {
+	var out []string
+	for {
+		s = strings.TrimLeft(s, whiteSpace)
+		if s == "" {
+			return out, nil
+		}
+		var w []byte
+		var quote byte
+		for s != "" {
+			stop := whiteSpace + `'"\`
+			if quote != 0 {
+				stop = string(quote) + `\`
+			}
+			i := strings.IndexAny(s, stop)
+			if i < 0 {
+				if quote != 0 {
+					return nil, fmt.Errorf("missing terminating %c", quote)
+				}
+				w = append(w, s...)
+				s = ""
+				break
+			}
+			w = append(w, s[:i]...)
+			s = s[i:]
+			switch c := s[0]; {
+			case c == '\\':
+				if len(s) == 1 {
+					return nil, errMissingEscape
+				}
+				if !escapes {
+					w = append(w, s[0], s[1])
+					s = s[2:]
+					continue
+				}
+				var ch byte
+				ch, s = unescape(s[1:])
+				w = append(w, ch)
+			case quote != 0: // the closing quote
+				quote = 0
+				s = s[1:]
+			case c == '"' || c == '\'':
+				quote = c
+				s = s[1:]
+			default: // white space ends the word
+				goto done
+			}
+		}
+	done:
+		out = append(out, string(w))
+	}
+}
+
+// unescape decodes one escape; s starts after the backslash.
+func unescape(s string) (byte, string) {
+	isHex := func(c byte) bool {
+		return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+	}
+	switch {
+	case s[0] == 'x' && len(s) > 1 && isHex(s[1]):
+		n := 1
+		if len(s) > 2 && isHex(s[2]) {
+			n = 2
+		}
+		v, _ := strconv.ParseUint(s[1:1+n], 16, 8)
+		return byte(v), s[1+n:]
+	case s[0] == 'c' && len(s) > 1:
+		return s[1] & 0x1f, s[2:]
+	case '0' <= s[0] && s[0] <= '7':
+		var v byte
+		n := 0
+		for n < 3 && n < len(s) && '0' <= s[n] && s[n] <= '7' {
+			v = v<<3 + s[n] - '0'
+			n++
+		}
+		return v, s[n:]
+	}
+	c := s[0]
+	switch c {
+	case 'a':
+		c = '\a'
+	case 'b':
+		c = '\b'
+	case 'E':
+		c = 0x1b
+	case 'f':
+		c = '\f'
+	case 'n':
+		c = '\n'
+	case 'r':
+		c = '\r'
+	case 't':
+		c = '\t'
+	case 'v':
+		c = '\v'
+	}
+	return c, s[1:]
+}
+
+// strtol reads a number as C's strtol(s, &end, 0) does: leading blanks, a sign, and a 0x
+// (hex) or 0 (octal) prefix. It returns the value, the rest of s, and whether any digit was
+// read.
+func strtol(s string) (int64, string, bool) {
+	s = strings.TrimLeft(s, whiteSpace)
+	neg := false
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	base := int64(10)
+	digitsFrom := 0
+	if len(s) > 1 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && len(s) > 2 && digitVal(s[2]) < 16 {
+		base, digitsFrom = 16, 2
+	} else if len(s) > 0 && s[0] == '0' {
+		base = 8
+	}
+	var v int64
+	i := digitsFrom
+	for ; i < len(s); i++ {
+		d := digitVal(s[i])
+		if d >= base {
+			break
+		}
+		if v > (1<<62)/base { // saturate instead of overflowing
+			v = 1 << 62
+			continue
+		}
+		v = v*base + d
+	}
+	if i == 0 {
+		return 0, s, false
+	}
+	if neg {
+		v = -v
+	}
+	return v, s[i:], true
+}
+
+func digitVal(c byte) int64 {
+	switch {
+	case '0' <= c && c <= '9':
+		return int64(c - '0')
+	case 'a' <= c && c <= 'z':
+		return int64(c-'a') + 10
+	case 'A' <= c && c <= 'Z':
+		return int64(c-'A') + 10
+	}
+	return 99
+}

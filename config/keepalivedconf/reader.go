@@ -1,0 +1,310 @@
+package keepalivedconf
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Limits that keep a hostile or mistaken input (a ~SEQ over a billion values, a parameter
+// that contains itself, a file that includes itself) from running away.
+const (
+	defaultMaxLines  = 1_000_000
+	maxLineLen       = 64 << 10
+	maxSubstitutions = 1_000 // per line; real lines need a handful
+	maxIncludeDepth  = 32
+	keepalivedMaxBuf = 1024 // keepalived ignores longer lines (MAXBUF)
+)
+
+// Options adjust how a configuration is read. The zero value reads from the file system the
+// way keepalived would with no config id.
+type Options struct {
+	// ConfigID is keepalived's -i/--config-id: it selects the '@ID' conditional lines and is
+	// the value of ${_INSTANCE}. keepalived defaults it to the host name; the reader does
+	// not, because the converting host is rarely the director. With no ConfigID, '@ID' lines
+	// are skipped with a warning and '@^ID' lines are kept.
+	ConfigID string
+	// Getenv gives ${_ENV NAME}; nil means os.Getenv.
+	Getenv func(string) string
+	// Random gives ${_RANDOM MIN MAX}, a number in [lo, hi]; nil means math/rand.
+	Random func(lo, hi int) int
+	// ReadFile and Glob reach the files; nil means os.ReadFile and filepath.Glob (keeping
+	// regular files only). Tests and fuzzing substitute an in-memory file system.
+	ReadFile func(name string) ([]byte, error)
+	Glob     func(pattern string) ([]string, error)
+	// MaxLines bounds the number of lines read after include, ~SEQ, ~LST and multi-line
+	// parameter expansion; 0 means 1,000,000.
+	MaxLines int
+}
+
+func (o *Options) withDefaults() Options {
+	var opts Options
+	if o != nil {
+		opts = *o
+	}
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
+	if opts.Random == nil {
+		opts.Random = func(lo, hi int) int { return lo + rand.IntN(hi-lo+1) }
+	}
+	if opts.ReadFile == nil {
+		opts.ReadFile = os.ReadFile
+	}
+	if opts.Glob == nil {
+		opts.Glob = globFiles
+	}
+	if opts.MaxLines <= 0 {
+		opts.MaxLines = defaultMaxLines
+	}
+	return opts
+}
+
+// globFiles is filepath.Glob without directories, which keepalived skips too.
+func globFiles(pattern string) ([]string, error) {
+	matches, err := filepath.Glob(pattern)
+	files := matches[:0]
+	for _, m := range matches {
+		if fi, err := os.Stat(m); err == nil && !fi.IsDir() {
+			files = append(files, m)
+		}
+	}
+	return files, err
+}
+
+// ReadFile reads the keepalived configuration at path, following its includes. It returns
+// the top-level statements and the diagnostics; when the diagnostics hold an error the
+// statements must not be used.
+func ReadFile(path string, opts *Options) ([]*Node, Diagnostics) {
+	o := opts.withDefaults()
+	src, err := o.ReadFile(path)
+	if err != nil {
+		return nil, Diagnostics{{Severity: Error, Pos: Pos{File: path}, Msg: err.Error()}}
+	}
+	return read(path, src, o)
+}
+
+// Read reads a keepalived configuration held in src; name is its path, used in diagnostics
+// and as the base for relative includes.
+func Read(name string, src []byte, opts *Options) ([]*Node, Diagnostics) {
+	return read(name, src, opts.withDefaults())
+}
+
+func read(name string, src []byte, opts Options) ([]*Node, Diagnostics) {
+	r := &reader{opts: opts, defs: map[string]*definition{}}
+	r.predefine()
+	r.readSource(name, src)
+	r.endDefinition()
+	if r.diags.HasErrors() {
+		return nil, r.diags
+	}
+	nodes := buildTree(r.items, &r.diags)
+	if r.diags.HasErrors() {
+		return nil, r.diags
+	}
+	return nodes, r.diags
+}
+
+// item is one line after expansion and brace splitting: a statement, "{" or "}".
+type item struct {
+	pos  Pos
+	text string
+}
+
+type reader struct {
+	opts    Options
+	defs    map[string]*definition
+	diags   Diagnostics
+	items   []item
+	file    string      // the file being read, for relative includes
+	pwd     string      // its absolute directory, for ${_PWD}
+	depth   int         // include depth
+	lines   int         // lines processed so far, bounded by opts.MaxLines
+	pending *definition // a multi-line definition still collecting lines
+	aborted bool
+}
+
+func (r *reader) abort(pos Pos, format string, args ...any) {
+	r.diags.add(Error, pos, format, args...)
+	r.aborted = true
+}
+
+// readSource reads one file's lines, as keepalived's read_line does before expansion.
+func (r *reader) readSource(name string, src []byte) {
+	if r.depth > maxIncludeDepth {
+		r.abort(Pos{File: name}, "includes nest deeper than %d files (does a file include itself?)", maxIncludeDepth)
+		return
+	}
+	savedFile, savedPwd := r.file, r.pwd
+	r.file = name
+	r.pwd, _ = filepath.Abs(filepath.Dir(name))
+	defer func() { r.file, r.pwd = savedFile, savedPwd }()
+
+	lines := strings.Split(string(src), "\n")
+	if lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	for i, raw := range lines {
+		if r.aborted {
+			return
+		}
+		pos := Pos{File: name, Line: i + 1}
+		raw = strings.TrimRight(raw, "\r")
+		if strings.IndexByte(raw, 0) >= 0 {
+			r.diags.add(Error, pos, "the line holds a NUL byte (keepalived ignores such lines)")
+			continue
+		}
+		if len(raw) >= keepalivedMaxBuf {
+			r.diags.add(Warning, pos, "the line is longer than keepalived's limit of %d characters; keepalived would ignore it", keepalivedMaxBuf-1)
+		}
+		if r.pending != nil && raw == "" {
+			r.endDefinition() // a blank line ends a multi-line definition
+			continue
+		}
+		line, unterminated := decomment(raw)
+		if unterminated {
+			r.diags.add(Error, pos, "unterminated quote: %s", line)
+			continue
+		}
+		if line == "" {
+			continue
+		}
+		if r.pending != nil {
+			r.continueDefinition(line)
+			continue
+		}
+		r.process(line, pos, false)
+	}
+}
+
+func (r *reader) continueDefinition(line string) {
+	d := r.pending
+	if strings.HasSuffix(line, `\`) {
+		if l := strings.TrimRight(line[:len(line)-1], " \t"); l != "" {
+			d.lines = append(d.lines, l)
+		}
+		return
+	}
+	d.lines = append(d.lines, line)
+	r.endDefinition()
+}
+
+func (r *reader) endDefinition() {
+	if d := r.pending; d != nil && len(d.lines) == 0 {
+		d.multiline = false
+	}
+	r.pending = nil
+}
+
+// process handles one line: a conditional '@ID' prefix, a $NAME=VALUE definition, a ~SEQ or
+// ~LST loop, parameter substitution, then include or brace splitting.
+func (r *reader) process(line string, pos Pos, substituted bool) {
+	if r.aborted {
+		return
+	}
+	// Counted before the emptiness test: a ~SEQ over an empty text still loops.
+	if r.lines++; r.lines > r.opts.MaxLines {
+		r.abort(pos, "more than %d lines after expanding includes, ~SEQ, ~LST and parameters", r.opts.MaxLines)
+		return
+	}
+	if line == "" {
+		return
+	}
+	if line[0] == '@' {
+		var keep bool
+		if line, keep = r.conditional(line, pos); !keep {
+			return
+		}
+	}
+	if name, value, multiline, ok := parseDefinition(line); ok {
+		d := &definition{multiline: multiline}
+		if value != "" || !multiline {
+			d.lines = []string{value}
+		}
+		r.defs[name] = d
+		if multiline {
+			r.pending = d
+		}
+		return
+	}
+	if strings.HasPrefix(line, "~SEQ") || strings.HasPrefix(line, "~LST") {
+		r.loop(line, pos)
+		return
+	}
+	if !substituted && line[0] != '~' && strings.IndexByte(line, '$') >= 0 {
+		out, more, changed, ok := r.substitute(line, pos)
+		if !ok {
+			r.aborted = true
+			return
+		}
+		if changed {
+			out, _ = decomment(out)
+			r.process(out, pos, true)
+			for _, m := range more {
+				r.process(m, pos, false)
+			}
+			return
+		}
+	}
+	r.emit(line, pos)
+}
+
+// conditional applies keepalived's '@ID line' (kept when ID is the config id) and
+// '@^ID line' (kept when it is not).
+func (r *reader) conditional(line string, pos Pos) (string, bool) {
+	neg := strings.HasPrefix(line, "@^")
+	id := line[1:]
+	if neg {
+		id = line[2:]
+	}
+	sp := strings.IndexAny(id, " \t")
+	if sp < 0 {
+		return "", false // keepalived drops an '@ID' with nothing after it
+	}
+	id, rest := id[:sp], strings.TrimLeft(id[sp:], " \t")
+	match := r.opts.ConfigID != "" && id == r.opts.ConfigID
+	if match == neg {
+		if r.opts.ConfigID == "" && !neg {
+			r.diags.add(Warning, pos, "line for config id %q left out; convert with --config-id %s to keep it", id, id)
+		}
+		return "", false
+	}
+	return rest, true
+}
+
+// emit follows an include, or splits the line at its first brace outside double quotes
+// (keepalived reads "keyword {" and "{ rest" as separate lines) and records it.
+func (r *reader) emit(line string, pos Pos) {
+	if pattern, ok := includePattern(line); ok {
+		r.include(pattern, pos)
+		return
+	}
+	k := braceIndex(line)
+	switch {
+	case k < 0:
+		r.items = append(r.items, item{pos, line})
+	case k == 0:
+		r.items = append(r.items, item{pos, line[:1]})
+		r.process(strings.TrimLeft(line[1:], " \t"), pos, false)
+	default:
+		r.items = append(r.items, item{pos, strings.TrimRight(line[:k], " \t")})
+		r.process(line[k:], pos, false)
+	}
+}
+
+func braceIndex(line string) int {
+	for i := 0; i < len(line); i++ {
+		switch line[i] {
+		case '{', '}':
+			return i
+		case '"':
+			j := strings.IndexByte(line[i+1:], '"')
+			if j < 0 {
+				return -1
+			}
+			i += j + 1
+		}
+	}
+	return -1
+}
