@@ -60,5 +60,9 @@ func nsRun(t *testing.T, ns, script string) string {
 }
 
 func nsRunErr(ns, script string) (string, error) {
-	return runErr("ip", "netns", "exec", ns, "sh", "-ec", script)
+	return runErr("ip", "netns", "exec", ns, "sh", "-ec", shPrelude+script)
 }
+
+// shPrelude starts every script. Debian's busybox sh runs its own applets before searching
+// PATH, and its ip applet lacks netns and veth: the function sends ip to iproute2.
+const shPrelude = "ip() { /usr/sbin/ip \"$@\"; }\n"
