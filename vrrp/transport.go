@@ -1,0 +1,366 @@
+package vrrp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"sync"
+	"syscall"
+
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
+	"golang.org/x/sys/unix"
+)
+
+// AddrFamily selects the IP version of a Transport.
+type AddrFamily uint8
+
+// The address families a Transport speaks.
+const (
+	FamilyIPv4 AddrFamily = 4
+	FamilyIPv6 AddrFamily = 6
+)
+
+func (f AddrFamily) String() string {
+	switch f {
+	case FamilyIPv4:
+		return "IPv4"
+	case FamilyIPv6:
+		return "IPv6"
+	}
+	return "AddrFamily(" + strconv.Itoa(int(f)) + ")"
+}
+
+// TransportOptions configure DialTransport. The zero value is keepalived's default: multicast,
+// with the interface's own source address.
+type TransportOptions struct {
+	// Unicast selects keepalived's unicast_peer mode: no multicast group is joined and only
+	// packets addressed to the source address are received. Which peers are valid is the
+	// receive checks' business (they count unlisted sources), so the Transport does not filter
+	// on source.
+	Unicast bool
+	// Src is the source address of sent adverts: unicast_src_ip (or mcast_src_ip). The zero
+	// value means the interface's primary IPv4 address, or its IPv6 link-local address, looked
+	// up once at dial time. In unicast mode the socket also binds to it, with IP_FREEBIND so the
+	// address need not exist yet (keepalived does the same).
+	Src netip.Addr
+}
+
+// ErrNoSourceAddress means the interface has no address a Transport could send from: no
+// primary IPv4 address, or no IPv6 link-local address that has finished duplicate address
+// detection. Retrying later may succeed.
+var ErrNoSourceAddress = errors.New("vrrp: interface has no usable source address")
+
+// tosNetworkControl is IPTOS_PREC_INTERNETCONTROL (DSCP CS6), keepalived's TOS and IPv6
+// traffic class for adverts; Linux also maps it to the TC_PRIO_CONTROL socket priority.
+const tosNetworkControl = 0xc0
+
+// RawTransport is the Transport over a raw IP socket for protocol 112 bound to one interface.
+// It is safe for concurrent use, except that Receive must not be called concurrently with
+// itself.
+type RawTransport struct {
+	ifi    *net.Interface
+	family AddrFamily
+	local  netip.Addr
+	conn   net.PacketConn
+	p4     *ipv4.PacketConn
+	p6     *ipv6.PacketConn
+	buf    []byte // Receive's buffer; Receive is not concurrent with itself
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ Transport = (*RawTransport)(nil)
+
+// DialTransport opens a raw VRRP socket on interface ifname for family, as keepalived's
+// open_vrrp_read_socket and open_vrrp_send_socket do together:
+//   - SO_BINDTODEVICE, so that instances on several interfaces never see each other's adverts;
+//   - multicast mode: bound to and joined to 224.0.0.18 / ff02::12 on that interface only
+//     (IP_MULTICAST_ALL off, so groups that other sockets joined are not delivered here),
+//     multicast loopback off, outgoing multicast interface set;
+//   - unicast mode: bound to the source address, no group;
+//   - TTL / hop limit 255 for unicast and multicast, TOS / traffic class 0xc0, and for IPv4
+//     no DF bit, matching keepalived's header;
+//   - the received TTL / hop limit, destination and interface reported per packet.
+//
+// The kernel strips nothing from sent messages and computes no VRRP checksum: msg given to
+// Send must be complete (the codec computes the checksum, so that the receive checks can
+// count bad ones instead of the kernel dropping them silently). DialTransport needs
+// CAP_NET_RAW and opens the socket in the calling thread's network namespace.
+func DialTransport(ifname string, family AddrFamily, opts TransportOptions) (*RawTransport, error) {
+	t, err := dialTransport(ifname, family, opts)
+	if err != nil {
+		return nil, fmt.Errorf("vrrp: dial %s transport on %s: %w", family, ifname, err)
+	}
+	return t, nil
+}
+
+func dialTransport(ifname string, family AddrFamily, opts TransportOptions) (*RawTransport, error) {
+	if family != FamilyIPv4 && family != FamilyIPv6 {
+		return nil, fmt.Errorf("unknown address family %d", family)
+	}
+	src := opts.Src.WithZone("")
+	if src.IsValid() {
+		src = src.Unmap()
+		if src.Is4() != (family == FamilyIPv4) || src.IsMulticast() || src.IsUnspecified() {
+			return nil, fmt.Errorf("source address %s is not a unicast %s address", src, family)
+		}
+	}
+	ifi, err := net.InterfaceByName(ifname)
+	if err != nil {
+		return nil, err
+	}
+	if !src.IsValid() {
+		if src, err = interfaceSource(ifi, family); err != nil {
+			return nil, err
+		}
+	}
+
+	t := &RawTransport{ifi: ifi, family: family, local: src, buf: make([]byte, 1<<16)}
+	network, bind := "ip4:"+strconv.Itoa(Protocol), MulticastIPv4.String()
+	if family == FamilyIPv6 {
+		network, bind = "ip6:"+strconv.Itoa(Protocol), MulticastIPv6.WithZone(ifname).String()
+	}
+	if opts.Unicast {
+		bind = src.String()
+		if src.Is6() && src.IsLinkLocalUnicast() {
+			bind = src.WithZone(ifname).String()
+		}
+	}
+	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
+		return preBindOptions(c, ifname, family, opts.Unicast)
+	}}
+	t.conn, err = lc.ListenPacket(context.Background(), network, bind)
+	if err != nil {
+		return nil, err
+	}
+	if family == FamilyIPv4 {
+		err = t.setup4(opts.Unicast)
+	} else {
+		err = t.setup6(opts.Unicast)
+	}
+	if err != nil {
+		t.conn.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+// preBindOptions runs on the new socket before bind(2): the device binding and, for unicast,
+// IP_FREEBIND must be in place before the bind they affect.
+func preBindOptions(c syscall.RawConn, ifname string, family AddrFamily, unicast bool) error {
+	var err error
+	cerr := c.Control(func(fd uintptr) {
+		s := int(fd)
+		if err = unix.SetsockoptString(s, unix.SOL_SOCKET, unix.SO_BINDTODEVICE, ifname); err != nil {
+			err = fmt.Errorf("SO_BINDTODEVICE: %w", err)
+			return
+		}
+		if family == FamilyIPv4 {
+			// Only groups joined on this socket, not every group any socket joined.
+			if err = unix.SetsockoptInt(s, unix.IPPROTO_IP, unix.IP_MULTICAST_ALL, 0); err != nil {
+				err = fmt.Errorf("IP_MULTICAST_ALL: %w", err)
+				return
+			}
+			// keepalived sends with DF clear; adverts are far below any MTU.
+			if err = unix.SetsockoptInt(s, unix.IPPROTO_IP, unix.IP_MTU_DISCOVER, unix.IP_PMTUDISC_DONT); err != nil {
+				err = fmt.Errorf("IP_MTU_DISCOVER: %w", err)
+				return
+			}
+			if unicast {
+				if err = unix.SetsockoptInt(s, unix.IPPROTO_IP, unix.IP_FREEBIND, 1); err != nil {
+					err = fmt.Errorf("IP_FREEBIND: %w", err)
+				}
+			}
+			return
+		}
+		// IPV6_MULTICAST_ALL exists since Linux 4.20; older kernels lack it, as keepalived
+		// tolerates.
+		if e := unix.SetsockoptInt(s, unix.IPPROTO_IPV6, unix.IPV6_MULTICAST_ALL, 0); e != nil && !errors.Is(e, unix.ENOPROTOOPT) {
+			err = fmt.Errorf("IPV6_MULTICAST_ALL: %w", e)
+			return
+		}
+		if unicast {
+			if err = unix.SetsockoptInt(s, unix.IPPROTO_IPV6, unix.IPV6_FREEBIND, 1); err != nil {
+				err = fmt.Errorf("IPV6_FREEBIND: %w", err)
+			}
+		}
+	})
+	if cerr != nil {
+		return cerr
+	}
+	return err
+}
+
+func (t *RawTransport) setup4(unicast bool) error {
+	p := ipv4.NewPacketConn(t.conn)
+	t.p4 = p
+	steps := []struct {
+		name string
+		fn   func() error
+	}{
+		{"TTL", func() error { return p.SetTTL(TTL) }},
+		{"multicast TTL", func() error { return p.SetMulticastTTL(TTL) }},
+		{"TOS", func() error { return p.SetTOS(tosNetworkControl) }},
+		{"multicast loopback", func() error { return p.SetMulticastLoopback(false) }},
+		{"multicast interface", func() error { return p.SetMulticastInterface(t.ifi) }},
+		{"control messages", func() error {
+			return p.SetControlMessage(ipv4.FlagTTL|ipv4.FlagDst|ipv4.FlagInterface, true)
+		}},
+	}
+	if !unicast {
+		steps = append(steps, struct {
+			name string
+			fn   func() error
+		}{"join " + MulticastIPv4.String(), func() error {
+			return p.JoinGroup(t.ifi, &net.IPAddr{IP: MulticastIPv4.AsSlice()})
+		}})
+	}
+	for _, s := range steps {
+		if err := s.fn(); err != nil {
+			return fmt.Errorf("set %s: %w", s.name, err)
+		}
+	}
+	return nil
+}
+
+func (t *RawTransport) setup6(unicast bool) error {
+	p := ipv6.NewPacketConn(t.conn)
+	t.p6 = p
+	steps := []struct {
+		name string
+		fn   func() error
+	}{
+		{"hop limit", func() error { return p.SetHopLimit(TTL) }},
+		{"multicast hop limit", func() error { return p.SetMulticastHopLimit(TTL) }},
+		{"multicast loopback", func() error { return p.SetMulticastLoopback(false) }},
+		{"multicast interface", func() error { return p.SetMulticastInterface(t.ifi) }},
+		{"control messages", func() error {
+			return p.SetControlMessage(ipv6.FlagHopLimit|ipv6.FlagDst|ipv6.FlagInterface, true)
+		}},
+	}
+	if !unicast {
+		steps = append(steps, struct {
+			name string
+			fn   func() error
+		}{"join " + MulticastIPv6.String(), func() error {
+			return p.JoinGroup(t.ifi, &net.IPAddr{IP: MulticastIPv6.AsSlice(), Zone: t.ifi.Name})
+		}})
+	}
+	for _, s := range steps {
+		if err := s.fn(); err != nil {
+			return fmt.Errorf("set %s: %w", s.name, err)
+		}
+	}
+	// ipv6.PacketConn has no traffic-class setter for sent packets; IPV6_TCLASS is the
+	// socket option keepalived sets.
+	rc, err := t.conn.(syscall.Conn).SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IPV6, unix.IPV6_TCLASS, tosNetworkControl)
+	}); err != nil {
+		return err
+	}
+	if serr != nil {
+		return fmt.Errorf("set IPV6_TCLASS: %w", serr)
+	}
+	return nil
+}
+
+// Receive returns the next VRRP message that arrived on the Transport's interface. Messages
+// the kernel reports on another interface are dropped here. After Close it returns
+// net.ErrClosed. The Payload is the caller's to keep.
+func (t *RawTransport) Receive() (Packet, error) {
+	for {
+		var (
+			n        int
+			src      net.Addr
+			dst      net.IP
+			hop, idx = -1, 0
+			err      error
+		)
+		if t.p4 != nil {
+			var cm *ipv4.ControlMessage
+			n, cm, src, err = t.p4.ReadFrom(t.buf)
+			if cm != nil {
+				dst, hop, idx = cm.Dst, cm.TTL, cm.IfIndex
+			}
+		} else {
+			var cm *ipv6.ControlMessage
+			n, cm, src, err = t.p6.ReadFrom(t.buf)
+			if cm != nil {
+				dst, hop, idx = cm.Dst, cm.HopLimit, cm.IfIndex
+			}
+		}
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return Packet{}, net.ErrClosed
+			}
+			return Packet{}, fmt.Errorf("vrrp: receive on %s: %w", t.ifi.Name, err)
+		}
+		if idx != 0 && idx != t.ifi.Index {
+			continue
+		}
+		p := Packet{HopLimit: hop, IfIndex: idx, Payload: append([]byte(nil), t.buf[:n]...)}
+		if ia, ok := src.(*net.IPAddr); ok {
+			p.Src = ipAddr(ia.IP)
+		}
+		p.Dst = ipAddr(dst)
+		return p, nil
+	}
+}
+
+// ipAddr converts without zone and with IPv4-mapped addresses unmapped, so that Src and Dst
+// compare equal to configured addresses; the zero Addr for nil.
+func ipAddr(ip net.IP) netip.Addr {
+	a, _ := netip.AddrFromSlice(ip)
+	return a.Unmap()
+}
+
+// Send writes msg to dst (the multicast group or a unicast peer) from LocalAddr out of the
+// Transport's interface, with TTL / hop limit 255.
+func (t *RawTransport) Send(dst netip.Addr, msg []byte) error {
+	dst = dst.Unmap()
+	if !dst.IsValid() || dst.Is4() != (t.family == FamilyIPv4) {
+		return fmt.Errorf("vrrp: send on %s: destination %v is not an %s address", t.ifi.Name, dst, t.family)
+	}
+	var err error
+	if t.p4 != nil {
+		cm := &ipv4.ControlMessage{Src: t.local.AsSlice(), IfIndex: t.ifi.Index}
+		_, err = t.p4.WriteTo(msg, cm, &net.IPAddr{IP: dst.AsSlice()})
+	} else {
+		cm := &ipv6.ControlMessage{Src: t.local.AsSlice(), IfIndex: t.ifi.Index, HopLimit: TTL, TrafficClass: tosNetworkControl}
+		to := &net.IPAddr{IP: dst.AsSlice()}
+		if dst.IsLinkLocalUnicast() || dst.IsLinkLocalMulticast() {
+			to.Zone = t.ifi.Name
+		}
+		_, err = t.p6.WriteTo(msg, cm, to)
+	}
+	if err != nil {
+		if errors.Is(err, net.ErrClosed) {
+			return net.ErrClosed
+		}
+		return fmt.Errorf("vrrp: send to %s on %s: %w", dst, t.ifi.Name, err)
+	}
+	return nil
+}
+
+// LocalAddr is the source address of sent adverts (without zone).
+func (t *RawTransport) LocalAddr() netip.Addr { return t.local }
+
+// Interface is the interface the Transport is bound to, as it was at dial time.
+func (t *RawTransport) Interface() *net.Interface { return t.ifi }
+
+// Close closes the socket, which also leaves the multicast group; a blocked Receive returns
+// net.ErrClosed. Closing twice is harmless.
+func (t *RawTransport) Close() error {
+	t.closeOnce.Do(func() { t.closeErr = t.conn.Close() })
+	return t.closeErr
+}

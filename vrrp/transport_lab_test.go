@@ -1,0 +1,73 @@
+package vrrp
+
+import (
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/halvs/halvs/internal/netnstest"
+)
+
+// Shared by the kernel-facing tests: a segment (bridge in its own namespace) and hosts on it,
+// every name prefixed "hk".
+
+type labHost struct {
+	ns   *netnstest.NS
+	port *netnstest.Port
+}
+
+// newSegment makes a bridge and one host per address, each with interface hk0 and the MAC
+// 02:00:0a:4d:00:<n>.
+func newSegment(t *testing.T, addrs ...string) (*netnstest.Lab, *netnstest.Bridge, []labHost) {
+	t.Helper()
+	lab := netnstest.New(t, "hk")
+	br := lab.NewBridge()
+	var hosts []labHost
+	for i, a := range addrs {
+		ns := lab.NewNS(string(rune('a' + i)))
+		mac := net.HardwareAddr{2, 0, 0x0a, 0x4d, 0, byte(i + 1)}
+		port := br.Attach(ns, "hk0", mac, netip.MustParsePrefix(a))
+		hosts = append(hosts, labHost{ns: ns, port: port})
+	}
+	return lab, br, hosts
+}
+
+// dialIn opens a transport inside a namespace and closes it when the test ends.
+func dialIn(t *testing.T, ns *netnstest.NS, ifname string, f AddrFamily, opts TransportOptions) *RawTransport {
+	t.Helper()
+	var tr *RawTransport
+	ns.MustDo(func() error {
+		var err error
+		tr, err = DialTransport(ifname, f, opts)
+		return err
+	})
+	t.Cleanup(func() { tr.Close() })
+	return tr
+}
+
+// receiveWithin returns the next packet, failing the test after a generous timeout (which
+// closes the transport so that the receiving goroutine ends too).
+func receiveWithin(t *testing.T, tr Transport) Packet {
+	t.Helper()
+	type result struct {
+		p   Packet
+		err error
+	}
+	c := make(chan result, 1)
+	go func() {
+		p, err := tr.Receive()
+		c <- result{p, err}
+	}()
+	select {
+	case r := <-c:
+		if r.err != nil {
+			t.Fatalf("Receive: %v", r.err)
+		}
+		return r.p
+	case <-time.After(10 * time.Second):
+		tr.Close()
+		t.Fatal("no packet received within 10s")
+	}
+	return Packet{}
+}
