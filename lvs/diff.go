@@ -1,0 +1,108 @@
+package lvs
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+)
+
+// Diff returns the smallest list of operations that turns the kernel's services current into
+// desired, touching only the services in owned or desired. Services in current that are
+// neither desired nor owned belong to someone else and are left alone; owned services that
+// are no longer desired are deleted.
+//
+// The order is safe for traffic: for each desired service (in key order) the service is
+// added or updated first, then its new destinations are added and changed ones updated
+// before any destination is deleted, so a service never drops to zero destinations while
+// one is being swapped for another. Deleted services come last. A service's deletion takes
+// its destinations with it, so they get no operations of their own.
+//
+// desired must be valid (see Validate); current is what Backend.Services returned.
+func Diff(current, desired []VirtualServer, owned map[ServiceKey]bool) []Op {
+	cur := make(map[ServiceKey]*VirtualServer, len(current))
+	for i := range current {
+		cur[current[i].Service.Key] = &current[i]
+	}
+	want := make(map[ServiceKey]bool, len(desired))
+	sorted := slices.Clone(desired)
+	slices.SortFunc(sorted, func(a, b VirtualServer) int { return compareKeys(a.Service.Key, b.Service.Key) })
+
+	var ops []Op
+	for _, d := range sorted {
+		want[d.Service.Key] = true
+		ops = diffService(ops, cur[d.Service.Key], d)
+	}
+
+	var gone []ServiceKey
+	for k := range owned {
+		if !want[k] && cur[k] != nil {
+			gone = append(gone, k)
+		}
+	}
+	slices.SortFunc(gone, compareKeys)
+	for _, k := range gone {
+		ops = append(ops, Op{Kind: DeleteService, Service: Service{Key: k}})
+	}
+	return ops
+}
+
+// diffService appends the operations that turn got (nil if absent) into want.
+func diffService(ops []Op, got *VirtualServer, want VirtualServer) []Op {
+	svc := want.Service.normalized()
+	key := Service{Key: svc.Key}
+	if got == nil {
+		ops = append(ops, Op{Kind: AddService, Service: svc})
+		for _, d := range want.Destinations {
+			ops = append(ops, Op{Kind: AddDestination, Service: key, Dest: d})
+		}
+		return ops
+	}
+	if got.Service.normalized() != svc {
+		ops = append(ops, Op{Kind: UpdateService, Service: svc})
+	}
+
+	have := make(map[netip.AddrPort]Destination, len(got.Destinations))
+	for _, d := range got.Destinations {
+		have[d.Addr] = d
+	}
+	keep := make(map[netip.AddrPort]bool, len(want.Destinations))
+	for _, d := range want.Destinations {
+		keep[d.Addr] = true
+		h, ok := have[d.Addr]
+		switch {
+		case !ok:
+			ops = append(ops, Op{Kind: AddDestination, Service: key, Dest: d})
+		case !d.sameAs(h):
+			ops = append(ops, Op{Kind: UpdateDestination, Service: key, Dest: d})
+		}
+	}
+	var stale []Destination
+	for _, d := range got.Destinations {
+		if !keep[d.Addr] {
+			stale = append(stale, d)
+		}
+	}
+	slices.SortFunc(stale, func(a, b Destination) int { return a.Addr.Compare(b.Addr) })
+	for _, d := range stale {
+		ops = append(ops, Op{Kind: DeleteDestination, Service: key, Dest: Destination{Addr: d.Addr}})
+	}
+	return ops
+}
+
+// compareKeys orders services: address services by family, protocol, address and port,
+// then firewall-mark services by family and mark.
+func compareKeys(a, b ServiceKey) int {
+	isMark := func(k ServiceKey) int {
+		if k.FWMark != 0 {
+			return 1
+		}
+		return 0
+	}
+	return cmp.Or(
+		cmp.Compare(isMark(a), isMark(b)),
+		cmp.Compare(a.Family, b.Family),
+		cmp.Compare(a.FWMark, b.FWMark),
+		cmp.Compare(a.Protocol, b.Protocol),
+		a.Addr.Compare(b.Addr),
+	)
+}

@@ -1,0 +1,263 @@
+package lvs
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/bits"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/moby/ipvs"
+)
+
+// Kernel service flags (IP_VS_SVC_F_* in linux/ip_vs.h). HASHED is the kernel's own
+// bookkeeping, reported back but never ours to set.
+const (
+	svcPersistent = 0x0001
+	svcHashed     = 0x0002
+	svcOnePacket  = 0x0004
+	svcSched1     = 0x0008
+	svcSched2     = 0x0010
+	svcSched3     = 0x0020
+)
+
+// Kernel is the Backend of the running kernel's IPVS table, in the network namespace of the
+// calling process, through github.com/moby/ipvs (plus syncd_linux.go for the sync daemon).
+// moby/ipvs handles are not safe for concurrent use, so one mutex owns the handle; Kernel
+// itself is safe for concurrent use.
+type Kernel struct {
+	mu     sync.Mutex
+	h      *ipvs.Handle
+	family uint16 // IPVS generic-netlink family id, for the sync-daemon requests
+}
+
+// NewKernel opens the kernel's IPVS table. It returns ErrNoIPVS when the kernel has no IPVS.
+// Close it when done.
+func NewKernel() (*Kernel, error) {
+	if err := Available(); err != nil {
+		return nil, err
+	}
+	fam, err := ipvsFamilyID()
+	if err != nil {
+		return nil, err
+	}
+	h, err := ipvs.New("")
+	if err != nil {
+		return nil, fmt.Errorf("ipvs: open netlink handle: %w", err)
+	}
+	return &Kernel{h: h, family: fam}, nil
+}
+
+// Close releases the netlink handle.
+func (k *Kernel) Close() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.h != nil {
+		k.h.Close()
+		k.h = nil
+	}
+	return nil
+}
+
+// Services implements Backend.
+func (k *Kernel) Services() ([]VirtualServer, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	svcs, err := k.h.GetServices()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]VirtualServer, 0, len(svcs))
+	for _, ms := range svcs {
+		s, err := fromMobyService(ms)
+		if err != nil {
+			return nil, err
+		}
+		dests, err := k.h.GetDestinations(ms)
+		if err != nil {
+			return nil, fmt.Errorf("destinations of %s: %w", s.Key, err)
+		}
+		vs := VirtualServer{Service: s, Destinations: make([]Destination, 0, len(dests))}
+		for _, md := range dests {
+			d, err := fromMobyDest(md)
+			if err != nil {
+				return nil, fmt.Errorf("destination of %s: %w", s.Key, err)
+			}
+			vs.Destinations = append(vs.Destinations, d)
+		}
+		out = append(out, vs)
+	}
+	return out, nil
+}
+
+// AddService implements Backend.
+func (k *Kernel) AddService(s Service) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.h.NewService(toMobyService(s))
+}
+
+// UpdateService implements Backend.
+func (k *Kernel) UpdateService(s Service) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.h.UpdateService(toMobyService(s))
+}
+
+// DeleteService implements Backend.
+func (k *Kernel) DeleteService(key ServiceKey) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.h.DelService(toMobyService(Service{Key: key}))
+}
+
+// AddDestination implements Backend.
+func (k *Kernel) AddDestination(key ServiceKey, d Destination) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.h.NewDestination(toMobyService(Service{Key: key}), toMobyDest(d))
+}
+
+// UpdateDestination implements Backend.
+func (k *Kernel) UpdateDestination(key ServiceKey, d Destination) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.h.UpdateDestination(toMobyService(Service{Key: key}), toMobyDest(d))
+}
+
+// DeleteDestination implements Backend.
+func (k *Kernel) DeleteDestination(key ServiceKey, a netip.AddrPort) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.h.DelDestination(toMobyService(Service{Key: key}), toMobyDest(Destination{Addr: a}))
+}
+
+// Timeouts implements Backend.
+func (k *Kernel) Timeouts() (Timeouts, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	c, err := k.h.GetConfig()
+	if err != nil {
+		return Timeouts{}, err
+	}
+	return Timeouts{TCP: c.TimeoutTCP, TCPFin: c.TimeoutTCPFin, UDP: c.TimeoutUDP}, nil
+}
+
+// SetTimeouts implements Backend; the kernel leaves a zero timeout unchanged.
+func (k *Kernel) SetTimeouts(t Timeouts) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.h.SetConfig(&ipvs.Config{TimeoutTCP: t.TCP, TimeoutTCPFin: t.TCPFin, TimeoutUDP: t.UDP})
+}
+
+func toMobyService(s Service) *ipvs.Service {
+	ms := &ipvs.Service{
+		AddressFamily: uint16(s.Key.Family),
+		SchedName:     s.Scheduler,
+		Netmask:       kernelNetmask(s.Key.Family, s.Granularity),
+	}
+	if s.Key.FWMark != 0 {
+		ms.FWMark = s.Key.FWMark
+	} else {
+		ms.Address = net.IP(s.Key.Addr.Addr().AsSlice())
+		ms.Protocol = uint16(s.Key.Protocol)
+		ms.Port = s.Key.Addr.Port()
+	}
+	if s.SchedFlags&SchedFlag1 != 0 {
+		ms.Flags |= svcSched1
+	}
+	if s.SchedFlags&SchedFlag2 != 0 {
+		ms.Flags |= svcSched2
+	}
+	if s.SchedFlags&SchedFlag3 != 0 {
+		ms.Flags |= svcSched3
+	}
+	if s.OnePacket {
+		ms.Flags |= svcOnePacket
+	}
+	if s.Persistence > 0 {
+		ms.Flags |= svcPersistent
+		ms.Timeout = uint32(s.Persistence / time.Second)
+	}
+	return ms
+}
+
+// kernelNetmask is the persistence netmask as IPVS_SVC_ATTR_NETMASK wants it: for IPv4 the
+// mask in network byte order, for IPv6 the prefix length. moby/ipvs writes the field in
+// host byte order, so the IPv4 mask is handed over already swapped.
+func kernelNetmask(f Family, granularity int) uint32 {
+	if granularity == 0 {
+		granularity = f.bits()
+	}
+	if f == IPv6 {
+		return uint32(granularity)
+	}
+	m := prefixMask4(granularity).As4()
+	return binary.NativeEndian.Uint32(m[:])
+}
+
+func granularityOf(f Family, netmask uint32) int {
+	if f == IPv6 {
+		return int(netmask)
+	}
+	var b [4]byte
+	binary.NativeEndian.PutUint32(b[:], netmask)
+	return bits.LeadingZeros32(^binary.BigEndian.Uint32(b[:]))
+}
+
+func fromMobyService(ms *ipvs.Service) (Service, error) {
+	f := Family(ms.AddressFamily)
+	var key ServiceKey
+	if ms.FWMark != 0 {
+		key = FWMarkKey(ms.FWMark, f)
+	} else {
+		a, ok := netip.AddrFromSlice(ms.Address)
+		if !ok {
+			return Service{}, fmt.Errorf("ipvs: service with an unreadable address %v", ms.Address)
+		}
+		key = NewServiceKey(Protocol(ms.Protocol), netip.AddrPortFrom(a.Unmap(), ms.Port))
+	}
+	s := Service{Key: key, Scheduler: ms.SchedName, OnePacket: ms.Flags&svcOnePacket != 0}
+	if ms.Flags&svcSched1 != 0 {
+		s.SchedFlags |= SchedFlag1
+	}
+	if ms.Flags&svcSched2 != 0 {
+		s.SchedFlags |= SchedFlag2
+	}
+	if ms.Flags&svcSched3 != 0 {
+		s.SchedFlags |= SchedFlag3
+	}
+	if ms.Flags&svcPersistent != 0 {
+		s.Persistence = time.Duration(ms.Timeout) * time.Second
+		s.Granularity = granularityOf(f, ms.Netmask)
+	}
+	return s.normalized(), nil
+}
+
+func toMobyDest(d Destination) *ipvs.Destination {
+	return &ipvs.Destination{
+		Address:         net.IP(d.Addr.Addr().AsSlice()),
+		Port:            d.Addr.Port(),
+		AddressFamily:   uint16(familyOf(d.Addr.Addr())),
+		ConnectionFlags: uint32(d.Forward),
+		Weight:          d.Weight,
+		UpperThreshold:  d.Upper,
+		LowerThreshold:  d.Lower,
+	}
+}
+
+func fromMobyDest(md *ipvs.Destination) (Destination, error) {
+	a, ok := netip.AddrFromSlice(md.Address)
+	if !ok {
+		return Destination{}, fmt.Errorf("ipvs: destination with an unreadable address %v", md.Address)
+	}
+	return Destination{
+		Addr:    netip.AddrPortFrom(a.Unmap(), md.Port),
+		Forward: Forwarding(md.ConnectionFlags & ipvs.ConnFwdMask),
+		Weight:  md.Weight,
+		Upper:   md.UpperThreshold,
+		Lower:   md.LowerThreshold,
+	}, nil
+}

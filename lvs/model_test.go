@@ -1,0 +1,70 @@
+package lvs
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestServiceString(t *testing.T) {
+	tests := []struct {
+		name string
+		s    Service
+		want string
+	}{
+		{"tcp", svc(web, "wrr"), "-A -t 10.10.10.22:80 -s wrr"},
+		{"udp ops", Service{Key: udp("10.10.10.22:53"), Scheduler: "rr", OnePacket: true}, "-A -u 10.10.10.22:53 -s rr -o"},
+		{"sctp", svc(NewServiceKey(SCTP, netip.MustParseAddrPort("10.0.0.1:3868")), "rr"), "-A --sctp-service 10.0.0.1:3868 -s rr"},
+		{"mapped IPv4 is IPv4", svc(tcp("[::ffff:10.0.0.1]:80"), "rr"), "-A -t 10.0.0.1:80 -s rr"},
+		{"persistent /32 omits -M", Service{Key: web, Scheduler: "rr", Persistence: 360 * time.Second}, "-A -t 10.10.10.22:80 -s rr -p 360"},
+		{"mh flags", Service{Key: web, Scheduler: "mh", SchedFlags: MHPort}, "-A -t 10.10.10.22:80 -s mh -b mh-port"},
+		{"generic flags", Service{Key: web, Scheduler: "wlc", SchedFlags: SchedFlag1 | SchedFlag3}, "-A -t 10.10.10.22:80 -s wlc -b flag-1,flag-3"},
+		{"fwmark v6", svc(FWMarkKey(3, IPv6), "rr"), "-A -f 3 -6 -s rr"},
+	}
+	for _, tt := range tests {
+		if got := tt.s.String(); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestDestinationOpString(t *testing.T) {
+	o := Op{Kind: AddDestination, Service: Service{Key: web}, Dest: dst("10.10.10.31:80", DR, 3)}
+	if got, want := o.String(), "-a -t 10.10.10.22:80 -r 10.10.10.31:80 -g -w 3"; got != want {
+		t.Errorf("%q, want %q", got, want)
+	}
+}
+
+func TestValidateRejects(t *testing.T) {
+	good := vs(svc(web, "rr"), rs1)
+	tests := []struct {
+		name  string
+		table []VirtualServer
+		msg   string
+	}{
+		{"duplicate service", []VirtualServer{good, good}, "listed twice"},
+		{"duplicate destination", []VirtualServer{vs(svc(web, "rr"), rs1, rs1)}, "listed twice"},
+		{"family mismatch", []VirtualServer{vs(svc(web, "rr"), dst("[2001:db8::1]:80", DR, 1))}, "is not IPv4"},
+		{"hand-built mapped key", []VirtualServer{vs(svc(ServiceKey{Family: IPv6, Protocol: TCP, Addr: netip.MustParseAddrPort("[::ffff:10.0.0.1]:80")}, "rr"))}, "family"},
+		{"no scheduler", []VirtualServer{vs(svc(web, ""))}, "scheduler"},
+		{"weight", []VirtualServer{vs(svc(web, "rr"), dst("10.0.0.1:80", DR, -1))}, "weight"},
+		{"thresholds", []VirtualServer{vs(svc(web, "rr"), Destination{Addr: rs1.Addr, Forward: DR, Upper: 5, Lower: 9})}, "threshold"},
+		{"local forwarding", []VirtualServer{vs(svc(web, "rr"), dst("10.0.0.1:80", Local, 1))}, "forwarding"},
+		{"fractional persistence", []VirtualServer{vs(Service{Key: web, Scheduler: "rr", Persistence: 1500 * time.Millisecond})}, "whole"},
+		{"granularity without persistence", []VirtualServer{vs(Service{Key: web, Scheduler: "rr", Granularity: 24})}, "without"},
+		{"granularity too long", []VirtualServer{vs(Service{Key: web, Scheduler: "rr", Persistence: time.Minute, Granularity: 33})}, "out of range"},
+		{"protocol", []VirtualServer{vs(svc(NewServiceKey(Protocol(99), web.Addr), "rr"))}, "protocol"},
+		{"unspecified address", []VirtualServer{vs(svc(tcp("0.0.0.0:80"), "rr"))}, "unspecified"},
+		{"bad sorry server", []VirtualServer{{Service: svc(web, "rr"), Sorry: dst("[2001:db8::1]:80", DR, 1)}}, "sorry"},
+	}
+	for _, tt := range tests {
+		err := Validate(tt.table)
+		if err == nil || !strings.Contains(err.Error(), tt.msg) {
+			t.Errorf("%s: err = %v, want one mentioning %q", tt.name, err, tt.msg)
+		}
+	}
+	if err := Validate([]VirtualServer{good}); err != nil {
+		t.Errorf("valid table: %v", err)
+	}
+}

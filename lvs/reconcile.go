@@ -1,0 +1,312 @@
+package lvs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Sentinel errors of the Reconciler's setters.
+var (
+	ErrUnknownService     = errors.New("lvs: service is not in the desired table")
+	ErrUnknownDestination = errors.New("lvs: destination is not a real server of the service")
+)
+
+// Options tune a Reconciler. The zero value gives 3 attempts per operation, 100 ms apart
+// then doubling.
+type Options struct {
+	Attempts int           // tries per operation, at least 1
+	Backoff  time.Duration // wait before the second try; doubles for each further try
+	// Sleep waits d or until ctx ends; tests hand in a fake. Nil means a real timer.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Reconciler keeps the kernel's IPVS table equal to a desired table, for the services that
+// table names and only those. Its methods are safe for concurrent use; they are serialised,
+// so it is also the one owner of its Backend.
+//
+// It owns a service from the moment a desired table names it until a reconcile has deleted
+// it after a later table dropped it. Services it does not own are never touched; it never
+// flushes. A restart adopts what is already programmed: a service that matches the desired
+// one costs no operation.
+type Reconciler struct {
+	mu      sync.Mutex
+	b       Backend
+	opts    Options
+	desired map[ServiceKey]VirtualServer
+	owned   map[ServiceKey]bool
+	weights map[destRef]override
+	lost    map[ServiceKey]bool // services whose quorum is lost: sorry server only
+	// applied is what the kernel holds for each owned service, as of the last operations
+	// that all succeeded; the setters diff against it instead of re-reading the table. A
+	// service is missing when its state is unknown (never reconciled, or an op failed).
+	applied map[ServiceKey]VirtualServer
+}
+
+type destRef struct {
+	svc ServiceKey
+	dst netip.AddrPort
+}
+
+// override is what the health checks say about one real server.
+type override struct {
+	weight    int  // effective weight; -1 means the configured one
+	withdrawn bool // out of the table entirely
+}
+
+// NewReconciler returns a Reconciler with an empty desired table, driving b.
+func NewReconciler(b Backend, opts Options) *Reconciler {
+	if opts.Attempts < 1 {
+		opts.Attempts = 3
+	}
+	if opts.Backoff <= 0 {
+		opts.Backoff = 100 * time.Millisecond
+	}
+	if opts.Sleep == nil {
+		opts.Sleep = sleepCtx
+	}
+	return &Reconciler{
+		b:       b,
+		opts:    opts,
+		desired: map[ServiceKey]VirtualServer{},
+		owned:   map[ServiceKey]bool{},
+		weights: map[destRef]override{},
+		lost:    map[ServiceKey]bool{},
+		applied: map[ServiceKey]VirtualServer{},
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// SetDesired replaces the desired table; the kernel changes at the next Reconcile. An
+// invalid table is refused whole and changes nothing. Services the previous table named stay
+// owned, so the next Reconcile deletes those this table drops. Health overrides (weights,
+// withdrawals, lost quorum) survive for the real servers and services still named.
+func (r *Reconciler) SetDesired(table []VirtualServer) error {
+	if err := Validate(table); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.desired = make(map[ServiceKey]VirtualServer, len(table))
+	for _, vs := range table {
+		r.desired[vs.Service.Key] = vs
+		r.owned[vs.Service.Key] = true
+	}
+	for ref := range r.weights {
+		if !r.hasDest(ref) {
+			delete(r.weights, ref)
+		}
+	}
+	for k := range r.lost {
+		if _, ok := r.desired[k]; !ok {
+			delete(r.lost, k)
+		}
+	}
+	return nil
+}
+
+func (r *Reconciler) hasDest(ref destRef) bool {
+	vs, ok := r.desired[ref.svc]
+	if !ok {
+		return false
+	}
+	for _, d := range vs.Destinations {
+		if d.Addr == ref.dst {
+			return true
+		}
+	}
+	return false
+}
+
+// effective is vs as it should be in the kernel now: the sorry server alone while its quorum
+// is lost, otherwise its real servers with the health checks' weights applied.
+func (r *Reconciler) effective(vs VirtualServer) VirtualServer {
+	out := VirtualServer{Service: vs.Service}
+	if r.lost[vs.Service.Key] {
+		if vs.Sorry.Addr.IsValid() {
+			out.Destinations = []Destination{vs.Sorry}
+		}
+		return out
+	}
+	out.Destinations = make([]Destination, 0, len(vs.Destinations))
+	for _, d := range vs.Destinations {
+		o, ok := r.weights[destRef{vs.Service.Key, d.Addr}]
+		if ok && o.withdrawn {
+			continue
+		}
+		if ok && o.weight >= 0 {
+			d.Weight = o.weight
+		}
+		out.Destinations = append(out.Destinations, d)
+	}
+	return out
+}
+
+// Plan reads the kernel's table and returns the operations Reconcile would apply now,
+// without applying them.
+func (r *Reconciler) Plan() ([]Op, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	cur, err := r.b.Services()
+	if err != nil {
+		return nil, fmt.Errorf("ipvs: read table: %w", err)
+	}
+	return Diff(cur, r.effectiveTable(), r.owned), nil
+}
+
+func (r *Reconciler) effectiveTable() []VirtualServer {
+	eff := make([]VirtualServer, 0, len(r.desired))
+	for _, vs := range r.desired {
+		eff = append(eff, r.effective(vs))
+	}
+	return eff
+}
+
+// Reconcile reads the kernel's table and applies the smallest set of operations that makes
+// the owned services match the desired table. An unchanged table costs no operation. An
+// operation that fails is retried with backoff; what still fails is in the Report and in the
+// returned error (an *OpError, or several joined), and the next Reconcile tries again from a
+// fresh read of the table.
+func (r *Reconciler) Reconcile(ctx context.Context) (Report, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	cur, err := r.b.Services()
+	if err != nil {
+		return Report{}, fmt.Errorf("ipvs: read table: %w", err)
+	}
+	present := make(map[ServiceKey]bool, len(cur))
+	for _, vs := range cur {
+		present[vs.Service.Key] = true
+	}
+	eff := r.effectiveTable()
+	rep := r.run(ctx, Diff(cur, eff, r.owned))
+
+	failed := map[ServiceKey]bool{}
+	for _, e := range rep.Failed {
+		failed[e.Op.Service.Key] = true
+	}
+	clear(r.applied)
+	for _, vs := range eff {
+		if !failed[vs.Service.Key] {
+			r.applied[vs.Service.Key] = vs
+		}
+	}
+	for k := range r.owned {
+		if _, want := r.desired[k]; !want && (!present[k] || !failed[k]) {
+			delete(r.owned, k) // deleted now, or gone already
+		}
+	}
+	return rep, rep.err()
+}
+
+// Stop removes every owned service from the kernel, as keepalived does when it stops,
+// unless keep is true (an upgrade: the next start adopts the table with zero operations).
+// Afterwards the Reconciler owns nothing and desires nothing.
+func (r *Reconciler) Stop(ctx context.Context, keep bool) (Report, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	defer func() {
+		clear(r.desired)
+		clear(r.applied)
+	}()
+	if keep {
+		clear(r.owned)
+		return Report{}, nil
+	}
+	cur, err := r.b.Services()
+	if err != nil {
+		return Report{}, fmt.Errorf("ipvs: read table: %w", err)
+	}
+	rep := r.run(ctx, Diff(cur, nil, r.owned))
+	clear(r.owned)
+	return rep, rep.err()
+}
+
+// Owned lists the services the Reconciler currently owns, in table order.
+func (r *Reconciler) Owned() []ServiceKey {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]ServiceKey, 0, len(r.owned))
+	for k := range r.owned {
+		out = append(out, k)
+	}
+	sortKeys(out)
+	return out
+}
+
+// run applies ops in order. Operations on a service whose addition failed are not attempted
+// and are reported as failed too.
+func (r *Reconciler) run(ctx context.Context, ops []Op) Report {
+	var rep Report
+	broken := map[ServiceKey]error{}
+	for _, o := range ops {
+		if err, ok := broken[o.Service.Key]; ok && o.Kind != SetTimeouts && o.Kind != StartSyncDaemon && o.Kind != StopSyncDaemon {
+			rep.Failed = append(rep.Failed, &OpError{Op: o, Err: fmt.Errorf("not attempted, service missing: %w", err)})
+			continue
+		}
+		done, n, err := r.runOne(ctx, o)
+		if err != nil {
+			rep.Failed = append(rep.Failed, &OpError{Op: o, Attempts: n, Err: err})
+			if o.Kind == AddService {
+				broken[o.Service.Key] = err
+			}
+			continue
+		}
+		if done.Kind != 0 {
+			rep.Applied = append(rep.Applied, done)
+		}
+	}
+	return rep
+}
+
+// runOne applies o with retries. It absorbs the races a fresh read would resolve the same
+// way, as keepalived does: adding what exists becomes an update, updating a missing
+// destination becomes an add, deleting what is gone is done. It returns the operation
+// actually applied (zero Kind if none was needed) and the number of attempts.
+func (r *Reconciler) runOne(ctx context.Context, o Op) (Op, int, error) {
+	wait := r.opts.Backoff
+	var err error
+	for n := 1; n <= r.opts.Attempts; n++ {
+		if err = apply(r.b, o); err == nil {
+			return o, n, nil
+		}
+		switch {
+		case o.Kind == AddService && errors.Is(err, syscall.EEXIST):
+			o.Kind = UpdateService
+			continue
+		case o.Kind == AddDestination && errors.Is(err, syscall.EEXIST):
+			o.Kind = UpdateDestination
+			continue
+		case o.Kind == UpdateDestination && errors.Is(err, syscall.ENOENT):
+			o.Kind = AddDestination
+			continue
+		case (o.Kind == DeleteService || o.Kind == DeleteDestination) && isNotFound(err):
+			return Op{}, n, nil
+		case o.Kind == StopSyncDaemon && errors.Is(err, syscall.ESRCH):
+			return Op{}, n, nil
+		case permanent(err):
+			return o, n, err
+		}
+		if n < r.opts.Attempts {
+			if serr := r.opts.Sleep(ctx, wait); serr != nil {
+				return o, n, errors.Join(err, serr)
+			}
+			wait *= 2
+		}
+	}
+	return o, r.opts.Attempts, err
+}
