@@ -141,9 +141,16 @@ func parseAddrPort(s string, portOptional bool) (netip.AddrPort, error) {
 	if ap, err := netip.ParseAddrPort(s); err == nil && ap.Addr().Zone() == "" {
 		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
 	}
+	if a, err := netip.ParseAddr(s); err == nil && a.Is6() {
+		// "2001:db8::5:80" could be an address or an address and a port.
+		return netip.AddrPort{}, fmt.Errorf("%q: put an IPv6 address in brackets, e.g. \"[2001:db8::1]:80\"", s)
+	}
 	if portOptional {
-		bare := strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
-		if a, err := netip.ParseAddr(bare); err == nil && a.Zone() == "" && (a.Is4() || strings.HasPrefix(s, "[") || !strings.Contains(s, "]")) {
+		bare := s
+		if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+			bare = s[1 : len(s)-1]
+		}
+		if a, err := netip.ParseAddr(bare); err == nil && a.Zone() == "" && (a.Is4() || bare != s) {
 			return netip.AddrPortFrom(a.Unmap(), 0), nil
 		}
 	}

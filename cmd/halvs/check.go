@@ -1,0 +1,96 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/halvs/halvs/config"
+)
+
+func init() {
+	register(&command{name: "check", summary: "validate a configuration file (also: halvs -t -c FILE)", order: 10, run: runCheck})
+}
+
+// runCheck validates a config: exit 0 when it is usable (warnings on stderr), 1 with the
+// diagnostics on stderr when it is not, 2 for a bad command line.
+func runCheck(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var path string
+	for _, name := range []string{"config", "c", "f"} {
+		fs.StringVar(&path, name, "", "the HCL configuration `FILE` to check")
+	}
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage: halvs check -c FILE
+       halvs -t -c FILE     (as keepalived users type it)
+
+Reads FILE (halvs' HCL configuration), applies keepalived's defaults and checks everything
+halvs can check without touching the system. Each problem is printed as
+FILE:LINE:COL: error: message (or warning: ...).
+
+Flags:
+  -c, -f, --config FILE   the configuration to check (a lone FILE argument works too)
+
+Exit status: 0 valid (warnings may be printed), 1 invalid, 2 usage error.
+`)
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return exitOK
+		}
+		return exitUsage
+	}
+	switch {
+	case path == "" && fs.NArg() == 1:
+		path = fs.Arg(0)
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "halvs check: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return exitUsage
+	case path == "":
+		fmt.Fprintln(stderr, "halvs check: which file? give -c FILE")
+		fs.Usage()
+		return exitUsage
+	}
+	cfg, diags := config.Load(path)
+	diags.Write(stderr)
+	if diags.HasErrors() {
+		fmt.Fprintf(stderr, "%s: %s\n", path, countLine(len(diags.Errors()), "error", len(diags.Warnings()), "warning"))
+		return exitFailure
+	}
+	fmt.Fprintf(stdout, "config OK: %s\n", summary(cfg))
+	return exitOK
+}
+
+// summary is the one-line inventory printed on success.
+func summary(cfg *config.Config) string {
+	rs := 0
+	for _, vs := range cfg.VirtualServers {
+		rs += len(vs.RealServers)
+	}
+	s := fmt.Sprintf("%s, %s, %s", plural(len(cfg.VRRPInstances), "vrrp_instance"),
+		plural(len(cfg.VirtualServers), "virtual_server"), plural(rs, "real_server"))
+	if n := len(cfg.VRRPSyncGroups); n > 0 {
+		s += ", " + plural(n, "vrrp_sync_group")
+	}
+	if n := len(cfg.VRRPScripts); n > 0 {
+		s += ", " + plural(n, "vrrp_script")
+	}
+	return s
+}
+
+func countLine(errs int, e string, warns int, w string) string {
+	s := plural(errs, e)
+	if warns > 0 {
+		s += ", " + plural(warns, w)
+	}
+	return s
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", word)
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
