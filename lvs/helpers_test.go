@@ -27,7 +27,7 @@ func vs(s Service, ds ...Destination) VirtualServer {
 }
 
 // seed programs table into m directly, as another tool (or an earlier halvs) would have.
-func seed(t *testing.T, m *Memory, table ...VirtualServer) {
+func seed(t *testing.T, m Backend, table ...VirtualServer) {
 	t.Helper()
 	for _, v := range table {
 		if err := m.AddService(v.Service); err != nil {
@@ -88,4 +88,27 @@ func lines(s ...string) []string {
 		return nil
 	}
 	return s
+}
+
+func netipAP(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
+
+func mustServices(t *testing.T, b Backend) []VirtualServer {
+	t.Helper()
+	got, err := b.Services()
+	if err != nil {
+		t.Fatalf("Services: %v", err)
+	}
+	return got
+}
+
+// sortedTable orders services by key and destinations by address, for comparisons.
+func sortedTable(table []VirtualServer) []VirtualServer {
+	out := make([]VirtualServer, len(table))
+	for i, v := range table {
+		v.Destinations = slices.Clone(v.Destinations)
+		slices.SortFunc(v.Destinations, func(a, b Destination) int { return a.Addr.Compare(b.Addr) })
+		out[i] = v
+	}
+	slices.SortFunc(out, func(a, b VirtualServer) int { return compareKeys(a.Service.Key, b.Service.Key) })
+	return out
 }
