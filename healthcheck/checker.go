@@ -77,6 +77,9 @@ func NewChecker(spec Spec, rs netip.AddrPort, timing Timing) (Checker, error) {
 // probeKey identifies a resolved probe and its timing: real servers whose checks have the same
 // key share one probe.
 func probeKey(resolved Spec, t Timing) string {
+	if k, ok := resolved.(interface{ key() string }); ok {
+		return fmt.Sprintf("%s %s %+v", resolved.Kind(), k.key(), t)
+	}
 	return fmt.Sprintf("%s %+v %+v", resolved.Kind(), resolved, t)
 }
 

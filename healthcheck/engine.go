@@ -1,0 +1,389 @@
+package healthcheck
+
+import (
+	"container/heap"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"time"
+
+	"github.com/halvs/halvs/internal/script"
+)
+
+// engine is the scheduler's logic with no goroutine, socket or clock of its own: it is handed the
+// time and the probe results and returns what to announce. keepalived's rules (check_tcp.c
+// tcp_epilog, check_data.c, ipwrapper.c) live here and are table-tested with a fake clock.
+// An engine must not be used concurrently.
+type engine struct {
+	probes    map[string]*probe
+	queue     probeQueue
+	vss       []*vsState
+	rnd       *rand.Rand
+	maxJitter time.Duration
+}
+
+// probe is one shared checker: same kind, target, parameters and timing.
+type probe struct {
+	key     string
+	checker Checker
+	timing  Timing
+	due     time.Time
+	index   int // in queue; -1 while running or unscheduled
+	running bool
+
+	// keepalived's checker_t state.
+	up      bool
+	hasRun  bool
+	retryIt int
+	dyn     *int // misc_dynamic weight while up
+	offset  int  // file_check weight offset while up
+	since   time.Time
+	last    Result
+	lastAt  time.Time
+
+	subs []*rsState
+}
+
+type rsState struct {
+	vs       *vsState
+	spec     RealServer
+	probes   []*probe
+	alive    bool
+	weight   int
+	since    time.Time
+	notified bool // alpha: the first failure's notify_down has run
+}
+
+type vsState struct {
+	spec     VirtualServer
+	rss      []*rsState
+	quorumUp bool
+	since    time.Time
+}
+
+// output collects what one step decided, in order.
+type output struct {
+	events  []Event
+	scripts []scriptRun
+}
+
+type scriptRun struct {
+	cmd    script.Command
+	reason string // "notify_up 10.0.0.1:80" for logs
+}
+
+func (o *output) script(c *script.Command, reason string) {
+	if c != nil {
+		o.scripts = append(o.scripts, scriptRun{cmd: *c, reason: reason})
+	}
+}
+
+// newEngine builds the probes (sharing identical ones), schedules each probe's first check at a
+// random offset within its warmup, and reports the initial state: real servers are up unless a
+// checker has alpha, quorum is up when the alive weight reaches quorum + hysteresis.
+func newEngine(vss []VirtualServer, now time.Time, rnd *rand.Rand, maxJitter time.Duration) (*engine, output, error) {
+	var out output
+	if err := validate(vss); err != nil {
+		return nil, out, err
+	}
+	e := &engine{probes: map[string]*probe{}, rnd: rnd, maxJitter: maxJitter}
+	for _, vspec := range vss {
+		vs := &vsState{spec: vspec, since: now}
+		for _, rspec := range vspec.RealServers {
+			rs := &rsState{vs: vs, spec: rspec, since: now}
+			for _, c := range rspec.Checks {
+				p, err := e.probeFor(c, rspec.Addr, now)
+				if err != nil {
+					return nil, out, fmt.Errorf("virtual server %s real server %v: %w", vspec.Name, rspec.Addr, err)
+				}
+				p.subs = append(p.subs, rs)
+				rs.probes = append(rs.probes, p)
+			}
+			rs.alive, rs.weight = rs.evaluate()
+			vs.rss = append(vs.rss, rs)
+		}
+		e.vss = append(e.vss, vs)
+	}
+	for _, vs := range e.vss {
+		for _, rs := range vs.rss {
+			out.events = append(out.events, rs.event(now, true))
+		}
+		sum := vs.aliveWeight()
+		vs.quorumUp = sum >= vs.spec.Quorum+vs.spec.Hysteresis
+		ev := Event{Type: QuorumRegained, Time: now, VirtualServer: vs.spec.Name, Weight: sum, SorryServer: vs.spec.SorryServer, Initial: true}
+		if !vs.quorumUp {
+			ev.Type = QuorumLost
+			// keepalived starts a sorry server (and announces quorum down) at once.
+			if vs.spec.SorryServer {
+				out.script(vs.spec.QuorumDown, "quorum_down "+vs.spec.Name)
+			}
+		}
+		out.events = append(out.events, ev)
+	}
+	return e, out, nil
+}
+
+func (e *engine) probeFor(c Check, rs netip.AddrPort, now time.Time) (*probe, error) {
+	resolved, err := c.Spec.resolve(resolveEnv{RealServer: rs, Timing: c.Timing})
+	if err != nil {
+		return nil, err
+	}
+	key := probeKey(resolved, c.Timing)
+	if p, ok := e.probes[key]; ok {
+		return p, nil
+	}
+	chk, err := resolved.newChecker()
+	if err != nil {
+		return nil, err
+	}
+	p := &probe{key: key, checker: chk, timing: c.Timing, up: !c.Timing.Alpha, since: now, index: -1,
+		// Without alpha one failure is enough at first (check_data.c sets retry_it = retry).
+		retryIt: c.Timing.Retry}
+	var warm time.Duration
+	if c.Timing.Warmup > 0 {
+		warm = time.Duration(e.rnd.Int64N(int64(c.Timing.Warmup)))
+	}
+	p.due = now.Add(warm)
+	e.probes[key] = p
+	heap.Push(&e.queue, p)
+	return p, nil
+}
+
+// next returns when the earliest scheduled probe is due.
+func (e *engine) next() (time.Time, bool) {
+	if len(e.queue) == 0 {
+		return time.Time{}, false
+	}
+	return e.queue[0].due, true
+}
+
+// due removes and returns the probes due at or before now, marking them running.
+func (e *engine) due(now time.Time) []*probe {
+	var ps []*probe
+	for len(e.queue) > 0 && !e.queue[0].due.After(now) {
+		p := heap.Pop(&e.queue).(*probe)
+		p.running = true
+		ps = append(ps, p)
+	}
+	return ps
+}
+
+// result applies one probe result with keepalived's epilog and schedules the probe's next run.
+func (e *engine) result(p *probe, r Result, now time.Time) output {
+	var out output
+	p.running = false
+	p.last, p.lastAt = r, now
+	first := !p.hasRun
+	t := p.timing
+	delay := t.DelayLoop
+	switch {
+	case r.OK || ((p.up || !p.hasRun) && p.retryIt >= t.Retry):
+		p.retryIt = 0
+		if r.OK {
+			changed := !intPtrEqual(p.dyn, r.DynamicWeight) || p.offset != r.WeightOffset
+			p.dyn, p.offset = r.DynamicWeight, r.WeightOffset
+			if !p.up {
+				e.transition(p, true, now, &out)
+			} else if changed {
+				for _, rs := range p.subs {
+					rs.reevaluate(now, "", &out)
+				}
+			}
+		} else {
+			if p.up {
+				e.transition(p, false, now, &out)
+			} else if first {
+				// alpha: the server was down from the start; keepalived still runs
+				// notify_down on the first failure (update_svr_checker_state).
+				for _, rs := range p.subs {
+					if !rs.alive && !rs.notified {
+						rs.notified = true
+						out.script(rs.spec.NotifyDown, fmt.Sprintf("notify_down %v", rs.spec.Addr))
+					}
+				}
+			}
+		}
+	case p.up:
+		delay = t.DelayBeforeRetry
+		p.retryIt++
+	}
+	p.hasRun = true
+	p.due = now.Add(e.jitter(delay))
+	heap.Push(&e.queue, p)
+	return out
+}
+
+// jitter spreads checks that would otherwise fire together: ±half of min(maxJitter, delay/10).
+func (e *engine) jitter(d time.Duration) time.Duration {
+	j := min(e.maxJitter, d/10)
+	if j <= 0 {
+		return d
+	}
+	return d - j/2 + time.Duration(e.rnd.Int64N(int64(j)+1))
+}
+
+func (e *engine) transition(p *probe, up bool, now time.Time, out *output) {
+	p.up, p.since = up, now
+	if !up {
+		// keepalived drops a failed checker's weight contribution (cur_weight = 0).
+		p.dyn, p.offset = nil, 0
+	}
+	reason := ""
+	if !up && p.last.Err != nil {
+		reason = fmt.Sprintf("%v: %v", p.checker, p.last.Err)
+	}
+	for _, rs := range p.subs {
+		rs.reevaluate(now, reason, out)
+	}
+}
+
+// stop returns what omega asks for on shutdown: notify_down for alive servers, quorum_down.
+func (e *engine) stop() output {
+	var out output
+	for _, vs := range e.vss {
+		if !vs.spec.Omega {
+			continue
+		}
+		for _, rs := range vs.rss {
+			if rs.alive {
+				out.script(rs.spec.NotifyDown, fmt.Sprintf("notify_down %v (omega)", rs.spec.Addr))
+			}
+		}
+		out.script(vs.spec.QuorumDown, "quorum_down "+vs.spec.Name+" (omega)")
+	}
+	return out
+}
+
+// evaluate returns whether all the server's checkers are up and its effective weight: the
+// configured weight, replaced by a misc_dynamic weight, plus file_check offsets (keepalived keeps
+// each checker's contribution as cur_weight relative to the configured weight).
+func (rs *rsState) evaluate() (bool, int) {
+	alive := true
+	w := int64(rs.spec.Weight)
+	for _, p := range rs.probes {
+		alive = alive && p.up
+		if p.dyn != nil {
+			w += int64(*p.dyn) - int64(rs.spec.Weight)
+		}
+		w += int64(p.offset)
+	}
+	return alive, int(max(0, min(w, MaxWeight)))
+}
+
+func (rs *rsState) reevaluate(now time.Time, reason string, out *output) {
+	alive, w := rs.evaluate()
+	switch {
+	case alive != rs.alive:
+		rs.alive, rs.weight, rs.since = alive, w, now
+		ev := rs.event(now, false)
+		ev.Reason = reason
+		out.events = append(out.events, ev)
+		if alive {
+			out.script(rs.spec.NotifyUp, fmt.Sprintf("notify_up %v", rs.spec.Addr))
+		} else {
+			out.script(rs.spec.NotifyDown, fmt.Sprintf("notify_down %v", rs.spec.Addr))
+		}
+		rs.notified = true
+		rs.vs.updateQuorum(now, out)
+	case w != rs.weight:
+		rs.weight = w
+		if alive {
+			out.events = append(out.events, Event{Type: WeightChanged, Time: now, VirtualServer: rs.vs.spec.Name, RealServer: rs.spec.Addr, Weight: w})
+			rs.vs.updateQuorum(now, out)
+		}
+	}
+}
+
+func (rs *rsState) event(now time.Time, initial bool) Event {
+	ev := Event{Type: RealServerUp, Time: now, VirtualServer: rs.vs.spec.Name, RealServer: rs.spec.Addr, Weight: rs.weight, Initial: initial}
+	if !rs.alive {
+		ev.Type = RealServerDown
+		ev.Inhibit = rs.spec.InhibitOnFailure
+	}
+	return ev
+}
+
+func (vs *vsState) aliveWeight() int {
+	sum := 0
+	for _, rs := range vs.rss {
+		if rs.alive {
+			sum += rs.weight
+		}
+	}
+	return sum
+}
+
+// updateQuorum is keepalived's update_quorum_state: gained at quorum + hysteresis, lost below
+// quorum − hysteresis or when no weight is left.
+func (vs *vsState) updateQuorum(now time.Time, out *output) {
+	sum := vs.aliveWeight()
+	q, h := vs.spec.Quorum, vs.spec.Hysteresis
+	ev := Event{Time: now, VirtualServer: vs.spec.Name, Weight: sum, SorryServer: vs.spec.SorryServer}
+	switch {
+	case !vs.quorumUp && sum >= q+h:
+		vs.quorumUp, vs.since = true, now
+		ev.Type = QuorumRegained
+		out.events = append(out.events, ev)
+		out.script(vs.spec.QuorumUp, "quorum_up "+vs.spec.Name)
+	case vs.quorumUp && (sum == 0 || sum < q-h):
+		vs.quorumUp, vs.since = false, now
+		ev.Type = QuorumLost
+		out.events = append(out.events, ev)
+		out.script(vs.spec.QuorumDown, "quorum_down "+vs.spec.Name)
+	}
+}
+
+func (e *engine) status() []Status {
+	out := make([]Status, 0, len(e.vss))
+	for _, vs := range e.vss {
+		st := Status{VirtualServer: vs.spec.Name, Quorum: vs.spec.Quorum, Hysteresis: vs.spec.Hysteresis,
+			QuorumUp: vs.quorumUp, AliveWeight: vs.aliveWeight(), QuorumSince: vs.since}
+		for _, rs := range vs.rss {
+			rst := RealServerStatus{Addr: rs.spec.Addr, Alive: rs.alive, Weight: rs.weight, Since: rs.since}
+			for _, p := range rs.probes {
+				cs := CheckStatus{Checker: p.checker.String(), Up: p.up, HasRun: p.hasRun, Since: p.since,
+					LastAt: p.lastAt, LastOK: p.last.OK, LastLatency: p.last.Latency, Shared: len(p.subs)}
+				if p.up && p.retryIt > 0 {
+					cs.Retries = p.retryIt
+				}
+				if p.last.Err != nil {
+					cs.LastError = p.last.Err.Error()
+				}
+				rst.Checks = append(rst.Checks, cs)
+			}
+			st.RealServers = append(st.RealServers, rst)
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+func intPtrEqual(a, b *int) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
+
+// probeQueue is a min-heap of probes by due time: one timer serves every check.
+type probeQueue []*probe
+
+func (q probeQueue) Len() int           { return len(q) }
+func (q probeQueue) Less(i, j int) bool { return q[i].due.Before(q[j].due) }
+func (q probeQueue) Swap(i, j int) {
+	q[i], q[j] = q[j], q[i]
+	q[i].index, q[j].index = i, j
+}
+func (q *probeQueue) Push(x any) {
+	p := x.(*probe)
+	p.index = len(*q)
+	*q = append(*q, p)
+}
+func (q *probeQueue) Pop() any {
+	old := *q
+	p := old[len(old)-1]
+	old[len(old)-1] = nil
+	p.index = -1
+	*q = old[:len(old)-1]
+	return p
+}
