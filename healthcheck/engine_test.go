@@ -108,10 +108,10 @@ func TestEngineRetryRules(t *testing.T) {
 		want    []ev
 	}{
 		{
-			name:   "healthy server raises nothing",
-			tm:     timing,
-			answer: always(true),
-			end:    time.Minute,
+			name:    "healthy server raises nothing",
+			tm:      timing,
+			answer:  always(true),
+			end:     time.Minute,
 			initial: []ev{{0, RealServerUp, a, 3}, {0, QuorumRegained, "vs", 3}},
 		},
 		{
