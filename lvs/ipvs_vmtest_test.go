@@ -118,13 +118,19 @@ func TestKernelReconcile(t *testing.T) {
 	// ipvsadm, the reference reader, agrees with our notation for the DR service.
 	if out, err := exec.Command("ip", "netns", "exec", name, "ipvsadm", "-S", "-n").CombinedOutput(); err == nil {
 		t.Logf("ipvsadm -S -n:\n%s", out)
-		for _, line := range []string{
-			"-A -t 10.10.10.22:80 -s wrr",
-			"-a -t 10.10.10.22:80 -r 10.10.10.31:80 -g -w 3",
-			"-a -t 10.10.10.22:80 -r 10.10.10.32:80 -g -w 1",
-		} {
-			if !strings.Contains(string(out), line+"\n") {
-				t.Errorf("ipvsadm -S -n lacks %q", line)
+		// Every service line, and every destination line ipvsadm spells as we do (it adds
+		// --tun-type to TUN and leaves thresholds out), appears verbatim.
+		for _, v := range table {
+			lines := []string{v.Service.String()}
+			for _, d := range v.Destinations {
+				if d.Forward != TUN && d.Upper == 0 && d.Lower == 0 {
+					lines = append(lines, Op{Kind: AddDestination, Service: v.Service, Dest: d}.String())
+				}
+			}
+			for _, line := range lines {
+				if !strings.Contains(string(out), line+"\n") {
+					t.Errorf("ipvsadm -S -n lacks %q", line)
+				}
 			}
 		}
 	} else {
