@@ -1,0 +1,385 @@
+package keepalivedconf
+
+import (
+	"strings"
+
+	"github.com/zclconf/go-cty/cty"
+)
+
+// The keyword tables: keepalived keyword → HCL conversion, one table per block kind. Old
+// names (lb_algo, lb_kind, nb_get_retry, vrrp_track_file) are written with their current
+// names.
+
+var globalSpec = map[string]conv{
+	"router_id":                       str("router_id"),
+	"script_user":                     allWords("script_user"),
+	"enable_script_security":          flag("enable_script_security", false),
+	"vrrp_version":                    integer("vrrp_version"),
+	"vrrp_garp_master_delay":          duration("vrrp_garp_master_delay"),
+	"vrrp_garp_master_repeat":         integer("vrrp_garp_master_repeat"),
+	"vrrp_garp_master_refresh":        duration("vrrp_garp_master_refresh"),
+	"vrrp_garp_master_refresh_repeat": integer("vrrp_garp_master_refresh_repeat"),
+	"notify_fifo":                     script("notify_fifo"),
+	"vrrp_notify_fifo":                script("notify_fifo"),
+	"lvs_sync_daemon":                 lvsSyncDaemon,
+	"lvs_timeouts":                    lvsTimeouts,
+}
+
+var authSpec = map[string]conv{
+	"auth_type": str("auth_type"),
+	"auth_pass": str("auth_pass"),
+}
+
+var vrrpInstanceSpec = map[string]conv{
+	"state":                      str("state"),
+	"interface":                  str("interface"),
+	"virtual_router_id":          integer("virtual_router_id"),
+	"priority":                   integer("priority"),
+	"advert_int":                 duration("advert_int"),
+	"version":                    integer("version"),
+	"nopreempt":                  flag("nopreempt", false),
+	"preempt":                    flag("nopreempt", true),
+	"preempt_delay":              duration("preempt_delay"),
+	"authentication":             sub("authentication", authSpec, false),
+	"virtual_ipaddress":          entries("virtual_ipaddress", vipEntry),
+	"virtual_ipaddress_excluded": entries("virtual_ipaddress_excluded", vipEntry),
+	"unicast_src_ip":             str("unicast_src_ip"),
+	"unicast_peer":               entries("unicast_peer", peerEntry),
+	"track_interface":            entries("track_interface", nil),
+	"track_script":               entries("track_script", nil),
+	"garp_master_delay":          duration("garp_master_delay"),
+	"garp_master_repeat":         integer("garp_master_repeat"),
+	"garp_master_refresh":        duration("garp_master_refresh"),
+	"garp_master_refresh_repeat": integer("garp_master_refresh_repeat"),
+	"accept":                     flag("accept", false),
+	"no_accept":                  flag("accept", true),
+	"v3_checksum_as_v2":          flag("v3_checksum_as_v2", false),
+	"dont_track_primary":         flag("dont_track_primary", false),
+	"notify_master":              script("notify_master"),
+	"notify_backup":              script("notify_backup"),
+	"notify_fault":               script("notify_fault"),
+	"notify_stop":                script("notify_stop"),
+	"notify":                     script("notify"),
+}
+
+var syncGroupSpec = map[string]conv{
+	"group":         eachWord("group"),
+	"notify_master": script("notify_master"),
+	"notify_backup": script("notify_backup"),
+	"notify_fault":  script("notify_fault"),
+	"notify_stop":   script("notify_stop"),
+	"notify":        script("notify"),
+}
+
+var vrrpScriptSpec = map[string]conv{
+	"script":    script("script"),
+	"interval":  duration("interval"),
+	"timeout":   duration("timeout"),
+	"weight":    weightReverse(true),
+	"rise":      integer("rise"),
+	"fall":      integer("fall"),
+	"user":      allWords("user"),
+	"init_fail": flag("init_fail", false),
+}
+
+var trackFileSpec = map[string]conv{
+	"file":   str("file"),
+	"weight": weightReverse(false),
+}
+
+// inherited are the keywords a virtual server passes to its real servers and they to their
+// checkers.
+var inherited = map[string]conv{
+	"connect_timeout":    duration("connect_timeout"),
+	"delay_before_retry": duration("delay_before_retry"),
+	"warmup":             duration("warmup"),
+	"retry":              integer("retry"),
+	"delay_loop":         duration("delay_loop"),
+	"alpha":              flag("alpha", false),
+	"inhibit_on_failure": flag("inhibit_on_failure", false),
+	"virtualhost":        str("virtualhost"),
+}
+
+var virtualServerSpec = with(inherited, map[string]conv{
+	"protocol":                str("protocol"),
+	"lvs_sched":               str("lvs_sched"),
+	"lb_algo":                 str("lvs_sched"),
+	"lvs_method":              str("lvs_method"),
+	"lb_kind":                 str("lvs_method"),
+	"flag-1":                  flag("flag-1", false),
+	"flag-2":                  flag("flag-2", false),
+	"flag-3":                  flag("flag-3", false),
+	"sh-port":                 flag("sh-port", false),
+	"sh-fallback":             flag("sh-fallback", false),
+	"mh-port":                 flag("mh-port", false),
+	"mh-fallback":             flag("mh-fallback", false),
+	"ops":                     flag("ops", false),
+	"persistence_timeout":     persistenceTimeout,
+	"persistence_granularity": numberOrString("persistence_granularity"),
+	"quorum":                  integer("quorum"),
+	"hysteresis":              integer("hysteresis"),
+	"quorum_up":               script("quorum_up"),
+	"quorum_down":             script("quorum_down"),
+	"sorry_server":            sorryServer,
+	"sorry_server_inhibit":    flag("sorry_server_inhibit", false),
+	"sorry_server_lvs_method": str("sorry_server_lvs_method"),
+	"omega":                   flag("omega", false),
+	"ha_suspend":              flag("ha_suspend", false),
+	"ip_family":               str("ip_family"),
+	"real_server":             realServer,
+})
+
+var realServerSpec = with(inherited, map[string]conv{
+	"weight":      integer("weight"),
+	"lvs_method":  str("lvs_method"),
+	"notify_up":   script("notify_up"),
+	"notify_down": script("notify_down"),
+	"uthreshold":  integer("uthreshold"),
+	"lthreshold":  integer("lthreshold"),
+	"TCP_CHECK":   sub("tcp_check", connectChecker(nil), true),
+	"PING_CHECK":  sub("ping_check", connectChecker(nil), true),
+	"HTTP_GET":    sub("http_get", connectChecker(httpSpec), true),
+	"SSL_GET":     sub("ssl_get", connectChecker(with(httpSpec, map[string]conv{"enable_sni": flag("enable_sni", false)})), true),
+	"DNS_CHECK":   sub("dns_check", connectChecker(map[string]conv{"type": str("type"), "name": str("name")}), true),
+	"UDP_CHECK":   sub("udp_check", connectChecker(udpSpec), true),
+	"MISC_CHECK":  sub("misc_check", with(timing, miscSpec), true),
+	"FILE_CHECK":  sub("file_check", map[string]conv{"track_file": str("track_file"), "weight": weightReverse(true)}, true),
+})
+
+// timing are the keywords every checker but FILE_CHECK takes.
+var timing = map[string]conv{
+	"retry":              integer("retry"),
+	"nb_get_retry":       integer("retry"),
+	"delay_before_retry": duration("delay_before_retry"),
+	"delay_loop":         duration("delay_loop"),
+	"warmup":             duration("warmup"),
+	"alpha":              flag("alpha", false),
+}
+
+func connectChecker(own map[string]conv) map[string]conv {
+	return with(timing, with(map[string]conv{
+		"connect_ip":      str("connect_ip"),
+		"connect_port":    integer("connect_port"),
+		"bindto":          str("bindto"),
+		"bind_port":       integer("bind_port"),
+		"bind_if":         str("bind_if"),
+		"connect_timeout": duration("connect_timeout"),
+	}, own))
+}
+
+var httpSpec = map[string]conv{
+	"http_protocol": str("http_protocol"),
+	"virtualhost":   str("virtualhost"),
+	"url": sub("url", map[string]conv{
+		"path":        str("path"),
+		"digest":      str("digest"),
+		"status_code": numberOrString("status_code"),
+		"virtualhost": str("virtualhost"),
+	}, true),
+}
+
+var udpSpec = map[string]conv{
+	"payload":          str("payload"),
+	"require_reply":    requireReply,
+	"min_reply_length": integer("min_reply_length"),
+	"max_reply_length": integer("max_reply_length"),
+}
+
+var miscSpec = map[string]conv{
+	"misc_path":    script("misc_path"),
+	"misc_timeout": duration("misc_timeout"),
+	"misc_dynamic": flag("misc_dynamic", false),
+	"user":         allWords("user"),
+}
+
+// with merges keyword tables into a new one.
+func with(tables ...map[string]conv) map[string]conv {
+	out := map[string]conv{}
+	for _, t := range tables {
+		for k, v := range t {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// droppedReasons say why well-known keepalived features do not carry over.
+var droppedReasons = func() map[string]string {
+	m := map[string]string{}
+	set := func(reason string, kws ...string) {
+		for _, k := range kws {
+			m[k] = reason
+		}
+	}
+	set("halvs sends no e-mail; use a notify script",
+		"notification_email", "notification_email_from", "smtp_server", "smtp_helo_name",
+		"smtp_connect_timeout", "smtp_alert", "smtp_alert_vrrp", "smtp_alert_checker", "email_faults")
+	set("halvs has no SNMP agent; its state is on the control socket and /metrics",
+		"enable_snmp_vrrp", "enable_snmp_checker", "enable_snmp_rfc", "enable_snmp_rfcv2",
+		"enable_snmp_rfcv3", "enable_snmp_keepalived", "enable_traps", "snmp_socket", "snmp_name")
+	set("halvs has no strict mode (it adds no firewall rules)",
+		"vrrp_strict", "strict_mode", "vrrp_iptables", "vrrp_ipsets", "nftables", "nftables_priority")
+	set("halvs does not create VMAC or ipvlan interfaces", "use_vmac", "vmac_xmit_base", "use_ipvlan", "use_vmac_addr")
+	set("halvs sends adverts from the interface's primary address (unicast_src_ip sets it for unicast)", "mcast_src_ip")
+	set("write global { lvs_sync_daemon { interface = ..., instance = ... } } instead", "lvs_sync_daemon_interface")
+	set("halvs does not track files, processes or BFD from VRRP", "track_file", "track_process", "track_bfd")
+	set("halvs does not manage static addresses, routes or rules", "static_ipaddress", "static_routes", "static_rules",
+		"virtual_routes", "virtual_rules")
+	return m
+}()
+
+// vipEntry keeps a virtual_ipaddress entry with the options halvs understands (brd, dev,
+// scope, label, no_track) and leaves out the others with a warning.
+func vipEntry(c *converter, n *Node) (string, bool) {
+	w := n.Words
+	keep := []string{w[0]}
+	withValue := map[string]bool{"brd": true, "dev": true, "scope": true, "label": true, "peer": true, "preferred_lft": true}
+	for i := 1; i < len(w); i++ {
+		opt := w[i]
+		switch {
+		case opt == "no_track":
+			keep = append(keep, opt)
+		case withValue[opt] && i+1 < len(w):
+			if opt == "peer" || opt == "preferred_lft" {
+				c.warn(n, "virtual_ipaddress %s: option %q left out (halvs does not support it)", w[0], opt+" "+w[i+1])
+			} else {
+				keep = append(keep, opt, w[i+1])
+			}
+			i++
+		default:
+			c.warn(n, "virtual_ipaddress %s: option %q left out (halvs does not support it)", w[0], opt)
+		}
+	}
+	return strings.Join(keep, " "), true
+}
+
+// peerEntry keeps a unicast_peer's address; its min_ttl/max_ttl have no halvs equivalent.
+func peerEntry(c *converter, n *Node) (string, bool) {
+	if len(n.Words) > 1 {
+		c.warn(n, "unicast_peer %s: %q left out (halvs does not filter peers by TTL)", n.Words[0], strings.Join(n.Words[1:], " "))
+	}
+	return n.Words[0], true
+}
+
+// numberOrString writes a whole number as a number and anything else ("200-299 503",
+// "255.255.255.0") as a string.
+func numberOrString(name string) conv {
+	return func(c *converter, o *out, n *Node) {
+		if len(n.Args()) == 0 {
+			c.warn(n, "%s needs a value; left out", n.Keyword())
+			return
+		}
+		s := strings.Join(n.Args(), " ")
+		if v, ok := number(s, true); ok {
+			c.setAttr(o, n, name, v)
+			return
+		}
+		c.setAttr(o, n, name, cty.StringVal(s))
+	}
+}
+
+func requireReply(c *converter, o *out, n *Node) {
+	if len(n.Args()) == 0 {
+		c.setAttr(o, n, "require_reply", cty.True)
+		return
+	}
+	c.setAttr(o, n, "require_reply", cty.StringVal(strings.Join(n.Args(), "")))
+}
+
+func sorryServer(c *converter, o *out, n *Node) {
+	a := n.Args()
+	if len(a) == 0 {
+		c.warn(n, "sorry_server needs an address; left out")
+		return
+	}
+	c.extra(n, 2)
+	c.setAttr(o, n, "sorry_server", cty.StringVal(hostPort(a[0], a[1:]...)))
+}
+
+// realServer writes a labelled real_server block.
+func realServer(c *converter, o *out, n *Node) {
+	if !c.needBlock(n) {
+		return
+	}
+	label, ok := serverLabel(c, n)
+	if !ok {
+		return
+	}
+	blk := o.body.AppendNewBlock("real_server", []string{label})
+	c.body(newOut(blk.Body(), "real_server \""+label+"\""), n, realServerSpec)
+}
+
+// lvsSyncDaemon reads "lvs_sync_daemon IF INSTANCE [id N] [maxlen N] [port N] [ttl N]
+// [group ADDR]"; halvs keeps the interface, instance and id.
+func lvsSyncDaemon(c *converter, o *out, n *Node) {
+	a := n.Args()
+	if len(a) < 2 {
+		c.warn(n, "lvs_sync_daemon needs an interface and a vrrp_instance; left out")
+		return
+	}
+	if first, ok := o.set["lvs_sync_daemon"]; ok {
+		c.warn(n, "lvs_sync_daemon is given again (first at %s); the first is kept", first)
+		return
+	}
+	o.set["lvs_sync_daemon"] = n.Pos
+	b := o.body.AppendNewBlock("lvs_sync_daemon", nil).Body()
+	b.SetAttributeValue("interface", cty.StringVal(a[0]))
+	b.SetAttributeValue("instance", cty.StringVal(a[1]))
+	for i := 2; i < len(a); i++ {
+		if i+1 >= len(a) {
+			c.warn(n, "lvs_sync_daemon: %q has no value; left out", a[i])
+			break
+		}
+		if a[i] == "id" {
+			if v, ok := number(a[i+1], true); ok {
+				b.SetAttributeValue("sync_id", v)
+			} else {
+				c.warn(n, "lvs_sync_daemon: id %q is not a number; left out", a[i+1])
+			}
+		} else {
+			c.warn(n, "lvs_sync_daemon: %q left out (halvs uses the kernel's default)", a[i]+" "+a[i+1])
+		}
+		i++
+	}
+}
+
+// lvsTimeouts reads "lvs_timeouts tcp N tcpfin N udp N".
+func lvsTimeouts(c *converter, o *out, n *Node) {
+	a := n.Args()
+	b := o.body.AppendNewBlock("lvs_timeouts", nil).Body()
+	for i := 0; i < len(a); i += 2 {
+		if i+1 >= len(a) || (a[i] != "tcp" && a[i] != "tcpfin" && a[i] != "udp") {
+			c.warn(n, "lvs_timeouts: %q left out (the form is tcp N tcpfin N udp N)", strings.Join(a[i:], " "))
+			return
+		}
+		v, ok := number(a[i+1], true)
+		if !ok {
+			c.warn(n, "lvs_timeouts: %s %q is not a number of seconds; left out", a[i], a[i+1])
+			continue
+		}
+		b.SetAttributeValue(a[i], v)
+	}
+}
+
+// vsGroupBody converts virtual_server_group entries: "ADDR[-LAST] PORT" lines become vip
+// strings ("10.0.0.1-5:80", "[2001:db8::1-10]:80"), "fwmark N" lines become fwmark numbers.
+func vsGroupBody(c *converter, o *out, n *Node) {
+	for _, e := range n.Block {
+		w := e.Words
+		switch {
+		case w[0] == "fwmark" && len(w) >= 2:
+			v, ok := number(w[1], true)
+			if !ok {
+				c.warn(e, "virtual_server_group fwmark %q is not a number; left out", w[1])
+				continue
+			}
+			c.extra(e, 1)
+			c.appendList(o, e, "fwmark", v)
+		case len(w) >= 2 && !e.HasBlock:
+			c.extra(e, 1)
+			c.appendList(o, e, "vip", cty.StringVal(hostPort(w[0], w[1])))
+		default:
+			c.warn(e, "virtual_server_group entry %q left out: halvs needs ADDRESS PORT or fwmark N", strings.Join(w, " "))
+		}
+	}
+}
