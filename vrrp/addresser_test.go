@@ -51,7 +51,7 @@ type kernelAddr struct {
 	Broadcast string
 }
 
-func readAddr(t *testing.T, h *netlink.Handle, dev string, p netip.Prefix) (kernelAddr, bool) {
+func readKernelAddr(t *testing.T, h *netlink.Handle, dev string, p netip.Prefix) (kernelAddr, bool) {
 	t.Helper()
 	link, err := h.LinkByName(dev)
 	if err != nil {
@@ -75,9 +75,9 @@ func readAddr(t *testing.T, h *netlink.Handle, dev string, p netip.Prefix) (kern
 	return kernelAddr{}, false
 }
 
-// exercise adds, re-adds, checks, deletes and re-deletes v, and returns what the kernel
+// exerciseVIP adds, re-adds, checks, deletes and re-deletes v, and returns what the kernel
 // reported while v was present.
-func exercise(t *testing.T, ad *NetlinkAddresser, h *netlink.Handle, v VIP, whilePresent func()) kernelAddr {
+func exerciseVIP(t *testing.T, ad *NetlinkAddresser, h *netlink.Handle, v VIP, whilePresent func()) kernelAddr {
 	t.Helper()
 	if has, err := ad.HasVIP(v); err != nil || has {
 		t.Fatalf("HasVIP before add = %v, %v; want false", has, err)
@@ -90,7 +90,7 @@ func exercise(t *testing.T, ad *NetlinkAddresser, h *netlink.Handle, v VIP, whil
 	if has, err := ad.HasVIP(v); err != nil || !has {
 		t.Fatalf("HasVIP after add = %v, %v; want true", has, err)
 	}
-	got, ok := readAddr(t, h, v.Dev, v.Prefix)
+	got, ok := readKernelAddr(t, h, v.Dev, v.Prefix)
 	if !ok {
 		t.Fatalf("kernel does not list %s", v.Prefix)
 	}
@@ -105,7 +105,7 @@ func exercise(t *testing.T, ad *NetlinkAddresser, h *netlink.Handle, v VIP, whil
 	if has, err := ad.HasVIP(v); err != nil || has {
 		t.Fatalf("HasVIP after delete = %v, %v; want false", has, err)
 	}
-	if _, ok := readAddr(t, h, v.Dev, v.Prefix); ok {
+	if _, ok := readKernelAddr(t, h, v.Dev, v.Prefix); ok {
 		t.Fatalf("kernel still lists %s after delete", v.Prefix)
 	}
 	return got
@@ -145,13 +145,13 @@ func TestAddresserIPv4(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := exercise(t, ad, ns.Handle, tt.vip, checkSource)
+			got := exerciseVIP(t, ad, ns.Handle, tt.vip, checkSource)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("kernel address (-want +got):\n%s", diff)
 			}
 		})
 	}
-	if _, ok := readAddr(t, ns.Handle, "hk0", netip.MustParsePrefix("10.77.0.1/24")); !ok {
+	if _, ok := readKernelAddr(t, ns.Handle, "hk0", netip.MustParsePrefix("10.77.0.1/24")); !ok {
 		t.Error("the primary address is gone")
 	}
 }
@@ -173,7 +173,7 @@ func TestAddresserIPv6(t *testing.T) {
 		{Prefix: netip.MustParsePrefix("fd00:77::23/64"), Dev: "hk0"},
 	} {
 		t.Run(v.Prefix.String(), func(t *testing.T) {
-			got := exercise(t, ad, ns.Handle, v, nil)
+			got := exerciseVIP(t, ad, ns.Handle, v, nil)
 			if !got.NoDAD || got.Tentative {
 				t.Errorf("kernel address %+v: want nodad and not tentative", got)
 			}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/halvs/halvs/internal/netnstest"
+	"github.com/mdlayher/packet"
+	"golang.org/x/sys/unix"
 )
 
 // Shared by the kernel-facing tests: a segment (bridge in its own namespace) and hosts on it,
@@ -70,4 +72,73 @@ func receiveWithin(t *testing.T, tr Transport) Packet {
 		t.Fatal("no packet received within 10s")
 	}
 	return Packet{}
+}
+
+// frameCapture records every Ethernet frame on one interface of a namespace, like tcpdump,
+// through an AF_PACKET socket opened before the test sends anything.
+type frameCapture struct{ frames chan []byte }
+
+func captureOn(t *testing.T, ns *netnstest.NS, ifname string) *frameCapture {
+	t.Helper()
+	var c *packet.Conn
+	ns.MustDo(func() error {
+		ifi, err := net.InterfaceByName(ifname)
+		if err != nil {
+			return err
+		}
+		c, err = packet.Listen(ifi, packet.Raw, unix.ETH_P_ALL, nil)
+		return err
+	})
+	t.Cleanup(func() { c.Close() })
+	fc := &frameCapture{frames: make(chan []byte, 1024)}
+	go func() {
+		defer close(fc.frames)
+		buf := make([]byte, 1<<16)
+		for {
+			n, _, err := c.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			select {
+			case fc.frames <- append([]byte(nil), buf[:n]...):
+			default: // the test is not reading; drop
+			}
+		}
+	}()
+	return fc
+}
+
+// next returns the first frame from now on that match accepts.
+func (fc *frameCapture) next(t *testing.T, what string, match func(f []byte) bool) []byte {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case f, ok := <-fc.frames:
+			if !ok {
+				t.Fatalf("capture ended before %s", what)
+			}
+			if match(f) {
+				return f
+			}
+		case <-timeout:
+			t.Fatalf("no %s captured within 10s", what)
+		}
+	}
+}
+
+// eventually polls cond (a kernel state the test waits for) until it holds or 10 s pass.
+func eventually(t *testing.T, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ok, state := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: still %s after 10s", what, state)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -1,0 +1,187 @@
+package vrrp
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+
+	"github.com/mdlayher/ndp"
+	"github.com/mdlayher/packet"
+	"golang.org/x/net/bpf"
+	"golang.org/x/net/ipv6"
+	"golang.org/x/sys/unix"
+)
+
+// NetAnnouncer is the Announcer over an AF_PACKET socket (gratuitous ARP) and an ICMPv6 socket
+// (unsolicited neighbour advertisements), one of each per interface, opened on first use and
+// kept open. It is safe for concurrent use; announcements on one interface are serialised.
+//
+// Sockets are opened in the network namespace of the thread that first announces on an
+// interface. Both only send: the ARP socket carries a drop-all BPF filter and the ICMPv6
+// socket an ICMPv6 filter that blocks every type, so neither queues received traffic.
+type NetAnnouncer struct {
+	mu     sync.Mutex
+	ifaces map[string]*announceIface
+	closed bool
+}
+
+type announceIface struct {
+	mu    sync.Mutex
+	index int
+	arp   *packet.Conn
+	ndp   *ndp.Conn
+}
+
+var _ Announcer = (*NetAnnouncer)(nil)
+
+// NewAnnouncer returns a NetAnnouncer with no sockets open yet. Announcing needs CAP_NET_RAW.
+func NewAnnouncer() *NetAnnouncer {
+	return &NetAnnouncer{ifaces: make(map[string]*announceIface)}
+}
+
+// ErrAnnouncerClosed is returned by Announce after Close.
+var ErrAnnouncerClosed = errors.New("vrrp: announcer closed")
+
+// Announce sends one announcement that this host owns addr on interface dev: for IPv4 a
+// gratuitous ARP request and reply, broadcast, sender = target = addr, sender hardware
+// address = dev's MAC; for IPv6 an unsolicited neighbour advertisement for addr, from addr,
+// to ff02::1, hop limit 255, override flag and target link-layer address option. An IPv6
+// addr must already be on dev (it is the source address).
+func (a *NetAnnouncer) Announce(dev string, addr netip.Addr) error {
+	addr = addr.WithZone("").Unmap()
+	if err := a.announce(dev, addr); err != nil {
+		return fmt.Errorf("vrrp: announce %s on %s: %w", addr, dev, err)
+	}
+	return nil
+}
+
+func (a *NetAnnouncer) announce(dev string, addr netip.Addr) error {
+	if !addr.IsValid() || addr.IsMulticast() || addr.IsUnspecified() {
+		return fmt.Errorf("not a unicast address")
+	}
+	// Looked up on every call: the interface may have been recreated (new index) or given a
+	// new MAC since the last announcement, and announcements are rare enough to afford it.
+	ifi, err := net.InterfaceByName(dev)
+	if err != nil {
+		return err
+	}
+	if len(ifi.HardwareAddr) != 6 {
+		return fmt.Errorf("interface has no Ethernet address")
+	}
+	st, err := a.iface(dev)
+	if err != nil {
+		return err
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.index != ifi.Index {
+		st.closeLocked()
+		st.index = ifi.Index
+	}
+	if addr.Is4() {
+		err = st.sendGARP(ifi, addr)
+	} else {
+		err = st.sendNA(ifi, addr)
+	}
+	if err != nil {
+		// Reopen next time rather than trust a socket that failed.
+		st.closeLocked()
+	}
+	return err
+}
+
+func (a *NetAnnouncer) iface(dev string) (*announceIface, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return nil, ErrAnnouncerClosed
+	}
+	st := a.ifaces[dev]
+	if st == nil {
+		st = &announceIface{}
+		a.ifaces[dev] = st
+	}
+	return st, nil
+}
+
+// dropAll is the classic BPF program "ret #0": accept no bytes of any packet.
+var dropAll = func() []bpf.RawInstruction {
+	raw, err := bpf.Assemble([]bpf.Instruction{bpf.RetConstant{Val: 0}})
+	if err != nil {
+		panic(err)
+	}
+	return raw
+}()
+
+func (st *announceIface) sendGARP(ifi *net.Interface, addr netip.Addr) error {
+	request, reply, err := garpPackets(ifi.HardwareAddr, addr)
+	if err != nil {
+		return err
+	}
+	if st.arp == nil {
+		// A datagram socket: the kernel writes the Ethernet header (destination from the
+		// address below, source the interface's MAC, type ARP) with no padding, so the
+		// request is byte for byte keepalived's 42-byte frame.
+		c, err := packet.Listen(ifi, packet.Datagram, unix.ETH_P_ARP, &packet.Config{Filter: dropAll})
+		if err != nil {
+			return err
+		}
+		st.arp = c
+	}
+	to := &packet.Addr{HardwareAddr: net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}
+	for _, b := range [][]byte{request, reply} {
+		if _, err := st.arp.WriteTo(b, to); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (st *announceIface) sendNA(ifi *net.Interface, addr netip.Addr) error {
+	na, err := unsolicitedNA(ifi.HardwareAddr, addr)
+	if err != nil {
+		return err
+	}
+	if st.ndp == nil {
+		c, _, err := ndp.Listen(ifi, ndp.Unspecified)
+		if err != nil {
+			return err
+		}
+		var block ipv6.ICMPFilter
+		block.SetAll(true)
+		if err := c.SetICMPFilter(&block); err != nil {
+			c.Close()
+			return err
+		}
+		st.ndp = c
+	}
+	cm := &ipv6.ControlMessage{HopLimit: ndp.HopLimit, Src: addr.AsSlice(), IfIndex: ifi.Index}
+	return st.ndp.WriteTo(na, cm, netip.IPv6LinkLocalAllNodes())
+}
+
+func (st *announceIface) closeLocked() {
+	if st.arp != nil {
+		st.arp.Close()
+		st.arp = nil
+	}
+	if st.ndp != nil {
+		st.ndp.Close()
+		st.ndp = nil
+	}
+}
+
+// Close closes every socket; later Announce calls fail with ErrAnnouncerClosed.
+func (a *NetAnnouncer) Close() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.closed = true
+	for dev, st := range a.ifaces {
+		st.mu.Lock()
+		st.closeLocked()
+		st.mu.Unlock()
+		delete(a.ifaces, dev)
+	}
+	return nil
+}
