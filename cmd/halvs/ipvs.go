@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/halvs/halvs/config"
+	"github.com/halvs/halvs/director"
+	"github.com/halvs/halvs/lvs"
+)
+
+func init() {
+	register(&command{name: "ipvs", summary: "program the config's IPVS table once and exit (--dry-run: print the operations)", order: 30, run: runIPVS})
+}
+
+// openIPVS opens the kernel's IPVS table; tests replace it with an in-memory one.
+var openIPVS = func() (lvs.Backend, func(), error) {
+	k, err := lvs.NewKernel()
+	if err != nil {
+		return nil, nil, err
+	}
+	return k, func() { k.Close() }, nil
+}
+
+// runIPVS applies the config's virtual servers to the kernel once, as ipvsadm-restore would
+// from a file, but as a minimal diff: an unchanged table costs no operation.
+func runIPVS(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("ipvs", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var path string
+	var dryRun bool
+	for _, name := range []string{"config", "c", "f"} {
+		fs.StringVar(&path, name, "", "the HCL configuration `FILE`")
+	}
+	fs.BoolVar(&dryRun, "dry-run", false, "print the operations without applying them")
+	fs.BoolVar(&dryRun, "n", false, "short for --dry-run")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage: halvs ipvs -c FILE [--dry-run]
+
+Programs the IPVS table described by FILE's virtual_server blocks (real servers at their
+configured weights, no health checks) and the global lvs_timeouts, then exits. It reads the
+kernel's table first and applies only the difference, so running it twice changes nothing
+the second time. Services that FILE does not name are left alone (nothing is flushed).
+
+Each operation is printed on stdout in ipvsadm's notation, e.g.
+  -A -t 10.10.10.22:80 -s wrr
+  -a -t 10.10.10.22:80 -r 10.10.10.31:80 -g -w 3
+so the output of a dry run against an empty table is valid 'ipvsadm --restore' input.
+
+Flags:
+  -c, -f, --config FILE   the configuration (a lone FILE argument works too)
+  -n, --dry-run           print the operations, change nothing (without IPVS in the kernel:
+                          the operations that would build the table from empty)
+
+Exit status: 0 applied (or nothing to do), 1 invalid config, IPVS missing or an
+operation failed, 2 usage error.
+`)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	switch {
+	case path == "" && fs.NArg() == 1:
+		path = fs.Arg(0)
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "halvs ipvs: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	case path == "":
+		fmt.Fprintln(stderr, "halvs ipvs: which file? give -c FILE")
+		return exitUsage
+	}
+
+	cfg, diags := config.Load(path)
+	diags.Write(stderr)
+	if diags.HasErrors() {
+		return exitFailure
+	}
+	table, err := director.LVSTable(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "halvs ipvs: %s: %v\n", path, err)
+		return exitFailure
+	}
+	timeouts, hasTimeouts := director.LVSTimeouts(cfg)
+	if len(table) == 0 && !hasTimeouts {
+		fmt.Fprintf(stderr, "halvs ipvs: %s has no virtual_server and no lvs_timeouts: nothing to do\n", path)
+		return exitOK
+	}
+
+	b, closeB, err := openIPVS()
+	if err != nil {
+		if dryRun && errors.Is(err, lvs.ErrNoIPVS) {
+			fmt.Fprintf(stderr, "halvs ipvs: %v; showing the operations from an empty table\n", err)
+			for _, o := range lvs.Diff(nil, table, nil) {
+				fmt.Fprintln(stdout, o)
+			}
+			if hasTimeouts {
+				fmt.Fprintln(stdout, lvs.Op{Kind: lvs.SetTimeouts, Timeouts: timeouts})
+			}
+			return exitOK
+		}
+		fmt.Fprintln(stderr, err)
+		return exitFailure
+	}
+	defer closeB()
+	return applyIPVS(b, table, timeouts, hasTimeouts, dryRun, stdout, stderr)
+}
+
+func applyIPVS(b lvs.Backend, table []lvs.VirtualServer, timeouts lvs.Timeouts, hasTimeouts, dryRun bool, stdout, stderr io.Writer) int {
+	ctx := context.Background()
+	r := lvs.NewReconciler(b, lvs.Options{})
+	if err := r.SetDesired(table); err != nil {
+		fmt.Fprintf(stderr, "halvs ipvs: %v\n", err)
+		return exitFailure
+	}
+	if dryRun {
+		ops, err := r.Plan()
+		if err != nil {
+			fmt.Fprintf(stderr, "halvs ipvs: %v\n", err)
+			return exitFailure
+		}
+		if hasTimeouts {
+			if cur, err := b.Timeouts(); err == nil && !timeoutsMatch(timeouts, cur) {
+				ops = append(ops, lvs.Op{Kind: lvs.SetTimeouts, Timeouts: timeouts})
+			}
+		}
+		for _, o := range ops {
+			fmt.Fprintln(stdout, o)
+		}
+		fmt.Fprintf(stderr, "halvs ipvs: dry run: %s, nothing applied\n", plural(len(ops), "operation"))
+		return exitOK
+	}
+
+	var rep lvs.Report
+	var errs []error
+	if hasTimeouts {
+		tr, err := r.SetTimeouts(ctx, timeouts)
+		rep.Applied, rep.Failed = append(rep.Applied, tr.Applied...), append(rep.Failed, tr.Failed...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	sr, err := r.Reconcile(ctx)
+	rep.Applied, rep.Failed = append(rep.Applied, sr.Applied...), append(rep.Failed, sr.Failed...)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	for _, o := range rep.Applied {
+		fmt.Fprintln(stdout, o)
+	}
+	for _, e := range rep.Failed {
+		fmt.Fprintf(stderr, "halvs ipvs: failed: %v\n", e)
+	}
+	if len(errs) > 0 {
+		if len(rep.Failed) == 0 { // a failure to read the table, not an operation
+			fmt.Fprintf(stderr, "halvs ipvs: %v\n", errors.Join(errs...))
+		}
+		return exitFailure
+	}
+	fmt.Fprintf(stderr, "halvs ipvs: %s applied\n", plural(len(rep.Applied), "operation"))
+	return exitOK
+}
+
+// timeoutsMatch says whether the kernel's timeouts already satisfy want (zero: any).
+func timeoutsMatch(want, cur lvs.Timeouts) bool {
+	return (want.TCP == 0 || want.TCP == cur.TCP) && (want.TCPFin == 0 || want.TCPFin == cur.TCPFin) &&
+		(want.UDP == 0 || want.UDP == cur.UDP)
+}
