@@ -12,6 +12,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -237,5 +238,42 @@ func TestKernelSyncDaemon(t *testing.T) {
 	}
 	if got, err := k.SyncDaemons(); err != nil || len(got) != 0 {
 		t.Errorf("after stop: %+v, %v", got, err)
+	}
+}
+
+// TestKernelHalvsIPVSCommand runs the built `halvs ipvs` (make build puts it in ../bin; the VM
+// image has it there too) against the kernel, in this test's namespace: the seed example is
+// programmed as keepalived programs it, and a second run issues no operation.
+func TestKernelHalvsIPVSCommand(t *testing.T) {
+	_, name := kernelInNetns(t)
+	bin, err := filepath.Abs("../bin/halvs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(bin); err != nil {
+		t.Skipf("no halvs binary at %s (run make build)", bin)
+	}
+	cfg, _ := filepath.Abs("../examples/seed/director-a.hcl")
+	halvs := func() (string, string) {
+		t.Helper()
+		cmd := exec.Command("ip", "netns", "exec", name, bin, "ipvs", "-c", cfg)
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("halvs ipvs: %v\n%s", err, stderr.String())
+		}
+		return stdout.String(), stderr.String()
+	}
+	want := "-A -t 10.10.10.22:80 -s wrr\n" +
+		"-a -t 10.10.10.22:80 -r 10.10.10.31:80 -g -w 3\n" +
+		"-a -t 10.10.10.22:80 -r 10.10.10.32:80 -g -w 3\n"
+	if out, errOut := halvs(); out != want {
+		t.Errorf("first run printed %q (stderr %q), want %q", out, errOut, want)
+	}
+	if out, errOut := halvs(); out != "" {
+		t.Errorf("second run printed %q (stderr %q), want no operation", out, errOut)
+	}
+	if out, err := exec.Command("ip", "netns", "exec", name, "ipvsadm", "-S", "-n").CombinedOutput(); err == nil && string(out) != want {
+		t.Errorf("ipvsadm -S -n:\n%s\nwant:\n%s", out, want)
 	}
 }
