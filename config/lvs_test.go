@@ -109,7 +109,7 @@ func TestRealServerAndCheckerDefaults(t *testing.T) {
       track_file = "tf"
     }
   }
-`) + "track_file \"tf\" {\n  file = \"/run/weight\"\n}\n")
+`)+"track_file \"tf\" {\n  file = \"/run/weight\"\n}\n")
 	r := cfg.VirtualServers[0].RealServers[0]
 	ip := netip.MustParseAddr("10.0.0.2")
 	base := config.Checker{ConnectIP: ip, ConnectPort: 80, ConnectTimeout: 2 * time.Second, Retry: 1,
