@@ -140,7 +140,7 @@ func (c *converter) unsupported(n *Node, where string, known []string) {
 	case keepalivedKeywords[kw]:
 		c.warn(n, "%s in %s left out: halvs does not support it", kw, where)
 	default:
-		c.warn(n, "unknown keyword %q in %s (keepalived would reject it too) left out%s", kw, where, didYouMean(kw, known))
+		c.warn(n, "unknown keyword %q in %s, left out (keepalived would reject it too)%s", kw, where, didYouMean(kw, known))
 	}
 }
 
@@ -190,7 +190,7 @@ func editDistance(a, b string) int {
 // hostPort writes keepalived's "ADDR PORT" as "ADDR:PORT", with IPv6 addresses (and
 // address ranges) in brackets; a missing port leaves the address alone.
 func hostPort(host string, port ...string) string {
-	if strings.Contains(host, ":") {
+	if strings.Contains(host, ":") && !strings.HasPrefix(host, "[") {
 		host = "[" + host + "]"
 	}
 	if len(port) == 0 || port[0] == "" {

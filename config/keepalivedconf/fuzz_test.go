@@ -3,10 +3,14 @@ package keepalivedconf
 import (
 	"strings"
 	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
 
 // FuzzRead feeds arbitrary text to the reader. It must never panic or run away, an error
 // must come with no statements, and every statement must carry a position and a keyword.
+// Whatever is read is also converted: the HCL written must always be valid HCL syntax.
 // Includes resolve in a small in-memory tree, so the fuzzer can reach them without touching
 // the disk.
 func FuzzRead(f *testing.F) {
@@ -21,6 +25,8 @@ func FuzzRead(f *testing.F) {
 		"a ${_RANDOM 1 3} ${_ENV IFACE} ${_PWD} ${_HASH}\n",
 		"notify \"/bin/x 'a b' \\\"c\\\"\" root\n",
 		"a { b { c } } }\n{\n",
+		"virtual_server 2001:db8::1 80 {\n real_server \"a\\\"b\" 80 {\n HTTP_GET {\n url { path / }\n }\n }\n}\n",
+		"vrrp_instance \"${x}\" { virtual_ipaddress { 10.0.0.1 dev eth0 preferred_lft 0 } no_accept }\n",
 	} {
 		f.Add(seed)
 	}
@@ -53,6 +59,13 @@ func FuzzRead(f *testing.F) {
 			if !strings.Contains(d.String(), ": ") {
 				t.Fatalf("diagnostic without position: %q", d)
 			}
+		}
+		if diags.HasErrors() {
+			return
+		}
+		out, _ := Convert(nodes)
+		if _, hds := hclsyntax.ParseConfig(out, "out.hcl", hcl.InitialPos); hds.HasErrors() {
+			t.Fatalf("converted output is not valid HCL: %v\n%s", hds, out)
 		}
 	})
 }

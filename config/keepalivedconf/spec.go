@@ -112,9 +112,9 @@ func integer(name string) conv { return num(name, true) }
 // duration: keepalived's timers are seconds, fractions allowed; HCL takes the same number.
 func duration(name string) conv { return num(name, false) }
 
-// flag converts a bare keepalived flag to true, or reads its optional <BOOL>. invert is for
+// boolFlag converts a bare keepalived flag to true, or reads its optional <BOOL>. invert is for
 // keepalived words that clear a setting (no_accept, preempt).
-func flag(name string, invert bool) conv {
+func boolFlag(name string, invert bool) conv {
 	return func(c *converter, o *out, n *Node) {
 		v := true
 		if len(n.Args()) > 0 {
@@ -214,7 +214,7 @@ func sub(name string, spec map[string]conv, repeat bool) conv {
 				// keepalived applies both blocks' keywords to the same settings.
 				for _, b := range o.body.Blocks() {
 					if b.Type() == name {
-						c.body(newOut(b.Body(), name), n, spec)
+						c.body(newOut(b.Body(), name+" of "+o.what), n, spec)
 						return
 					}
 				}
@@ -222,7 +222,7 @@ func sub(name string, spec map[string]conv, repeat bool) conv {
 			o.set[name] = n.Pos
 		}
 		blk := o.body.AppendNewBlock(name, nil)
-		c.body(newOut(blk.Body(), name), n, spec)
+		c.body(newOut(blk.Body(), name+" of "+o.what), n, spec)
 	}
 }
 

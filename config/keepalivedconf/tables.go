@@ -13,7 +13,7 @@ import (
 var globalSpec = map[string]conv{
 	"router_id":                       str("router_id"),
 	"script_user":                     allWords("script_user"),
-	"enable_script_security":          flag("enable_script_security", false),
+	"enable_script_security":          boolFlag("enable_script_security", false),
 	"vrrp_version":                    integer("vrrp_version"),
 	"vrrp_garp_master_delay":          duration("vrrp_garp_master_delay"),
 	"vrrp_garp_master_repeat":         integer("vrrp_garp_master_repeat"),
@@ -37,8 +37,8 @@ var vrrpInstanceSpec = map[string]conv{
 	"priority":                   integer("priority"),
 	"advert_int":                 duration("advert_int"),
 	"version":                    integer("version"),
-	"nopreempt":                  flag("nopreempt", false),
-	"preempt":                    flag("nopreempt", true),
+	"nopreempt":                  boolFlag("nopreempt", false),
+	"preempt":                    boolFlag("nopreempt", true),
 	"preempt_delay":              duration("preempt_delay"),
 	"authentication":             sub("authentication", authSpec, false),
 	"virtual_ipaddress":          entries("virtual_ipaddress", vipEntry),
@@ -51,10 +51,10 @@ var vrrpInstanceSpec = map[string]conv{
 	"garp_master_repeat":         integer("garp_master_repeat"),
 	"garp_master_refresh":        duration("garp_master_refresh"),
 	"garp_master_refresh_repeat": integer("garp_master_refresh_repeat"),
-	"accept":                     flag("accept", false),
-	"no_accept":                  flag("accept", true),
-	"v3_checksum_as_v2":          flag("v3_checksum_as_v2", false),
-	"dont_track_primary":         flag("dont_track_primary", false),
+	"accept":                     boolFlag("accept", false),
+	"no_accept":                  boolFlag("accept", true),
+	"v3_checksum_as_v2":          boolFlag("v3_checksum_as_v2", false),
+	"dont_track_primary":         boolFlag("dont_track_primary", false),
 	"notify_master":              script("notify_master"),
 	"notify_backup":              script("notify_backup"),
 	"notify_fault":               script("notify_fault"),
@@ -79,7 +79,7 @@ var vrrpScriptSpec = map[string]conv{
 	"rise":      integer("rise"),
 	"fall":      integer("fall"),
 	"user":      allWords("user"),
-	"init_fail": flag("init_fail", false),
+	"init_fail": boolFlag("init_fail", false),
 }
 
 var trackFileSpec = map[string]conv{
@@ -95,8 +95,8 @@ var inherited = map[string]conv{
 	"warmup":             duration("warmup"),
 	"retry":              integer("retry"),
 	"delay_loop":         duration("delay_loop"),
-	"alpha":              flag("alpha", false),
-	"inhibit_on_failure": flag("inhibit_on_failure", false),
+	"alpha":              boolFlag("alpha", false),
+	"inhibit_on_failure": boolFlag("inhibit_on_failure", false),
 	"virtualhost":        str("virtualhost"),
 }
 
@@ -106,14 +106,14 @@ var virtualServerSpec = with(inherited, map[string]conv{
 	"lb_algo":                 str("lvs_sched"),
 	"lvs_method":              str("lvs_method"),
 	"lb_kind":                 str("lvs_method"),
-	"flag-1":                  flag("flag-1", false),
-	"flag-2":                  flag("flag-2", false),
-	"flag-3":                  flag("flag-3", false),
-	"sh-port":                 flag("sh-port", false),
-	"sh-fallback":             flag("sh-fallback", false),
-	"mh-port":                 flag("mh-port", false),
-	"mh-fallback":             flag("mh-fallback", false),
-	"ops":                     flag("ops", false),
+	"flag-1":                  boolFlag("flag-1", false),
+	"flag-2":                  boolFlag("flag-2", false),
+	"flag-3":                  boolFlag("flag-3", false),
+	"sh-port":                 boolFlag("sh-port", false),
+	"sh-fallback":             boolFlag("sh-fallback", false),
+	"mh-port":                 boolFlag("mh-port", false),
+	"mh-fallback":             boolFlag("mh-fallback", false),
+	"ops":                     boolFlag("ops", false),
 	"persistence_timeout":     persistenceTimeout,
 	"persistence_granularity": numberOrString("persistence_granularity"),
 	"quorum":                  integer("quorum"),
@@ -121,10 +121,10 @@ var virtualServerSpec = with(inherited, map[string]conv{
 	"quorum_up":               script("quorum_up"),
 	"quorum_down":             script("quorum_down"),
 	"sorry_server":            sorryServer,
-	"sorry_server_inhibit":    flag("sorry_server_inhibit", false),
+	"sorry_server_inhibit":    boolFlag("sorry_server_inhibit", false),
 	"sorry_server_lvs_method": str("sorry_server_lvs_method"),
-	"omega":                   flag("omega", false),
-	"ha_suspend":              flag("ha_suspend", false),
+	"omega":                   boolFlag("omega", false),
+	"ha_suspend":              boolFlag("ha_suspend", false),
 	"ip_family":               str("ip_family"),
 	"real_server":             realServer,
 })
@@ -139,7 +139,7 @@ var realServerSpec = with(inherited, map[string]conv{
 	"TCP_CHECK":   sub("tcp_check", connectChecker(nil), true),
 	"PING_CHECK":  sub("ping_check", connectChecker(nil), true),
 	"HTTP_GET":    sub("http_get", connectChecker(httpSpec), true),
-	"SSL_GET":     sub("ssl_get", connectChecker(with(httpSpec, map[string]conv{"enable_sni": flag("enable_sni", false)})), true),
+	"SSL_GET":     sub("ssl_get", connectChecker(with(httpSpec, map[string]conv{"enable_sni": boolFlag("enable_sni", false)})), true),
 	"DNS_CHECK":   sub("dns_check", connectChecker(map[string]conv{"type": str("type"), "name": str("name")}), true),
 	"UDP_CHECK":   sub("udp_check", connectChecker(udpSpec), true),
 	"MISC_CHECK":  sub("misc_check", with(timing, miscSpec), true),
@@ -153,7 +153,7 @@ var timing = map[string]conv{
 	"delay_before_retry": duration("delay_before_retry"),
 	"delay_loop":         duration("delay_loop"),
 	"warmup":             duration("warmup"),
-	"alpha":              flag("alpha", false),
+	"alpha":              boolFlag("alpha", false),
 }
 
 func connectChecker(own map[string]conv) map[string]conv {
@@ -188,7 +188,7 @@ var udpSpec = map[string]conv{
 var miscSpec = map[string]conv{
 	"misc_path":    script("misc_path"),
 	"misc_timeout": duration("misc_timeout"),
-	"misc_dynamic": flag("misc_dynamic", false),
+	"misc_dynamic": boolFlag("misc_dynamic", false),
 	"user":         allWords("user"),
 }
 
