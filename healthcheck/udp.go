@@ -104,4 +104,3 @@ func (c *udpChecker) match(got []byte) error {
 	}
 	return nil
 }
-

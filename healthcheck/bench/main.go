@@ -1,0 +1,237 @@
+// Command bench measures the health-check scheduler at scale: N tcp_checks at delay_loop 1 s
+// against loopback listeners served by a child process, reporting this process's CPU and
+// memory and the time from a listener's close to its RealServerDown event against keepalived's
+// bound (connect_timeout + retry × delay_before_retry + delay_loop). Figures are reported, not
+// asserted.
+//
+//	go run ./healthcheck/bench -n 10000
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/halvs/halvs/healthcheck"
+)
+
+func main() {
+	n := flag.Int("n", 10000, "number of real servers, one tcp_check each")
+	perVS := flag.Int("per-vs", 100, "real servers per virtual server")
+	delay := flag.Duration("delay-loop", time.Second, "delay_loop")
+	retry := flag.Int("retry", 1, "retry")
+	dbr := flag.Duration("delay-before-retry", time.Second, "delay_before_retry")
+	timeout := flag.Duration("connect-timeout", time.Second, "connect_timeout")
+	window := flag.Duration("window", 10*time.Second, "steady-state measurement window")
+	kill := flag.Int("kill", 100, "listeners closed to measure detection")
+	basePort := flag.Int("base-port", 20000, "first listener port on 127.0.0.1")
+	serve := flag.Bool("serve", false, "internal: run the listeners (child process)")
+	flag.Parse()
+	if *serve {
+		runServer(*basePort, *n)
+		return
+	}
+	if err := run(*n, *perVS, *basePort, *kill, *window, healthcheck.Timing{
+		DelayLoop: *delay, Retry: *retry, DelayBeforeRetry: *dbr, Warmup: *delay,
+	}, *timeout); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// runServer listens on base..base+n-1, prints "ready", then closes the ports named on stdin
+// ("close P"), answering "closed P" once each is closed.
+func runServer(base, n int) {
+	ls := map[int]net.Listener{}
+	for p := base; p < base+n; p++ {
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+		if err != nil {
+			fmt.Println("error", err)
+			os.Exit(1)
+		}
+		ls[p] = l
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				c.Close()
+			}
+		}()
+	}
+	fmt.Println("ready")
+	sc := bufio.NewScanner(os.Stdin)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) == 2 && f[0] == "close" {
+			p, _ := strconv.Atoi(f[1])
+			if l := ls[p]; l != nil {
+				l.Close()
+				fmt.Println("closed", p)
+			}
+		}
+	}
+}
+
+func run(n, perVS, base, kill int, window time.Duration, tm healthcheck.Timing, timeout time.Duration) error {
+	child := exec.Command(os.Args[0], "-serve", "-n", strconv.Itoa(n), "-base-port", strconv.Itoa(base))
+	child.Stderr = os.Stderr
+	stdin, _ := child.StdinPipe()
+	stdout, _ := child.StdoutPipe()
+	if err := child.Start(); err != nil {
+		return err
+	}
+	defer func() { stdin.Close(); child.Process.Kill(); child.Wait() }()
+	lines := bufio.NewScanner(stdout)
+	if !lines.Scan() || lines.Text() != "ready" {
+		return fmt.Errorf("listener process: %q", lines.Text())
+	}
+
+	var vss []healthcheck.VirtualServer
+	for i := 0; i < n; i++ {
+		if i%perVS == 0 {
+			vss = append(vss, healthcheck.VirtualServer{Name: fmt.Sprintf("vs%d", i/perVS), Quorum: 1})
+		}
+		vs := &vss[len(vss)-1]
+		vs.RealServers = append(vs.RealServers, healthcheck.RealServer{
+			Addr: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(base+i)), Weight: 1,
+			Checks: []healthcheck.Check{{Spec: healthcheck.TCPSpec{Conn: healthcheck.Conn{ConnectTimeout: timeout}}, Timing: tm}},
+		})
+	}
+	var mu sync.Mutex
+	downAt := map[uint16]time.Time{}
+	unexpected := 0
+	s, err := healthcheck.New(vss, healthcheck.Options{
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		OnEvent: func(e healthcheck.Event) {
+			if e.Type == healthcheck.RealServerDown && !e.Initial {
+				mu.Lock()
+				downAt[e.RealServer.Port()] = time.Now()
+				mu.Unlock()
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error)
+	go func() { done <- s.Run(ctx) }()
+
+	fmt.Printf("halvs health-check bench: %d tcp_checks, delay_loop %v, retry %d, delay_before_retry %v, connect_timeout %v, %d CPUs\n",
+		n, tm.DelayLoop, tm.Retry, tm.DelayBeforeRetry, timeout, runtime.NumCPU())
+	// Warm up: every check has run at least once.
+	time.Sleep(tm.Warmup + 2*tm.DelayLoop)
+	ranChecks := 0
+	for _, st := range s.Status() {
+		for _, rs := range st.RealServers {
+			if rs.Checks[0].HasRun {
+				ranChecks++
+			}
+		}
+	}
+	mu.Lock()
+	unexpected = len(downAt)
+	mu.Unlock()
+
+	cpu0, wall0 := cpuTime(), time.Now()
+	time.Sleep(window)
+	cpu, wall := cpuTime()-cpu0, time.Since(wall0)
+	rss, hwm := memKiB("VmRSS"), memKiB("VmHWM")
+	fmt.Printf("steady state over %v: CPU %.1f%% of one core, RSS %.1f MiB (peak %.1f MiB), %d goroutines, %d/%d checks ran, %d spurious downs\n",
+		wall.Round(time.Millisecond), 100*cpu.Seconds()/wall.Seconds(), float64(rss)/1024, float64(hwm)/1024,
+		runtime.NumGoroutine(), ranChecks, n, unexpected)
+
+	// Detection: close kill listeners spread over the range, time each to its down event.
+	bound := timeout + time.Duration(tm.Retry)*tm.DelayBeforeRetry + tm.DelayLoop
+	closedAt := map[uint16]time.Time{}
+	step := max(1, n/max(1, kill))
+	for i := 0; i < n && len(closedAt) < kill; i += step {
+		p := base + i
+		fmt.Fprintf(stdin, "close %d\n", p)
+		if !lines.Scan() || lines.Text() != fmt.Sprintf("closed %d", p) {
+			return fmt.Errorf("closing %d: %q", p, lines.Text())
+		}
+		closedAt[uint16(p)] = time.Now()
+		time.Sleep(tm.DelayLoop / time.Duration(kill)) // spread the closes over one loop
+	}
+	deadline := time.Now().Add(2 * bound)
+	for time.Now().Before(deadline) {
+		mu.Lock()
+		got := 0
+		for p := range closedAt {
+			if _, ok := downAt[p]; ok {
+				got++
+			}
+		}
+		mu.Unlock()
+		if got == len(closedAt) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	var lat []time.Duration
+	missed := 0
+	mu.Lock()
+	for p, c := range closedAt {
+		if d, ok := downAt[p]; ok {
+			lat = append(lat, d.Sub(c))
+		} else {
+			missed++
+		}
+	}
+	mu.Unlock()
+	slices.Sort(lat)
+	if len(lat) == 0 {
+		return fmt.Errorf("no detection among %d closed listeners", len(closedAt))
+	}
+	over := 0
+	for _, d := range lat {
+		if d > bound+50*time.Millisecond {
+			over++
+		}
+	}
+	pct := func(q float64) time.Duration { return lat[int(q*float64(len(lat)-1))].Round(time.Millisecond) }
+	fmt.Printf("detection of %d closed listeners: min %v, p50 %v, p99 %v, max %v; bound %v; %d beyond bound+50ms, %d missed\n",
+		len(closedAt), pct(0), pct(0.5), pct(0.99), pct(1), bound, over, missed)
+	return nil
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// memKiB reads a Vm* line of /proc/self/status.
+func memKiB(field string) int {
+	b, _ := os.ReadFile("/proc/self/status")
+	for _, l := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(l, field+":"); ok {
+			f := strings.Fields(rest)
+			if len(f) > 0 {
+				v, _ := strconv.Atoi(f[0])
+				return v
+			}
+		}
+	}
+	return 0
+}
