@@ -1,0 +1,73 @@
+package vrrp
+
+import (
+	"sync"
+	"time"
+)
+
+// Clock is the runner's source of time and timers; tests substitute a fake one.
+type Clock interface {
+	Now() time.Time
+	// AfterFunc calls f in its own goroutine after d, like time.AfterFunc.
+	AfterFunc(d time.Duration, f func()) Timer
+}
+
+// Timer is a timer made by Clock.AfterFunc.
+type Timer interface {
+	// Stop prevents the call if it has not started; it reports whether it did.
+	Stop() bool
+}
+
+// RealClock is the Clock of the time package.
+type RealClock struct{}
+
+// Now returns time.Now().
+func (RealClock) Now() time.Time { return time.Now() }
+
+// AfterFunc is time.AfterFunc.
+func (RealClock) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
+
+// mailbox is an unbounded FIFO, so that no sender (a timer, a receive goroutine, another
+// instance's loop) ever blocks on a busy receiver.
+type mailbox[T any] struct {
+	mu    sync.Mutex
+	items []T
+	ready chan struct{} // holds a token while items is not empty
+	busy  bool          // the consumer is handling an item (for idle detection in tests)
+}
+
+func newMailbox[T any]() *mailbox[T] {
+	return &mailbox[T]{ready: make(chan struct{}, 1)}
+}
+
+func (m *mailbox[T]) put(x T) {
+	m.mu.Lock()
+	m.items = append(m.items, x)
+	m.mu.Unlock()
+	select {
+	case m.ready <- struct{}{}:
+	default:
+	}
+}
+
+// take removes all queued items and marks the consumer busy until done is called.
+func (m *mailbox[T]) take() []T {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	items := m.items
+	m.items = nil
+	m.busy = len(items) > 0
+	return items
+}
+
+func (m *mailbox[T]) done() {
+	m.mu.Lock()
+	m.busy = false
+	m.mu.Unlock()
+}
+
+func (m *mailbox[T]) idle() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.items) == 0 && !m.busy
+}

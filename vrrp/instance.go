@@ -1,0 +1,225 @@
+package vrrp
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"time"
+)
+
+// keepalived's gratuitous ARP defaults (vrrp_garp_master_repeat, _delay, _refresh).
+const (
+	DefaultGARPRepeat = 5
+	DefaultGARPDelay  = 5 * time.Second
+)
+
+// InstanceConfig is one vrrp_instance, in plain types (the config package is translated into
+// it by the director). Zero values mean keepalived's defaults where one exists.
+type InstanceConfig struct {
+	Name      string // vrrp_instance name, e.g. "VI_1"
+	Interface string
+	VRID      uint8
+	Version   uint8 // 2 (default) or 3
+	// Priority is the base priority, 1..255 (255: address owner). Zero means 100.
+	Priority      uint8
+	Interval      time.Duration // advert_int; 1 s when zero
+	InitialMaster bool          // `state MASTER`
+	NoPreempt     bool
+	PreemptDelay  time.Duration
+	AuthType      AuthType // version 2: AuthNone or AuthPass
+	AuthPass      string   // first 8 bytes used, as keepalived does
+	VIPs          []VIP    // one address family; Dev empty means Interface
+	// UnicastSrc is unicast_src_ip (or mcast_src_ip); zero means the interface's address.
+	UnicastSrc   netip.Addr
+	UnicastPeers []netip.Addr // non-empty selects unicast mode
+	// SkipTTLCheck accepts adverts whatever their TTL (keepalived does so in unicast mode).
+	SkipTTLCheck   bool
+	V3ChecksumAsV2 bool
+
+	GARPRepeat        int           // announcements per burst; DefaultGARPRepeat when zero
+	GARPDelay         time.Duration // to the second burst; DefaultGARPDelay when zero, <0 for none
+	GARPRefresh       time.Duration // periodic refresh while MASTER; 0 off
+	GARPRefreshRepeat int           // announcements per refresh; 1 when zero
+
+	Track  []Track
+	Notify NotifyConfig
+}
+
+// ErrConfig is wrapped by every InstanceConfig validation error.
+var ErrConfig = errors.New("vrrp: invalid instance")
+
+// ErrRestartNeeded is returned by Instance.Reload when the new configuration changes the
+// instance's VRRP identity or wire settings; the caller must stop it and start a new one.
+var ErrRestartNeeded = errors.New("vrrp: VRRP settings changed, instance must be restarted")
+
+// withDefaults returns c with keepalived's defaults filled in.
+func (c InstanceConfig) withDefaults() InstanceConfig {
+	if c.Version == 0 {
+		c.Version = 2
+	}
+	if c.Priority == 0 {
+		c.Priority = 100
+	}
+	if c.Interval == 0 {
+		c.Interval = time.Second
+	}
+	if c.GARPRepeat == 0 {
+		c.GARPRepeat = DefaultGARPRepeat
+	}
+	if c.GARPDelay == 0 {
+		c.GARPDelay = DefaultGARPDelay
+	}
+	if c.GARPRefreshRepeat == 0 {
+		c.GARPRefreshRepeat = 1
+	}
+	c.VIPs = slices.Clone(c.VIPs)
+	for i := range c.VIPs {
+		if c.VIPs[i].Dev == "" {
+			c.VIPs[i].Dev = c.Interface
+		}
+	}
+	return c
+}
+
+// IPv6 reports whether the instance's VIPs are IPv6.
+func (c InstanceConfig) IPv6() bool {
+	return len(c.VIPs) > 0 && c.VIPs[0].Prefix.Addr().Is6()
+}
+
+// Validate checks c (after defaults) and says what is wrong.
+func (c InstanceConfig) Validate() error {
+	c = c.withDefaults()
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w %q: %s", ErrConfig, c.Name, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case c.Name == "":
+		return bad("no name")
+	case c.Interface == "":
+		return bad("no interface")
+	case c.VRID == 0:
+		return bad("virtual_router_id must be 1-255")
+	case c.Version != 2 && c.Version != 3:
+		return bad("version %d (want 2 or 3)", c.Version)
+	case len(c.VIPs) == 0:
+		return bad("no virtual_ipaddress")
+	case len(c.VIPs) > 255:
+		return bad("%d virtual addresses (at most 255 fit in an advert)", len(c.VIPs))
+	}
+	v6 := c.IPv6()
+	for _, v := range c.VIPs {
+		if !v.Prefix.IsValid() || v.Prefix.Addr().Is6() != v6 || v.Prefix.Addr().Zone() != "" {
+			return bad("virtual address %v: all must be valid and of one family", v.Prefix)
+		}
+	}
+	if v6 && c.Version == 2 {
+		return bad("VRRP version 2 is IPv4 only")
+	}
+	if v6 && !c.VIPs[0].Prefix.Addr().IsLinkLocalUnicast() {
+		// RFC 5798 §5.2.9: the first IPv6 address is the link-local one.
+		return bad("the first IPv6 virtual address must be link-local (RFC 5798)")
+	}
+	probe := Advertisement{Version: c.Version, Interval: c.Interval}
+	src, dst := MulticastIPv4, MulticastIPv4
+	if v6 {
+		src, dst = MulticastIPv6, MulticastIPv6
+	}
+	if _, err := probe.Marshal(src, dst, CodecOptions{}); err != nil || c.Interval <= 0 {
+		return bad("advert_int %v cannot be sent by version %d", c.Interval, c.Version)
+	}
+	if c.AuthType != AuthNone && (c.Version != 2 || c.AuthType != AuthPass) {
+		return bad("authentication %v: only PASS, and only with version 2", c.AuthType)
+	}
+	for _, p := range append(slices.Clone(c.UnicastPeers), c.UnicastSrc) {
+		if p.IsValid() && p.Is6() != v6 {
+			return bad("unicast address %v is not of the VIPs' family", p)
+		}
+	}
+	if c.GARPRepeat < 0 || c.GARPRefresh < 0 || c.GARPRefreshRepeat < 0 {
+		return bad("negative gratuitous ARP setting")
+	}
+	for _, t := range c.Track {
+		if t.Name == "" || t.Kind < TrackInterface || t.Kind > TrackVirtualServer {
+			return bad("tracked object %+v has no name or kind", t)
+		}
+		if t.Weight < -254 || t.Weight > 254 {
+			return bad("track %s %q weight %d out of -254..254", t.Kind, t.Name, t.Weight)
+		}
+	}
+	return nil
+}
+
+// vrrpSame reports whether a and b (both defaulted) can run as the same instance without
+// a restart: the identity, the wire settings and the VIPs are equal. What may differ is
+// applied in place: priority, preemption, trackers, notify and GARP settings.
+func vrrpSame(a, b InstanceConfig) bool {
+	return a.Name == b.Name && a.Interface == b.Interface && a.VRID == b.VRID &&
+		a.Version == b.Version && a.Interval == b.Interval && a.AuthType == b.AuthType &&
+		a.AuthPass == b.AuthPass && slices.Equal(a.VIPs, b.VIPs) && a.UnicastSrc == b.UnicastSrc &&
+		slices.Equal(a.UnicastPeers, b.UnicastPeers) && a.V3ChecksumAsV2 == b.V3ChecksumAsV2 &&
+		a.InitialMaster == b.InitialMaster
+}
+
+func (c InstanceConfig) filter() ReceiveFilter {
+	f := ReceiveFilter{
+		Version:      c.Version,
+		VRID:         c.VRID,
+		AuthType:     c.AuthType,
+		Interval:     c.Interval,
+		Peers:        slices.Clone(c.UnicastPeers),
+		SkipTTLCheck: c.SkipTTLCheck,
+		Codec:        CodecOptions{V3ChecksumAsV2: c.V3ChecksumAsV2},
+	}
+	if c.AuthType == AuthPass {
+		f.AuthData = PassAuthData(c.AuthPass)
+	}
+	for _, v := range c.VIPs {
+		f.VIPs = append(f.VIPs, v.Prefix.Addr())
+	}
+	return f
+}
+
+func (c InstanceConfig) machine(local netip.Addr, syncGroup bool) MachineConfig {
+	return MachineConfig{
+		Version:       c.Version,
+		Priority:      c.Priority,
+		Interval:      c.Interval,
+		NoPreempt:     c.NoPreempt,
+		PreemptDelay:  c.PreemptDelay,
+		InitialMaster: c.InitialMaster,
+		LocalAddr:     local,
+		SyncGroup:     syncGroup,
+	}
+}
+
+// Status is a snapshot of an instance for status output and metrics.
+type Status struct {
+	Name           string
+	State          State
+	Priority       uint8 // effective
+	BasePriority   uint8
+	MasterAddr     netip.Addr // the current master (ourselves when MASTER); zero if unknown
+	MasterInterval time.Duration
+	Since          time.Time // of the last transition
+	LastReason     string
+	Faults         []string
+}
+
+// Counters are an instance's running totals.
+type Counters struct {
+	AdvertsSent      uint64
+	AdvertsReceived  uint64 // accepted
+	PriorityZeroSent uint64
+	PriorityZeroRcvd uint64
+	SendErrors       uint64
+	Drops            map[DropReason]uint64 // rejected adverts, and the noted oddities
+	Transitions      map[State]uint64      // entries into each state
+	VIPRepairs       uint64                // VIPs found missing while MASTER and re-added
+	KernelErrors     uint64                // failed VIP add/remove/check and announcements
+	ScriptErrors     uint64                // failed or timed-out notify scripts
+}
+
+func (c InstanceConfig) garpSettings() garpSettings {
+	return garpSettings{repeat: c.GARPRepeat, refreshRepeat: c.GARPRefreshRepeat, delay: c.GARPDelay, refresh: c.GARPRefresh}
+}

@@ -1,0 +1,394 @@
+package vrrp
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/netip"
+	"slices"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeClock is a Clock whose time moves only in Advance.
+type fakeClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	seq    int
+	timers []*fakeTimer
+}
+
+type fakeTimer struct {
+	c       *fakeClock
+	at      time.Time
+	seq     int
+	f       func()
+	stopped bool
+}
+
+func (t *fakeTimer) Stop() bool {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	was := !t.stopped && slices.Contains(t.c.timers, t)
+	t.stopped = true
+	t.c.timers = slices.DeleteFunc(t.c.timers, func(x *fakeTimer) bool { return x == t })
+	return was
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) AfterFunc(d time.Duration, f func()) Timer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seq++
+	t := &fakeTimer{c: c, at: c.now.Add(max(d, 0)), seq: c.seq, f: f}
+	c.timers = append(c.timers, t)
+	return t
+}
+
+// advance moves time forward by d, firing due timers in order and letting the system
+// settle after each, so that timers armed in response fire at their own time.
+func (c *fakeClock) advance(d time.Duration, settle func()) {
+	c.mu.Lock()
+	end := c.now.Add(d)
+	c.mu.Unlock()
+	for {
+		settle()
+		c.mu.Lock()
+		sort.Slice(c.timers, func(i, j int) bool {
+			if !c.timers[i].at.Equal(c.timers[j].at) {
+				return c.timers[i].at.Before(c.timers[j].at)
+			}
+			return c.timers[i].seq < c.timers[j].seq
+		})
+		if len(c.timers) == 0 || c.timers[0].at.After(end) {
+			c.now = end
+			c.mu.Unlock()
+			settle()
+			return
+		}
+		t := c.timers[0]
+		c.timers = c.timers[1:]
+		c.now = t.at
+		c.mu.Unlock()
+		t.f()
+	}
+}
+
+// segment is an in-memory Ethernet segment joining fake transports.
+type segment struct {
+	mu    sync.Mutex
+	ports []*fakeTransport
+	// cut, when set, drops everything between the named local addresses (a partition).
+	cut func(from, to netip.Addr) bool
+}
+
+type fakeTransport struct {
+	seg      *segment
+	local    netip.Addr
+	in       chan Packet
+	mu       sync.Mutex
+	inflight int // sent to this port and not yet routed
+	closed   chan struct{}
+	once     sync.Once
+	taken    bool
+	dead     bool // a crashed host: sends nothing
+}
+
+func (s *segment) port(local netip.Addr) *fakeTransport {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := &fakeTransport{seg: s, local: local, in: make(chan Packet, 1024), closed: make(chan struct{})}
+	s.ports = append(s.ports, t)
+	return t
+}
+
+func (s *segment) busy() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.ports {
+		p.mu.Lock()
+		n := p.inflight
+		p.mu.Unlock()
+		if n > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (t *fakeTransport) Receive() (Packet, error) {
+	t.mu.Lock()
+	if t.taken {
+		t.inflight-- // the previous packet has been routed
+		t.taken = false
+	}
+	t.mu.Unlock()
+	select {
+	case p := <-t.in:
+		t.mu.Lock()
+		t.taken = true
+		t.mu.Unlock()
+		return p, nil
+	case <-t.closed:
+		return Packet{}, net.ErrClosed
+	}
+}
+
+func (t *fakeTransport) Send(dst netip.Addr, msg []byte) error {
+	t.mu.Lock()
+	dead := t.dead
+	t.mu.Unlock()
+	if dead {
+		return nil
+	}
+	t.seg.mu.Lock()
+	ports := slices.Clone(t.seg.ports)
+	cut := t.seg.cut
+	t.seg.mu.Unlock()
+	for _, p := range ports {
+		if p == t || !dst.IsMulticast() && p.local != dst || cut != nil && cut(t.local, p.local) {
+			continue
+		}
+		select {
+		case <-p.closed:
+			continue
+		default:
+		}
+		p.inject(Packet{Src: t.local, Dst: dst, HopLimit: 255, Payload: bytes.Clone(msg)})
+	}
+	return nil
+}
+
+func (t *fakeTransport) inject(p Packet) {
+	t.mu.Lock()
+	t.inflight++
+	t.mu.Unlock()
+	t.in <- p
+}
+
+func (t *fakeTransport) LocalAddr() netip.Addr { return t.local }
+func (t *fakeTransport) Close() error {
+	t.once.Do(func() { close(t.closed) })
+	return nil
+}
+
+// fakeAddresser is one host's addresses.
+type fakeAddresser struct {
+	mu   sync.Mutex
+	have map[netip.Prefix]bool
+	ops  []string
+}
+
+func (a *fakeAddresser) AddVIP(v VIP) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.have == nil {
+		a.have = map[netip.Prefix]bool{}
+	}
+	a.have[v.Prefix] = true
+	a.ops = append(a.ops, "add "+v.Prefix.String())
+	return nil
+}
+
+func (a *fakeAddresser) DelVIP(v VIP) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.have, v.Prefix)
+	a.ops = append(a.ops, "del "+v.Prefix.String())
+	return nil
+}
+
+func (a *fakeAddresser) HasVIP(v VIP) (bool, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.have[v.Prefix], nil
+}
+
+func (a *fakeAddresser) has(p netip.Prefix) bool {
+	ok, _ := a.HasVIP(VIP{Prefix: p})
+	return ok
+}
+
+// drop removes an address behind the instance's back (an operator's `ip addr del`).
+func (a *fakeAddresser) drop(p netip.Prefix) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.have, p)
+}
+
+type fakeAnnouncer struct {
+	mu    sync.Mutex
+	count map[netip.Addr]int
+}
+
+func (f *fakeAnnouncer) Announce(dev string, addr netip.Addr) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.count == nil {
+		f.count = map[netip.Addr]int{}
+	}
+	f.count[addr]++
+	return nil
+}
+
+func (f *fakeAnnouncer) n(addr netip.Addr) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.count[addr]
+}
+
+type fakeLinks struct {
+	mu  sync.Mutex
+	fns map[string][]func(bool)
+}
+
+func (l *fakeLinks) Watch(dev string, fn func(up bool), stop <-chan struct{}) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.fns == nil {
+		l.fns = map[string][]func(bool){}
+	}
+	l.fns[dev] = append(l.fns[dev], fn)
+	fn(true)
+	return nil
+}
+
+func (l *fakeLinks) set(dev string, up bool) {
+	l.mu.Lock()
+	fns := slices.Clone(l.fns[dev])
+	l.mu.Unlock()
+	for _, fn := range fns {
+		fn(up)
+	}
+}
+
+// scriptLog records notify script runs instead of executing them.
+type scriptLog struct {
+	mu   sync.Mutex
+	runs [][]string
+}
+
+func (s *scriptLog) run(_ context.Context, argv []string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.runs = append(s.runs, slices.Clone(argv))
+	return nil
+}
+
+func (s *scriptLog) all() [][]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.runs)
+}
+
+// host is one director in a test: a Router with its own fakes on a shared segment.
+type host struct {
+	r      *Router
+	addr   *fakeAddresser
+	ann    *fakeAnnouncer
+	links  *fakeLinks
+	port   *fakeTransport
+	fifo   *bytes.Buffer
+	fifoMu *sync.Mutex
+	script *scriptLog
+}
+
+// lab is a segment, a clock and the hosts on it.
+type lab struct {
+	t     *testing.T
+	clock *fakeClock
+	seg   *segment
+	hosts []*host
+}
+
+func newLab(t *testing.T) *lab {
+	l := &lab{t: t, clock: &fakeClock{now: t0}, seg: &segment{}}
+	t.Cleanup(func() {
+		for _, h := range l.hosts {
+			h.r.Shutdown()
+		}
+	})
+	return l
+}
+
+type lockedBuffer struct {
+	mu *sync.Mutex
+	b  *bytes.Buffer
+}
+
+func (w lockedBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (l *lab) host(local netip.Addr) *host {
+	l.t.Helper()
+	h := &host{addr: &fakeAddresser{}, ann: &fakeAnnouncer{}, links: &fakeLinks{},
+		fifo: &bytes.Buffer{}, fifoMu: &sync.Mutex{}, script: &scriptLog{}}
+	r, err := NewRouter(Deps{
+		Addresser: h.addr, Announcer: h.ann, Links: h.links, Clock: l.clock,
+		OpenTransport: func(TransportKey) (Transport, error) {
+			h.port = l.seg.port(local) // a fresh socket, as after a restart
+			return h.port, nil
+		},
+		FIFO:          NewFIFO(lockedBuffer{h.fifoMu, h.fifo}),
+		RunScript:     h.script.run,
+		Logger:        testLogger(l.t),
+	})
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	h.r = r
+	l.hosts = append(l.hosts, h)
+	return h
+}
+
+func (h *host) fifoText() string {
+	h.fifoMu.Lock()
+	defer h.fifoMu.Unlock()
+	return h.fifo.String()
+}
+
+func (h *host) apply(t *testing.T, cfgs ...InstanceConfig) {
+	t.Helper()
+	if err := h.r.Apply(cfgs, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// settle waits until every instance and the segment are idle. It polls because the
+// runner's goroutines are real; it asserts nothing about how long that takes.
+func (l *lab) settle() {
+	deadline := time.Now().Add(10 * time.Second)
+	quiet := 0
+	for quiet < 3 {
+		if time.Now().After(deadline) {
+			l.t.Fatal("system did not settle")
+		}
+		busy := l.seg.busy()
+		for _, h := range l.hosts {
+			for _, i := range h.r.Instances() {
+				busy = busy || !i.idle()
+			}
+			for _, g := range h.r.groups {
+				busy = busy || !g.notif.jobs.idle()
+			}
+		}
+		if busy {
+			quiet = 0
+		} else {
+			quiet++
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
+}
+
+func (l *lab) advance(d time.Duration) { l.clock.advance(d, l.settle) }

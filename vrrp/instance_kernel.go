@@ -1,0 +1,160 @@
+package vrrp
+
+import (
+	"sync"
+	"time"
+)
+
+// The kernel side of an instance, run on its kernel worker in the order the loop queued it.
+
+func (i *Instance) kernelError(what string, v VIP, err error) {
+	i.mu.Lock()
+	i.counters.KernelErrors++
+	i.mu.Unlock()
+	i.log.Error(what+" failed", "vip", v.Prefix, "dev", v.Dev, "err", err)
+}
+
+func (i *Instance) vips() []VIP {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.vipsLocked
+}
+
+func (i *Instance) claimVIPs() {
+	i.claimed = true
+	for _, v := range i.vips() {
+		if err := i.deps.Addresser.AddVIP(v); err != nil {
+			i.kernelError("add VIP", v, err)
+		}
+	}
+}
+
+func (i *Instance) releaseVIPs() {
+	i.claimed = false
+	for _, v := range i.vips() {
+		if err := i.deps.Addresser.DelVIP(v); err != nil {
+			i.kernelError("remove VIP", v, err)
+		}
+	}
+}
+
+// verifyVIPs re-adds VIPs that vanished from the kernel while MASTER (an operator's
+// `ip addr flush`, a NetworkManager reset) and announces the repaired ones.
+func (i *Instance) verifyVIPs() {
+	if !i.claimed {
+		return
+	}
+	for _, v := range i.vips() {
+		ok, err := i.deps.Addresser.HasVIP(v)
+		if err != nil {
+			i.kernelError("check VIP", v, err)
+			continue
+		}
+		if ok {
+			continue
+		}
+		i.log.Warn("VIP missing from the kernel while MASTER: re-adding it", "vip", v.Prefix, "dev", v.Dev)
+		if err := i.deps.Addresser.AddVIP(v); err != nil {
+			i.kernelError("re-add VIP", v, err)
+			continue
+		}
+		i.mu.Lock()
+		i.counters.VIPRepairs++
+		i.mu.Unlock()
+		for range max(i.garp().repeat, 1) {
+			if err := i.deps.Announcer.Announce(v.Dev, v.Prefix.Addr()); err != nil {
+				i.kernelError("announce", v, err)
+			}
+		}
+	}
+}
+
+// announce sends n announcements for every VIP, if the VIPs are ours.
+func (i *Instance) announce(n int) {
+	if !i.claimed {
+		return
+	}
+	for range n {
+		for _, v := range i.vips() {
+			if err := i.deps.Announcer.Announce(v.Dev, v.Prefix.Addr()); err != nil {
+				i.kernelError("announce", v, err)
+			}
+		}
+	}
+}
+
+type garpSettings struct {
+	repeat, refreshRepeat int
+	delay, refresh        time.Duration
+}
+
+func (i *Instance) garp() garpSettings {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.garpLocked
+}
+
+// announceSchedule is the gratuitous ARP / NA schedule of one MASTER period. gen
+// invalidates timers of an earlier period.
+type announceSchedule struct {
+	mu      sync.Mutex
+	gen     uint64
+	second  Timer // the second burst
+	refresh Timer // the next refresh
+}
+
+// startAnnouncing queues the first burst (after ClaimVIPs, on the same worker), then
+// arms the second burst and the refresh.
+func (i *Instance) startAnnouncing() {
+	g := i.garp()
+	s := &i.ann
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gen++
+	gen := s.gen
+	i.kernel.do(func() { i.announce(g.repeat) })
+	if g.delay > 0 {
+		s.second = i.deps.Clock.AfterFunc(g.delay, func() {
+			i.kernel.do(func() {
+				if i.annCurrent(gen) {
+					i.announce(g.repeat)
+				}
+			})
+		})
+	}
+	if g.refresh > 0 {
+		var tick func()
+		tick = func() {
+			i.kernel.do(func() {
+				if i.annCurrent(gen) {
+					i.announce(g.refreshRepeat)
+				}
+			})
+			s.mu.Lock()
+			if s.gen == gen {
+				s.refresh = i.deps.Clock.AfterFunc(g.refresh, tick)
+			}
+			s.mu.Unlock()
+		}
+		s.refresh = i.deps.Clock.AfterFunc(max(g.delay, 0)+g.refresh, tick)
+	}
+}
+
+func (i *Instance) annCurrent(gen uint64) bool {
+	i.ann.mu.Lock()
+	defer i.ann.mu.Unlock()
+	return i.ann.gen == gen
+}
+
+func (i *Instance) stopAnnouncing() {
+	s := &i.ann
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gen++
+	for _, t := range []Timer{s.second, s.refresh} {
+		if t != nil {
+			t.Stop()
+		}
+	}
+	s.second, s.refresh = nil, nil
+}

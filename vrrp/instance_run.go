@@ -1,0 +1,409 @@
+package vrrp
+
+import (
+	"log/slog"
+	"maps"
+	"net/netip"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Instance runs one vrrp_instance: its state machine, timers and kernel side effects. It
+// is created and driven by a Router. The loop goroutine owns the Machine and the timer;
+// VIP changes and announcements run on a kernel worker, notify scripts on a notify worker,
+// so the advert path never waits on netlink or a script.
+type Instance struct {
+	deps   *Deps
+	tx     *sharedTransport
+	log    *slog.Logger
+	box    *mailbox[input]
+	kernel *worker
+	notif  *notifier
+	group  *SyncGroup
+	stop   chan struct{} // closed by the watchers' owner on Stop
+	done   chan struct{} // closed when the loop has finished
+
+	// Owned by the loop goroutine.
+	cfg         InstanceConfig
+	filter      ReceiveFilter
+	m           *Machine
+	tracks      trackState
+	timer       Timer
+	timerGen    uint64
+	evTime      time.Time // time of the event being handled: timers run from it
+	reportedOwn bool      // own-fault state last told to the sync group
+
+	// Owned by the kernel worker.
+	claimed bool
+
+	ann announceSchedule
+
+	mu         sync.Mutex
+	vipsLocked []VIP // fixed for the instance's life (a VIP change restarts it)
+	garpLocked garpSettings
+	status     Status
+	counters   Counters
+	stopOnce   sync.Once
+}
+
+// input is one item of an instance's mailbox.
+type input struct {
+	at       time.Time
+	ev       Event
+	pkt      *Packet
+	timerGen uint64 // for timer events: the arming they belong to
+	fn       func() // run in the loop (reload, group updates)
+	stop     bool
+}
+
+func newInstance(d *Deps, tx *sharedTransport, cfg InstanceConfig, group *SyncGroup) *Instance {
+	log := d.Logger.With("instance", cfg.Name)
+	i := &Instance{
+		deps: d, tx: tx, log: log, box: newMailbox[input](), kernel: newWorker(), group: group,
+		stop: make(chan struct{}), done: make(chan struct{}), cfg: cfg, filter: cfg.filter(),
+	}
+	i.notif = &notifier{kind: "INSTANCE", name: cfg.Name, run: d.RunScript, fifo: d.FIFO, log: log, jobs: newWorker(), cfg: cfg.Notify}
+	i.m = NewMachine(cfg.machine(tx.t.LocalAddr(), group != nil))
+	i.vipsLocked = cfg.VIPs
+	i.garpLocked = cfg.garpSettings()
+	i.counters.Drops = map[DropReason]uint64{}
+	i.counters.Transitions = map[State]uint64{}
+	i.status = Status{Name: cfg.Name, State: StateInit, Priority: cfg.Priority, BasePriority: cfg.Priority, Since: d.Clock.Now()}
+	return i
+}
+
+// start begins the loop: VIPs left by an earlier run are removed (keepalived does the
+// same), the links are watched, then the machine starts.
+func (i *Instance) start() {
+	i.kernel.do(func() {
+		for _, v := range i.cfg.VIPs {
+			if err := i.deps.Addresser.DelVIP(v); err != nil {
+				i.kernelError("remove stale VIP", v, err)
+			}
+		}
+	})
+	go i.loop()
+	i.watchLinks(i.cfg)
+	i.box.put(input{at: i.deps.Clock.Now(), ev: Startup{}})
+}
+
+func (i *Instance) watchLinks(cfg InstanceConfig) {
+	if i.deps.Links == nil {
+		return
+	}
+	devs := []string{cfg.Interface}
+	for _, t := range cfg.Track {
+		if t.Kind == TrackInterface && t.Name != cfg.Interface {
+			devs = append(devs, t.Name)
+		}
+	}
+	for _, dev := range devs {
+		own := dev == cfg.Interface
+		err := i.deps.Links.Watch(dev, func(up bool) {
+			now := i.deps.Clock.Now()
+			if own {
+				i.box.put(input{at: now, ev: LinkChanged{Dev: dev, Up: up}})
+			}
+			i.box.put(input{at: now, fn: func() { i.setTracked(TrackInterface, dev, up) }})
+		}, i.stop)
+		if err != nil {
+			i.log.Error("cannot watch link; treating it as down", "dev", dev, "err", err)
+			i.box.put(input{at: i.deps.Clock.Now(), ev: LinkChanged{Dev: dev, Up: false}})
+		}
+	}
+}
+
+// SetTracked reports the state of a tracked object: a vrrp_script result (after rise/fall),
+// a virtual server's quorum, or an interface. Objects the instance does not track are
+// ignored. Safe for concurrent use; it never blocks.
+func (i *Instance) SetTracked(kind TrackKind, name string, up bool) {
+	i.box.put(input{at: i.deps.Clock.Now(), fn: func() { i.setTracked(kind, name, up) }})
+}
+
+func (i *Instance) setTracked(kind TrackKind, name string, up bool) {
+	if !i.tracks.set(kind, name, up) {
+		return
+	}
+	i.applyTracks()
+}
+
+// applyTracks turns the trackers' state into fault and priority events.
+func (i *Instance) applyTracks() {
+	delta, faults := i.tracks.eval(i.cfg.Track)
+	for _, src := range sortedKeys(faults) {
+		if faults[src] {
+			i.handle(Fault{Source: src})
+		} else if src != "link "+i.cfg.Interface {
+			// The instance's own link is cleared by LinkChanged alone.
+			i.handle(FaultCleared{Source: src})
+		}
+	}
+	i.handle(PriorityChanged{Priority: EffectivePriority(i.cfg.Priority, delta)})
+}
+
+func sortedKeys(m map[string]bool) []string {
+	keys := make([]string, 0, len(m))
+	for k := range maps.Keys(m) {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// deliver hands a received packet to the loop; called by the receive goroutine.
+func (i *Instance) deliver(p Packet, at time.Time) {
+	i.box.put(input{at: at, pkt: &p})
+}
+
+func (i *Instance) loop() {
+	defer close(i.done)
+	for range i.box.ready {
+		for _, in := range i.box.take() {
+			if in.stop {
+				i.box.done()
+				return
+			}
+			i.evTime = in.at
+			switch {
+			case in.fn != nil:
+				in.fn()
+			case in.pkt != nil:
+				i.receive(*in.pkt)
+			case in.timerGen != 0:
+				if in.timerGen == i.timerGen {
+					i.timer = nil
+					i.handle(in.ev)
+				}
+			default:
+				i.handle(in.ev)
+			}
+		}
+		i.box.done()
+	}
+}
+
+func (i *Instance) receive(p Packet) {
+	r := i.filter.Check(p)
+	i.mu.Lock()
+	for _, n := range r.Notes {
+		i.counters.Drops[n]++
+	}
+	if r.Drop != DropNone {
+		i.counters.Drops[r.Drop]++
+	} else {
+		i.counters.AdvertsReceived++
+		if r.Advert.Priority == PriorityStop {
+			i.counters.PriorityZeroRcvd++
+		}
+	}
+	i.mu.Unlock()
+	if r.Drop != DropNone {
+		i.log.Debug("advert dropped", "src", p.Src, "reason", r.Drop)
+		return
+	}
+	for _, n := range r.Notes {
+		i.log.Debug("advert accepted with mismatch", "src", p.Src, "note", n)
+	}
+	i.handle(AdvertReceived{Advert: r.Advert, Src: p.Src.Unmap()})
+}
+
+// handle feeds one event to the machine and carries out its actions.
+func (i *Instance) handle(ev Event) {
+	from := i.m.State()
+	acts := i.m.Handle(i.evTime, ev)
+	for _, a := range acts {
+		i.do(a)
+	}
+	if i.group != nil {
+		// Tell the group about state changes and about faults of our own appearing or
+		// clearing, which can happen without a state change.
+		to, own := i.m.State(), i.ownFault()
+		if to != from || own != i.reportedOwn {
+			i.reportedOwn = own
+			i.group.memberChanged(i, from, to, own)
+		}
+	}
+	i.mu.Lock()
+	i.status.State = i.m.State()
+	i.status.Priority = i.m.Priority()
+	i.status.MasterAddr = i.m.MasterAddr()
+	i.status.MasterInterval = i.m.MasterInterval()
+	i.status.Faults = i.m.Faults()
+	i.mu.Unlock()
+}
+
+func (i *Instance) do(a Action) {
+	switch a := a.(type) {
+	case Transition:
+		i.mu.Lock()
+		i.status.Since = i.evTime
+		i.status.LastReason = a.Reason
+		i.counters.Transitions[a.To]++
+		i.mu.Unlock()
+		i.log.Info("Entering "+a.To.String()+" STATE", "from", a.From, "reason", a.Reason)
+	case SendAdvert:
+		i.send(a.Priority)
+	case ClaimVIPs:
+		i.kernel.do(i.claimVIPs)
+	case ReleaseVIPs:
+		i.kernel.do(i.releaseVIPs)
+	case StartAnnouncing:
+		i.startAnnouncing()
+	case StopAnnouncing:
+		i.stopAnnouncing()
+	case Reannounce:
+		i.log.Info("lower-priority advert from another master: re-announcing the VIPs")
+		i.kernel.do(func() { i.announce(i.cfg.GARPRepeat) })
+	case VerifyVIPs:
+		i.kernel.do(i.verifyVIPs)
+	case ArmAdvertTimer:
+		i.arm(a.D, AdvertTimerFired{})
+	case ArmMasterDownTimer:
+		i.arm(a.D, MasterDownTimerFired{})
+	case StopTimers:
+		i.disarm()
+	case Notify:
+		// Through the kernel worker, so that notify_master runs after the VIPs are up.
+		i.kernel.do(func() {
+			i.notif.notify(a.State, a.Priority, func() {
+				i.mu.Lock()
+				i.counters.ScriptErrors++
+				i.mu.Unlock()
+			})
+		})
+	case WantMaster:
+		if i.group != nil {
+			i.group.memberWants(i, a.Want)
+		}
+	}
+}
+
+// ownFault reports whether the instance has a fault of its own (not one its sync group
+// imposed).
+func (i *Instance) ownFault() bool {
+	for _, f := range i.m.Faults() {
+		if i.group == nil || f != i.group.faultSource() {
+			return true
+		}
+	}
+	return false
+}
+
+// arm starts the protocol timer d after the current event: a timer reset by an advert runs
+// from the moment the advert was received, not from when the loop got to it.
+func (i *Instance) arm(d time.Duration, ev Event) {
+	i.disarm()
+	i.timerGen++
+	gen := i.timerGen
+	deadline := i.evTime.Add(d)
+	i.timer = i.deps.Clock.AfterFunc(deadline.Sub(i.deps.Clock.Now()), func() {
+		i.box.put(input{at: deadline, ev: ev, timerGen: gen})
+	})
+}
+
+func (i *Instance) disarm() {
+	if i.timer != nil {
+		i.timer.Stop()
+		i.timer = nil
+	}
+	i.timerGen++ // a timer that already fired is now stale
+}
+
+// send sends one advert with priority to the group or to every unicast peer.
+func (i *Instance) send(priority uint8) {
+	a := Advertisement{Version: i.cfg.Version, Type: TypeAdvertisement, VRID: i.cfg.VRID,
+		Priority: priority, AuthType: i.cfg.AuthType, AuthData: i.filter.AuthData, Interval: i.cfg.Interval}
+	for _, v := range i.cfg.VIPs {
+		a.Addrs = append(a.Addrs, v.Prefix.Addr())
+	}
+	dsts := i.cfg.UnicastPeers
+	if len(dsts) == 0 {
+		dsts = []netip.Addr{MulticastIPv4}
+		if i.cfg.IPv6() {
+			dsts = []netip.Addr{MulticastIPv6}
+		}
+	}
+	src := i.tx.t.LocalAddr()
+	for _, dst := range dsts {
+		msg, err := a.Marshal(src, dst, i.filter.Codec)
+		if err == nil {
+			err = i.tx.t.Send(dst, msg)
+		}
+		i.mu.Lock()
+		if err != nil {
+			i.counters.SendErrors++
+		} else {
+			i.counters.AdvertsSent++
+			if priority == PriorityStop {
+				i.counters.PriorityZeroSent++
+			}
+		}
+		i.mu.Unlock()
+		if err != nil {
+			i.log.Warn("advert send failed", "dst", dst, "err", err)
+		}
+	}
+}
+
+// Status returns a snapshot of the instance.
+func (i *Instance) Status() Status {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	s := i.status
+	s.Faults = append([]string(nil), s.Faults...)
+	return s
+}
+
+// Counters returns a copy of the instance's counters.
+func (i *Instance) Counters() Counters {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	c := i.counters
+	c.Drops = maps.Clone(c.Drops)
+	c.Transitions = maps.Clone(c.Transitions)
+	return c
+}
+
+// Name returns the instance name.
+func (i *Instance) Name() string {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.status.Name
+}
+
+// reload applies cfg, which vrrpSame has accepted, in the loop: the state and VIPs stay.
+func (i *Instance) reload(cfg InstanceConfig) {
+	i.box.put(input{at: i.deps.Clock.Now(), fn: func() {
+		old := i.cfg
+		i.cfg = cfg
+		i.filter = cfg.filter()
+		i.notif.setConfig(cfg.Notify)
+		i.m.Reconfigure(cfg.machine(i.tx.t.LocalAddr(), i.group != nil))
+		i.mu.Lock()
+		i.status.BasePriority = cfg.Priority
+		i.garpLocked = cfg.garpSettings()
+		i.mu.Unlock()
+		i.applyTracks()
+		i.log.Info("reloaded", "priority", cfg.Priority, "was", old.Priority)
+	}})
+}
+
+// shutdown stops the instance as keepalived does on SIGTERM: a MASTER sends priority 0 and
+// releases its VIPs, notify_stop runs. It waits for the workers to finish.
+func (i *Instance) shutdown() {
+	i.stopOnce.Do(func() {
+		close(i.stop)
+		i.box.put(input{at: i.deps.Clock.Now(), ev: Shutdown{}})
+		i.box.put(input{stop: true})
+		<-i.done
+		i.stopAnnouncing()
+		i.kernel.stop()
+		i.notif.jobs.stop()
+	})
+}
+
+// idle reports whether nothing is queued or running (for tests).
+func (i *Instance) idle() bool {
+	return i.box.idle() && i.kernel.idle() && i.notif.jobs.idle()
+}

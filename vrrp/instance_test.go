@@ -1,0 +1,324 @@
+package vrrp
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var (
+	hostA  = netip.MustParseAddr("10.10.10.30")
+	hostB  = netip.MustParseAddr("10.10.10.31")
+	vipPfx = netip.MustParsePrefix("10.10.10.22/32")
+)
+
+func vi1(prio uint8) InstanceConfig {
+	return InstanceConfig{
+		Name: "VI_1", Interface: "eth0", VRID: 51, Version: 3, Priority: prio,
+		Interval: time.Second, VIPs: []VIP{{Prefix: vipPfx}},
+		Notify: NotifyConfig{Master: []string{"/bin/to-master"}, Notify: []string{"/bin/notify", "x"}},
+	}
+}
+
+func state(h *host) State { return h.r.Instance("VI_1").Status().State }
+
+// pair starts A (priority 150) and B (priority 100) and lets them elect.
+func pair(t *testing.T, cfgA, cfgB InstanceConfig) (*lab, *host, *host) {
+	l := newLab(t)
+	a, b := l.host(hostA), l.host(hostB)
+	a.apply(t, cfgA)
+	b.apply(t, cfgB)
+	l.advance(5 * time.Second)
+	return l, a, b
+}
+
+func TestElection(t *testing.T) {
+	_, a, b := pair(t, vi1(150), vi1(100))
+	if state(a) != StateMaster || state(b) != StateBackup {
+		t.Fatalf("states A=%v B=%v, want MASTER BACKUP", state(a), state(b))
+	}
+	if !a.addr.has(vipPfx) || b.addr.has(vipPfx) {
+		t.Errorf("VIP on A=%v B=%v, want only A", a.addr.has(vipPfx), b.addr.has(vipPfx))
+	}
+	// A's takeover: at 3 × 1 s + Skew_Time(150), with the advert before the VIP before the
+	// GARP burst of 5.
+	st := a.r.Instance("VI_1").Status()
+	if want := t0.Add(MasterDownInterval(3, 150, time.Second)); !st.Since.Equal(want) {
+		t.Errorf("A became master at %v, want %v", st.Since.Sub(t0), want.Sub(t0))
+	}
+	if n := a.ann.n(vipPfx.Addr()); n != DefaultGARPRepeat {
+		t.Errorf("A sent %d announcements, want %d", n, DefaultGARPRepeat)
+	}
+	if c := b.r.Instance("VI_1").Counters(); c.AdvertsReceived == 0 || c.Transitions[StateMaster] != 0 {
+		t.Errorf("B counters %+v: want adverts received and never master", c)
+	}
+	if got, want := a.fifoText(), "INSTANCE \"VI_1\" BACKUP 150\nINSTANCE \"VI_1\" MASTER 150\n"; got != want {
+		t.Errorf("A's notify FIFO:\n%q, want\n%q", got, want)
+	}
+	wantRuns := [][]string{
+		{"/bin/notify", "x", "INSTANCE", "VI_1", "BACKUP", "150"},
+		{"/bin/to-master"},
+		{"/bin/notify", "x", "INSTANCE", "VI_1", "MASTER", "150"},
+	}
+	if diff := cmp.Diff(wantRuns, a.script.all()); diff != "" {
+		t.Errorf("A's notify scripts (-want +got):\n%s", diff)
+	}
+}
+
+func TestGracefulStopFailsOverAfterSkew(t *testing.T) {
+	l, a, b := pair(t, vi1(150), vi1(100))
+	stopAt := l.clock.Now()
+	a.r.Shutdown()
+	l.settle()
+	if a.addr.has(vipPfx) {
+		t.Error("A kept the VIP after shutdown")
+	}
+	if !strings.HasSuffix(a.fifoText(), "INSTANCE \"VI_1\" STOP 150\n") {
+		t.Errorf("A's FIFO does not end with STOP: %q", a.fifoText())
+	}
+	l.advance(2 * time.Second)
+	st := b.r.Instance("VI_1").Status()
+	if st.State != StateMaster || !b.addr.has(vipPfx) {
+		t.Fatalf("B is %v with VIP %v, want MASTER with VIP", st.State, b.addr.has(vipPfx))
+	}
+	// Exactly Skew_Time(100) after A's priority-0 advert.
+	if want := stopAt.Add(SkewTime(3, 100, time.Second)); !st.Since.Equal(want) {
+		t.Errorf("B took over %v after the stop, want %v", st.Since.Sub(stopAt), want.Sub(stopAt))
+	}
+	if st.LastReason != "master sent priority 0" {
+		t.Errorf("reason %q", st.LastReason)
+	}
+}
+
+func TestCrashFailsOverAfterMasterDownInterval(t *testing.T) {
+	l, a, b := pair(t, vi1(150), vi1(100))
+	// A advertises on whole seconds after its takeover; crash it right after one advert.
+	a.port.mu.Lock()
+	a.port.dead = true
+	a.port.mu.Unlock()
+	last := a.r.Instance("VI_1").Status().Since
+	for last.Add(time.Second).Before(l.clock.Now()) || last.Add(time.Second).Equal(l.clock.Now()) {
+		last = last.Add(time.Second)
+	}
+	l.advance(5 * time.Second)
+	st := b.r.Instance("VI_1").Status()
+	if st.State != StateMaster {
+		t.Fatalf("B is %v, want MASTER", st.State)
+	}
+	if want := last.Add(MasterDownInterval(3, 100, time.Second)); !st.Since.Equal(want) {
+		t.Errorf("B took over %v after A's last advert, want %v", st.Since.Sub(last), want.Sub(last))
+	}
+}
+
+func TestPreemptAndNoPreempt(t *testing.T) {
+	for _, noPreempt := range []bool{false, true} {
+		t.Run(map[bool]string{false: "preempt", true: "nopreempt"}[noPreempt], func(t *testing.T) {
+			cfgA := vi1(150)
+			cfgA.NoPreempt = noPreempt
+			l, a, b := pair(t, cfgA, vi1(100))
+			a.r.Shutdown()
+			l.advance(2 * time.Second)
+			if state(b) != StateMaster {
+				t.Fatalf("B is %v after A stopped", state(b))
+			}
+			a.apply(t, cfgA) // A comes back
+			l.advance(10 * time.Second)
+			wantA, wantB := StateMaster, StateBackup
+			if noPreempt {
+				wantA, wantB = StateBackup, StateMaster
+			}
+			if state(a) != wantA || state(b) != wantB {
+				t.Errorf("A=%v B=%v, want %v %v", state(a), state(b), wantA, wantB)
+			}
+			if a.addr.has(vipPfx) == b.addr.has(vipPfx) {
+				t.Errorf("VIP on A=%v B=%v: want exactly one", a.addr.has(vipPfx), b.addr.has(vipPfx))
+			}
+		})
+	}
+}
+
+func TestSplitBrainHeals(t *testing.T) {
+	l, a, b := pair(t, vi1(150), vi1(100))
+	l.seg.mu.Lock()
+	l.seg.cut = func(from, to netip.Addr) bool { return true }
+	l.seg.mu.Unlock()
+	l.advance(5 * time.Second)
+	if state(a) != StateMaster || state(b) != StateMaster {
+		t.Fatalf("partitioned: A=%v B=%v, want both MASTER", state(a), state(b))
+	}
+	before := a.ann.n(vipPfx.Addr())
+	l.seg.mu.Lock()
+	l.seg.cut = nil
+	l.seg.mu.Unlock()
+	l.advance(1 * time.Second)
+	if state(a) != StateMaster || state(b) != StateBackup || b.addr.has(vipPfx) {
+		t.Errorf("healed: A=%v B=%v (B has VIP %v), want MASTER BACKUP", state(a), state(b), b.addr.has(vipPfx))
+	}
+	if a.ann.n(vipPfx.Addr()) <= before {
+		t.Error("A did not re-announce the VIP after seeing B's lower-priority advert")
+	}
+}
+
+func TestAnnouncementSchedule(t *testing.T) {
+	l := newLab(t)
+	a := l.host(hostA)
+	cfg := vi1(255)
+	cfg.GARPRepeat, cfg.GARPDelay, cfg.GARPRefresh, cfg.GARPRefreshRepeat = 3, 2*time.Second, 10*time.Second, 2
+	a.apply(t, cfg)
+	l.settle()
+	for _, step := range []struct {
+		after time.Duration
+		want  int
+	}{{0, 3}, {1999 * time.Millisecond, 3}, {time.Millisecond, 6}, {10 * time.Second, 8}, {10 * time.Second, 10}} {
+		l.advance(step.after)
+		if got := a.ann.n(vipPfx.Addr()); got != step.want {
+			t.Errorf("at %v: %d announcements, want %d", l.clock.Now().Sub(t0), got, step.want)
+		}
+	}
+}
+
+func TestVIPRepair(t *testing.T) {
+	l, a, _ := pair(t, vi1(150), vi1(100))
+	a.addr.drop(vipPfx)
+	l.advance(time.Second)
+	if !a.addr.has(vipPfx) {
+		t.Fatal("the missing VIP was not re-added")
+	}
+	if c := a.r.Instance("VI_1").Counters(); c.VIPRepairs != 1 {
+		t.Errorf("VIPRepairs = %d, want 1", c.VIPRepairs)
+	}
+}
+
+func TestLinkDownFaultsAndMovesVIP(t *testing.T) {
+	l, a, b := pair(t, vi1(150), vi1(100))
+	a.links.set("eth0", false)
+	l.advance(time.Second)
+	if state(a) != StateFault || a.addr.has(vipPfx) {
+		t.Errorf("A is %v with VIP %v, want FAULT without", state(a), a.addr.has(vipPfx))
+	}
+	if state(b) != StateMaster || !b.addr.has(vipPfx) {
+		t.Errorf("B is %v with VIP %v, want MASTER with it", state(b), b.addr.has(vipPfx))
+	}
+	a.links.set("eth0", true)
+	l.advance(5 * time.Second)
+	if state(a) != StateMaster || state(b) != StateBackup {
+		t.Errorf("after link up: A=%v B=%v, want MASTER BACKUP", state(a), state(b))
+	}
+}
+
+func TestTrackersChangePriority(t *testing.T) {
+	cfgA := vi1(150)
+	cfgA.Track = []Track{{Kind: TrackScript, Name: "chk_nginx", Weight: -60}, {Kind: TrackVirtualServer, Name: "web", Weight: 0}}
+	l, a, b := pair(t, cfgA, vi1(100))
+	inst := a.r.Instance("VI_1")
+	inst.SetTracked(TrackScript, "chk_nginx", false)
+	l.advance(5 * time.Second)
+	if p := inst.Status().Priority; p != 90 {
+		t.Errorf("priority %d, want 90", p)
+	}
+	if state(a) != StateBackup || state(b) != StateMaster {
+		t.Errorf("after the script failed: A=%v B=%v, want BACKUP MASTER", state(a), state(b))
+	}
+	inst.SetTracked(TrackScript, "chk_nginx", true)
+	inst.SetTracked(TrackVirtualServer, "web", false)
+	l.advance(5 * time.Second)
+	if st := inst.Status(); st.State != StateFault || st.Priority != 150 {
+		t.Errorf("virtual server down: %v priority %d, want FAULT 150", st.State, st.Priority)
+	}
+}
+
+func TestReloadKeepsState(t *testing.T) {
+	l, a, _ := pair(t, vi1(150), vi1(100))
+	inst := a.r.Instance("VI_1")
+	cfg := vi1(140)
+	cfg.GARPRepeat = 1
+	a.apply(t, cfg)
+	l.advance(2 * time.Second)
+	if a.r.Instance("VI_1") != inst {
+		t.Fatal("an unchanged instance was restarted")
+	}
+	st := inst.Status()
+	if st.State != StateMaster || st.Priority != 140 || !a.addr.has(vipPfx) {
+		t.Errorf("after reload: %v priority %d VIP %v, want MASTER 140 with VIP", st.State, st.Priority, a.addr.has(vipPfx))
+	}
+	if c := inst.Counters(); c.Transitions[StateMaster] != 1 {
+		t.Errorf("%d transitions to MASTER, want 1 (no flap)", c.Transitions[StateMaster])
+	}
+	// A VRID change restarts it.
+	cfg.VRID = 52
+	a.apply(t, cfg)
+	if a.r.Instance("VI_1") == inst {
+		t.Error("a VRID change did not restart the instance")
+	}
+}
+
+func TestApplyRejectsBadConfigWithoutChange(t *testing.T) {
+	l := newLab(t)
+	a := l.host(hostA)
+	a.apply(t, vi1(150))
+	inst := a.r.Instance("VI_1")
+	bad := vi1(150)
+	bad.Name = "VI_2" // same VRID on the same interface
+	if err := a.r.Apply([]InstanceConfig{vi1(150), bad}, nil); err == nil {
+		t.Fatal("duplicate VRID accepted")
+	}
+	if a.r.Instance("VI_1") != inst || a.r.Instance("VI_2") != nil {
+		t.Error("a rejected Apply changed the running set")
+	}
+}
+
+func TestReceiveDropsAreCounted(t *testing.T) {
+	l, _, b := pair(t, vi1(150), vi1(100))
+	msg := mustMarshal(t, Advertisement{Version: 3, Type: TypeAdvertisement, VRID: 51, Priority: 200,
+		Interval: time.Second, Addrs: []netip.Addr{vipPfx.Addr()}}, hostA, MulticastIPv4, CodecOptions{})
+	b.port.inject(Packet{Src: hostA, Dst: MulticastIPv4, HopLimit: 64, Payload: msg})
+	bad := append([]byte(nil), msg...)
+	bad[7] ^= 0xff
+	b.port.inject(Packet{Src: hostA, Dst: MulticastIPv4, HopLimit: 255, Payload: bad})
+	other := append([]byte(nil), msg...)
+	other[1] = 99
+	b.port.inject(Packet{Src: hostA, Dst: MulticastIPv4, HopLimit: 255, Payload: other})
+	l.settle()
+	c := b.r.Instance("VI_1").Counters()
+	if c.Drops[DropTTL] != 1 || c.Drops[DropChecksum] != 1 {
+		t.Errorf("drops %v, want one ttl and one checksum", c.Drops)
+	}
+	if d := b.r.UnroutedDrops(); d[DropVRID] != 1 {
+		t.Errorf("unrouted drops %v, want one vrid", d)
+	}
+}
+
+func TestSyncGroupFaultPullsMembers(t *testing.T) {
+	l := newLab(t)
+	a := l.host(hostA)
+	vi2 := vi1(150)
+	vi2.Name, vi2.VRID, vi2.Interface = "VI_2", 52, "eth1"
+	vi2.VIPs = []VIP{{Prefix: netip.MustParsePrefix("10.10.20.22/32")}}
+	cfgs := []InstanceConfig{vi1(150), vi2}
+	if err := a.r.Apply(cfgs, []SyncGroupConfig{{Name: "VG_1", Members: []string{"VI_1", "VI_2"}}}); err != nil {
+		t.Fatal(err)
+	}
+	l.advance(5 * time.Second)
+	if s1, s2 := state(a), a.r.Instance("VI_2").Status().State; s1 != StateMaster || s2 != StateMaster {
+		t.Fatalf("alone on the segment: VI_1=%v VI_2=%v, want both MASTER", s1, s2)
+	}
+	if g := a.r.SyncGroup("VG_1"); g.State() != StateMaster {
+		t.Errorf("group state %v, want MASTER", g.State())
+	}
+	a.links.set("eth1", false)
+	l.advance(time.Second)
+	if s1, s2 := state(a), a.r.Instance("VI_2").Status().State; s1 != StateFault || s2 != StateFault {
+		t.Errorf("eth1 down: VI_1=%v VI_2=%v, want both FAULT", s1, s2)
+	}
+	if !strings.Contains(a.fifoText(), "GROUP \"VG_1\" FAULT 0\n") {
+		t.Errorf("no group FAULT line in %q", a.fifoText())
+	}
+	a.links.set("eth1", true)
+	l.advance(10 * time.Second)
+	if s1, s2 := state(a), a.r.Instance("VI_2").Status().State; s1 != StateMaster || s2 != StateMaster {
+		t.Errorf("eth1 up: VI_1=%v VI_2=%v, want both MASTER", s1, s2)
+	}
+}

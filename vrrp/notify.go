@@ -1,0 +1,197 @@
+package vrrp
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// DefaultNotifyTimeout bounds a notify script when NotifyConfig.Timeout is zero.
+const DefaultNotifyTimeout = 30 * time.Second
+
+// NotifyConfig is an instance's keepalived notify settings. Each script is an argv, run
+// without a shell.
+type NotifyConfig struct {
+	Master, Backup, Fault, Stop []string // notify_master, notify_backup, notify_fault, notify_stop
+	// Notify is keepalived's generic `notify` script, run with four more arguments:
+	// INSTANCE, the instance name, the state and the effective priority.
+	Notify  []string
+	Timeout time.Duration // per script; DefaultNotifyTimeout when zero
+}
+
+// ScriptRunner runs argv and waits for it; ctx carries the timeout. RunScript is the real one.
+type ScriptRunner func(ctx context.Context, argv []string) error
+
+// RunScript runs argv directly (no shell) with stdin, stdout and stderr on /dev/null; on
+// timeout the process is killed.
+func RunScript(ctx context.Context, argv []string) error {
+	if len(argv) == 0 {
+		return fmt.Errorf("vrrp: empty script")
+	}
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.WaitDelay = time.Second
+	// Its own process group, so that a timeout kills what a shell script started too.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	return cmd.Run()
+}
+
+// NotifyLine is keepalived's notify_fifo line: `INSTANCE "VI_1" MASTER 150` and a newline
+// (kind is INSTANCE or GROUP; groups report priority 0).
+func NotifyLine(kind, name string, s State, priority uint8) string {
+	return fmt.Sprintf("%s %q %s %d\n", kind, name, s, priority)
+}
+
+// NotifyArgs is the argv of the generic notify script for one event.
+func NotifyArgs(script []string, kind, name string, s State, priority uint8) []string {
+	args := append([]string(nil), script...)
+	return append(args, kind, name, s.String(), fmt.Sprint(priority))
+}
+
+// FIFO serialises notify_fifo lines from every instance and sync group onto one writer.
+type FIFO struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+// NewFIFO wraps w; a nil w discards lines.
+func NewFIFO(w io.Writer) *FIFO { return &FIFO{w: w} }
+
+// OpenFIFO opens the named pipe at path for writing without blocking when nobody reads, as
+// keepalived does (read-write, non-blocking), creating it if it does not exist.
+func OpenFIFO(path string) (*os.File, error) {
+	if _, err := os.Stat(path); os.IsNotExist(err) {
+		if err := syscall.Mkfifo(path, 0o600); err != nil {
+			return nil, &os.PathError{Op: "mkfifo", Path: path, Err: err}
+		}
+	}
+	return os.OpenFile(path, os.O_RDWR|syscall.O_NONBLOCK, 0)
+}
+
+// Write writes one line; errors are returned for logging only (a full pipe loses the line,
+// as with keepalived).
+func (f *FIFO) Write(line string) error {
+	if f == nil || f.w == nil {
+		return nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, err := io.WriteString(f.w, line)
+	return err
+}
+
+// notifier runs one owner's (an instance's or a sync group's) notifications in order, one
+// at a time, off the advert path.
+type notifier struct {
+	kind, name string
+	run        ScriptRunner
+	fifo       *FIFO
+	log        *slog.Logger
+	jobs       *worker
+
+	mu  sync.Mutex
+	cfg NotifyConfig
+}
+
+func (n *notifier) setConfig(c NotifyConfig) {
+	n.mu.Lock()
+	n.cfg = c
+	n.mu.Unlock()
+}
+
+// notify queues the FIFO line and the scripts for state s. The FIFO line goes first: it
+// cannot block, and a reader should not wait for a slow script.
+func (n *notifier) notify(s State, priority uint8, onErr func()) {
+	n.mu.Lock()
+	cfg := n.cfg
+	n.mu.Unlock()
+	var scripts [][]string
+	switch s {
+	case StateMaster:
+		scripts = append(scripts, cfg.Master)
+	case StateBackup:
+		scripts = append(scripts, cfg.Backup)
+	case StateFault:
+		scripts = append(scripts, cfg.Fault)
+	case StateStop:
+		scripts = append(scripts, cfg.Stop)
+	}
+	if len(cfg.Notify) > 0 {
+		scripts = append(scripts, NotifyArgs(cfg.Notify, n.kind, n.name, s, priority))
+	}
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = DefaultNotifyTimeout
+	}
+	n.jobs.do(func() {
+		if err := n.fifo.Write(NotifyLine(n.kind, n.name, s, priority)); err != nil {
+			n.log.Warn("notify fifo write failed", "err", err)
+		}
+		for _, argv := range scripts {
+			if len(argv) == 0 {
+				continue
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			start := time.Now()
+			err := n.run(ctx, argv)
+			cancel()
+			if err != nil {
+				n.log.Warn("notify script failed", "script", argv, "state", s, "err", err, "took", time.Since(start))
+				if onErr != nil {
+					onErr()
+				}
+				continue
+			}
+			n.log.Debug("notify script done", "script", argv, "state", s)
+		}
+	})
+}
+
+// worker runs queued jobs one at a time, in order, in its own goroutine.
+type worker struct {
+	box  *mailbox[func()]
+	quit chan struct{}
+	done chan struct{}
+}
+
+func newWorker() *worker {
+	w := &worker{box: newMailbox[func()](), quit: make(chan struct{}), done: make(chan struct{})}
+	go w.loop()
+	return w
+}
+
+func (w *worker) do(f func()) { w.box.put(f) }
+
+func (w *worker) loop() {
+	defer close(w.done)
+	for {
+		select {
+		case <-w.box.ready:
+		case <-w.quit:
+			// Drain what was queued before the stop.
+			for _, f := range w.box.take() {
+				f()
+			}
+			w.box.done()
+			return
+		}
+		for _, f := range w.box.take() {
+			f()
+		}
+		w.box.done()
+	}
+}
+
+// stop runs the queued jobs and ends the worker; it waits for both.
+func (w *worker) stop() {
+	close(w.quit)
+	<-w.done
+}
+
+func (w *worker) idle() bool { return w.box.idle() }

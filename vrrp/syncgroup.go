@@ -1,0 +1,126 @@
+package vrrp
+
+import (
+	"fmt"
+	"sync"
+)
+
+// SyncGroupConfig is keepalived's vrrp_sync_group: instances that change state together.
+type SyncGroupConfig struct {
+	Name    string
+	Members []string // instance names
+	Notify  NotifyConfig
+}
+
+// SyncGroup keeps its members together, as keepalived's vrrp_sync.c does:
+//   - a member with a fault of its own puts every other member in FAULT until it clears;
+//   - a member leaving MASTER for BACKUP makes the other MASTERs step down;
+//   - a member becomes MASTER only when every member is ready (WantMaster) or MASTER.
+//
+// It is called from its members' loops and talks back to them only through their
+// mailboxes, so no loop ever waits for another.
+type SyncGroup struct {
+	name  string
+	notif *notifier
+
+	mu         sync.Mutex
+	members    []*Instance
+	state      map[*Instance]State
+	ownFault   map[*Instance]bool
+	imposed    map[*Instance]bool
+	want       map[*Instance]bool
+	groupState State
+}
+
+func newSyncGroup(cfg SyncGroupConfig, n *notifier) *SyncGroup {
+	return &SyncGroup{
+		name: cfg.Name, notif: n,
+		state: map[*Instance]State{}, ownFault: map[*Instance]bool{},
+		imposed: map[*Instance]bool{}, want: map[*Instance]bool{},
+	}
+}
+
+func (g *SyncGroup) faultSource() string { return "sync group " + g.name }
+
+// memberChanged records a member's state and whether it has a fault of its own.
+func (g *SyncGroup) memberChanged(i *Instance, from, to State, own bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.state[i], g.ownFault[i] = to, own
+	for _, m := range g.members {
+		var culprit *Instance
+		for _, o := range g.members {
+			if o != m && g.ownFault[o] {
+				culprit = o
+				break
+			}
+		}
+		if impose := culprit != nil; impose != g.imposed[m] {
+			g.imposed[m] = impose
+			src := g.faultSource()
+			if impose {
+				m.box.put(input{at: i.evTime, ev: Fault{Source: src}})
+			} else {
+				m.box.put(input{at: i.evTime, ev: FaultCleared{Source: src}})
+			}
+		}
+	}
+	if from == StateMaster && to == StateBackup {
+		reason := fmt.Sprintf("sync group %s: %s left MASTER", g.name, i.Name())
+		for _, m := range g.members {
+			if m != i && g.state[m] == StateMaster {
+				m.box.put(input{at: i.evTime, ev: ForceBackup{Reason: reason}})
+			}
+		}
+	}
+	g.updateGroupState()
+}
+
+// memberWants records whether a member is ready to become MASTER and lets the ready ones
+// go when all are.
+func (g *SyncGroup) memberWants(i *Instance, want bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.want[i] = want
+	if !want {
+		return
+	}
+	for _, m := range g.members {
+		if !g.want[m] && g.state[m] != StateMaster {
+			return
+		}
+	}
+	for _, m := range g.members {
+		if g.want[m] {
+			m.box.put(input{at: i.evTime, ev: GroupMaster{}})
+		}
+	}
+}
+
+// updateGroupState sends the group's notifications when all members agree on a new state.
+func (g *SyncGroup) updateGroupState() {
+	if len(g.members) == 0 {
+		return
+	}
+	s, ok := g.state[g.members[0]]
+	for _, m := range g.members[1:] {
+		if g.state[m] != s {
+			return
+		}
+	}
+	if !ok || s == g.groupState || s == StateInit {
+		return
+	}
+	g.groupState = s
+	g.notif.notify(s, 0, nil)
+}
+
+// Name returns the group's name.
+func (g *SyncGroup) Name() string { return g.name }
+
+// State returns the state all members last agreed on (INIT before they first did).
+func (g *SyncGroup) State() State {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.groupState
+}
