@@ -339,9 +339,9 @@ func (l *lab) host(local netip.Addr) *host {
 			h.port = l.seg.port(local) // a fresh socket, as after a restart
 			return h.port, nil
 		},
-		FIFO:          NewFIFO(lockedBuffer{h.fifoMu, h.fifo}),
-		RunScript:     h.script.run,
-		Logger:        testLogger(l.t),
+		FIFO:      NewFIFO(lockedBuffer{h.fifoMu, h.fifo}),
+		RunScript: h.script.run,
+		Logger:    testLogger(l.t),
 	})
 	if err != nil {
 		l.t.Fatal(err)
