@@ -13,6 +13,14 @@ import (
 
 var cmpAddr = cmpopts.EquateComparable(netip.Addr{})
 
+// wireHeader is what a captured advert's Ethernet and IP headers say.
+type wireHeader struct {
+	DstMAC string
+	Class  byte // IPv4 TOS or IPv6 traffic class
+	DF     bool // IPv4 don't-fragment
+	TTL    byte // TTL or hop limit
+}
+
 func TestDialTransportBadInput(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -55,8 +63,18 @@ func TestTransportMulticastIPv4(t *testing.T) {
 		t.Errorf("LocalAddr = %s, want %s (the primary address)", got, want)
 	}
 
+	capture := captureOn(t, b.ns, "hk0")
 	if err := ta.Send(MulticastIPv4, []byte("from A")); err != nil {
 		t.Fatal(err)
+	}
+	frame := capture.next(t, "advert frame", func(f []byte) bool {
+		return len(f) >= 34 && f[12] == 0x08 && f[13] == 0x00 && f[23] == Protocol
+	})
+	// keepalived's header (testdata/keepalived): TOS 0xc0, no DF, TTL 255; the group's MAC.
+	wantHdr := wireHeader{DstMAC: "01:00:5e:00:00:12", Class: 0xc0, DF: false, TTL: 255}
+	gotHdr := wireHeader{DstMAC: net.HardwareAddr(frame[:6]).String(), Class: frame[15], DF: frame[20]&0x40 != 0, TTL: frame[22]}
+	if diff := cmp.Diff(wantHdr, gotHdr); diff != "" {
+		t.Errorf("IPv4 header on the wire (-want +got):\n%s", diff)
 	}
 	want := Packet{Src: netip.MustParseAddr("10.77.0.1"), Dst: MulticastIPv4, HopLimit: 255, IfIndex: b.port.Index, Payload: []byte("from A")}
 	if diff := cmp.Diff(want, receiveWithin(t, tb), cmpAddr); diff != "" {
@@ -126,8 +144,17 @@ func TestTransportIPv6(t *testing.T) {
 	if ta.LocalAddr() != lla {
 		t.Errorf("LocalAddr = %s, want the link-local %s", ta.LocalAddr(), lla)
 	}
+	capture := captureOn(t, b.ns, "hk0")
 	if err := ta.Send(MulticastIPv6, []byte("from A")); err != nil {
 		t.Fatal(err)
+	}
+	frame := capture.next(t, "advert frame", func(f []byte) bool {
+		return len(f) >= 54 && f[12] == 0x86 && f[13] == 0xdd && f[20] == Protocol
+	})
+	wantHdr := wireHeader{DstMAC: "33:33:00:00:00:12", Class: 0xc0, TTL: 255}
+	gotHdr := wireHeader{DstMAC: net.HardwareAddr(frame[:6]).String(), Class: frame[14]<<4 | frame[15]>>4, TTL: frame[21]}
+	if diff := cmp.Diff(wantHdr, gotHdr); diff != "" {
+		t.Errorf("IPv6 header on the wire (-want +got):\n%s", diff)
 	}
 	want := Packet{Src: lla, Dst: MulticastIPv6, HopLimit: 255, IfIndex: b.port.Index, Payload: []byte("from A")}
 	if diff := cmp.Diff(want, receiveWithin(t, tb), cmpAddr); diff != "" {

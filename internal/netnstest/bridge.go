@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"time"
 
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // Bridge is a Linux bridge alone in its own namespace: the "switch" that the test's
@@ -88,6 +90,7 @@ func (b *Bridge) Attach(ns *NS, ifname string, mac net.HardwareAddr, addrs ...ne
 	if err := ns.Handle.LinkSetUp(link); err != nil {
 		t.Fatalf("netnstest: %s up in %s: %v", ifname, ns.Name, err)
 	}
+	ns.WaitReady(ifname)
 	return &Port{NS: ns, Name: ifname, Index: link.Attrs().Index, MAC: link.Attrs().HardwareAddr, Bridge: brSide}
 }
 
@@ -120,6 +123,44 @@ func (n *NS) SetLinkUp(ifname string, up bool) {
 	}
 }
 
+// WaitReady waits (up to 10 s) until ifname is operationally up and has its IPv6 link-local
+// address (unless IPv6 is off on it). The kernel reports carrier and adds the link-local
+// address asynchronously (through linkwatch) after a link is set up, so a test that opens
+// sockets at once would race with it.
+func (n *NS) WaitReady(ifname string) {
+	n.t.Helper()
+	v6off, err := n.ReadSysctl("net/ipv6/conf/" + ifname + "/disable_ipv6")
+	wantLL := err == nil && v6off == "0"
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		link, err := n.Handle.LinkByName(ifname)
+		if err != nil {
+			n.t.Fatalf("netnstest: %s in %s: %v", ifname, n.Name, err)
+		}
+		if link.Attrs().OperState == netlink.OperUp && (!wantLL || n.linkLocal(link).IsValid()) {
+			return
+		}
+		if time.Now().After(deadline) {
+			n.t.Fatalf("netnstest: %s in %s not up with a link-local address after 10s (oper state %s)",
+				ifname, n.Name, link.Attrs().OperState)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func (n *NS) linkLocal(link netlink.Link) netip.Addr {
+	addrs, err := n.Handle.AddrList(link, netlink.FAMILY_V6)
+	if err != nil {
+		n.t.Fatalf("netnstest: addresses of %s in %s: %v", link.Attrs().Name, n.Name, err)
+	}
+	for _, a := range addrs {
+		if ip, ok := netip.AddrFromSlice(a.IP); ok && ip.IsLinkLocalUnicast() && a.Flags&unix.IFA_F_TENTATIVE == 0 {
+			return ip
+		}
+	}
+	return netip.Addr{}
+}
+
 // LinkLocal returns the IPv6 link-local address of ifname inside the namespace.
 func (n *NS) LinkLocal(ifname string) netip.Addr {
 	n.t.Helper()
@@ -127,14 +168,8 @@ func (n *NS) LinkLocal(ifname string) netip.Addr {
 	if err != nil {
 		n.t.Fatalf("netnstest: %s in %s: %v", ifname, n.Name, err)
 	}
-	addrs, err := n.Handle.AddrList(link, netlink.FAMILY_V6)
-	if err != nil {
-		n.t.Fatalf("netnstest: addresses of %s in %s: %v", ifname, n.Name, err)
-	}
-	for _, a := range addrs {
-		if ip, ok := netip.AddrFromSlice(a.IP); ok && ip.IsLinkLocalUnicast() {
-			return ip
-		}
+	if ip := n.linkLocal(link); ip.IsValid() {
+		return ip
 	}
 	n.t.Fatalf("netnstest: %s in %s has no IPv6 link-local address", ifname, n.Name)
 	return netip.Addr{}
