@@ -99,6 +99,20 @@ func DialTransport(ifname string, family AddrFamily, opts TransportOptions) (*Ra
 	return t, nil
 }
 
+// OpenTransport dials the Transport a Router's TransportKey describes; it fits
+// Deps.OpenTransport.
+func OpenTransport(k TransportKey) (Transport, error) {
+	f := FamilyIPv4
+	if k.IPv6 {
+		f = FamilyIPv6
+	}
+	t, err := DialTransport(k.Dev, f, TransportOptions{Unicast: k.Unicast, Src: k.Src})
+	if err != nil {
+		return nil, err // not a typed nil inside the interface
+	}
+	return t, nil
+}
+
 func dialTransport(ifname string, family AddrFamily, opts TransportOptions) (*RawTransport, error) {
 	if family != FamilyIPv4 && family != FamilyIPv6 {
 		return nil, fmt.Errorf("unknown address family %d", family)

@@ -168,6 +168,22 @@ func TestTransportIPv6(t *testing.T) {
 		t.Errorf("A received (-want +got; its own advert first means loopback is on):\n%s", diff)
 	}
 
+	t.Run("OpenTransport", func(t *testing.T) {
+		var tr Transport
+		a.ns.MustDo(func() error {
+			var err error
+			tr, err = OpenTransport(TransportKey{Dev: "hk0", IPv6: true, Unicast: true, Src: lla})
+			return err
+		})
+		defer tr.Close()
+		if tr.LocalAddr() != lla {
+			t.Errorf("LocalAddr = %s, want %s", tr.LocalAddr(), lla)
+		}
+		if _, err := OpenTransport(TransportKey{Dev: "hk-missing0"}); err == nil {
+			t.Error("OpenTransport on a missing interface succeeded")
+		}
+	})
+
 	t.Run("unicast", func(t *testing.T) {
 		ua := dialIn(t, a.ns, "hk0", FamilyIPv6, TransportOptions{Unicast: true})
 		ub := dialIn(t, b.ns, "hk0", FamilyIPv6, TransportOptions{Unicast: true, Src: llb})
