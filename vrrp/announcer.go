@@ -28,8 +28,9 @@ type NetAnnouncer struct {
 }
 
 type announceIface struct {
-	mu    sync.Mutex
-	index int
+	mu     sync.Mutex
+	closed bool // set by Close: an Announce already holding this entry must not reopen
+	index  int
 	arp   *packet.Conn
 	ndp   *ndp.Conn
 }
@@ -76,6 +77,9 @@ func (a *NetAnnouncer) announce(dev string, addr netip.Addr) error {
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	if st.closed {
+		return ErrAnnouncerClosed
+	}
 	if st.index != ifi.Index {
 		st.closeLocked()
 		st.index = ifi.Index
@@ -180,6 +184,7 @@ func (a *NetAnnouncer) Close() error {
 	for dev, st := range a.ifaces {
 		st.mu.Lock()
 		st.closeLocked()
+		st.closed = true
 		st.mu.Unlock()
 		delete(a.ifaces, dev)
 	}
