@@ -31,8 +31,8 @@ type announceIface struct {
 	mu     sync.Mutex
 	closed bool // set by Close: an Announce already holding this entry must not reopen
 	index  int
-	arp   *packet.Conn
-	ndp   *ndp.Conn
+	arp    *packet.Conn
+	ndp    *ndp.Conn
 }
 
 var _ Announcer = (*NetAnnouncer)(nil)
