@@ -101,6 +101,15 @@ func (m *Machine) Faults() []string { return slices.Clone(m.faults) }
 // Config returns the configuration the machine runs with.
 func (m *Machine) Config() MachineConfig { return m.cfg }
 
+// Reconfigure replaces the configuration in place (a reload that kept the instance): the
+// state and timers stay. A new base priority takes effect with the next PriorityChanged.
+func (m *Machine) Reconfigure(cfg MachineConfig) {
+	if cfg.PreemptDelay == 0 {
+		m.preemptAt = time.Time{}
+	}
+	m.cfg = cfg
+}
+
 // Handle applies ev at time now and returns the actions to carry out.
 func (m *Machine) Handle(now time.Time, ev Event) []Action {
 	if m.state == StateStop {
@@ -297,7 +306,10 @@ func (m *Machine) leaveMaster(reason string) []Action {
 }
 
 func (m *Machine) priorityChanged(p uint8) []Action {
-	if p == m.priority || m.cfg.Priority == PriorityOwner {
+	if m.cfg.Priority == PriorityOwner {
+		p = PriorityOwner
+	}
+	if p == m.priority {
 		return nil
 	}
 	m.priority = p
