@@ -1,0 +1,363 @@
+//go:build integration
+
+package integration
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Impl names a VRRP implementation that can run as a director.
+type Impl string
+
+const (
+	Halvs      Impl = "halvs"
+	Keepalived Impl = "keepalived"
+)
+
+// Instance describes the one vrrp_instance a test director runs. Render turns it into the
+// configuration file of either implementation, so a test states the scenario once.
+type Instance struct {
+	Name      string // default "VI_1"
+	State     string // "MASTER" or "BACKUP" (default)
+	VRID      int    // default 51
+	Priority  int    // default 100
+	Version   int    // 2 (default) or 3
+	Interval  time.Duration
+	AuthPass  string // VRRPv2 PASS authentication; "" for none
+	VIPs      []netip.Prefix
+	NoPreempt bool
+	Unicast   bool // unicast to the other director's IPv4 address instead of multicast
+}
+
+func (in Instance) withDefaults() Instance {
+	if in.Name == "" {
+		in.Name = "VI_1"
+	}
+	if in.State == "" {
+		in.State = "BACKUP"
+	}
+	if in.VRID == 0 {
+		in.VRID = 51
+	}
+	if in.Priority == 0 {
+		in.Priority = 100
+	}
+	if in.Version == 0 {
+		in.Version = 2
+	}
+	if in.Interval == 0 {
+		in.Interval = time.Second
+	}
+	if len(in.VIPs) == 0 {
+		in.VIPs = []netip.Prefix{netip.PrefixFrom(VIP4, 32)}
+	}
+	return in
+}
+
+// SkewTime is RFC 5798's Skew_Time for this instance's priority (RFC 3768's for version 2:
+// whole seconds, independent of the interval).
+func (in Instance) SkewTime() time.Duration {
+	in = in.withDefaults()
+	if in.Version == 2 {
+		return time.Duration(256-in.Priority) * time.Second / 256
+	}
+	return time.Duration(256-in.Priority) * in.Interval / 256
+}
+
+// MasterDownInterval is 3 × interval + Skew_Time.
+func (in Instance) MasterDownInterval() time.Duration {
+	in = in.withDefaults()
+	return 3*in.Interval + in.SkewTime()
+}
+
+// Render returns the configuration file for impl running in on node (peer is the other
+// director, used for unicast).
+func (in Instance) Render(impl Impl, node, peer *Node) string {
+	in = in.withDefaults()
+	if impl == Keepalived {
+		return in.keepalivedConf(node, peer)
+	}
+	return in.halvsHCL(node, peer)
+}
+
+// interval formats d as keepalived's advert_int (seconds, with a fraction when needed).
+func interval(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
+}
+
+func (in Instance) keepalivedConf(node, peer *Node) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "global_defs {\n  router_id %s\n  vrrp_version %d\n}\n\n", node.Name, in.Version)
+	fmt.Fprintf(&b, "vrrp_instance %s {\n  state %s\n  interface %s\n  virtual_router_id %d\n  priority %d\n  advert_int %s\n",
+		in.Name, in.State, node.If, in.VRID, in.Priority, interval(in.Interval))
+	fmt.Fprintf(&b, "  version %d\n", in.Version)
+	if in.NoPreempt {
+		b.WriteString("  nopreempt\n")
+	}
+	if in.AuthPass != "" {
+		fmt.Fprintf(&b, "  authentication {\n    auth_type PASS\n    auth_pass %s\n  }\n", in.AuthPass)
+	}
+	if in.Unicast {
+		fmt.Fprintf(&b, "  unicast_src_ip %s\n  unicast_peer {\n    %s\n  }\n", node.Addr4, peer.Addr4)
+	}
+	b.WriteString("  virtual_ipaddress {\n")
+	for _, v := range in.VIPs {
+		fmt.Fprintf(&b, "    %s\n", v)
+	}
+	b.WriteString("  }\n}\n")
+	return b.String()
+}
+
+func (in Instance) halvsHCL(node, peer *Node) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "global {\n  router_id = %q\n}\n\n", node.Name)
+	fmt.Fprintf(&b, "vrrp_instance %q {\n  state = %q\n  interface = %q\n  virtual_router_id = %d\n  priority = %d\n  advert_int = %q\n  version = %d\n",
+		in.Name, in.State, node.If, in.VRID, in.Priority, in.Interval.String(), in.Version)
+	if in.NoPreempt {
+		b.WriteString("  nopreempt = true\n")
+	}
+	if in.AuthPass != "" {
+		fmt.Fprintf(&b, "  authentication {\n    auth_type = \"PASS\"\n    auth_pass = %q\n  }\n", in.AuthPass)
+	}
+	if in.Unicast {
+		fmt.Fprintf(&b, "  unicast_src_ip = %q\n  unicast_peer = [%q]\n", node.Addr4, peer.Addr4)
+	}
+	vips := make([]string, len(in.VIPs))
+	for i, v := range in.VIPs {
+		vips[i] = strconv.Quote(v.String())
+	}
+	fmt.Fprintf(&b, "  virtual_ipaddress = [%s]\n}\n", strings.Join(vips, ", "))
+	return b.String()
+}
+
+// Director is a running halvs or keepalived process inside a director's namespace. The test
+// owns it: it is killed by PID when the test ends, whatever happened.
+type Director struct {
+	Impl Impl
+	Node *Node
+	Conf string // path of the configuration file
+	Dir  string // per-process directory: config, pid files
+
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan struct{}
+	err  error // Wait's result, valid after done is closed
+}
+
+// syncBuffer collects a process's output; the process writes while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// HalvsBinary is the halvs executable the tests run: $HALVS_BIN, or bin/halvs at the
+// repository root (`make integration` builds it first).
+func HalvsBinary() string {
+	if p := os.Getenv("HALVS_BIN"); p != "" {
+		return p
+	}
+	for _, p := range []string{"../bin/halvs", "bin/halvs"} {
+		if abs, err := filepath.Abs(p); err == nil {
+			if _, err := os.Stat(abs); err == nil {
+				return abs
+			}
+		}
+	}
+	return "halvs"
+}
+
+// HalvsRunAvailable reports whether the halvs binary has the run command, and why not.
+func HalvsRunAvailable() (bool, string) {
+	bin := HalvsBinary()
+	out, err := exec.Command(bin, "help").Output()
+	if err != nil {
+		return false, fmt.Sprintf("%s help: %v (run make build)", bin, err)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) > 0 && f[0] == "run" {
+			return true, ""
+		}
+	}
+	return false, fmt.Sprintf("%s has no run command yet (halvs help does not list it)", bin)
+}
+
+// RequireImpl skips the test when impl cannot run here.
+func RequireImpl(t testing.TB, impl Impl) {
+	t.Helper()
+	switch impl {
+	case Halvs:
+		if ok, why := HalvsRunAvailable(); !ok {
+			t.Skipf("halvs director not available: %s", why)
+		}
+	case Keepalived:
+		if _, err := exec.LookPath("keepalived"); err != nil {
+			t.Skip("keepalived is not installed (scripts/install-deps.sh installs it)")
+		}
+	}
+}
+
+// StartDirector writes in's configuration for impl into a fresh directory and starts impl
+// inside node's namespace. peer is the other director (for unicast).
+func StartDirector(t testing.TB, impl Impl, node, peer *Node, in Instance) *Director {
+	t.Helper()
+	dir, err := os.MkdirTemp(t.TempDir(), string(impl)+"-"+node.Name+"-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &Director{Impl: impl, Node: node, Dir: dir, out: &syncBuffer{}, done: make(chan struct{})}
+	var args []string
+	switch impl {
+	case Keepalived:
+		d.Conf = filepath.Join(dir, "keepalived.conf")
+		// -P: VRRP only (this kernel has no IPVS for the checker side). -n: no fork of the
+		// parent, so the test's PID is keepalived's. -l -G -D: log to the console, not syslog,
+		// in detail. -R: a killed VRRP child is not respawned (the crash must stay a crash).
+		// Each process gets its own pid files, so several run at once.
+		args = []string{"keepalived", "-P", "-n", "-l", "-G", "-D", "-R", "-f", d.Conf,
+			"-p", filepath.Join(dir, "keepalived.pid"), "-r", filepath.Join(dir, "vrrp.pid"),
+			"-i", node.Name}
+	case Halvs:
+		d.Conf = filepath.Join(dir, "halvs.hcl")
+		args = []string{HalvsBinary(), "run", "-c", d.Conf}
+	default:
+		t.Fatalf("unknown implementation %q", impl)
+	}
+	if err := os.WriteFile(d.Conf, []byte(in.Render(impl, node, peer)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d.cmd = node.NS.Command(context.Background(), args[0], args[1:]...)
+	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
+	if err := d.cmd.Start(); err != nil {
+		t.Fatalf("start %s in %s: %v", impl, node.NS.Name, err)
+	}
+	go func() { d.err = d.cmd.Wait(); close(d.done) }()
+	t.Cleanup(func() {
+		d.Kill()
+		if t.Failed() {
+			t.Logf("%s on %s, config %s:\n%s\noutput:\n%s", impl, node.Name, d.Conf, d.config(), d.Output())
+		}
+	})
+	return d
+}
+
+func (d *Director) config() string {
+	b, _ := os.ReadFile(d.Conf)
+	return string(b)
+}
+
+// Output returns what the process has logged so far.
+func (d *Director) Output() string { return d.out.String() }
+
+// PID is the process the test started (ip netns exec execs the director, so it is the
+// director's own PID; for keepalived, the parent).
+func (d *Director) PID() int { return d.cmd.Process.Pid }
+
+// Exited reports whether the process has ended.
+func (d *Director) Exited() bool {
+	select {
+	case <-d.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// vrrpPID returns the PID of the process that speaks VRRP: the director itself for halvs,
+// keepalived's VRRP child (from its pid file) for keepalived; 0 if it has none.
+func (d *Director) vrrpPID() int {
+	if d.Impl != Keepalived {
+		return d.PID()
+	}
+	b, err := os.ReadFile(filepath.Join(d.Dir, "vrrp.pid"))
+	if err != nil {
+		return 0
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 1 || pid == d.PID() {
+		return 0
+	}
+	return pid
+}
+
+// WaitReady waits until the director is up: for keepalived, until its VRRP child exists.
+func (d *Director) WaitReady(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		if d.Exited() {
+			return fmt.Errorf("%s on %s exited: %v\n%s", d.Impl, d.Node.Name, d.err, d.Output())
+		}
+		if d.vrrpPID() != 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s on %s not ready after %v\n%s", d.Impl, d.Node.Name, timeout, d.Output())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Kill crashes the director: SIGKILL to the process that speaks VRRP (keepalived's VRRP child
+// first, so that no graceful priority-0 advert goes out; -R keeps the parent from respawning
+// it), then to the process the test started. It waits for the started process to end.
+func (d *Director) Kill() {
+	if d.Exited() {
+		return
+	}
+	if pid := d.vrrpPID(); pid != 0 && pid != d.PID() {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+	_ = d.cmd.Process.Signal(syscall.SIGKILL)
+	<-d.done
+}
+
+// Stop stops the director gracefully (SIGTERM: priority-0 advert, VIPs released) and waits
+// up to timeout for it to exit; then it kills it and reports an error.
+func (d *Director) Stop(timeout time.Duration) error {
+	if d.Exited() {
+		return nil
+	}
+	_ = d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-d.done:
+		if d.err != nil && !isSignalExit(d.err) {
+			return fmt.Errorf("%s on %s: %v", d.Impl, d.Node.Name, d.err)
+		}
+		return nil
+	case <-time.After(timeout):
+		d.Kill()
+		return fmt.Errorf("%s on %s did not stop within %v of SIGTERM", d.Impl, d.Node.Name, timeout)
+	}
+}
+
+// Signal sends sig to the director (SIGHUP: reload).
+func (d *Director) Signal(sig syscall.Signal) error { return d.cmd.Process.Signal(sig) }
+
+func isSignalExit(err error) bool {
+	var ee *exec.ExitError
+	return errors.As(err, &ee) && !ee.Exited()
+}

@@ -1,0 +1,140 @@
+//go:build integration
+
+package integration
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+)
+
+// pair is a running director pair on a fresh lab, with the client's observer.
+type pair struct {
+	t   *testing.T
+	lab *Lab
+	obs *Observer
+	vip netip.Addr
+	// running maps a director's node to its latest process. A director killed with SIGKILL
+	// leaves the VIP in its kernel, as a crashed daemon does; holdsAlone ignores such nodes.
+	running map[*Node]*Director
+}
+
+func newPair(t *testing.T, vip netip.Addr) *pair {
+	t.Helper()
+	lab := NewLab(t)
+	obs, err := Observe(lab.Client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { obs.Close() })
+	return &pair{t: t, lab: lab, obs: obs, vip: vip, running: map[*Node]*Director{}}
+}
+
+// start runs impl with in on node; the other director is its unicast peer.
+func (p *pair) start(impl Impl, node *Node, in Instance) *Director {
+	p.t.Helper()
+	RequireImpl(p.t, impl)
+	d := StartDirector(p.t, impl, node, p.lab.Other(node), in)
+	if err := d.WaitReady(10 * time.Second); err != nil {
+		p.t.Fatal(err)
+	}
+	p.running[node] = d
+	return d
+}
+
+// expectMaster waits (from observer index mark on) until node announces the VIP, then checks
+// that node alone holds it, that it stays that way for settle, and that the client's
+// neighbour entry names node's MAC. It returns the announcement.
+func (p *pair) expectMaster(mark int, node *Node, timeout, settle time.Duration) Event {
+	p.t.Helper()
+	e, _, err := p.obs.WaitFor(mark, timeout, AnnounceFrom(node.MAC, p.vip))
+	if err != nil {
+		p.t.Fatalf("no announcement of %s from %s (%s) within %v: %v\nframes seen:\n%s",
+			p.vip, node.Name, node.MAC, timeout, err, p.dump(mark))
+	}
+	p.holdsAlone(node, settle)
+	if p.vip.Is6() {
+		p.lab.Touch(p.vip) // an NA only updates an entry that exists; make one
+	}
+	p.neighbourIs(node, 3*time.Second)
+	return e
+}
+
+// holdsAlone checks, repeatedly for d, that node and only node has the VIP, among the
+// directors whose process runs.
+func (p *pair) holdsAlone(node *Node, d time.Duration) {
+	p.t.Helper()
+	want := []string{node.Name}
+	deadline := time.Now().Add(d)
+	for {
+		got := p.liveHolders()
+		if len(got) != 1 || got[0] != node.Name {
+			p.t.Fatalf("VIP %s held by %v, want %v only", p.vip, got, want)
+		}
+		if time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// liveHolders lists the directors whose process runs and whose interface holds the VIP.
+func (p *pair) liveHolders() []string {
+	var out []string
+	for _, n := range p.lab.Directors() {
+		if d := p.running[n]; d != nil && !d.Exited() && n.HasAddr(p.vip) {
+			out = append(out, n.Name)
+		}
+	}
+	return out
+}
+
+// neighbourIs waits until the client's neighbour entry for the VIP names node's MAC.
+func (p *pair) neighbourIs(node *Node, timeout time.Duration) {
+	p.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		mac, state := p.lab.Neighbour(p.vip)
+		if macEq(mac, node.MAC) {
+			return
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("client's neighbour entry for %s is %v (%s), want %s's %s", p.vip, mac, state, node.Name, node.MAC)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// noneHolds waits until no director holds the VIP.
+func (p *pair) noneHolds(timeout time.Duration) {
+	p.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for len(p.lab.Holders(p.vip)) != 0 {
+		if time.Now().After(deadline) {
+			p.t.Fatalf("VIP %s still held by %v after %v", p.vip, p.lab.Holders(p.vip), timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// noAnnounce checks that node announces nothing for d (from observer index mark on).
+func (p *pair) noAnnounce(mark int, node *Node, d time.Duration) {
+	p.t.Helper()
+	if e, _, err := p.obs.WaitFor(mark, d, AnnounceFrom(node.MAC, p.vip)); err == nil {
+		p.t.Fatalf("%s announced %s, want it to stay backup: %v", node.Name, p.vip, e)
+	}
+}
+
+// dump formats the frames seen from mark on (for failure messages).
+func (p *pair) dump(mark int) string {
+	var s string
+	ev := p.obs.Since(mark)
+	if len(ev) > 60 {
+		s = "...\n"
+		ev = ev[len(ev)-60:]
+	}
+	for _, e := range ev {
+		s += "  " + e.String() + "\n"
+	}
+	return s
+}
