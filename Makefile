@@ -30,6 +30,13 @@ bench: build
 demo: build
 	scripts/demo.sh
 
+# Each fuzz target for FUZZTIME (default 1m); crashers land in the package's testdata/fuzz.
+FUZZTIME ?= 1m
+fuzz:
+	$(GO) test ./config -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME) -fuzzminimizetime 2s
+	$(GO) test ./config/keepalivedconf -run '^$$' -fuzz FuzzRead -fuzztime $(FUZZTIME) -fuzzminimizetime 2s
+	$(GO) test ./vrrp -run '^$$' -fuzz FuzzUnmarshalMarshal -fuzztime $(FUZZTIME) -fuzzminimizetime 2s
+
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt needed'; exit 1; }
 	$(GO) vet ./...
