@@ -36,8 +36,11 @@ for applet in $("$root/bin/busybox" --list); do
   [ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
 done
 
-# Kernel modules, resolved recursively and written in dependency order to lib/modules/order.
+# Kernel modules, resolved recursively, in lib/modules/KVER with their load order (the file
+# order, for init.sh's insmod) and a modules.dep (for modprobe, which moby/ipvs runs).
 kver=$(basename "$(find "$kroot/lib/modules" -mindepth 1 -maxdepth 1 -type d | head -n1)")
+moddir=$root/lib/modules/$kver
+mkdir -p "$moddir"
 declare -A modfile=() seen=()
 while IFS= read -r f; do
   name=$(basename "$f")
@@ -46,6 +49,7 @@ while IFS= read -r f; do
 done < <(find "$kroot/lib/modules/$kver" -name '*.ko' -o -name '*.ko.xz' -o -name '*.ko.zst' -o -name '*.ko.gz')
 
 order=()
+declare -A alldeps=() # module -> its transitive dependencies, nearest first (modules.dep order)
 # unpack_module writes module $1 uncompressed to $2 (busybox insmod reads plain .ko only).
 unpack_module() {
   case $1 in
@@ -64,15 +68,25 @@ add_module() {
     echo "image.sh: module $name not found under $kroot/lib/modules/$kver" >&2
     exit 1
   fi
-  unpack_module "$src" "$root/lib/modules/$name.ko"
+  unpack_module "$src" "$moddir/$name.ko"
   local deps
-  deps=$(tr '\0' '\n' <"$root/lib/modules/$name.ko" | sed -n 's/^depends=//p' | head -n1)
-  local d
-  for d in ${deps//,/ }; do add_module "$d"; done
+  deps=$(tr '\0' '\n' <"$moddir/$name.ko" | sed -n 's/^depends=//p' | head -n1)
+  local d all=""
+  for d in ${deps//,/ }; do
+    add_module "$d"
+    d=${d//-/_}
+    all="$all $d ${alldeps[$d]}"
+  done
+  alldeps[$name]=$(printf '%s\n' $all | awk 'NF && !seen[$0]++' | tr '\n' ' ')
   order+=("$name")
 }
 for m in "${wanted[@]}"; do add_module "$m"; done
-printf '%s\n' "${order[@]}" >"$root/lib/modules/order"
+printf '%s\n' "${order[@]}" >"$moddir/order"
+for m in "${order[@]}"; do
+  line="$m.ko:"
+  for d in ${alldeps[$m]}; do line="$line $d.ko"; done
+  echo "$line"
+done >"$moddir/modules.dep"
 
 # Dynamically linked tools: the binary and every library ldd resolves, at the same paths.
 copy_with_libs() {

@@ -24,9 +24,10 @@ hostname halvs-vm
 
 echo "halvs-vm: kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) vCPU, $(awk '/MemTotal/{print int($2/1024)}' /proc/meminfo) MiB"
 fail_boot=""
+moddir=/lib/modules/$(uname -r)
 while read -r mod; do
-  insmod "/lib/modules/$mod.ko" || fail_boot="$fail_boot $mod"
-done </lib/modules/order
+  insmod "$moddir/$mod.ko" || fail_boot="$fail_boot $mod"
+done <"$moddir/order"
 [ -e /proc/net/ip_vs ] || fail_boot="$fail_boot (no /proc/net/ip_vs)"
 
 pass=0
@@ -38,7 +39,7 @@ if [ -n "$fail_boot" ]; then
   echo "HALVS-VM-RESULT modules FAIL 0s"
   summary="  FAIL modules"
 else
-  echo "halvs-vm: modules loaded: $(tr '\n' ' ' </lib/modules/order)"
+  echo "halvs-vm: modules loaded: $(tr '\n' ' ' <"$moddir/order")"
   while read -r name dir cmd; do
     case $name in '' | '#'*) continue ;; esac
     echo "halvs-vm: === $name: $cmd"

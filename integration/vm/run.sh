@@ -52,16 +52,17 @@ if ! ls "$kroot"/boot/vmlinuz-* >/dev/null 2>&1; then
   (cd "$dl" && apt-get download -q -o APT::Sandbox::User=root "$kpkg" >/dev/null) ||
     { apt-get update -qq && (cd "$dl" && apt-get download -q -o APT::Sandbox::User=root "$kpkg" >/dev/null); }
   dpkg -x "$dl"/*.deb "$dl/root"
-  rm -rf "$kroot"
-  mv "$dl/root" "$kroot"
+  # A concurrent run may have finished first; its copy is as good as ours.
+  ls "$kroot"/boot/vmlinuz-* >/dev/null 2>&1 || { rm -rf "$kroot"; mv -T "$dl/root" "$kroot"; }
   rm -rf "$dl"
 fi
 kernel=$(ls "$kroot"/boot/vmlinuz-* | head -n1)
 
 # --- halvs and the static test binaries.
 make -s build
-stage=$(mktemp -d)
-trap 'rm -rf "$stage"' EXIT
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+stage=$work/halvs
 mkdir -p "$stage/tests" "$stage/bin"
 cp bin/halvs "$stage/bin/halvs"
 cp -a examples "$stage/examples"
@@ -85,7 +86,8 @@ if [ ! -s "$stage/tests.list" ]; then
   exit 1
 fi
 
-initrd=$cache/initramfs.gz
+# Per run, not in the cache: two runs at once (two developers' shells) must not share it.
+initrd=$work/initramfs.gz
 integration/vm/image.sh "$kroot" "$stage" "$initrd"
 t1=$(date +%s)
 echo "vm-test: prepared in $((t1 - t0))s; booting (console log: $log, limit $timeout_)"
