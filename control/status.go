@@ -1,0 +1,151 @@
+package control
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"time"
+)
+
+// StatusVersion is the version of the Status document; it changes only when a field changes
+// meaning or disappears (new fields may be added at any time).
+const StatusVersion = 1
+
+// Status is the director's state at one moment: what GET /v1/status returns and what
+// `halvs status` and the metrics collector read. Slices keep the order of the config file.
+type Status struct {
+	Version        int             `json:"version"`
+	Time           time.Time       `json:"time"`      // when the snapshot was taken
+	RouterID       string          `json:"router_id"` // global.router_id or the host name
+	ConfigFile     string          `json:"config_file,omitempty"`
+	ConfigLoaded   time.Time       `json:"config_loaded,omitzero"` // last successful load or reload
+	Started        time.Time       `json:"started,omitzero"`
+	Instances      []Instance      `json:"instances"`
+	VirtualServers []VirtualServer `json:"virtual_servers"`
+	SyncDaemon     *SyncDaemon     `json:"sync_daemon,omitempty"` // nil: no lvs_sync_daemon block
+}
+
+// Instance is one vrrp_instance.
+type Instance struct {
+	Name              string         `json:"name"`
+	Interface         string         `json:"interface"`
+	VRID              int            `json:"vrid"`
+	Version           int            `json:"version"`
+	State             string         `json:"state"`                // INIT, BACKUP, MASTER, FAULT, STOP
+	Priority          int            `json:"priority"`             // configured
+	EffectivePriority int            `json:"effective_priority"`   // after track_* weights
+	MasterAddr        netip.Addr     `json:"master_addr,omitzero"` // zero: no master heard yet
+	Since             time.Time      `json:"since,omitzero"`       // of the last transition
+	LastTransition    *Transition    `json:"last_transition,omitempty"`
+	VIPs              []netip.Prefix `json:"vips"`
+	Faults            []string       `json:"faults,omitempty"` // fault sources while FAULT
+	SyncGroup         string         `json:"sync_group,omitempty"`
+	HoldUntil         time.Time      `json:"hold_until,omitzero"` // a failover keeps us BACKUP until then
+	Counters          Counters       `json:"counters"`
+}
+
+// Transition is a state change and why it happened, in keepalived's words where it has them.
+type Transition struct {
+	From   string    `json:"from"`
+	To     string    `json:"to"`
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
+}
+
+// Counters are an instance's running totals since halvs started.
+type Counters struct {
+	AdvertsSent          uint64            `json:"adverts_sent"`
+	AdvertsReceived      uint64            `json:"adverts_received"` // accepted
+	PriorityZeroSent     uint64            `json:"priority_zero_sent"`
+	PriorityZeroReceived uint64            `json:"priority_zero_received"`
+	SendErrors           uint64            `json:"send_errors"`
+	Drops                map[string]uint64 `json:"drops,omitempty"`       // reason → rejected adverts
+	Transitions          map[string]uint64 `json:"transitions,omitempty"` // state → entries into it
+	VIPRepairs           uint64            `json:"vip_repairs"`
+	KernelErrors         uint64            `json:"kernel_errors"`
+	ScriptErrors         uint64            `json:"script_errors"`
+}
+
+// VirtualServer is one IPVS service as configured and as the kernel counts it.
+type VirtualServer struct {
+	Name        string       `json:"name"`     // "10.10.10.22:80", "fwmark:1"
+	Protocol    string       `json:"protocol"` // TCP, UDP, SCTP
+	Scheduler   string       `json:"scheduler"`
+	Method      string       `json:"method"` // NAT, DR, TUN
+	Quorum      int          `json:"quorum"`
+	QuorumUp    bool         `json:"quorum_up"`
+	AliveWeight int          `json:"alive_weight"`
+	SorryActive bool         `json:"sorry_active,omitempty"` // the sorry server replaced the real servers
+	Stats       *IPVSStats   `json:"stats,omitempty"`        // nil: not read from the kernel
+	RealServers []RealServer `json:"real_servers"`
+}
+
+// RealServer is one destination of a virtual server.
+type RealServer struct {
+	Addr            netip.AddrPort `json:"addr"`
+	Weight          int            `json:"weight"`           // configured
+	EffectiveWeight int            `json:"effective_weight"` // what the IPVS table holds (0 when inhibited)
+	InTable         bool           `json:"in_table"`         // present in the IPVS table
+	Health          Health         `json:"health"`
+	HealthSince     time.Time      `json:"health_since,omitzero"`
+	LastCheck       *CheckResult   `json:"last_check,omitempty"` // nil: no check has run yet
+	ActiveConns     uint64         `json:"active_conns"`
+	InactiveConns   uint64         `json:"inactive_conns"`
+	Stats           *IPVSStats     `json:"stats,omitempty"`
+}
+
+// Health is a real server's health as its checkers see it.
+type Health string
+
+const (
+	HealthUp      Health = "up"
+	HealthDown    Health = "down"
+	HealthUnknown Health = "unknown" // no checker has finished yet
+)
+
+// CheckResult is the most recent result of one of a real server's checkers.
+type CheckResult struct {
+	Checker string    `json:"checker"` // "tcp_check 10.10.10.31:80"
+	At      time.Time `json:"at"`
+	OK      bool      `json:"ok"`
+	Latency Duration  `json:"latency"`
+	Error   string    `json:"error,omitempty"`
+}
+
+// IPVSStats are the kernel's cumulative counters of a service or destination.
+type IPVSStats struct {
+	Connections uint64 `json:"connections"`
+	PacketsIn   uint64 `json:"packets_in"`
+	PacketsOut  uint64 `json:"packets_out"`
+	BytesIn     uint64 `json:"bytes_in"`
+	BytesOut    uint64 `json:"bytes_out"`
+}
+
+// SyncDaemon is the IPVS connection-sync daemon's role on this director.
+type SyncDaemon struct {
+	Role      string `json:"role"` // "master", "backup" or "none"
+	Interface string `json:"interface"`
+	SyncID    int    `json:"sync_id"`
+	Instance  string `json:"instance"` // the vrrp_instance whose state decides the role
+}
+
+// Duration is a time.Duration that reads and writes JSON as Go's duration string ("1.5ms"),
+// which people can read and scripts can parse.
+type Duration time.Duration
+
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration must be a string such as \"1.5s\": %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+func (d Duration) String() string { return time.Duration(d).String() }
