@@ -130,7 +130,7 @@ func TestTranslateVRRP(t *testing.T) {
 			InitFail: true,
 		}},
 		Reverse: map[string]map[trackRef]bool{"VI_1": {
-			{vrrp.TrackScript, "chk_haproxy"}:          true,
+			{vrrp.TrackScript, "chk_haproxy"}:           true,
 			{vrrp.TrackVirtualServer, "10.10.10.22:80"}: true,
 		}},
 		Excluded: map[string][]vrrp.VIP{"VI_1": {{Prefix: netip.MustParsePrefix("2001:db8::9/64"), Dev: "eth0"}}},
