@@ -1,0 +1,53 @@
+#!/bin/sh
+# make bench: performance figures for halvs, one section after another. Root (network
+# namespaces). It reports; it asserts nothing about time. A failed section is reported and
+# the next still runs; the exit status is non-zero if any section failed.
+#
+# Each section is one block below: a `section NAME COMMAND...` line with a comment saying what
+# it measures. Add yours at the end in the same shape.
+#
+# Knobs (environment):
+#   BENCH_ONLY       run only the sections whose name contains this string
+#   BENCH_RUNS       runs per row in the VRRP failover section (default 5)
+#   BENCH_INTERVALS  VRRP advert intervals (default 1s,100ms,50ms)
+#   BENCH_BUSY       goroutines that load the CPU during the VRRP runs (default 0)
+set -u
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" != 0 ]; then
+	echo "bench: run as root (the benchmarks build network namespaces)" >&2
+	exit 1
+fi
+GO=${GO:-go}
+export HALVS_BIN="${HALVS_BIN:-$PWD/bin/halvs}"
+failed=""
+
+# section NAME COMMAND...: print a banner, run COMMAND, note a failure and go on.
+section() {
+	name=$1
+	shift
+	case "$name" in *"${BENCH_ONLY:-}"*) ;; *) return 0 ;; esac
+	printf '\n=== %s ===\n' "$name"
+	start=$(date +%s)
+	if "$@"; then
+		printf -- '--- %s: done in %ss\n' "$name" "$(( $(date +%s) - start ))"
+	else
+		printf -- '--- %s: FAILED (exit %s)\n' "$name" "$?"
+		failed="$failed $name"
+	fi
+}
+
+# --- VRRP failover (issue 3) ---------------------------------------------------------------
+# Takeover time of halvs and of keepalived in the same role, directors A and B in network
+# namespaces on one bridge, seen from the client's namespace; min/median/max next to the RFC
+# bound. integration/cmd/failoverbench's package comment says exactly what is measured.
+section vrrp-failover \
+	$GO run -tags integration ./integration/cmd/failoverbench \
+	-runs "${BENCH_RUNS:-5}" -intervals "${BENCH_INTERVALS:-1s,100ms,50ms}" -busy "${BENCH_BUSY:-0}"
+
+# --- (next section here) -------------------------------------------------------------------
+
+if [ -n "$failed" ]; then
+	echo "bench: failed sections:$failed" >&2
+	exit 1
+fi
