@@ -1,0 +1,183 @@
+package metrics
+
+import (
+	"context"
+	"time"
+
+	"github.com/halvs/halvs/control"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// vrrpStates are the state label values, all present on every scrape (one is 1, the rest 0),
+// as Prometheus' "enum as gauges" convention asks.
+var vrrpStates = []string{"INIT", "BACKUP", "MASTER", "FAULT", "STOP"}
+
+var syncRoles = []string{"master", "backup", "none"}
+
+// scrapeTimeout bounds one snapshot read, so a wedged director cannot hang Prometheus.
+const scrapeTimeout = 5 * time.Second
+
+func desc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc(name, help, labels, nil)
+}
+
+var (
+	vsLabels   = []string{"virtual_server", "protocol"}
+	rsLabels   = []string{"virtual_server", "protocol", "real_server"}
+	statusOK   = desc("halvs_status_snapshot_success", "1 if the director's status could be read for this scrape; the other halvs_ series are missing when 0.")
+	vrrpState  = desc("halvs_vrrp_state", "1 for the VRRP state the instance is in, 0 for the others.", "instance", "state")
+	vrrpPrio   = desc("halvs_vrrp_priority", "Configured VRRP priority.", "instance")
+	vrrpEff    = desc("halvs_vrrp_effective_priority", "Priority after track_interface/script/file/virtual_server weights.", "instance")
+	vrrpTrans  = desc("halvs_vrrp_transitions_total", "Entries into each VRRP state.", "instance", "state")
+	vrrpSent   = desc("halvs_vrrp_adverts_sent_total", "VRRP adverts sent.", "instance")
+	vrrpRcvd   = desc("halvs_vrrp_adverts_received_total", "VRRP adverts received and accepted.", "instance")
+	vrrpP0Sent = desc("halvs_vrrp_priority_zero_sent_total", "Priority-0 adverts sent (graceful hand-overs).", "instance")
+	vrrpP0Rcvd = desc("halvs_vrrp_priority_zero_received_total", "Priority-0 adverts received from a master stepping down.", "instance")
+	vrrpDrops  = desc("halvs_vrrp_advert_drops_total", "Received adverts rejected (or, for interval_mismatch_v3 and vip_mismatch, accepted but odd), by reason.", "instance", "reason")
+	vrrpSendEr = desc("halvs_vrrp_send_errors_total", "Adverts the kernel refused to send.", "instance")
+	vrrpRepair = desc("halvs_vrrp_vip_repairs_total", "VIPs found missing while MASTER and added back.", "instance")
+	vrrpKernEr = desc("halvs_vrrp_kernel_errors_total", "Failed VIP additions, removals, checks and announcements.", "instance")
+	vrrpScript = desc("halvs_vrrp_script_errors_total", "Notify scripts that failed or timed out.", "instance")
+	vrrpSince  = desc("halvs_vrrp_state_since_timestamp_seconds", "When the instance entered its current state, as a Unix time.", "instance")
+
+	vsQuorum  = desc("halvs_virtual_server_quorum_up", "1 while the virtual server's alive weight meets its quorum.", vsLabels...)
+	vsAlive   = desc("halvs_virtual_server_alive_weight", "Sum of the weights of the real servers that are up.", vsLabels...)
+	rsHealthy = desc("halvs_real_server_healthy", "1 if all of the real server's checkers pass, 0 if one fails (absent until the first check).", rsLabels...)
+	rsWeight  = desc("halvs_real_server_weight", "Configured weight of the real server.", rsLabels...)
+	rsEff     = desc("halvs_real_server_effective_weight", "Weight the IPVS table holds for the real server (0 when inhibited).", rsLabels...)
+	rsInTable = desc("halvs_real_server_in_ipvs_table", "1 if the real server is in the IPVS table.", rsLabels...)
+	chkOK     = desc("halvs_check_last_success", "1 if the real server's most recent check passed.", append(rsLabels, "checker")...)
+	chkLat    = desc("halvs_check_last_duration_seconds", "How long the real server's most recent check took.", append(rsLabels, "checker")...)
+
+	svcConns  = desc("halvs_ipvs_service_connections_total", "Connections IPVS scheduled for the service.", vsLabels...)
+	svcPkts   = desc("halvs_ipvs_service_packets_total", "Packets IPVS handled for the service, by direction (in: client to service).", append(vsLabels, "direction")...)
+	svcBytes  = desc("halvs_ipvs_service_bytes_total", "Bytes IPVS handled for the service, by direction.", append(vsLabels, "direction")...)
+	dstConns  = desc("halvs_ipvs_destination_connections_total", "Connections IPVS scheduled to the real server.", rsLabels...)
+	dstPkts   = desc("halvs_ipvs_destination_packets_total", "Packets IPVS forwarded to and from the real server, by direction.", append(rsLabels, "direction")...)
+	dstBytes  = desc("halvs_ipvs_destination_bytes_total", "Bytes IPVS forwarded to and from the real server, by direction.", append(rsLabels, "direction")...)
+	dstActive = desc("halvs_ipvs_destination_active_connections", "Established connections IPVS holds to the real server.", rsLabels...)
+	dstInact  = desc("halvs_ipvs_destination_inactive_connections", "Connections to the real server in other states (FIN_WAIT, TIME_WAIT, ...).", rsLabels...)
+
+	syncRole = desc("halvs_ipvs_sync_daemon_role", "1 for the IPVS connection-sync role this director has, 0 for the others.", "role")
+)
+
+// statusCollector reads the snapshot on every scrape (an "unchecked" collector would hide
+// its series from the registry's consistency checks, so every Desc is listed).
+type statusCollector struct {
+	status StatusFunc
+}
+
+func newStatusCollector(f StatusFunc) *statusCollector { return &statusCollector{status: f} }
+
+func (c *statusCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{statusOK, vrrpState, vrrpPrio, vrrpEff, vrrpTrans, vrrpSent, vrrpRcvd,
+		vrrpP0Sent, vrrpP0Rcvd, vrrpDrops, vrrpSendEr, vrrpRepair, vrrpKernEr, vrrpScript, vrrpSince,
+		vsQuorum, vsAlive, rsHealthy, rsWeight, rsEff, rsInTable, chkOK, chkLat,
+		svcConns, svcPkts, svcBytes, dstConns, dstPkts, dstBytes, dstActive, dstInact, syncRole} {
+		ch <- d
+	}
+}
+
+func (c *statusCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
+	defer cancel()
+	st, err := c.status(ctx)
+	if err != nil || st == nil {
+		ch <- gauge(statusOK, 0)
+		return
+	}
+	ch <- gauge(statusOK, 1)
+	for i := range st.Instances {
+		collectInstance(ch, &st.Instances[i])
+	}
+	for i := range st.VirtualServers {
+		collectVirtualServer(ch, &st.VirtualServers[i])
+	}
+	if sd := st.SyncDaemon; sd != nil {
+		for _, r := range syncRoles {
+			ch <- gauge(syncRole, b2f(sd.Role == r), r)
+		}
+	}
+}
+
+func collectInstance(ch chan<- prometheus.Metric, in *control.Instance) {
+	n := in.Name
+	for _, s := range vrrpStates {
+		ch <- gauge(vrrpState, b2f(in.State == s), n, s)
+	}
+	ch <- gauge(vrrpPrio, float64(in.Priority), n)
+	ch <- gauge(vrrpEff, float64(in.EffectivePriority), n)
+	if !in.Since.IsZero() {
+		ch <- gauge(vrrpSince, float64(in.Since.UnixNano())/1e9, n)
+	}
+	k := &in.Counters
+	for _, s := range vrrpStates {
+		ch <- counter(vrrpTrans, k.Transitions[s], n, s)
+	}
+	for reason, v := range k.Drops {
+		ch <- counter(vrrpDrops, v, n, reason)
+	}
+	ch <- counter(vrrpSent, k.AdvertsSent, n)
+	ch <- counter(vrrpRcvd, k.AdvertsReceived, n)
+	ch <- counter(vrrpP0Sent, k.PriorityZeroSent, n)
+	ch <- counter(vrrpP0Rcvd, k.PriorityZeroReceived, n)
+	ch <- counter(vrrpSendEr, k.SendErrors, n)
+	ch <- counter(vrrpRepair, k.VIPRepairs, n)
+	ch <- counter(vrrpKernEr, k.KernelErrors, n)
+	ch <- counter(vrrpScript, k.ScriptErrors, n)
+}
+
+func collectVirtualServer(ch chan<- prometheus.Metric, vs *control.VirtualServer) {
+	v := []string{vs.Name, vs.Protocol}
+	ch <- gauge(vsQuorum, b2f(vs.QuorumUp), v...)
+	ch <- gauge(vsAlive, float64(vs.AliveWeight), v...)
+	if s := vs.Stats; s != nil {
+		ch <- counter(svcConns, s.Connections, v...)
+		ch <- counter(svcPkts, s.PacketsIn, append(v, "in")...)
+		ch <- counter(svcPkts, s.PacketsOut, append(v, "out")...)
+		ch <- counter(svcBytes, s.BytesIn, append(v, "in")...)
+		ch <- counter(svcBytes, s.BytesOut, append(v, "out")...)
+	}
+	for i := range vs.RealServers {
+		rs := &vs.RealServers[i]
+		r := []string{vs.Name, vs.Protocol, rs.Addr.String()}
+		switch rs.Health {
+		case control.HealthUp, control.HealthDown:
+			ch <- gauge(rsHealthy, b2f(rs.Health == control.HealthUp), r...)
+		}
+		ch <- gauge(rsWeight, float64(rs.Weight), r...)
+		ch <- gauge(rsEff, float64(rs.EffectiveWeight), r...)
+		ch <- gauge(rsInTable, b2f(rs.InTable), r...)
+		if lc := rs.LastCheck; lc != nil {
+			ch <- gauge(chkOK, b2f(lc.OK), append(r, lc.Checker)...)
+			ch <- gauge(chkLat, time.Duration(lc.Latency).Seconds(), append(r, lc.Checker)...)
+		}
+		if rs.InTable {
+			ch <- gauge(dstActive, float64(rs.ActiveConns), r...)
+			ch <- gauge(dstInact, float64(rs.InactiveConns), r...)
+		}
+		if s := rs.Stats; s != nil {
+			ch <- counter(dstConns, s.Connections, r...)
+			ch <- counter(dstPkts, s.PacketsIn, append(r, "in")...)
+			ch <- counter(dstPkts, s.PacketsOut, append(r, "out")...)
+			ch <- counter(dstBytes, s.BytesIn, append(r, "in")...)
+			ch <- counter(dstBytes, s.BytesOut, append(r, "out")...)
+		}
+	}
+}
+
+func gauge(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
+	return prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+}
+
+func counter(d *prometheus.Desc, v uint64, labels ...string) prometheus.Metric {
+	return prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+

@@ -1,0 +1,158 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/halvs/halvs/control"
+	"github.com/halvs/halvs/lvs"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// StatusFunc returns the director's current snapshot; the same function serves the control
+// socket. It is called once per scrape.
+type StatusFunc func(ctx context.Context) (*control.Status, error)
+
+// Metrics holds halvs' registry. Its Observe methods are safe for concurrent use.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	takeover        *prometheus.HistogramVec
+	checkResults    *prometheus.CounterVec
+	checkLatency    *prometheus.HistogramVec
+	reconcileOps    *prometheus.CounterVec
+	reconcileErrors *prometheus.CounterVec
+	reloads         *prometheus.CounterVec
+	reloadTime      prometheus.Gauge
+}
+
+// New builds the registry: the snapshot collector over status, the event metrics, and the
+// Go runtime and process collectors.
+func New(status StatusFunc) *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		takeover: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "halvs_vrrp_takeover_duration_seconds",
+			Help: "Time from the last advert heard from the old master (or its priority-0 advert) to this router owning the VIPs as MASTER.",
+			// VRRP takeovers span a few ms (priority 0, 100 ms adverts) to ~4 s (1 s adverts).
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2, 3, 4, 5, 10},
+		}, []string{"instance"}),
+		checkResults: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "halvs_check_results_total",
+			Help: "Health check results by virtual server, real server, checker and result (success or failure).",
+		}, []string{"virtual_server", "real_server", "checker", "result"}),
+		checkLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "halvs_check_duration_seconds",
+			Help:    "How long each health check took, failures included.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"virtual_server", "real_server", "checker"}),
+		reconcileOps: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "halvs_ipvs_reconcile_operations_total",
+			Help: "IPVS changes applied to the kernel, by operation (add-service, update-destination, ...).",
+		}, []string{"op"}),
+		reconcileErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "halvs_ipvs_reconcile_errors_total",
+			Help: "IPVS changes the kernel refused after retries, by operation.",
+		}, []string{"op"}),
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "halvs_config_reloads_total",
+			Help: "Config reloads (SIGHUP or the control socket) by result: success or failure (the old config stays).",
+		}, []string{"result"}),
+		reloadTime: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "halvs_config_last_reload_success_timestamp_seconds",
+			Help: "When the config was last loaded successfully (startup or reload), as a Unix time.",
+		}),
+	}
+	for _, r := range []string{"success", "failure"} {
+		m.reloads.WithLabelValues(r) // both series exist from the start, so rate() works at once
+	}
+	m.reg.MustRegister(m.takeover, m.checkResults, m.checkLatency, m.reconcileOps,
+		m.reconcileErrors, m.reloads, m.reloadTime, newStatusCollector(status),
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Registry is the registry behind Handler, for tests and for callers that add their own.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Handler serves the metrics in the Prometheus exposition formats.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// ObserveTakeover records how long one takeover took.
+func (m *Metrics) ObserveTakeover(instance string, d time.Duration) {
+	m.takeover.WithLabelValues(instance).Observe(d.Seconds())
+}
+
+// ObserveCheck records one health check result.
+func (m *Metrics) ObserveCheck(virtualServer, realServer, checker string, ok bool, latency time.Duration) {
+	result := "failure"
+	if ok {
+		result = "success"
+	}
+	m.checkResults.WithLabelValues(virtualServer, realServer, checker, result).Inc()
+	m.checkLatency.WithLabelValues(virtualServer, realServer, checker).Observe(latency.Seconds())
+}
+
+// ObserveReconcile records what one reconcile (or one weight change) did to the kernel.
+func (m *Metrics) ObserveReconcile(r lvs.Report) {
+	for _, o := range r.Applied {
+		m.reconcileOps.WithLabelValues(o.Kind.String()).Inc()
+	}
+	for _, e := range r.Failed {
+		m.reconcileErrors.WithLabelValues(e.Op.Kind.String()).Inc()
+	}
+}
+
+// ObserveReload records a config load: err nil is a success at time at.
+func (m *Metrics) ObserveReload(err error, at time.Time) {
+	if err != nil {
+		m.reloads.WithLabelValues("failure").Inc()
+		return
+	}
+	m.reloads.WithLabelValues("success").Inc()
+	m.reloadTime.Set(float64(at.UnixNano()) / 1e9)
+}
+
+// Serve serves /metrics on addr (global.metrics_listen) until ctx ends. An empty addr means
+// metrics are off and Serve returns nil at once. A listen error is returned before anything
+// is served, so the director can refuse to start on a taken port.
+func Serve(ctx context.Context, addr string, h http.Handler) error {
+	if addr == "" {
+		return nil
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return ServeListener(ctx, l, h)
+}
+
+// ServeListener is Serve on a listener the caller opened.
+func ServeListener(ctx context.Context, l net.Listener, h http.Handler) error {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(sctx)
+		case <-done:
+		}
+	}()
+	err := srv.Serve(l)
+	close(done)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
