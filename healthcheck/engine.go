@@ -4,7 +4,6 @@ import (
 	"container/heap"
 	"fmt"
 	"math/rand/v2"
-	"net/netip"
 	"time"
 
 	"github.com/halvs/halvs/internal/script"
@@ -25,6 +24,7 @@ type engine struct {
 // probe is one shared checker: same kind, target, parameters and timing.
 type probe struct {
 	key     string
+	specKey string // key without the timing: the same target and parameters
 	checker Checker
 	timing  Timing
 	due     time.Time
@@ -80,74 +80,19 @@ func (o *output) script(c *script.Command, reason string) {
 
 // newEngine builds the probes (sharing identical ones), schedules each probe's first check at a
 // random offset within its warmup, and reports the initial state: real servers are up unless a
-// checker has alpha, quorum is up when the alive weight reaches quorum + hysteresis.
+// checker has alpha, quorum is up when the alive weight reaches quorum + hysteresis. Starting is
+// a reload onto an empty engine: every virtual and real server is new.
 func newEngine(vss []VirtualServer, now time.Time, rnd *rand.Rand, maxJitter time.Duration) (*engine, output, error) {
-	var out output
-	if err := validate(vss); err != nil {
-		return nil, out, err
-	}
 	e := &engine{probes: map[string]*probe{}, rnd: rnd, maxJitter: maxJitter}
-	for _, vspec := range vss {
-		vs := &vsState{spec: vspec, since: now}
-		for _, rspec := range vspec.RealServers {
-			rs := &rsState{vs: vs, spec: rspec, since: now}
-			for _, c := range rspec.Checks {
-				p, err := e.probeFor(c, rspec.Addr, now)
-				if err != nil {
-					return nil, out, fmt.Errorf("virtual server %s real server %v: %w", vspec.Name, rspec.Addr, err)
-				}
-				p.subs = append(p.subs, rs)
-				rs.probes = append(rs.probes, p)
-			}
-			rs.alive, rs.weight = rs.evaluate()
-			vs.rss = append(vs.rss, rs)
-		}
-		e.vss = append(e.vss, vs)
-	}
-	for _, vs := range e.vss {
-		for _, rs := range vs.rss {
-			out.events = append(out.events, rs.event(now, true))
-		}
-		sum := vs.aliveWeight()
-		vs.quorumUp = sum >= vs.spec.Quorum+vs.spec.Hysteresis
-		ev := Event{Type: QuorumRegained, Time: now, VirtualServer: vs.spec.Name, Weight: sum, SorryServer: vs.spec.SorryServer, Initial: true}
-		if !vs.quorumUp {
-			ev.Type = QuorumLost
-			// keepalived starts a sorry server (and announces quorum down) at once.
-			if vs.spec.SorryServer {
-				out.script(vs.spec.QuorumDown, "quorum_down "+vs.spec.Name)
-			}
-		}
-		out.events = append(out.events, ev)
+	out, err := e.update(vss, now)
+	if err != nil {
+		return nil, out, err
 	}
 	return e, out, nil
 }
 
-func (e *engine) probeFor(c Check, rs netip.AddrPort, now time.Time) (*probe, error) {
-	resolved, err := c.Spec.resolve(resolveEnv{RealServer: rs, Timing: c.Timing})
-	if err != nil {
-		return nil, err
-	}
-	key := probeKey(resolved, c.Timing)
-	if p, ok := e.probes[key]; ok {
-		return p, nil
-	}
-	chk, err := resolved.newChecker()
-	if err != nil {
-		return nil, err
-	}
-	p := &probe{key: key, checker: chk, timing: c.Timing, up: !c.Timing.Alpha, since: now, index: -1,
-		// Without alpha one failure is enough at first (check_data.c sets retry_it = retry).
-		retryIt: c.Timing.Retry}
-	var warm time.Duration
-	if c.Timing.Warmup > 0 {
-		warm = time.Duration(e.rnd.Int64N(int64(c.Timing.Warmup)))
-	}
-	p.due = now.Add(warm)
-	e.probes[key] = p
-	heap.Push(&e.queue, p)
-	return p, nil
-}
+// current reports whether p is still one of the engine's probes (a reload may have dropped it).
+func (e *engine) current(p *probe) bool { return e.probes[p.key] == p }
 
 // next returns when the earliest scheduled probe is due.
 func (e *engine) next() (time.Time, bool) {
@@ -172,6 +117,10 @@ func (e *engine) due(now time.Time) []*probe {
 func (e *engine) result(p *probe, r Result, now time.Time) output {
 	var out output
 	p.running = false
+	if !e.current(p) {
+		// A reload removed or replaced the probe while it ran: its result feeds nobody.
+		return out
+	}
 	p.last, p.lastAt = r, now
 	first := !p.hasRun
 	t := p.timing
@@ -288,10 +237,15 @@ func (rs *rsState) reevaluate(now time.Time, reason string, out *output) {
 	case w != rs.weight:
 		rs.weight = w
 		if alive {
-			out.events = append(out.events, Event{Type: WeightChanged, Time: now, VirtualServer: rs.vs.spec.Name, RealServer: rs.spec.Addr, Weight: w})
+			out.events = append(out.events, rs.weightEvent(now))
 			rs.vs.updateQuorum(now, out)
 		}
 	}
+}
+
+func (rs *rsState) weightEvent(now time.Time) Event {
+	return Event{Type: WeightChanged, Time: now, VirtualServer: rs.vs.spec.Name, RealServer: rs.spec.Addr,
+		Weight: rs.weight, Inhibit: rs.spec.InhibitOnFailure}
 }
 
 func (rs *rsState) event(now time.Time, initial bool) Event {

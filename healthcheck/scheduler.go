@@ -29,35 +29,55 @@ type Options struct {
 	ScriptTimeout time.Duration // zero: DefaultScriptTimeout
 	// Rand seeds warmup and jitter; nil means a random seed.
 	Rand *rand.Rand
+	// MaxInFlight caps the probes running at once; zero or less means DefaultMaxInFlight. Due
+	// checks beyond the cap wait for a slot in due order. Waiting costs no failure: a probe's
+	// timeouts start when it starts, and its next check is scheduled from its result.
+	MaxInFlight int
 }
 
 // Defaults for Options.
 const (
 	DefaultMaxJitter     = 10 * time.Millisecond
 	DefaultScriptTimeout = 30 * time.Second
+	// DefaultMaxInFlight bounds concurrent probes (and so their goroutines and sockets): far
+	// above what thousands of checks at delay_loop 1 s need when targets answer, and a ceiling
+	// when many time out together on a loaded machine.
+	DefaultMaxInFlight = 1024
 	// batchWindow lets one timer wake-up start every check due within it.
 	batchWindow = time.Millisecond
 )
 
 // Scheduler runs the checks of a set of virtual servers with keepalived's semantics and reports
 // health changes. One goroutine owns a heap of probes ordered by due time and a single timer;
-// each due check runs in a short-lived goroutine, so idle checks cost no goroutine or timer.
+// each due check runs in a short-lived goroutine, at most Options.MaxInFlight at once, so idle
+// checks cost no goroutine or timer.
 type Scheduler struct {
 	opts    Options
 	log     *slog.Logger
 	clock   Clock
-	mu      sync.Mutex // guards eng
+	mu      sync.Mutex // guards eng, initial, started, stopped
 	eng     *engine
 	initial output
-	results chan probeResult
-	scripts *scriptQueue
 	started bool
+	stopped bool
+	results chan probeResult
+	updates chan updateRequest
+	done    chan struct{} // closed when Run stops taking updates
+	scripts *scriptQueue
 }
 
 type probeResult struct {
 	p *probe
 	r Result
 }
+
+type updateRequest struct {
+	vss   []VirtualServer
+	reply chan error
+}
+
+// ErrStopped is returned by Update once Run has returned.
+var ErrStopped = errors.New("healthcheck: scheduler stopped")
 
 // New validates the virtual servers and builds their checkers; nothing runs until Run.
 func New(vss []VirtualServer, opts Options) (*Scheduler, error) {
@@ -82,12 +102,17 @@ func New(vss []VirtualServer, opts Options) (*Scheduler, error) {
 	if opts.Rand == nil {
 		opts.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	}
+	if opts.MaxInFlight <= 0 {
+		opts.MaxInFlight = DefaultMaxInFlight
+	}
 	eng, initial, err := newEngine(vss, opts.Clock.Now(), opts.Rand, opts.MaxJitter)
 	if err != nil {
 		return nil, err
 	}
 	return &Scheduler{opts: opts, log: opts.Logger, clock: opts.Clock, eng: eng, initial: initial,
-		results: make(chan probeResult, 1024)}, nil
+		// Room for every running probe: a finished probe never waits to report.
+		results: make(chan probeResult, opts.MaxInFlight),
+		updates: make(chan updateRequest), done: make(chan struct{})}, nil
 }
 
 // Status returns a snapshot of every virtual server's health. Safe for concurrent use.
@@ -97,41 +122,93 @@ func (s *Scheduler) Status() []Status {
 	return s.eng.status()
 }
 
+// Update replaces the virtual servers, as a reload does (see engine.update for the rules: kept
+// real servers keep their health and schedule, new ones start as at startup and report their
+// Initial state, removed ones stop). The new set is validated whole first: on error nothing
+// changes. Update is safe while Run runs; its events and scripts are delivered by Run's
+// goroutine, in order with the others, before Update returns, so it must not be called from
+// OnEvent. Before Run, the changes are delivered when Run starts. After Run returned it
+// returns ErrStopped.
+func (s *Scheduler) Update(vss []VirtualServer) error {
+	s.mu.Lock()
+	if s.stopped {
+		s.mu.Unlock()
+		return ErrStopped
+	}
+	if !s.started {
+		defer s.mu.Unlock()
+		out, err := s.eng.update(vss, s.clock.Now())
+		if err != nil {
+			return err
+		}
+		s.initial.events = append(s.initial.events, out.events...)
+		s.initial.scripts = append(s.initial.scripts, out.scripts...)
+		return nil
+	}
+	s.mu.Unlock()
+	req := updateRequest{vss: vss, reply: make(chan error, 1)}
+	select {
+	case s.updates <- req:
+		return <-req.reply
+	case <-s.done:
+		return ErrStopped
+	}
+}
+
 // Run checks until ctx is done, then waits for running checks to end, runs omega's scripts and
 // the scripts still queued, and returns. Run may be called once.
 func (s *Scheduler) Run(ctx context.Context) error {
+	s.mu.Lock()
 	if s.started {
+		s.mu.Unlock()
 		return errors.New("healthcheck: Run called twice")
 	}
 	s.started = true
+	initial := s.initial
+	s.initial = output{}
+	s.mu.Unlock()
 	s.scripts = newScriptQueue(s.opts.RunScript, s.opts.ScriptTimeout, s.log)
 	scriptsDone := make(chan struct{})
 	go func() { s.scripts.run(); close(scriptsDone) }()
 
 	checkCtx, cancelChecks := context.WithCancel(context.Background())
+	defer cancelChecks()
 	var inflight sync.WaitGroup
-	s.emit(s.initial)
+	running := 0
+	var waiting []*probe // due, waiting for a slot, in due order
+	s.emit(initial)
 
 	timer := s.clock.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
 		s.mu.Lock()
 		now := s.clock.Now()
-		due := s.eng.due(now.Add(batchWindow))
-		next, ok := s.eng.next()
-		s.mu.Unlock()
-		for _, p := range due {
+		waiting = append(waiting, s.eng.due(now.Add(batchWindow))...)
+		for len(waiting) > 0 && running < s.opts.MaxInFlight {
+			p := waiting[0]
+			waiting[0] = nil
+			waiting = waiting[1:]
+			if !s.eng.current(p) { // dropped by a reload while it waited
+				continue
+			}
+			running++
 			inflight.Add(1)
-			go func(p *probe) {
+			go func() {
 				defer inflight.Done()
 				s.results <- probeResult{p, p.checker.Check(checkCtx)}
-			}(p)
+			}()
 		}
+		next, ok := s.eng.next()
+		s.mu.Unlock()
 		if ok {
 			timer.Reset(max(0, next.Sub(now)))
 		}
 		select {
 		case <-ctx.Done():
+			s.mu.Lock()
+			s.stopped = true
+			s.mu.Unlock()
+			close(s.done)
 			cancelChecks()
 			go func() { inflight.Wait(); close(s.results) }()
 			for range s.results { // drain: the checks end promptly once cancelled
@@ -144,12 +221,23 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			<-scriptsDone
 			return nil
 		case <-timer.C():
+		case req := <-s.updates:
+			s.mu.Lock()
+			out, err := s.eng.update(req.vss, s.clock.Now())
+			s.mu.Unlock()
+			if err == nil {
+				s.log.Info("healthcheck: reloaded", "virtual_servers", len(req.vss), "events", len(out.events))
+			}
+			s.emit(out)
+			req.reply <- err
 		case pr := <-s.results:
+			running--
 			s.apply(pr)
 			// Take what else is ready without re-arming the timer each time.
 			for more := true; more; {
 				select {
 				case pr := <-s.results:
+					running--
 					s.apply(pr)
 				default:
 					more = false

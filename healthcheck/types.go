@@ -106,7 +106,10 @@ type EventType int
 const (
 	RealServerUp   EventType = iota + 1 // all checkers pass: add (or re-weight) the server
 	RealServerDown                      // a checker failed: remove it, or weight 0 if Inhibit
-	WeightChanged                       // an alive server's effective weight changed (misc_dynamic, file_check)
+	// WeightChanged: an alive server's effective weight changed (misc_dynamic, file_check), or a
+	// reload changed a kept server's weight or inhibit_on_failure (alive or not; its health is
+	// unchanged and Inhibit carries the new inhibit_on_failure).
+	WeightChanged
 	QuorumLost                          // alive weight fell below quorum − hysteresis
 	QuorumRegained                      // alive weight reached quorum + hysteresis
 )
@@ -132,12 +135,14 @@ type Event struct {
 	// Weight is the effective weight for real-server events and the sum of alive weights for
 	// quorum events.
 	Weight int
-	// Inhibit (RealServerDown) asks for weight 0 instead of removal: inhibit_on_failure.
+	// Inhibit (RealServerDown, WeightChanged) is inhibit_on_failure: a down server gets weight 0
+	// instead of removal.
 	Inhibit bool
 	// SorryServer (quorum events): the virtual server has a sorry server to swap in on
 	// QuorumLost, out on QuorumRegained; while it is in, alive real servers stay out of the pool.
 	SorryServer bool
-	// Initial marks the state reported when the scheduler starts, not a change.
+	// Initial marks the state reported for a server that is new, at start or by an Update: a
+	// state, not a change.
 	Initial bool
 	// Reason names the checker and its error for RealServerDown.
 	Reason string
