@@ -110,8 +110,8 @@ const (
 	// reload changed a kept server's weight or inhibit_on_failure (alive or not; its health is
 	// unchanged and Inhibit carries the new inhibit_on_failure).
 	WeightChanged
-	QuorumLost                          // alive weight fell below quorum − hysteresis
-	QuorumRegained                      // alive weight reached quorum + hysteresis
+	QuorumLost     // alive weight fell below quorum − hysteresis
+	QuorumRegained // alive weight reached quorum + hysteresis
 )
 
 var eventNames = map[EventType]string{
