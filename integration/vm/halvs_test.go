@@ -82,7 +82,14 @@ func TestHalvsSecondApplyIsNoop(t *testing.T) {
 	if got := fetch(t, 10); got["FAIL"] != 0 || got["rs1"] == 0 || got["rs2"] == 0 {
 		t.Fatalf("client requests through the seed's table: %v", got)
 	}
-	before := waitStats(t, dirA.ns)
+	before := waitStats(t, dirA.ns, func(stats map[string]destStats) bool {
+		for _, s := range stats {
+			if s.Conns == 0 {
+				return false
+			}
+		}
+		return len(stats) > 0
+	})
 
 	if ops := dryRun(t, seed); len(ops) != 0 {
 		t.Errorf("dry run on an applied table plans %d operations, want none:\n%s", len(ops), strings.Join(ops, "\n"))
@@ -100,23 +107,18 @@ func TestHalvsSecondApplyIsNoop(t *testing.T) {
 	}
 }
 
-// waitStats waits (bounded) until the rate estimator has folded traffic into every
-// destination's counters, and returns them.
-func waitStats(t *testing.T, ns string) map[string]destStats {
+// waitStats waits (bounded) until the rate estimator has folded the traffic so far into the
+// counters, as ready tells from them, and returns them.
+func waitStats(t *testing.T, ns string, ready func(map[string]destStats) bool) map[string]destStats {
 	t.Helper()
 	var stats map[string]destStats
 	for i := 0; i < 50; i++ {
-		stats = ipvsStats(t, ns)
-		all := len(stats) > 0
-		for _, s := range stats {
-			all = all && s.Conns > 0
-		}
-		if all {
+		if stats = ipvsStats(t, ns); ready(stats) {
 			return stats
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("IPVS counters still zero after 5 s: %v", stats)
+	t.Fatalf("IPVS counters not there after 5 s: %v", stats)
 	return nil
 }
 

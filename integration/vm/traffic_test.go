@@ -33,18 +33,29 @@ func parseTally(out string) tally {
 // timeout(1) (busybox 1.35's wget -T crashes). It stops after max requests or when stopFile
 // appears, so a loop left behind by a failed test ends by itself.
 func fetchLoop(max int, stopFile string) string {
+	return fetchURLLoop("http://"+vip.String()+"/", max, stopFile)
+}
+
+// fetchURLLoop is fetchLoop for any URL.
+func fetchURLLoop(url string, max int, stopFile string) string {
 	return fmt.Sprintf(`
 i=0
 while [ $i -lt %d ] && [ ! -e %q ]; do
   i=$((i+1))
-  if out=$(timeout 5 wget -q -O - http://%s/ 2>/dev/null); then echo "ok $out"; else echo fail; fi
-done`, max, stopFile, vip)
+  if out=$(timeout 5 wget -q -O - %s 2>/dev/null); then echo "ok $out"; else echo fail; fi
+done`, max, stopFile, url)
 }
 
 // fetch makes n requests from the client to http://VIP/ and counts who answered.
 func fetch(t *testing.T, n int) tally {
 	t.Helper()
 	return parseTally(nsRun(t, client.ns, fetchLoop(n, "/nonexistent")))
+}
+
+// fetchURL makes n requests from the client to url and counts who answered.
+func fetchURL(t *testing.T, url string, n int) tally {
+	t.Helper()
+	return parseTally(nsRun(t, client.ns, fetchURLLoop(url, n, "/nonexistent")))
 }
 
 // traffic is a request loop running in the background in the client namespace. Its output
