@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/halvs/halvs/config"
+	"github.com/halvs/halvs/director"
+	"github.com/halvs/halvs/lvs"
+)
+
+func init() {
+	register(&command{name: "run", summary: "run the director: VRRP, IPVS table and health checks (foreground)", order: 20, run: runRun})
+}
+
+// runOptions lets tests run the daemon against fakes; nil fields are the real kernel.
+var runOptions = func(o director.Options) director.Options { return o }
+
+// runSignals are the signals the daemon handles; tests send them to the test process.
+var runSignals = func(ch chan<- os.Signal) func() {
+	signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	return func() { signal.Stop(ch) }
+}
+
+func runRun(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var path, logFormat, logLevel string
+	var keepIPVS bool
+	for _, name := range []string{"config", "c", "f"} {
+		fs.StringVar(&path, name, "", "the HCL configuration `FILE`")
+	}
+	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.BoolVar(&keepIPVS, "keep-ipvs", false, "on stop, leave the IPVS services in the kernel (for an upgrade)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage: halvs run -c FILE [--log-format text|json] [--log-level LEVEL] [--keep-ipvs]
+
+Runs the director in the foreground, as 'keepalived -n -f FILE' does: the vrrp_instance
+blocks elect a master that owns the virtual addresses, and, when FILE has virtual_server
+blocks, the IPVS table is programmed on every director (master or backup) and the health
+checks weight its real servers. A config without virtual_server runs VRRP alone and never
+touches IPVS. Logs go to stderr, one line per event, with keepalived's words:
+  msg="Entering MASTER STATE" instance=VI_1 from=BACKUP reason=...
+
+Signals:
+  SIGHUP          re-read FILE; an instance whose VRRP settings did not change keeps its
+                  state and addresses, real servers keep their health. A FILE that fails
+                  validation is logged and the running configuration kept.
+  SIGTERM, SIGINT stop: MASTERs send priority 0 and release their addresses, notify_stop
+                  runs, the IPVS services halvs owns are removed (unless --keep-ipvs).
+
+Flags:
+  -c, -f, --config FILE  the configuration (a lone FILE argument works too)
+  --log-format FORMAT    text (default) or json
+  --log-level LEVEL      debug, info (default), warn or error; debug shows every
+                         dropped advert and why
+  --keep-ipvs            on stop, leave the IPVS services in place; the next start adopts
+                         them with zero operations
+
+Exit status: 0 after a clean stop, 1 invalid config, IPVS missing for a config that needs it
+or a runtime failure, 2 usage error.
+`)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	switch {
+	case path == "" && fs.NArg() == 1:
+		path = fs.Arg(0)
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "halvs run: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	case path == "":
+		fmt.Fprintln(stderr, "halvs run: which file? give -c FILE")
+		return exitUsage
+	}
+	log, err := newLogger(stderr, logFormat, logLevel)
+	if err != nil {
+		fmt.Fprintf(stderr, "halvs run: %v\n", err)
+		return exitUsage
+	}
+
+	cfg, diags := config.Load(path)
+	logDiagnostics(log, diags)
+	if cfg == nil {
+		log.Error("configuration refused", "config", path, "errors", len(diags.Errors()))
+		return exitFailure
+	}
+	d, err := director.New(cfg, runOptions(director.Options{Logger: log, KeepIPVS: keepIPVS}))
+	if err != nil {
+		if errors.Is(err, lvs.ErrNoIPVS) {
+			fmt.Fprintf(stderr, "halvs run: %v\n", lvs.ErrNoIPVS)
+		} else {
+			log.Error("cannot start", "config", path, "err", err)
+		}
+		return exitFailure
+	}
+
+	sigs := make(chan os.Signal, 4)
+	stopSignals := runSignals(sigs)
+	defer stopSignals()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	runErr := make(chan error, 1)
+	go func() { runErr <- d.Run(ctx) }()
+	for {
+		select {
+		case err := <-runErr:
+			if err != nil {
+				log.Error("director failed", "err", err)
+				return exitFailure
+			}
+			return exitOK
+		case s := <-sigs:
+			if s == syscall.SIGHUP {
+				reload(log, d, path)
+				continue
+			}
+			log.Info("signal received: stopping", "signal", s.String())
+			cancel()
+		}
+	}
+}
+
+// reload re-reads path and hands it to the director; a refused config changes nothing.
+func reload(log *slog.Logger, d *director.Director, path string) {
+	log.Info("reloading configuration", "config", path)
+	cfg, diags := config.Load(path)
+	logDiagnostics(log, diags)
+	if cfg == nil {
+		log.Error("reload refused: configuration invalid; the running one is kept", "config", path, "errors", len(diags.Errors()))
+		return
+	}
+	if err := d.Reload(cfg); err != nil {
+		log.Error("reload refused; the running configuration is kept", "config", path, "err", err)
+	}
+}
+
+// logDiagnostics logs each finding with its place, so an operator sees every error at once.
+func logDiagnostics(log *slog.Logger, diags config.Diagnostics) {
+	for _, dg := range diags {
+		level := slog.LevelError
+		if dg.Severity == config.SeverityWarning {
+			level = slog.LevelWarn
+		}
+		log.Log(context.Background(), level, dg.Message, "at", fmt.Sprintf("%s:%d:%d", dg.Range.Filename, dg.Range.Start.Line, dg.Range.Start.Column))
+	}
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch strings.ToLower(format) {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}

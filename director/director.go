@@ -1,0 +1,354 @@
+package director
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/halvs/halvs/config"
+	"github.com/halvs/halvs/healthcheck"
+	"github.com/halvs/halvs/lvs"
+	"github.com/halvs/halvs/vrrp"
+)
+
+// Options configure a Director. The zero value runs against the real kernel.
+type Options struct {
+	Logger *slog.Logger // slog.Default when nil
+	// KeepIPVS leaves the owned IPVS services (and the sync daemon) in the kernel when Run
+	// ends, for an upgrade: the next start adopts them with zero operations.
+	KeepIPVS bool
+	// Users resolves script_user and misc_check users; SystemUsers when nil.
+	Users UserLookup
+
+	// The kernel-facing pieces; nil means the real ones (netlink, raw sockets, IPVS). Unit
+	// tests hand in fakes.
+	Addresser     vrrp.Addresser
+	Announcer     vrrp.Announcer
+	Links         vrrp.LinkWatcher
+	OpenTransport func(vrrp.TransportKey) (vrrp.Transport, error)
+	// OpenIPVS opens the IPVS backend. It is called only for a config that needs IPVS
+	// (virtual servers, lvs_sync_daemon or lvs_timeouts). Nil checks lvs.Available and opens
+	// the kernel's.
+	OpenIPVS    func() (lvs.Backend, error)
+	VRRPClock   vrrp.Clock        // vrrp.RealClock when nil
+	HealthClock healthcheck.Clock // the system clock when nil
+	// IPVSRetry is the wait before a failed reconcile is tried again; 5 s when zero.
+	IPVSRetry time.Duration
+}
+
+// Director runs one halvs configuration: the VRRP instances, the vrrp_scripts they track,
+// the IPVS table and the health checks that weight it. Build it with New, run it with Run,
+// hand it a new configuration with Reload; Status is safe at any time.
+type Director struct {
+	opts Options
+	log  *slog.Logger
+
+	// Fixed for the Director's life.
+	router *vrrp.Router
+	tap    *stateTap
+	health *healthcheck.Scheduler
+	kernel *queue // excluded VIPs: netlink work off the notify workers
+	links  vrrp.LinkWatcher
+
+	mu      sync.Mutex // serialises Reload and the end of Run; guards what follows
+	cfg     *config.Config
+	plan    plan
+	scripts map[string]*scriptRunner
+	running bool
+	stopped bool
+
+	// ipvs is nil until a config needs IPVS; read without mu by the event hooks.
+	ipvs atomic.Pointer[ipvsSide]
+
+	track trackFeed
+	inst  instanceStates
+}
+
+// plan is everything a config translates to, computed before anything is applied.
+type plan struct {
+	vrrp     VRRPPlan
+	health   []HealthPlan
+	table    []lvs.VirtualServer
+	timeouts *lvs.Timeouts
+	syncd    *lvs.SyncDaemon // role unset: the director picks it from the instance's state
+	syncInst string
+	needIPVS bool
+}
+
+// translate builds the plan of cfg, or says why cfg cannot run.
+func translate(cfg *config.Config, users UserLookup) (plan, error) {
+	var p plan
+	var err error
+	if p.vrrp, err = TranslateVRRP(cfg); err != nil {
+		return plan{}, err
+	}
+	if p.health, err = TranslateHealth(cfg, users); err != nil {
+		return plan{}, err
+	}
+	if p.table, err = LVSTable(cfg); err != nil {
+		return plan{}, err
+	}
+	if t, ok := LVSTimeouts(cfg); ok {
+		if err := t.Validate(); err != nil {
+			return plan{}, err
+		}
+		p.timeouts = &t
+	}
+	if sd, ok := LVSSyncDaemon(cfg, lvs.SyncBackup); ok {
+		if err := sd.Validate(); err != nil {
+			return plan{}, err
+		}
+		p.syncd, p.syncInst = &sd, cfg.Global.LVSSyncDaemon.Instance
+	}
+	p.needIPVS = len(p.table) > 0 || p.timeouts != nil || p.syncd != nil
+	// The health checks validate their whole set up front (New builds every checker without
+	// running one), so that a config they refuse is refused before anything changes.
+	vss := p.healthSet()
+	if _, err := healthcheck.New(vss, healthcheck.Options{}); err != nil {
+		return plan{}, fmt.Errorf("health checks: %w", err)
+	}
+	return p, nil
+}
+
+func (p plan) healthSet() []healthcheck.VirtualServer {
+	vss := make([]healthcheck.VirtualServer, 0, len(p.health))
+	for _, h := range p.health {
+		vss = append(vss, h.VS)
+	}
+	return vss
+}
+
+// New checks that cfg can run here and prepares a Director for it; nothing is started and
+// the kernel is not changed until Run. A config with virtual servers needs IPVS: without it
+// New returns an error wrapping lvs.ErrNoIPVS, whose text is the one line to show. A config
+// without virtual servers never touches IPVS.
+func New(cfg *config.Config, opts Options) (*Director, error) {
+	if cfg == nil {
+		return nil, errors.New("director: no configuration")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.IPVSRetry <= 0 {
+		opts.IPVSRetry = 5 * time.Second
+	}
+	p, err := translate(cfg, opts.Users)
+	if err != nil {
+		return nil, err
+	}
+	d := &Director{opts: opts, log: opts.Logger, cfg: cfg, plan: p, scripts: map[string]*scriptRunner{}}
+	d.track.init()
+	d.inst.init()
+	if p.needIPVS {
+		s, err := d.openIPVS()
+		if err != nil {
+			return nil, err
+		}
+		d.ipvs.Store(s)
+	}
+	if err := d.openVRRP(); err != nil {
+		d.closeKernel()
+		return nil, err
+	}
+	d.health, err = healthcheck.New(p.healthSet(), healthcheck.Options{
+		Clock: opts.HealthClock, Logger: d.log, OnEvent: d.onHealthEvent,
+	})
+	if err != nil {
+		d.closeKernel()
+		return nil, fmt.Errorf("health checks: %w", err)
+	}
+	d.kernel = newQueue()
+	return d, nil
+}
+
+// openVRRP makes the Router with the real kernel pieces unless Options gives others.
+func (d *Director) openVRRP() error {
+	o := d.opts
+	addr, ann, links, open := o.Addresser, o.Announcer, o.Links, o.OpenTransport
+	if addr == nil {
+		a, err := vrrp.NewAddresser()
+		if err != nil {
+			return err
+		}
+		addr = a
+	}
+	if ann == nil {
+		ann = vrrp.NewAnnouncer()
+	}
+	if links == nil {
+		links = vrrp.NewLinkWatcher(d.log)
+	}
+	if open == nil {
+		open = dialTransport
+	}
+	d.opts.Addresser, d.opts.Announcer, d.links = addr, ann, links
+	d.tap = newStateTap(d.log, d.onInstanceState)
+	r, err := vrrp.NewRouter(vrrp.Deps{
+		Addresser: addr, Announcer: ann, Links: links, OpenTransport: open,
+		Clock: o.VRRPClock, Logger: d.log, FIFO: vrrp.NewFIFO(d.tap), RunScript: d.runNotify,
+	})
+	if err != nil {
+		return err
+	}
+	d.router = r
+	return nil
+}
+
+// dialTransport opens the raw VRRP socket for one interface and family.
+func dialTransport(k vrrp.TransportKey) (vrrp.Transport, error) {
+	fam := vrrp.FamilyIPv4
+	if k.IPv6 {
+		fam = vrrp.FamilyIPv6
+	}
+	return vrrp.DialTransport(k.Dev, fam, vrrp.TransportOptions{Unicast: k.Unicast, Src: k.Src})
+}
+
+// runNotify runs notify scripts as the current config's script_user.
+func (d *Director) runNotify(ctx context.Context, argv []string) error {
+	d.mu.Lock()
+	g := d.cfg.Global
+	d.mu.Unlock()
+	cred, err := d.opts.Users.credential(g.ScriptUser, g.ScriptGroup)
+	if err != nil {
+		return err
+	}
+	return scriptRunnerAs(cred)(ctx, argv)
+}
+
+// Run starts everything and runs until ctx is done, then stops as keepalived does on
+// SIGTERM: every MASTER sends priority 0 and releases its VIPs, notify_stop runs, the health
+// checks stop (omega scripts run), and the owned IPVS services are removed unless KeepIPVS.
+// Every director programs the IPVS table whatever its VRRP state. Run may be called once.
+func (d *Director) Run(ctx context.Context) error {
+	d.mu.Lock()
+	if d.running || d.stopped {
+		d.mu.Unlock()
+		return errors.New("director: Run called twice")
+	}
+	d.running = true
+	p := d.plan
+	d.tap.configure(d.cfg.Global.NotifyFifo, p.vrrp.FIFOs)
+	d.setExcluded(p.vrrp.Excluded)
+	if s := d.ipvs.Load(); s != nil {
+		s.start(p)
+	}
+	healthCtx, stopHealth := context.WithCancel(context.Background())
+	healthDone := make(chan error, 1)
+	go func() { healthDone <- d.health.Run(healthCtx) }()
+	err := d.applyVRRP(p)
+	d.mu.Unlock()
+	if err != nil {
+		stopHealth()
+		<-healthDone
+		d.finish()
+		return err
+	}
+	d.log.Info("halvs started", "instances", len(p.vrrp.Instances), "virtual_servers", len(p.health))
+
+	<-ctx.Done()
+	d.log.Info("stopping")
+	d.mu.Lock()
+	d.stopped = true
+	for name, s := range d.scripts {
+		s.stop()
+		delete(d.scripts, name)
+	}
+	d.mu.Unlock()
+	d.router.Shutdown() // priority 0, VIPs released, notify_stop: in parallel for every instance
+	stopHealth()
+	<-healthDone
+	d.finish()
+	d.log.Info("stopped")
+	return nil
+}
+
+// applyVRRP starts or reloads the instances and the vrrp_scripts of p, then feeds the
+// instances every tracked state known. Called with d.mu held.
+func (d *Director) applyVRRP(p plan) error {
+	if err := d.router.Apply(p.vrrp.Instances, p.vrrp.SyncGroups); err != nil {
+		return err
+	}
+	d.syncScripts(p.vrrp.Scripts)
+	d.track.setPlan(p)
+	d.feedAll()
+	return nil
+}
+
+// finish releases what Run held: excluded VIPs, IPVS (unless kept) and the kernel handles.
+func (d *Director) finish() {
+	d.kernel.close()
+	d.dropExcluded()
+	if s := d.ipvs.Load(); s != nil {
+		s.stop(d.opts.KeepIPVS)
+	}
+	d.tap.close()
+	d.closeKernel()
+}
+
+func (d *Director) closeKernel() {
+	if c, ok := d.opts.Addresser.(interface{ Close() error }); ok && d.opts.Addresser != nil {
+		c.Close()
+	}
+	if c, ok := d.opts.Announcer.(interface{ Close() error }); ok && d.opts.Announcer != nil {
+		c.Close()
+	}
+	if s := d.ipvs.Load(); s != nil {
+		s.close()
+	}
+}
+
+// Reload hands a new configuration to the running objects. cfg is translated and checked
+// whole first; on error nothing changes and the old configuration keeps running. Then:
+// instances whose VRRP settings are unchanged keep their state and VIPs, others restart, new
+// ones start, removed ones stop (priority 0, VIPs released); vrrp_scripts that did not change
+// keep running; real servers keep their health; the IPVS table changes by a minimal diff.
+// The advert path never waits on a reload.
+func (d *Director) Reload(cfg *config.Config) error {
+	if cfg == nil {
+		return errors.New("director: no configuration")
+	}
+	p, err := translate(cfg, d.opts.Users)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.running || d.stopped {
+		return errors.New("director: not running")
+	}
+	var opened *ipvsSide
+	if p.needIPVS && d.ipvs.Load() == nil {
+		if opened, err = d.openIPVS(); err != nil {
+			return err
+		}
+	}
+	if err := d.router.Apply(p.vrrp.Instances, p.vrrp.SyncGroups); err != nil {
+		if opened != nil {
+			opened.close()
+		}
+		return err
+	}
+	// Past this point the new config is in force; what follows cannot be refused.
+	if opened != nil {
+		d.ipvs.Store(opened)
+		opened.start(p)
+	} else if s := d.ipvs.Load(); s != nil {
+		s.reload(p)
+	}
+	d.cfg, d.plan = cfg, p
+	d.tap.configure(cfg.Global.NotifyFifo, p.vrrp.FIFOs)
+	d.setExcluded(p.vrrp.Excluded)
+	d.syncScripts(p.vrrp.Scripts)
+	d.track.setPlan(p)
+	d.feedAll()
+	if err := d.health.Update(p.healthSet()); err != nil {
+		// translate validated the set, so only a stopped scheduler gets here.
+		d.log.Error("health checks: reload failed", "err", err)
+	}
+	d.log.Info("configuration reloaded", "instances", len(p.vrrp.Instances), "virtual_servers", len(p.health))
+	return nil
+}

@@ -1,0 +1,327 @@
+package director
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/halvs/halvs/healthcheck"
+	"github.com/halvs/halvs/lvs"
+	"github.com/halvs/halvs/vrrp"
+)
+
+// ipvsSide owns the lvs.Reconciler. All its work runs on one queue, in order: the table
+// at start and on reload, the health events turned into weights, the sync-daemon role
+// switches. Nothing that queues work here waits for IPVS.
+type ipvsSide struct {
+	d       *Director
+	q       *queue
+	backend lvs.Backend
+	rec     *lvs.Reconciler
+
+	// Owned by the queue's goroutine.
+	plans    map[string]HealthPlan // by health-check name
+	quorum   map[string]bool       // health-check name → quorum held (absent: not yet known)
+	syncd    *lvs.SyncDaemon
+	syncInst string
+	retry    *time.Timer
+
+	mu    sync.Mutex // guards what Status reads
+	dests map[destRef]destState
+	role  lvs.SyncRole // running sync daemon's role; 0 none
+	ops   int          // operations applied since start
+	errs  int          // operations that failed
+}
+
+type destRef struct {
+	vs string // health-check name
+	rs netip.AddrPort
+}
+
+// destState is what the director last asked of IPVS for one real server.
+type destState struct {
+	inTable bool
+	weight  int
+}
+
+// openIPVS checks for IPVS and opens the backend.
+func (d *Director) openIPVS() (*ipvsSide, error) {
+	open := d.opts.OpenIPVS
+	if open == nil {
+		open = func() (lvs.Backend, error) {
+			if err := lvs.Available(); err != nil {
+				return nil, err
+			}
+			return lvs.NewKernel()
+		}
+	}
+	b, err := open()
+	if err != nil {
+		return nil, err
+	}
+	return &ipvsSide{
+		d: d, q: newQueue(), backend: b, rec: lvs.NewReconciler(b, lvs.Options{}),
+		plans: map[string]HealthPlan{}, quorum: map[string]bool{}, dests: map[destRef]destState{},
+	}, nil
+}
+
+// start programs p's table, timeouts and sync daemon (backup until its instance is MASTER).
+func (s *ipvsSide) start(p plan) {
+	s.q.do(func() { s.apply(p, true) })
+}
+
+// reload hands over a new plan; the table changes by a minimal diff. Health events that
+// the reload raises are queued after it, so they find the new table.
+func (s *ipvsSide) reload(p plan) {
+	s.q.do(func() { s.apply(p, false) })
+}
+
+func (s *ipvsSide) apply(p plan, first bool) {
+	ctx := context.Background()
+	log := s.d.log
+	plans := map[string]HealthPlan{}
+	for _, h := range p.health {
+		plans[h.VS.Name] = h
+	}
+	for name := range s.quorum {
+		if _, ok := plans[name]; !ok {
+			delete(s.quorum, name)
+		}
+	}
+	s.plans = plans
+	s.mu.Lock()
+	for ref := range s.dests {
+		if _, ok := plans[ref.vs]; !ok {
+			delete(s.dests, ref)
+		}
+	}
+	s.mu.Unlock()
+	if p.timeouts != nil {
+		if rep, err := s.rec.SetTimeouts(ctx, *p.timeouts); err != nil {
+			log.Error("IPVS: cannot set lvs_timeouts", "err", err)
+		} else {
+			s.count(rep)
+		}
+	}
+	if err := s.rec.SetDesired(p.table); err != nil {
+		// translate validated the table the same way; this would be a bug.
+		log.Error("IPVS: table refused", "err", err)
+		return
+	}
+	s.reconcile()
+	switch {
+	case p.syncd == nil && s.syncd != nil:
+		s.syncd = nil
+		s.stopSync(ctx)
+	case p.syncd != nil:
+		changed := s.syncd == nil || s.syncd.Interface != p.syncd.Interface || s.syncd.SyncID != p.syncd.SyncID || s.syncInst != p.syncInst
+		sd := *p.syncd
+		s.syncd, s.syncInst = &sd, p.syncInst
+		if first || changed {
+			role := lvs.SyncBackup
+			if s.d.inst.state(p.syncInst) == vrrp.StateMaster {
+				role = lvs.SyncMaster
+			}
+			s.setSync(role)
+		}
+	}
+}
+
+// reconcile applies the desired table; on failure it tries again after IPVSRetry.
+func (s *ipvsSide) reconcile() {
+	if s.retry != nil {
+		s.retry.Stop()
+		s.retry = nil
+	}
+	rep, err := s.rec.Reconcile(context.Background())
+	s.count(rep)
+	if len(rep.Applied) > 0 {
+		s.d.log.Info("IPVS table updated", "operations", len(rep.Applied))
+	}
+	if err != nil {
+		s.d.log.Error("IPVS: reconcile failed; will retry", "err", err, "retry_in", s.d.opts.IPVSRetry)
+		s.retry = time.AfterFunc(s.d.opts.IPVSRetry, func() { s.q.do(s.reconcile) })
+	}
+}
+
+func (s *ipvsSide) count(rep lvs.Report) {
+	s.mu.Lock()
+	s.ops += len(rep.Applied)
+	s.errs += len(rep.Failed)
+	s.mu.Unlock()
+}
+
+// setSync runs the sync daemon in role, as keepalived does on a transition of its instance.
+func (s *ipvsSide) setSync(role lvs.SyncRole) {
+	if s.syncd == nil {
+		return
+	}
+	sd := *s.syncd
+	sd.Role = role
+	rep, err := s.rec.SetSyncDaemon(context.Background(), sd)
+	s.count(rep)
+	if err != nil {
+		s.d.log.Error("IPVS: cannot start the sync daemon", "role", role, "interface", sd.Interface, "err", err)
+		return
+	}
+	s.mu.Lock()
+	changed := s.role != role
+	s.role = role
+	s.mu.Unlock()
+	if changed {
+		s.d.log.Info("IPVS sync daemon started", "role", role, "interface", sd.Interface, "syncid", sd.SyncID)
+	}
+}
+
+func (s *ipvsSide) stopSync(ctx context.Context) {
+	rep, err := s.rec.StopSyncDaemons(ctx)
+	s.count(rep)
+	if err != nil {
+		s.d.log.Error("IPVS: cannot stop the sync daemon", "err", err)
+	}
+	s.mu.Lock()
+	s.role = 0
+	s.mu.Unlock()
+}
+
+// instanceState switches the sync daemon's role when its instance changes state.
+func (s *ipvsSide) instanceState(name string, st vrrp.State) {
+	s.q.do(func() {
+		if s.syncd == nil || name != s.syncInst {
+			return
+		}
+		switch st {
+		case vrrp.StateMaster:
+			s.setSync(lvs.SyncMaster)
+		case vrrp.StateBackup, vrrp.StateFault:
+			s.setSync(lvs.SyncBackup)
+		}
+	})
+}
+
+// event applies one health event to the table: a failed real server is withdrawn, or
+// weighted 0 with inhibit_on_failure; a recovered one gets its weight back; a dynamic weight
+// replaces the configured one; a lost quorum swaps the sorry server in.
+func (s *ipvsSide) event(ev healthcheck.Event) {
+	hp, ok := s.plans[ev.VirtualServer]
+	if !ok {
+		return // raised by a virtual server a reload has removed
+	}
+	ctx := context.Background()
+	switch ev.Type {
+	case healthcheck.RealServerUp, healthcheck.WeightChanged:
+		w := min(max(ev.Weight, 0), lvs.MaxWeight)
+		s.each(hp, func(k lvs.ServiceKey) (lvs.Report, error) {
+			if cw, ok := hp.Weights[ev.RealServer.String()]; ok && cw == w {
+				return s.rec.Restore(ctx, k, ev.RealServer)
+			}
+			return s.rec.SetWeight(ctx, k, ev.RealServer, w)
+		})
+		s.setDest(ev.VirtualServer, ev.RealServer, destState{inTable: true, weight: w})
+	case healthcheck.RealServerDown:
+		if ev.Inhibit {
+			s.each(hp, func(k lvs.ServiceKey) (lvs.Report, error) { return s.rec.SetWeight(ctx, k, ev.RealServer, 0) })
+			s.setDest(ev.VirtualServer, ev.RealServer, destState{inTable: true})
+		} else {
+			s.each(hp, func(k lvs.ServiceKey) (lvs.Report, error) { return s.rec.Withdraw(ctx, k, ev.RealServer) })
+			s.setDest(ev.VirtualServer, ev.RealServer, destState{})
+		}
+	case healthcheck.QuorumLost, healthcheck.QuorumRegained:
+		up := ev.Type == healthcheck.QuorumRegained
+		s.quorum[ev.VirtualServer] = up
+		if ev.SorryServer {
+			s.each(hp, func(k lvs.ServiceKey) (lvs.Report, error) { return s.rec.SetQuorum(ctx, k, up) })
+		}
+		s.feedQuorum(hp.Track)
+	}
+}
+
+// feedQuorum tells the instances tracking virtual server name (track_virtual_server) whether
+// it has its quorum: every virtual server of that name (TCP and UDP may share it) must.
+func (s *ipvsSide) feedQuorum(name string) {
+	up := true
+	for vs, hp := range s.plans {
+		if hp.Track != name {
+			continue
+		}
+		q, known := s.quorum[vs]
+		if !known {
+			return
+		}
+		up = up && q
+	}
+	s.d.feed(trackRef{vrrp.TrackVirtualServer, name}, up)
+}
+
+func (s *ipvsSide) each(hp HealthPlan, f func(lvs.ServiceKey) (lvs.Report, error)) {
+	for _, k := range hp.Services {
+		rep, err := f(k)
+		s.count(rep)
+		if err != nil {
+			if errors.Is(err, lvs.ErrUnknownService) || errors.Is(err, lvs.ErrUnknownDestination) {
+				s.d.log.Debug("IPVS: health event for a server no longer configured", "service", k, "err", err)
+				continue
+			}
+			s.d.log.Error("IPVS: weight change failed; will reconcile", "service", k, "err", err)
+			if s.retry == nil {
+				s.retry = time.AfterFunc(s.d.opts.IPVSRetry, func() { s.q.do(s.reconcile) })
+			}
+		}
+	}
+}
+
+func (s *ipvsSide) setDest(vs string, rs netip.AddrPort, st destState) {
+	s.mu.Lock()
+	s.dests[destRef{vs, rs}] = st
+	s.mu.Unlock()
+}
+
+// stop removes the owned services and the sync daemon, unless keep; then it ends the queue.
+func (s *ipvsSide) stop(keep bool) {
+	s.q.wait(func() {
+		if s.retry != nil {
+			s.retry.Stop()
+			s.retry = nil
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		rep, err := s.rec.Stop(ctx, keep)
+		s.count(rep)
+		switch {
+		case err != nil:
+			s.d.log.Error("IPVS: removing the services failed", "err", err)
+		case keep:
+			s.d.log.Info("IPVS services kept (--keep-ipvs)")
+		case len(rep.Applied) > 0:
+			s.d.log.Info("IPVS services removed", "operations", len(rep.Applied))
+		}
+		if !keep && s.syncd != nil {
+			s.stopSync(ctx)
+		}
+	})
+	s.q.close()
+}
+
+func (s *ipvsSide) close() {
+	if c, ok := s.backend.(interface{ Close() error }); ok {
+		c.Close()
+	} else if c, ok := s.backend.(interface{ Close() }); ok {
+		c.Close()
+	}
+}
+
+// snapshot copies what Status shows.
+func (s *ipvsSide) snapshot() (map[destRef]destState, lvs.SyncRole, int, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[destRef]destState, len(s.dests))
+	for k, v := range s.dests {
+		out[k] = v
+	}
+	return out, s.role, s.ops, s.errs
+}
+
+func (r destRef) String() string { return fmt.Sprintf("%s %s", r.vs, r.rs) }
