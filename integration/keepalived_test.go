@@ -12,7 +12,7 @@ import (
 // backup when the master's VRRP process is killed, back when a preempting higher priority
 // returns, and to the backup again on a graceful stop; the VIP is never on both.
 func TestKeepalivedPair(t *testing.T) {
-	p := newPair(t, VIP4)
+	p := newPair(t, VIP4, Keepalived)
 	a := Instance{Priority: 150, AuthPass: "1111"}
 	b := Instance{Priority: 100, AuthPass: "1111"}
 
