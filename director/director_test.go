@@ -1,0 +1,311 @@
+package director
+
+import (
+	"encoding/json"
+	"errors"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/halvs/halvs/lvs"
+	"github.com/halvs/halvs/vrrp"
+)
+
+// owner is an address owner (priority 255): MASTER at startup, without waiting for a peer.
+func owner(name string, vrid int, vip, extra string) string {
+	return `vrrp_instance "` + name + `" {
+  state             = "MASTER"
+  interface         = "eth0"
+  virtual_router_id = ` + strconv.Itoa(vrid) + `
+  advert_int        = "100ms"
+  version           = 3
+  virtual_ipaddress = ["` + vip + `"]
+` + extra + `}
+`
+}
+
+func masterOf(t *testing.T, d *Director, name string) *vrrp.Instance {
+	t.Helper()
+	var inst *vrrp.Instance
+	eventually(t, name+" MASTER", func() bool {
+		inst = d.router.Instance(name)
+		return inst != nil && inst.Status().State == vrrp.StateMaster
+	})
+	return inst
+}
+
+func TestVRRPOnlyNeverTouchesIPVS(t *testing.T) {
+	k := newKernel()
+	opts := k.options(t)
+	opts.OpenIPVS = func() (lvs.Backend, error) {
+		t.Error("IPVS opened for a config without virtual servers")
+		return nil, lvs.ErrNoIPVS
+	}
+	d, err := New(parse(t, owner("VI_1", 51, "10.0.0.100/24", "")), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := running(t, d)
+	masterOf(t, d, "VI_1")
+	eventually(t, "VIP added", func() bool { return k.hasVIP("10.0.0.100/24") })
+	st := d.Status()
+	if st.IPVS != nil || len(st.VirtualServers) != 0 {
+		t.Errorf("status shows IPVS for a VRRP-only config: %+v", st)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if k.hasVIP("10.0.0.100/24") {
+		t.Error("VIP still present after stop")
+	}
+	if p := k.sentPriorities(); len(p) == 0 || p[len(p)-1] != 0 {
+		t.Errorf("last advert priorities %v, want a priority-0 advert at stop", p)
+	}
+}
+
+func TestNewRefusesWithoutIPVS(t *testing.T) {
+	k := newKernel()
+	k.noIPVS = true
+	_, err := New(parse(t, owner("VI_1", 51, "10.0.0.100/24", "")+`
+virtual_server "10.0.0.100:80" {
+  protocol = "TCP"
+  real_server "10.0.1.1:80" {}
+}
+`), k.options(t))
+	if !errors.Is(err, lvs.ErrNoIPVS) {
+		t.Fatalf("New = %v, want ErrNoIPVS", err)
+	}
+}
+
+// TestReloadDecisions checks what a reload keeps, changes in place and restarts.
+func TestReloadDecisions(t *testing.T) {
+	base := owner("VI_1", 51, "10.0.0.1/32", "") + owner("VI_2", 52, "10.0.0.2/32", "") + owner("VI_3", 53, "10.0.0.3/32", "")
+	tests := []struct {
+		name        string
+		next        string
+		kept        []string // same *vrrp.Instance, VIP never removed
+		restarted   []string // a new *vrrp.Instance
+		gone        []string
+		wantVIPs    []string
+		wantRemoved []string // VIPs removed by the reload
+	}{
+		{
+			name:     "unchanged",
+			next:     base,
+			kept:     []string{"VI_1", "VI_2", "VI_3"},
+			wantVIPs: []string{"10.0.0.1/32", "10.0.0.2/32", "10.0.0.3/32"},
+		},
+		{
+			name: "priority and notify change in place, VIP change restarts, removed stops, new starts",
+			next: strings.Replace(owner("VI_1", 51, "10.0.0.1/32", ""), `state             = "MASTER"`,
+				"state = \"MASTER\"\n  notify_master = \"/bin/true\"", 1) +
+				owner("VI_2", 52, "10.0.0.12/32", "") + owner("VI_4", 54, "10.0.0.4/32", ""),
+			kept:        []string{"VI_1"},
+			restarted:   []string{"VI_2"},
+			gone:        []string{"VI_3"},
+			wantVIPs:    []string{"10.0.0.1/32", "10.0.0.12/32", "10.0.0.4/32"},
+			wantRemoved: []string{"10.0.0.2/32", "10.0.0.3/32"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k := newKernel()
+			d, err := New(parse(t, base), k.options(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			running(t, d)
+			before := map[string]*vrrp.Instance{}
+			for _, n := range []string{"VI_1", "VI_2", "VI_3"} {
+				before[n] = masterOf(t, d, n)
+			}
+			eventually(t, "VIPs added", func() bool { return k.hasVIP("10.0.0.3/32") })
+			opsBefore := len(k.opLog())
+			if err := d.Reload(parse(t, tt.next)); err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range tt.kept {
+				if got := d.router.Instance(n); got != before[n] {
+					t.Errorf("%s was restarted, want it kept", n)
+				}
+			}
+			for _, n := range tt.restarted {
+				masterOf(t, d, n)
+				if d.router.Instance(n) == before[n] {
+					t.Errorf("%s was kept, want it restarted", n)
+				}
+			}
+			for _, n := range tt.gone {
+				if d.router.Instance(n) != nil {
+					t.Errorf("%s still runs", n)
+				}
+			}
+			for _, v := range tt.wantVIPs {
+				eventually(t, "VIP "+v, func() bool { return k.hasVIP(v) })
+			}
+			for _, v := range tt.wantRemoved {
+				eventually(t, "VIP "+v+" removed", func() bool { return !k.hasVIP(v) })
+			}
+			var removed []string
+			for _, op := range k.opLog()[opsBefore:] {
+				if v, ok := strings.CutPrefix(op, "del "); ok {
+					removed = append(removed, v)
+				}
+			}
+			slices.Sort(removed)
+			if diff := cmp.Diff(tt.wantRemoved, removed); diff != "" {
+				t.Errorf("VIPs removed by the reload (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestReloadRefusedKeepsRunning(t *testing.T) {
+	k := newKernel()
+	d, err := New(parse(t, owner("VI_1", 51, "10.0.0.1/32", "")), k.options(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	running(t, d)
+	inst := masterOf(t, d, "VI_1")
+	eventually(t, "VIP", func() bool { return k.hasVIP("10.0.0.1/32") })
+
+	// A config the vrrp package refuses (v2 cannot carry IPv6) changes nothing.
+	bad := parse(t, owner("VI_1", 51, "10.0.0.1/32", "")+owner("VI_6", 52, "fe80::1", ""))
+	bad.VRRPInstances[1].Version = 2
+	if err := d.Reload(bad); err == nil {
+		t.Fatal("Reload accepted a config vrrp refuses")
+	}
+	// A transport that cannot open (an interface that is gone) refuses the reload whole.
+	k.mu.Lock()
+	k.openErr = errors.New("no such interface")
+	k.mu.Unlock()
+	if err := d.Reload(parse(t, owner("VI_1", 51, "10.0.0.1/32", "")+strings.Replace(owner("VI_9", 59, "10.0.0.9/32", ""), "eth0", "eth9", 1))); err == nil {
+		t.Fatal("Reload accepted a config whose transport cannot open")
+	}
+	if d.router.Instance("VI_1") != inst || d.router.Instance("VI_9") != nil {
+		t.Error("a refused reload changed the running instances")
+	}
+	if slices.Contains(k.opLog(), "del 10.0.0.1/32") {
+		t.Error("a refused reload removed the VIP")
+	}
+}
+
+const lvsConfig = `
+global {
+  lvs_sync_daemon {
+    interface = "eth0"
+    instance  = "VI_1"
+  }
+}
+virtual_server "10.0.0.1:80" {
+  protocol = "TCP"
+  lb_algo  = "wrr"
+  lb_kind  = "DR"
+  real_server "10.0.1.1:80" {
+    weight = 3
+  }
+  real_server "10.0.1.2:80" {
+    weight = 2
+    tcp_check {
+      connect_ip   = "127.0.0.1"
+      connect_port = 1
+      alpha        = true
+      delay_loop   = 3600
+    }
+  }
+}
+`
+
+func table(t *testing.T, m *lvs.Memory) map[string]int {
+	t.Helper()
+	vss, err := m.Services()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, vs := range vss {
+		for _, d := range vs.Destinations {
+			out[vs.Service.Key.String()+" "+d.Addr.String()] = d.Weight
+		}
+	}
+	return out
+}
+
+func TestIPVSTableHealthAndSyncDaemon(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		t.Run(map[bool]string{false: "stop removes", true: "keep-ipvs keeps"}[keep], func(t *testing.T) {
+			k := newKernel()
+			opts := k.options(t)
+			opts.KeepIPVS = keep
+			d, err := New(parse(t, owner("VI_1", 51, "10.0.0.1/32", "")+lvsConfig), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stop := running(t, d)
+			masterOf(t, d, "VI_1")
+			svc := lvs.NewServiceKey(lvs.TCP, netip.MustParseAddrPort("10.0.0.1:80")).String()
+			// 10.0.1.2 starts down (alpha) and its probe of a closed port fails: withdrawn.
+			want := map[string]int{svc + " 10.0.1.1:80": 3}
+			eventually(t, "table programmed", func() bool { return cmp.Equal(want, table(t, k.ipvs)) })
+			eventually(t, "sync daemon master", func() bool {
+				ds, _ := k.ipvs.SyncDaemons()
+				return len(ds) == 1 && ds[0].Role == lvs.SyncMaster && ds[0].SyncID == 51
+			})
+			st := d.Status()
+			if st.SyncDaemon != "master" || len(st.VirtualServers) != 1 {
+				t.Fatalf("status: %+v", st)
+			}
+			rs := st.VirtualServers[0].RealServers
+			if len(rs) != 2 || !rs[0].InTable || rs[0].EffectiveWeight != 3 || rs[1].Healthy || rs[1].InTable {
+				t.Errorf("real servers status: %+v", rs)
+			}
+			if _, err := json.Marshal(st); err != nil {
+				t.Errorf("status does not marshal: %v", err)
+			}
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+			got := table(t, k.ipvs)
+			ds, _ := k.ipvs.SyncDaemons()
+			if keep && (!cmp.Equal(want, got) || len(ds) != 1) {
+				t.Errorf("--keep-ipvs: table %v, daemons %v; want both kept", got, ds)
+			}
+			if !keep && (len(got) != 0 || len(ds) != 0) {
+				t.Errorf("stop: table %v, daemons %v; want both gone", got, ds)
+			}
+		})
+	}
+}
+
+func TestReloadIPVSMinimalDiffAndHealthKept(t *testing.T) {
+	k := newKernel()
+	d, err := New(parse(t, owner("VI_1", 51, "10.0.0.1/32", "")+lvsConfig), k.options(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	running(t, d)
+	svc := lvs.NewServiceKey(lvs.TCP, netip.MustParseAddrPort("10.0.0.1:80")).String()
+	eventually(t, "table programmed", func() bool { return len(table(t, k.ipvs)) == 1 })
+	changes := k.ipvs.Changes()
+
+	// Same config: no IPVS operation, the down server stays withdrawn.
+	if err := d.Reload(parse(t, owner("VI_1", 51, "10.0.0.1/32", "")+lvsConfig)); err != nil {
+		t.Fatal(err)
+	}
+	// Weight of the healthy server changed, one real server added: two operations.
+	next := strings.Replace(lvsConfig, "weight = 3", "weight = 5", 1)
+	next = strings.Replace(next, `  real_server "10.0.1.2:80" {`, "  real_server \"10.0.1.3:80\" {}\n  real_server \"10.0.1.2:80\" {", 1)
+	if err := d.Reload(parse(t, owner("VI_1", 51, "10.0.0.1/32", "")+next)); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{svc + " 10.0.1.1:80": 5, svc + " 10.0.1.3:80": 1}
+	eventually(t, "table after reload", func() bool { return cmp.Equal(want, table(t, k.ipvs)) })
+	if got := k.ipvs.Changes() - changes; got != 2 {
+		t.Errorf("reloads cost %d IPVS operations, want 2 (one update, one add)", got)
+	}
+}
