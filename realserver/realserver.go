@@ -66,8 +66,8 @@ var Sysctls = []Sysctl{
 
 // state is what Up changed, so that Down reverts that alone.
 type state struct {
-	VIPs      []netip.Prefix    `json:"vips"`                 // added to lo by halvs
-	Sysctls   map[string]string `json:"sysctls"`              // key → value before halvs set it
+	VIPs      []netip.Prefix    `json:"vips"`                // added to lo by halvs
+	Sysctls   map[string]string `json:"sysctls"`             // key → value before halvs set it
 	Persisted string            `json:"persisted,omitempty"` // the sysctl.d file halvs wrote
 }
 

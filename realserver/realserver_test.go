@@ -204,7 +204,10 @@ func TestUpRollsBack(t *testing.T) {
 	dir := t.TempDir()
 	before := observe(t, ns)
 	p := Paths{ProcSys: filepath.Join(dir, "no-such-proc"), SysctlDir: dir, StateFile: filepath.Join(dir, "realserver.json")}
-	err := do(t, ns, p, func(h *Host) error { _, err := h.Up([]netip.Addr{netip.MustParseAddr("10.10.10.22")}, true); return err })
+	err := do(t, ns, p, func(h *Host) error {
+		_, err := h.Up([]netip.Addr{netip.MustParseAddr("10.10.10.22")}, true)
+		return err
+	})
 	if err == nil || !strings.Contains(err.Error(), "arp_ignore") {
 		t.Fatalf("err = %v, want a sysctl read error", err)
 	}
