@@ -309,3 +309,47 @@ func TestReloadIPVSMinimalDiffAndHealthKept(t *testing.T) {
 		t.Errorf("reloads cost %d IPVS operations, want 2 (one update, one add)", got)
 	}
 }
+
+// TestTrackersAndExcluded feeds a failing vrrp_script and a lost quorum to an instance, and
+// manages virtual_ipaddress_excluded with the MASTER state.
+func TestTrackersAndExcluded(t *testing.T) {
+	k := newKernel()
+	cfg := `
+vrrp_script "chk_fail" {
+  script   = "/bin/false"
+  interval = 3600
+  weight   = -20
+}
+vrrp_instance "VI_1" {
+  state             = "MASTER"
+  interface         = "eth0"
+  virtual_router_id = 51
+  priority          = 200
+  advert_int        = "100ms"
+  version           = 3
+  virtual_ipaddress = ["10.0.0.1/32"]
+  virtual_ipaddress_excluded = ["2001:db8::1/64"]
+  track_script      = ["chk_fail"]
+  track_virtual_server = ["10.0.0.1:80 weight -50"]
+}
+` + strings.Replace(lvsConfig, `lb_algo  = "wrr"`, "lb_algo = \"wrr\"\n  quorum = 10", 1)
+	d, err := New(parse(t, cfg), k.options(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := running(t, d)
+	eventually(t, "priority 200-20-50", func() bool {
+		inst := d.router.Instance("VI_1")
+		return inst != nil && inst.Status().Priority == 130
+	})
+	eventually(t, "excluded VIP added on MASTER", func() bool { return k.hasVIP("2001:db8::1/64") })
+	if st := d.Status(); st.Scripts["chk_fail"] != "KO" || st.VirtualServers[0].QuorumUp {
+		t.Errorf("status: scripts %v, quorum up %v; want KO and lost", st.Scripts, st.VirtualServers[0].QuorumUp)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if k.hasVIP("2001:db8::1/64") || k.hasVIP("10.0.0.1/32") {
+		t.Errorf("VIPs left after stop: %v", k.opLog())
+	}
+}
