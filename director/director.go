@@ -61,6 +61,9 @@ type Director struct {
 	running bool
 	stopped bool
 
+	// global is the running config's global block, read by notify scripts' runner, which
+	// may run while Reload holds mu (an instance stopping runs notify_stop).
+	global atomic.Pointer[config.Global]
 	// ipvs is nil until a config needs IPVS; read without mu by the event hooks.
 	ipvs atomic.Pointer[ipvsSide]
 
@@ -141,6 +144,7 @@ func New(cfg *config.Config, opts Options) (*Director, error) {
 		return nil, err
 	}
 	d := &Director{opts: opts, log: opts.Logger, cfg: cfg, plan: p, scripts: map[string]*scriptRunner{}}
+	d.global.Store(&cfg.Global)
 	d.track.init()
 	d.inst.init()
 	if p.needIPVS {
@@ -209,9 +213,7 @@ func dialTransport(k vrrp.TransportKey) (vrrp.Transport, error) {
 
 // runNotify runs notify scripts as the current config's script_user.
 func (d *Director) runNotify(ctx context.Context, argv []string) error {
-	d.mu.Lock()
-	g := d.cfg.Global
-	d.mu.Unlock()
+	g := d.global.Load()
 	cred, err := d.opts.Users.credential(g.ScriptUser, g.ScriptGroup)
 	if err != nil {
 		return err
@@ -340,6 +342,7 @@ func (d *Director) Reload(cfg *config.Config) error {
 		s.reload(p)
 	}
 	d.cfg, d.plan = cfg, p
+	d.global.Store(&cfg.Global)
 	d.tap.configure(cfg.Global.NotifyFifo, p.vrrp.FIFOs)
 	d.setExcluded(p.vrrp.Excluded)
 	d.syncScripts(p.vrrp.Scripts)

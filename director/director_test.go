@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"net/netip"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -351,5 +353,33 @@ vrrp_instance "VI_1" {
 	}
 	if k.hasVIP("2001:db8::1/64") || k.hasVIP("10.0.0.1/32") {
 		t.Errorf("VIPs left after stop: %v", k.opLog())
+	}
+}
+
+// TestReloadStopsInstanceWithNotifyStop: an instance removed by a reload runs notify_stop
+// while the reload is in progress; that must not wait for the reload.
+func TestReloadStopsInstanceWithNotifyStop(t *testing.T) {
+	k := newKernel()
+	dir := t.TempDir()
+	mark := dir + "/stopped"
+	extra := `  notify_stop = "/bin/touch ` + mark + `"` + "\n"
+	d, err := New(parse(t, owner("VI_1", 51, "10.0.0.1/32", "")+owner("VI_2", 52, "10.0.0.2/32", extra)), k.options(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	running(t, d)
+	masterOf(t, d, "VI_2")
+	done := make(chan error, 1)
+	go func() { done <- d.Reload(parse(t, owner("VI_1", 51, "10.0.0.1/32", ""))) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Reload hung while the removed instance ran notify_stop")
+	}
+	if _, err := os.Stat(mark); err != nil {
+		t.Errorf("notify_stop did not run: %v", err)
 	}
 }
