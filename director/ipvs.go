@@ -305,7 +305,9 @@ func (s *ipvsSide) stop(keep bool) {
 	s.q.close()
 }
 
+// close ends the queue (if stop did not) and releases the backend.
 func (s *ipvsSide) close() {
+	s.q.close()
 	if c, ok := s.backend.(interface{ Close() error }); ok {
 		c.Close()
 	} else if c, ok := s.backend.(interface{ Close() }); ok {
