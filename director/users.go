@@ -58,9 +58,9 @@ func (l UserLookup) credential(name, group string) (*script.Credential, error) {
 	return &script.Credential{UID: uid, GID: gid, Groups: []uint32{}}, nil
 }
 
-// scriptRunner is a vrrp.ScriptRunner that runs argv as cred through internal/script (its
+// scriptRunnerAs returns a vrrp.ScriptRunner that runs argv as cred through internal/script (its
 // own process group, killed with it on timeout), a non-zero exit is an error.
-func scriptRunner(cred *script.Credential) vrrp.ScriptRunner {
+func scriptRunnerAs(cred *script.Credential) vrrp.ScriptRunner {
 	return func(ctx context.Context, argv []string) error {
 		return script.Run(ctx, script.Command{Argv: argv, User: cred}).Err
 	}
