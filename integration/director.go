@@ -5,6 +5,7 @@ package integration
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -84,13 +85,14 @@ func (in Instance) MasterDownInterval() time.Duration {
 }
 
 // Render returns the configuration file for impl running in on node (peer is the other
-// director, used for unicast).
-func (in Instance) Render(impl Impl, node, peer *Node) string {
+// director, used for unicast). dir is the process's own directory: halvs' control socket goes
+// there, since a socket path is shared by every namespace on the host.
+func (in Instance) Render(impl Impl, node, peer *Node, dir string) string {
 	in = in.withDefaults()
 	if impl == Keepalived {
 		return in.keepalivedConf(node, peer)
 	}
-	return in.halvsHCL(node, peer)
+	return in.halvsHCL(node, peer, dir)
 }
 
 // interval formats d as keepalived's advert_int (seconds, with a fraction when needed).
@@ -121,9 +123,9 @@ func (in Instance) keepalivedConf(node, peer *Node) string {
 	return b.String()
 }
 
-func (in Instance) halvsHCL(node, peer *Node) string {
+func (in Instance) halvsHCL(node, peer *Node, dir string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "global {\n  router_id = %q\n}\n\n", node.Name)
+	fmt.Fprintf(&b, "global {\n  router_id = %q\n  control_socket = %q\n}\n\n", node.Name, filepath.Join(dir, "halvs.sock"))
 	fmt.Fprintf(&b, "vrrp_instance %q {\n  state = %q\n  interface = %q\n  virtual_router_id = %d\n  priority = %d\n  advert_int = %q\n  version = %d\n",
 		in.Name, in.State, node.If, in.VRID, in.Priority, in.Interval.String(), in.Version)
 	if in.NoPreempt {
@@ -222,8 +224,9 @@ func RequireImpl(t testing.TB, impl Impl) {
 }
 
 // StartDirector writes in's configuration for impl into a fresh directory and starts impl
-// inside node's namespace. peer is the other director (for unicast).
-func StartDirector(t testing.TB, impl Impl, node, peer *Node, in Instance) *Director {
+// inside node's namespace. peer is the other director (for unicast). extra is appended to
+// the command line (such as halvs' --log-level debug).
+func StartDirector(t testing.TB, impl Impl, node, peer *Node, in Instance, extra ...string) *Director {
 	t.Helper()
 	dir, err := os.MkdirTemp(t.TempDir(), string(impl)+"-"+node.Name+"-")
 	if err != nil {
@@ -247,7 +250,8 @@ func StartDirector(t testing.TB, impl Impl, node, peer *Node, in Instance) *Dire
 	default:
 		t.Fatalf("unknown implementation %q", impl)
 	}
-	if err := os.WriteFile(d.Conf, []byte(in.Render(impl, node, peer)), 0o644); err != nil {
+	args = append(args, extra...)
+	if err := os.WriteFile(d.Conf, []byte(in.Render(impl, node, peer, dir)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	d.cmd = node.NS.Command(context.Background(), args[0], args[1:]...)
@@ -352,6 +356,50 @@ func (d *Director) Stop(timeout time.Duration) error {
 		d.Kill()
 		return fmt.Errorf("%s on %s did not stop within %v of SIGTERM", d.Impl, d.Node.Name, timeout)
 	}
+}
+
+// HalvsStatus is the part of `halvs status --json` the tests read.
+type HalvsStatus struct {
+	Instances []struct {
+		Name  string            `json:"name"`
+		State string            `json:"state"`
+		Drops map[string]uint64 `json:"drops"`
+	} `json:"instances"`
+	UnroutedDrops map[string]uint64 `json:"unrouted_drops"`
+}
+
+// Drops sums the drops for reason over the instances and the unrouted count.
+func (s HalvsStatus) Drops(reason string) uint64 {
+	n := s.UnroutedDrops[reason]
+	for _, in := range s.Instances {
+		n += in.Drops[reason]
+	}
+	return n
+}
+
+// Status asks a halvs director for its status over its control socket (halvs status --json).
+func (d *Director) Status() (HalvsStatus, error) {
+	var st HalvsStatus
+	if d.Impl != Halvs {
+		return st, fmt.Errorf("%s has no halvs status", d.Impl)
+	}
+	cmd := exec.Command(HalvsBinary(), "status", "--json", "--socket", filepath.Join(d.Dir, "halvs.sock"))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return st, fmt.Errorf("halvs status on %s: %v: %s", d.Node.Name, err, stderr.String())
+	}
+	if err := json.Unmarshal(out, &st); err != nil {
+		return st, fmt.Errorf("halvs status on %s: %v: %s", d.Node.Name, err, out)
+	}
+	return st, nil
+}
+
+// HasControlSocket reports whether a halvs director's control socket exists.
+func (d *Director) HasControlSocket() bool {
+	_, err := os.Stat(filepath.Join(d.Dir, "halvs.sock"))
+	return err == nil
 }
 
 // Signal sends sig to the director (SIGHUP: reload).

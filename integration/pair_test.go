@@ -42,10 +42,11 @@ func forEachImpl(t *testing.T, fn func(t *testing.T, impl Impl)) {
 	}
 }
 
-// start runs impl with in on node; the other director is its unicast peer.
-func (p *pair) start(impl Impl, node *Node, in Instance) *Director {
+// start runs impl with in on node; the other director is its unicast peer. extra is added
+// to the command line.
+func (p *pair) start(impl Impl, node *Node, in Instance, extra ...string) *Director {
 	p.t.Helper()
-	d := StartDirector(p.t, impl, node, p.lab.Other(node), in)
+	d := StartDirector(p.t, impl, node, p.lab.Other(node), in, extra...)
 	if err := d.WaitReady(10 * time.Second); err != nil {
 		p.t.Fatal(err)
 	}
