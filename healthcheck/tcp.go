@@ -3,6 +3,7 @@ package healthcheck
 import (
 	"context"
 	"fmt"
+	"net"
 	"time"
 )
 
@@ -24,15 +25,23 @@ func (s TCPSpec) resolve(env resolveEnv) (Spec, error) {
 	return s, nil
 }
 
-func (s TCPSpec) newChecker() (Checker, error) { return &tcpChecker{spec: s}, nil }
+// newChecker builds the dialer and the target's text once: thousands of checks a second should
+// not each rebuild them.
+func (s TCPSpec) newChecker() (Checker, error) {
+	return &tcpChecker{spec: s, dialer: s.dialer("tcp"), addr: s.target().String()}, nil
+}
 
-type tcpChecker struct{ spec TCPSpec }
+type tcpChecker struct {
+	spec   TCPSpec
+	dialer *net.Dialer // safe for concurrent use; never modified after newChecker
+	addr   string
+}
 
-func (c *tcpChecker) String() string { return fmt.Sprintf("tcp_check %v", c.spec.target()) }
+func (c *tcpChecker) String() string { return "tcp_check " + c.addr }
 
 func (c *tcpChecker) Check(ctx context.Context) Result {
 	start := time.Now()
-	conn, err := c.spec.dialer("tcp").DialContext(ctx, "tcp", c.spec.target().String())
+	conn, err := c.dialer.DialContext(ctx, "tcp", c.addr)
 	lat := time.Since(start)
 	if err != nil {
 		return Result{Err: err, Latency: lat}

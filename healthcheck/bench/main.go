@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,6 +29,9 @@ import (
 
 	"github.com/halvs/halvs/healthcheck"
 )
+
+// profile names the CPU profile file (-cpuprofile), empty for none.
+var profile string
 
 func main() {
 	n := flag.Int("n", 10000, "number of real servers, one tcp_check each")
@@ -40,7 +44,9 @@ func main() {
 	kill := flag.Int("kill", 100, "listeners closed to measure detection")
 	basePort := flag.Int("base-port", 20000, "first listener port on 127.0.0.1")
 	serve := flag.Bool("serve", false, "internal: run the listeners (child process)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the steady-state window to this file")
 	flag.Parse()
+	profile = *cpuProfile
 	if *serve {
 		runServer(*basePort, *n)
 		return
@@ -150,13 +156,34 @@ func run(n, perVS, base, kill int, window time.Duration, tm healthcheck.Timing, 
 	unexpected = len(downAt)
 	mu.Unlock()
 
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
+	var ms0 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	gc0 := ms0.NumGC
 	cpu0, wall0 := cpuTime(), time.Now()
 	time.Sleep(window)
-	cpu, wall := cpuTime()-cpu0, time.Since(wall0)
+	cpu, wall := cpuTime().sub(cpu0), time.Since(wall0)
+	if profile != "" {
+		pprof.StopCPUProfile()
+	}
 	rss, hwm := memKiB("VmRSS"), memKiB("VmHWM")
-	fmt.Printf("steady state over %v: CPU %.1f%% of one core, RSS %.1f MiB (peak %.1f MiB), %d goroutines, %d/%d checks ran, %d spurious downs\n",
-		wall.Round(time.Millisecond), 100*cpu.Seconds()/wall.Seconds(), float64(rss)/1024, float64(hwm)/1024,
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	pct := func(d time.Duration) float64 { return 100 * d.Seconds() / wall.Seconds() }
+	fmt.Printf("steady state over %v: CPU %.1f%% of one core (user %.1f%%, system %.1f%%), RSS %.1f MiB (peak %.1f MiB), %d goroutines, %d/%d checks ran, %d spurious downs\n",
+		wall.Round(time.Millisecond), pct(cpu.user+cpu.sys), pct(cpu.user), pct(cpu.sys), float64(rss)/1024, float64(hwm)/1024,
 		runtime.NumGoroutine(), ranChecks, n, unexpected)
+	fmt.Printf("Go heap: %.1f MiB allocated, %.1f MiB obtained from the OS, %d GCs in the window\n",
+		float64(ms.HeapAlloc)/(1<<20), float64(ms.Sys)/(1<<20), ms.NumGC-gc0)
 
 	// Detection: close kill listeners spread over the range, time each to its down event.
 	bound := timeout + time.Duration(tm.Retry)*tm.DelayBeforeRetry + tm.DelayLoop
@@ -209,17 +236,22 @@ func run(n, perVS, base, kill int, window time.Duration, tm healthcheck.Timing, 
 			over++
 		}
 	}
-	pct := func(q float64) time.Duration { return lat[int(q*float64(len(lat)-1))].Round(time.Millisecond) }
+	q := func(q float64) time.Duration { return lat[int(q*float64(len(lat)-1))].Round(time.Millisecond) }
 	fmt.Printf("detection of %d closed listeners: min %v, p50 %v, p99 %v, max %v; bound %v; %d beyond bound+50ms, %d missed\n",
-		len(closedAt), pct(0), pct(0.5), pct(0.99), pct(1), bound, over, missed)
+		len(closedAt), q(0), q(0.5), q(0.99), q(1), bound, over, missed)
 	return nil
 }
 
-func cpuTime() time.Duration {
+// cpuTime is this process's CPU time, user and system.
+func cpuTime() cpuTimes {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return cpuTimes{user: time.Duration(ru.Utime.Nano()), sys: time.Duration(ru.Stime.Nano())}
 }
+
+type cpuTimes struct{ user, sys time.Duration }
+
+func (c cpuTimes) sub(d cpuTimes) cpuTimes { return cpuTimes{c.user - d.user, c.sys - d.sys} }
 
 // memKiB reads a Vm* line of /proc/self/status.
 func memKiB(field string) int {
