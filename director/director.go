@@ -36,6 +36,8 @@ type Options struct {
 	OpenIPVS    func() (lvs.Backend, error)
 	VRRPClock   vrrp.Clock        // vrrp.RealClock when nil
 	HealthClock healthcheck.Clock // the system clock when nil
+	// OnReady, when set, is called once Run has started everything (systemd's READY=1).
+	OnReady func()
 	// IPVSRetry is the wait before a failed reconcile is tried again; 5 s when zero.
 	IPVSRetry time.Duration
 }
@@ -250,6 +252,9 @@ func (d *Director) Run(ctx context.Context) error {
 		return err
 	}
 	d.log.Info("halvs started", "instances", len(p.vrrp.Instances), "virtual_servers", len(p.health))
+	if d.opts.OnReady != nil {
+		d.opts.OnReady()
+	}
 
 	<-ctx.Done()
 	d.log.Info("stopping")

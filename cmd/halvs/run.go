@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/coreos/go-systemd/v22/daemon"
+
 	"github.com/halvs/halvs/config"
 	"github.com/halvs/halvs/director"
 	"github.com/halvs/halvs/lvs"
@@ -98,7 +100,8 @@ or a runtime failure, 2 usage error.
 		log.Error("configuration refused", "config", path, "errors", len(diags.Errors()))
 		return exitFailure
 	}
-	d, err := director.New(cfg, runOptions(director.Options{Logger: log, KeepIPVS: keepIPVS}))
+	ready := func() { sdNotify(log, daemon.SdNotifyReady) }
+	d, err := director.New(cfg, runOptions(director.Options{Logger: log, KeepIPVS: keepIPVS, OnReady: ready}))
 	if err != nil {
 		if errors.Is(err, lvs.ErrNoIPVS) {
 			fmt.Fprintf(stderr, "halvs run: %v\n", lvs.ErrNoIPVS)
@@ -125,10 +128,13 @@ or a runtime failure, 2 usage error.
 			return exitOK
 		case s := <-sigs:
 			if s == syscall.SIGHUP {
+				sdNotify(log, daemon.SdNotifyReloading)
 				reload(log, d, path)
+				sdNotify(log, daemon.SdNotifyReady)
 				continue
 			}
 			log.Info("signal received: stopping", "signal", s.String())
+			sdNotify(log, daemon.SdNotifyStopping)
 			cancel()
 		}
 	}
@@ -145,6 +151,14 @@ func reload(log *slog.Logger, d *director.Director, path string) {
 	}
 	if err := d.Reload(cfg); err != nil {
 		log.Error("reload refused; the running configuration is kept", "config", path, "err", err)
+	}
+}
+
+// sdNotify tells systemd (Type=notify units) where the daemon is; outside systemd it does
+// nothing.
+func sdNotify(log *slog.Logger, state string) {
+	if _, err := daemon.SdNotify(false, state); err != nil {
+		log.Warn("sd_notify failed", "state", state, "err", err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -126,9 +127,27 @@ func TestRunInNamespace(t *testing.T) {
 	}
 	defer func() { cancel(); mon.Wait() }()
 
+	// systemd's notify socket: READY=1 after start, RELOADING=1 / READY=1 around reloads.
+	sock, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: filepath.Join(dir, "notify"), Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sock.Close()
+	var notes syncBuffer
+	go func() {
+		buf := make([]byte, 512)
+		for {
+			n, err := sock.Read(buf)
+			if err != nil {
+				return
+			}
+			notes.Write(append(buf[:n:n], ' '))
+		}
+	}()
+
 	var logs syncBuffer
 	cmd := ns.Command(ctx, os.Args[0], "run", "-c", path, "--log-level", "debug")
-	cmd.Env = append(os.Environ(), "HALVS_TEST_AS_HALVS=1")
+	cmd.Env = append(os.Environ(), "HALVS_TEST_AS_HALVS=1", "NOTIFY_SOCKET="+filepath.Join(dir, "notify"))
 	cmd.Stderr = &logs
 	cmd.Stdout = &logs
 	start := time.Now()
@@ -149,6 +168,7 @@ func TestRunInNamespace(t *testing.T) {
 		return strings.Contains(logs.String(), `msg="Entering MASTER STATE" instance=VI_1`)
 	})
 	waitFor(t, "VIP on hd0", func() bool { return hasAddr("192.0.2.100/24") })
+	waitFor(t, "sd_notify READY=1", func() bool { return strings.Contains(notes.String(), "READY=1") })
 	t.Logf("MASTER with its VIP %v after start", time.Since(start).Round(time.Millisecond))
 
 	// Reload: VI_1 unchanged, VI_2 new.
@@ -158,6 +178,9 @@ func TestRunInNamespace(t *testing.T) {
 	}
 	waitFor(t, "reload", func() bool { return strings.Contains(logs.String(), "configuration reloaded") })
 	waitFor(t, "VI_2's VIP", func() bool { return hasAddr("192.0.2.101/24") })
+	waitFor(t, "sd_notify RELOADING=1 then READY=1", func() bool {
+		return strings.Contains(notes.String(), "READY=1 RELOADING=1 READY=1")
+	})
 
 	// Reload with a broken file: refused, everything stays.
 	write("vrrp_instance \"VI_1\" {\n  interface = \n}\n")
