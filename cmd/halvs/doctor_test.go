@@ -1,0 +1,69 @@
+package main
+
+import (
+	"bytes"
+	"net"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/halvs/halvs/internal/netnstest"
+)
+
+func TestDoctorUsage(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		inStderr string
+	}{
+		{"help", []string{"-h"}, exitOK, "Usage: halvs doctor"},
+		{"bad role", []string{"--role", "router", "--vip", "10.0.0.1"}, exitUsage, "director or realserver"},
+		{"director needs config", []string{"--role", "director"}, exitUsage, "needs the config"},
+		{"real server needs VIPs", nil, exitUsage, "which VIPs"},
+		{"bad port", []string{"--vip", "10.0.0.1", "--port", "http"}, exitUsage, "not a port"},
+		{"negative listen", []string{"--vip", "10.0.0.1", "--listen-seconds", "-1"}, exitUsage, "must not be negative"},
+		{"unreadable config", []string{"-c", "/nonexistent/halvs.hcl"}, exitFailure, "cannot read"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			if code := runDoctor(tt.args, &out, &errb); code != tt.code || !strings.Contains(errb.String(), tt.inStderr) {
+				t.Errorf("exit %d (want %d), stderr:\n%s", code, tt.code, errb.String())
+			}
+		})
+	}
+}
+
+// TestRealserverThenDoctor is the operator's sequence on a fresh real server: doctor finds the
+// missing setup, `realserver up` fixes it, doctor is then clean.
+func TestRealserverThenDoctor(t *testing.T) {
+	lab := netnstest.New(t, "ho")
+	br := lab.NewBridge()
+	ns := lab.NewNS("rs")
+	br.Attach(ns, "ho0", nil, netip.MustParsePrefix("10.10.10.31/24"))
+	for _, k := range []string{"all", "ho0"} {
+		if err := ns.WriteSysctl("net/ipv4/conf/"+k+"/rp_filter", "0"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var l net.Listener
+	ns.MustDo(func() (err error) { l, err = net.Listen("tcp", ":8080"); return })
+	defer l.Close()
+	setRealserverPaths(t, t.TempDir())
+	doc := func(args []string, o, e *bytes.Buffer) int { return runDoctor(args, o, e) }
+	rs := func(args []string, o, e *bytes.Buffer) int { return runRealserver(args, o, e) }
+
+	code, out, _ := inNS(t, ns, doc, "--vip", "10.10.10.22", "--port", "8080")
+	if code != exitFailure || !strings.Contains(out, "FAIL vip: VIP 10.10.10.22 is not on lo") ||
+		!strings.Contains(out, "fix: halvs realserver up --vip 10.10.10.22") || !strings.Contains(out, "FAIL arp_ignore") {
+		t.Errorf("doctor before setup: exit %d\n%s", code, out)
+	}
+	if code, _, errs := inNS(t, ns, rs, "up", "--vip", "10.10.10.22"); code != exitOK {
+		t.Fatalf("realserver up: %s", errs)
+	}
+	code, out, _ = inNS(t, ns, doc, "--vip", "10.10.10.22", "--port", "8080")
+	if code != exitOK || !strings.Contains(out, "no problems found") {
+		t.Errorf("doctor after realserver up: exit %d\n%s", code, out)
+	}
+}

@@ -1,0 +1,105 @@
+package doctor
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+	"time"
+)
+
+// Role is what the checked host is.
+type Role string
+
+const (
+	Director   Role = "director"
+	RealServer Role = "realserver"
+)
+
+// Finding is one problem: what is wrong and the command that fixes it.
+type Finding struct {
+	Check   string // short name: "arp_ignore", "vip", "listener", ...
+	Problem string
+	Fix     string
+}
+
+// Report is the outcome of Run: the findings, the checks that passed and those that could not
+// run (with why).
+type Report struct {
+	Findings   []Finding
+	Passed     []string
+	NotChecked []string
+}
+
+func (r *Report) fail(check, fix, format string, args ...any) {
+	r.Findings = append(r.Findings, Finding{Check: check, Problem: fmt.Sprintf(format, args...), Fix: fix})
+}
+func (r *Report) pass(format string, args ...any) {
+	r.Passed = append(r.Passed, fmt.Sprintf(format, args...))
+}
+func (r *Report) skip(format string, args ...any) {
+	r.NotChecked = append(r.NotChecked, fmt.Sprintf(format, args...))
+}
+
+// Write prints the report for people: findings first, each with its fix.
+func (r *Report) Write(w io.Writer) {
+	for _, f := range r.Findings {
+		fmt.Fprintf(w, "FAIL %s: %s\n     fix: %s\n", f.Check, f.Problem, f.Fix)
+	}
+	for _, p := range r.Passed {
+		fmt.Fprintf(w, "ok   %s\n", p)
+	}
+	for _, s := range r.NotChecked {
+		fmt.Fprintf(w, "skip %s\n", s)
+	}
+	switch n := len(r.Findings); n {
+	case 0:
+		fmt.Fprintln(w, "no problems found")
+	case 1:
+		fmt.Fprintln(w, "1 problem found")
+	default:
+		fmt.Fprintf(w, "%d problems found\n", n)
+	}
+}
+
+// Instance is what the director checks need of a vrrp_instance.
+type Instance struct {
+	Name      string
+	Interface string
+	VRID      int
+	VIPs      []netip.Addr
+	State     string // from the running halvs: "MASTER", "BACKUP", ...; "" when unknown
+}
+
+// Service is a virtual service's address and the port real servers serve it on.
+type Service struct {
+	VIP      netip.Addr
+	Port     uint16 // the port the real server must listen on (DR keeps the VIP's port)
+	Protocol string // "TCP", "UDP"
+}
+
+// Options say what to check.
+type Options struct {
+	Role      Role
+	Instances []Instance // director: from the config (and the running halvs' states)
+	Services  []Service  // both roles: the virtual services
+	// HasVirtualServers: the director's config programs IPVS, so ip_vs must be available.
+	HasVirtualServers bool
+	// VIPs a real server must hold on lo (defaults to the services' VIPs).
+	VIPs []netip.Addr
+	// ListenFor is how long to listen for other routers' adverts (director); 0 skips it.
+	ListenFor time.Duration
+}
+
+// Run checks sys against opts.
+func Run(sys System, opts Options) *Report {
+	r := &Report{}
+	switch opts.Role {
+	case Director:
+		checkDirector(sys, opts, r)
+	case RealServer:
+		checkRealServer(sys, opts, r)
+	default:
+		r.skip("unknown role %q", opts.Role)
+	}
+	return r
+}
