@@ -76,7 +76,7 @@ func main() {
 		fmt.Printf("%d goroutines kept the CPUs busy during the runs.\n", *busy)
 	}
 	fmt.Println()
-	fmt.Printf("%-8s %-9s %-11s %11s %11s %11s %11s %13s %6s\n", "interval", "case", "impl", "bound", "min", "median", "max", "median-bound", "false")
+	header()
 	failed := false
 	for _, iv := range ivs {
 		for _, impl := range list {
@@ -93,7 +93,8 @@ func main() {
 			}
 		}
 	}
-	fmt.Println("\nfalse: takeovers by a backup while the master was alive (should be 0).")
+	fmt.Println("\nadvert-bound: median time to the new master's first advert, minus the bound (the timer alone).")
+	fmt.Println("false: takeovers by a backup while the master was alive (should be 0).")
 	if failed {
 		os.Exit(1)
 	}

@@ -23,19 +23,32 @@ type row struct {
 	c        failCase
 	impl     integration.Impl
 	bound    time.Duration
-	samples  []time.Duration
+	samples  []time.Duration // to the first gratuitous ARP
+	adverts  []time.Duration // to the new master's first advert (diagnostic: timer vs. VIP path)
 	falses   int
 }
 
 func (r row) print() {
 	s := slices.Clone(r.samples)
 	slices.Sort(s)
-	med := s[len(s)/2]
+	fmt.Printf(rowFormat, r.interval, r.c, r.impl, ms(r.bound), ms(s[0]), ms(median(s)), ms(s[len(s)-1]),
+		signedMS(median(s)-r.bound), signedMS(median(r.adverts)-r.bound), r.falses)
+}
+
+const rowFormat = "%-8s %-9s %-11s %11s %11s %11s %11s %13s %13s %6v\n"
+
+func header() {
+	fmt.Printf(rowFormat, "interval", "case", "impl", "bound", "min", "median", "max", "median-bound", "advert-bound", "false")
+}
+
+// median of s; s need not be sorted.
+func median(s []time.Duration) time.Duration {
+	s = slices.Clone(s)
+	slices.Sort(s)
 	if len(s)%2 == 0 {
-		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
+		return (s[len(s)/2-1] + s[len(s)/2]) / 2
 	}
-	fmt.Printf("%-8s %-9s %-11s %11s %11s %11s %11s %13s %6d\n", r.interval, r.c, r.impl,
-		ms(r.bound), ms(s[0]), ms(med), ms(s[len(s)-1]), signedMS(med-r.bound), r.falses)
+	return s[len(s)/2]
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.3fms", float64(d)/float64(time.Millisecond)) }
@@ -143,8 +156,15 @@ func (b *bench) run(runs int, res map[failCase]*row) {
 			if !ok {
 				t.Fatalf("run %d %s: no reference advert from %s before %v", i+1, c, master.Name, garp)
 			}
+			adv, _, err := obs.WaitFor(m, time.Second, func(e integration.Event) bool {
+				return integration.AdvertFrom(backup.MAC)(e) && e.Priority > 0
+			})
+			if err != nil {
+				t.Fatalf("run %d %s: the new master %s sent no advert: %v", i+1, c, backup.Name, err)
+			}
 			d := garp.Time.Sub(ref.Time)
 			res[c].samples = append(res[c].samples, d)
+			res[c].adverts = append(res[c].adverts, adv.Time.Sub(ref.Time))
 			t.Logf("run %d %s: %s → %s in %v (bound %v)", i+1, c, master.Name, backup.Name, d, res[c].bound)
 
 			// The old master comes back as the new master's backup (equal priority).
