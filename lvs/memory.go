@@ -17,6 +17,7 @@ type Memory struct {
 	timeouts Timeouts
 	daemons  map[SyncRole]SyncDaemon
 	calls    int
+	stats    map[ServiceKey]ServiceStats // see SetStats
 
 	// Fail, when set, is asked before each change; a non-nil error fails that change,
 	// which then leaves the table untouched.
