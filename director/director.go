@@ -51,9 +51,8 @@ type Director struct {
 
 	// Fixed for the Director's life.
 	router *vrrp.Router
-	tap    *stateTap
+	fifos  *notifyFIFOs
 	health *healthcheck.Scheduler
-	kernel *queue // excluded VIPs: netlink work off the notify workers
 	links  vrrp.LinkWatcher
 
 	mu      sync.Mutex // serialises Reload and the end of Run; guards what follows
@@ -167,7 +166,6 @@ func New(cfg *config.Config, opts Options) (*Director, error) {
 		d.closeKernel()
 		return nil, fmt.Errorf("health checks: %w", err)
 	}
-	d.kernel = newQueue()
 	return d, nil
 }
 
@@ -192,10 +190,10 @@ func (d *Director) openVRRP() error {
 		open = dialTransport
 	}
 	d.opts.Addresser, d.opts.Announcer, d.links = addr, ann, links
-	d.tap = newStateTap(d.log, d.onInstanceState)
+	d.fifos = newNotifyFIFOs(d.log)
 	r, err := vrrp.NewRouter(vrrp.Deps{
 		Addresser: addr, Announcer: ann, Links: links, OpenTransport: open,
-		Clock: o.VRRPClock, Logger: d.log, FIFO: vrrp.NewFIFO(d.tap), RunScript: d.runNotify,
+		Clock: o.VRRPClock, Logger: d.log, RunScript: d.runNotify, OnStateChange: d.onStateChange,
 	})
 	if err != nil {
 		return err
@@ -235,8 +233,7 @@ func (d *Director) Run(ctx context.Context) error {
 	}
 	d.running = true
 	p := d.plan
-	d.tap.configure(d.cfg.Global.NotifyFifo, p.vrrp.FIFOs)
-	d.setExcluded(p.vrrp.Excluded)
+	d.fifos.configure(d.cfg.Global.NotifyFifo, p.vrrp.FIFOs)
 	if s := d.ipvs.Load(); s != nil {
 		s.start(p)
 	}
@@ -285,14 +282,12 @@ func (d *Director) applyVRRP(p plan) error {
 	return nil
 }
 
-// finish releases what Run held: excluded VIPs, IPVS (unless kept) and the kernel handles.
+// finish releases what Run held: IPVS (unless kept), the notify FIFOs and the kernel handles.
 func (d *Director) finish() {
-	d.kernel.close()
-	d.dropExcluded()
 	if s := d.ipvs.Load(); s != nil {
 		s.stop(d.opts.KeepIPVS)
 	}
-	d.tap.close()
+	d.fifos.close()
 	d.closeKernel()
 }
 
@@ -348,8 +343,7 @@ func (d *Director) Reload(cfg *config.Config) error {
 	}
 	d.cfg, d.plan = cfg, p
 	d.global.Store(&cfg.Global)
-	d.tap.configure(cfg.Global.NotifyFifo, p.vrrp.FIFOs)
-	d.setExcluded(p.vrrp.Excluded)
+	d.fifos.configure(cfg.Global.NotifyFifo, p.vrrp.FIFOs)
 	d.syncScripts(p.vrrp.Scripts)
 	d.track.setPlan(p)
 	d.feedAll()

@@ -2,7 +2,6 @@ package director
 
 import (
 	"reflect"
-	"slices"
 	"sync"
 
 	"github.com/halvs/halvs/healthcheck"
@@ -127,18 +126,13 @@ func (d *Director) startScript(sp ScriptPlan) {
 	tr.Start()
 }
 
-// instanceStates is the last state each instance reported, and the excluded VIPs the
-// director manages for it.
+// instanceStates is the last state each instance reported.
 type instanceStates struct {
-	mu       sync.Mutex
-	states   map[string]vrrp.State
-	excluded map[string][]vrrp.VIP // from the plan
-	added    map[string][]vrrp.VIP // in the kernel now (kernel queue's view)
+	mu     sync.Mutex
+	states map[string]vrrp.State
 }
 
-func (s *instanceStates) init() {
-	s.states, s.excluded, s.added = map[string]vrrp.State{}, map[string][]vrrp.VIP{}, map[string][]vrrp.VIP{}
-}
+func (s *instanceStates) init() { s.states = map[string]vrrp.State{} }
 
 func (s *instanceStates) state(name string) vrrp.State {
 	s.mu.Lock()
@@ -146,83 +140,20 @@ func (s *instanceStates) state(name string) vrrp.State {
 	return s.states[name]
 }
 
-// onInstanceState is called by the tap, from an instance's notify worker, on each state
-// change. It only queues work.
-func (d *Director) onInstanceState(name string, st vrrp.State) {
+// onStateChange is vrrp's OnStateChange: called for each state change of an instance (from
+// its kernel worker, after the VIPs and virtual_ipaddress_excluded are added or removed) or
+// of a sync group. It writes the notify_fifo lines and queues the sync-daemon switch; it
+// must not block, and must not take d.mu (Reload holds it while instances stop).
+func (d *Director) onStateChange(c vrrp.StateChange) {
+	d.fifos.write(c)
+	if c.SyncGroup {
+		return
+	}
 	d.inst.mu.Lock()
-	d.inst.states[name] = st
+	d.inst.states[c.Name] = c.To
 	d.inst.mu.Unlock()
 	if s := d.ipvs.Load(); s != nil {
-		s.instanceState(name, st)
-	}
-	d.kernel.do(func() { d.syncExcluded(name) })
-}
-
-// setExcluded takes a new plan's virtual_ipaddress_excluded and brings the kernel in line.
-func (d *Director) setExcluded(ex map[string][]vrrp.VIP) {
-	d.inst.mu.Lock()
-	names := map[string]bool{}
-	for n := range d.inst.excluded {
-		names[n] = true
-	}
-	for n := range ex {
-		names[n] = true
-	}
-	d.inst.excluded = ex
-	d.inst.mu.Unlock()
-	for n := range names {
-		d.kernel.do(func() { d.syncExcluded(n) })
-	}
-}
-
-// syncExcluded adds an instance's excluded VIPs while it is MASTER and removes them
-// otherwise. Runs on the kernel queue.
-func (d *Director) syncExcluded(name string) {
-	d.inst.mu.Lock()
-	var want []vrrp.VIP
-	if d.inst.states[name] == vrrp.StateMaster {
-		want = d.inst.excluded[name]
-	}
-	have := d.inst.added[name]
-	d.inst.mu.Unlock()
-	var now []vrrp.VIP
-	for _, v := range have {
-		if slices.Contains(want, v) {
-			now = append(now, v)
-			continue
-		}
-		if err := d.opts.Addresser.DelVIP(v); err != nil {
-			d.log.Error("remove excluded VIP failed", "instance", name, "vip", v.Prefix, "err", err)
-			now = append(now, v)
-		}
-	}
-	for _, v := range want {
-		if slices.Contains(have, v) {
-			continue
-		}
-		if err := d.opts.Addresser.AddVIP(v); err != nil {
-			d.log.Error("add excluded VIP failed", "instance", name, "vip", v.Prefix, "err", err)
-			continue
-		}
-		now = append(now, v)
-	}
-	d.inst.mu.Lock()
-	d.inst.added[name] = now
-	d.inst.mu.Unlock()
-}
-
-// dropExcluded removes every excluded VIP still added (at the end of Run).
-func (d *Director) dropExcluded() {
-	d.inst.mu.Lock()
-	added := d.inst.added
-	d.inst.added = map[string][]vrrp.VIP{}
-	d.inst.mu.Unlock()
-	for name, vs := range added {
-		for _, v := range vs {
-			if err := d.opts.Addresser.DelVIP(v); err != nil {
-				d.log.Error("remove excluded VIP failed", "instance", name, "vip", v.Prefix, "err", err)
-			}
-		}
+		s.instanceState(c.Name, c.To)
 	}
 }
 

@@ -105,7 +105,8 @@ func TestTranslateVRRP(t *testing.T) {
 				{Prefix: netip.MustParsePrefix("10.10.10.22/24"), Dev: "eth1", Label: "eth1:0"},
 				{Prefix: netip.MustParsePrefix("10.10.10.23/32"), Dev: "eth0"},
 			},
-			GARPRepeat: 5, GARPDelay: -time.Nanosecond, GARPRefresh: time.Minute, GARPRefreshRepeat: 1,
+			ExcludedVIPs: []vrrp.VIP{{Prefix: netip.MustParsePrefix("2001:db8::9/64"), Dev: "eth0"}},
+			GARPRepeat:   5, GARPDelay: -time.Nanosecond, GARPRefresh: time.Minute, GARPRefreshRepeat: 1,
 			Track: []vrrp.Track{
 				{Kind: vrrp.TrackInterface, Name: "eth1", Weight: -10},
 				{Kind: vrrp.TrackScript, Name: "chk_haproxy", Weight: -20},
@@ -133,8 +134,7 @@ func TestTranslateVRRP(t *testing.T) {
 			{vrrp.TrackScript, "chk_haproxy"}:           true,
 			{vrrp.TrackVirtualServer, "10.10.10.22:80"}: true,
 		}},
-		Excluded: map[string][]vrrp.VIP{"VI_1": {{Prefix: netip.MustParsePrefix("2001:db8::9/64"), Dev: "eth0"}}},
-		FIFOs:    map[string]string{"VI_1": "/run/vi1.fifo"},
+		FIFOs: map[string]string{"VI_1": "/run/vi1.fifo"},
 	}
 	if diff := cmp.Diff(want, got, cmpNet); diff != "" {
 		t.Errorf("TranslateVRRP (-want +got):\n%s", diff)

@@ -10,7 +10,7 @@ import (
 
 // VRRPPlan is the VRRP part of a config in the vrrp package's terms: the instances and sync
 // groups for vrrp.Router.Apply, the vrrp_scripts the director runs and feeds to the
-// instances, and what the vrrp package cannot express, kept for the director to apply.
+// instances, and what the director keeps for itself (reverse tracking, notify FIFOs).
 type VRRPPlan struct {
 	Instances  []vrrp.InstanceConfig
 	SyncGroups []vrrp.SyncGroupConfig
@@ -18,9 +18,6 @@ type VRRPPlan struct {
 	// Reverse lists, per instance, the tracked scripts and virtual servers whose state is
 	// inverted before it is fed (keepalived's `reverse`).
 	Reverse map[string]map[trackRef]bool
-	// Excluded are each instance's virtual_ipaddress_excluded: added with the VIPs, never
-	// advertised. The director adds them on MASTER and removes them on leaving it.
-	Excluded map[string][]vrrp.VIP
 	// FIFOs are per-instance notify_fifo paths (global's is the Router's FIFO).
 	FIFOs map[string]string
 }
@@ -43,7 +40,7 @@ type trackRef struct {
 // config has applied keepalived's defaults and checked the references; the error reports what
 // the vrrp package refuses all the same, naming the instance.
 func TranslateVRRP(cfg *config.Config) (VRRPPlan, error) {
-	p := VRRPPlan{Reverse: map[string]map[trackRef]bool{}, Excluded: map[string][]vrrp.VIP{}, FIFOs: map[string]string{}}
+	p := VRRPPlan{Reverse: map[string]map[trackRef]bool{}, FIFOs: map[string]string{}}
 	for i := range cfg.VRRPInstances {
 		vi := &cfg.VRRPInstances[i]
 		ic, err := instanceConfig(vi)
@@ -64,9 +61,6 @@ func TranslateVRRP(cfg *config.Config) (VRRPPlan, error) {
 		}
 		if len(rev) > 0 {
 			p.Reverse[vi.Name] = rev
-		}
-		for _, v := range vi.VirtualIPAddressesExcl {
-			p.Excluded[vi.Name] = append(p.Excluded[vi.Name], vipOf(v, vi.Interface))
 		}
 		if vi.NotifyFifo != "" {
 			p.FIFOs[vi.Name] = vi.NotifyFifo
@@ -138,6 +132,9 @@ func instanceConfig(vi *config.VRRPInstance) (vrrp.InstanceConfig, error) {
 	}
 	for _, v := range vi.VirtualIPAddresses {
 		ic.VIPs = append(ic.VIPs, vipOf(v, vi.Interface))
+	}
+	for _, v := range vi.VirtualIPAddressesExcl {
+		ic.ExcludedVIPs = append(ic.ExcludedVIPs, vipOf(v, vi.Interface))
 	}
 	for _, t := range vi.TrackInterfaces {
 		if t.Reverse {

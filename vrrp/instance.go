@@ -30,6 +30,10 @@ type InstanceConfig struct {
 	AuthType      AuthType // version 2: AuthNone or AuthPass
 	AuthPass      string   // first 8 bytes used, as keepalived does
 	VIPs          []VIP    // one address family; Dev empty means Interface
+	// ExcludedVIPs are virtual_ipaddress_excluded: added and removed with the VIPs and
+	// announced with them, but never carried in adverts, so they may be of either family
+	// and as many as wanted. Dev empty means Interface. A reload changes them in place.
+	ExcludedVIPs []VIP
 	// UnicastSrc is unicast_src_ip (or mcast_src_ip); zero means the interface's address.
 	UnicastSrc   netip.Addr
 	UnicastPeers []netip.Addr // non-empty selects unicast mode
@@ -74,9 +78,12 @@ func (c InstanceConfig) withDefaults() InstanceConfig {
 		c.GARPRefreshRepeat = 1
 	}
 	c.VIPs = slices.Clone(c.VIPs)
-	for i := range c.VIPs {
-		if c.VIPs[i].Dev == "" {
-			c.VIPs[i].Dev = c.Interface
+	c.ExcludedVIPs = slices.Clone(c.ExcludedVIPs)
+	for _, vs := range [][]VIP{c.VIPs, c.ExcludedVIPs} {
+		for i := range vs {
+			if vs[i].Dev == "" {
+				vs[i].Dev = c.Interface
+			}
 		}
 	}
 	return c
@@ -111,6 +118,14 @@ func (c InstanceConfig) Validate() error {
 	for _, v := range c.VIPs {
 		if !v.Prefix.IsValid() || v.Prefix.Addr().Is6() != v6 || v.Prefix.Addr().Zone() != "" {
 			return bad("virtual address %v: all must be valid and of one family", v.Prefix)
+		}
+	}
+	for _, v := range c.ExcludedVIPs {
+		if !v.Prefix.IsValid() || v.Prefix.Addr().Zone() != "" {
+			return bad("virtual_ipaddress_excluded %v is not a valid address", v.Prefix)
+		}
+		if slices.ContainsFunc(c.VIPs, func(w VIP) bool { return w.Prefix.Addr() == v.Prefix.Addr() }) {
+			return bad("%v is both a virtual address and an excluded one", v.Prefix.Addr())
 		}
 	}
 	if v6 && c.Version == 2 {
@@ -152,7 +167,8 @@ func (c InstanceConfig) Validate() error {
 
 // vrrpSame reports whether a and b (both defaulted) can run as the same instance without
 // a restart: the identity, the wire settings and the VIPs are equal. What may differ is
-// applied in place: priority, preemption, trackers, notify and GARP settings.
+// applied in place: priority, preemption, trackers, notify, GARP settings and the excluded
+// VIPs.
 func vrrpSame(a, b InstanceConfig) bool {
 	return a.Name == b.Name && a.Interface == b.Interface && a.VRID == b.VRID &&
 		a.Version == b.Version && a.Interval == b.Interval && a.AuthType == b.AuthType &&

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -216,6 +217,18 @@ func (a *fakeAddresser) has(p netip.Prefix) bool {
 	return ok
 }
 
+// snapshot returns the addresses in the fake kernel, sorted.
+func (a *fakeAddresser) snapshot() []netip.Prefix {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []netip.Prefix
+	for p := range a.have {
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(x, y netip.Prefix) int { return x.Addr().Compare(y.Addr()) })
+	return out
+}
+
 // drop removes an address behind the instance's back (an operator's `ip addr del`).
 func (a *fakeAddresser) drop(p netip.Prefix) {
 	a.mu.Lock()
@@ -236,6 +249,16 @@ func (f *fakeAnnouncer) Announce(dev string, addr netip.Addr) error {
 	}
 	f.count[addr]++
 	return nil
+}
+
+func (f *fakeAnnouncer) total() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, c := range f.count {
+		n += c
+	}
+	return n
 }
 
 func (f *fakeAnnouncer) n(addr netip.Addr) int {
@@ -295,9 +318,18 @@ type host struct {
 	ann    *fakeAnnouncer
 	links  *fakeLinks
 	port   *fakeTransport
-	fifo   *bytes.Buffer
-	fifoMu *sync.Mutex
 	script *scriptLog
+
+	mu      sync.Mutex
+	changes []seen // what Deps.OnStateChange reported, in order
+}
+
+// seen is one reported state change and the host as it was when the hook ran.
+type seen struct {
+	StateChange
+	addrs   []netip.Prefix // in the fake kernel
+	garps   int            // announcements sent so far, all addresses
+	scripts int            // notify scripts run so far
 }
 
 // lab is a segment, a clock and the hosts on it.
@@ -306,6 +338,9 @@ type lab struct {
 	clock *fakeClock
 	seg   *segment
 	hosts []*host
+	// ignoreNotify lets settle return while notify scripts are still running (a test
+	// holding a script back).
+	ignoreNotify bool
 }
 
 func newLab(t *testing.T) *lab {
@@ -318,30 +353,18 @@ func newLab(t *testing.T) *lab {
 	return l
 }
 
-type lockedBuffer struct {
-	mu *sync.Mutex
-	b  *bytes.Buffer
-}
-
-func (w lockedBuffer) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
 func (l *lab) host(local netip.Addr) *host {
 	l.t.Helper()
-	h := &host{addr: &fakeAddresser{}, ann: &fakeAnnouncer{}, links: &fakeLinks{},
-		fifo: &bytes.Buffer{}, fifoMu: &sync.Mutex{}, script: &scriptLog{}}
+	h := &host{addr: &fakeAddresser{}, ann: &fakeAnnouncer{}, links: &fakeLinks{}, script: &scriptLog{}}
 	r, err := NewRouter(Deps{
 		Addresser: h.addr, Announcer: h.ann, Links: h.links, Clock: l.clock,
 		OpenTransport: func(TransportKey) (Transport, error) {
 			h.port = l.seg.port(local) // a fresh socket, as after a restart
 			return h.port, nil
 		},
-		FIFO:      NewFIFO(lockedBuffer{h.fifoMu, h.fifo}),
-		RunScript: h.script.run,
-		Logger:    testLogger(l.t),
+		OnStateChange: h.onStateChange,
+		RunScript:     h.script.run,
+		Logger:        testLogger(l.t),
 	})
 	if err != nil {
 		l.t.Fatal(err)
@@ -351,10 +374,26 @@ func (l *lab) host(local netip.Addr) *host {
 	return h
 }
 
+func (h *host) onStateChange(c StateChange) {
+	s := seen{StateChange: c, addrs: h.addr.snapshot(), garps: h.ann.total(), scripts: len(h.script.all())}
+	h.mu.Lock()
+	h.changes = append(h.changes, s)
+	h.mu.Unlock()
+}
+
+func (h *host) reported() []seen {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.changes)
+}
+
+// fifoText is what keepalived's notify_fifo would hold: each change's FIFOLine.
 func (h *host) fifoText() string {
-	h.fifoMu.Lock()
-	defer h.fifoMu.Unlock()
-	return h.fifo.String()
+	var b strings.Builder
+	for _, c := range h.reported() {
+		b.WriteString(c.FIFOLine())
+	}
+	return b.String()
 }
 
 func (h *host) apply(t *testing.T, cfgs ...InstanceConfig) {
@@ -376,10 +415,10 @@ func (l *lab) settle() {
 		busy := l.seg.busy()
 		for _, h := range l.hosts {
 			for _, i := range h.r.Instances() {
-				busy = busy || !i.idle()
+				busy = busy || !i.box.idle() || !i.kernel.idle() || !i.notif.jobs.idle() && !l.ignoreNotify
 			}
 			for _, g := range h.r.groups {
-				busy = busy || !g.notif.jobs.idle()
+				busy = busy || !g.report.idle() || !g.notif.jobs.idle() && !l.ignoreNotify
 			}
 		}
 		if busy {

@@ -1,6 +1,7 @@
 package vrrp
 
 import (
+	"slices"
 	"sync"
 	"time"
 )
@@ -20,9 +21,14 @@ func (i *Instance) vips() []VIP {
 	return i.vipsLocked
 }
 
+// owned is every address the instance adds as MASTER: the VIPs, then the excluded ones.
+func (i *Instance) owned() []VIP {
+	return append(slices.Clone(i.vips()), i.excluded...)
+}
+
 func (i *Instance) claimVIPs() {
 	i.claimed = true
-	for _, v := range i.vips() {
+	for _, v := range i.owned() {
 		if err := i.deps.Addresser.AddVIP(v); err != nil {
 			i.kernelError("add VIP", v, err)
 		}
@@ -31,7 +37,7 @@ func (i *Instance) claimVIPs() {
 
 func (i *Instance) releaseVIPs() {
 	i.claimed = false
-	for _, v := range i.vips() {
+	for _, v := range i.owned() {
 		if err := i.deps.Addresser.DelVIP(v); err != nil {
 			i.kernelError("remove VIP", v, err)
 		}
@@ -44,7 +50,7 @@ func (i *Instance) verifyVIPs() {
 	if !i.claimed {
 		return
 	}
-	for _, v := range i.vips() {
+	for _, v := range i.owned() {
 		ok, err := i.deps.Addresser.HasVIP(v)
 		if err != nil {
 			i.kernelError("check VIP", v, err)
@@ -75,7 +81,38 @@ func (i *Instance) announce(n int) {
 		return
 	}
 	for range n {
-		for _, v := range i.vips() {
+		for _, v := range i.owned() {
+			if err := i.deps.Announcer.Announce(v.Dev, v.Prefix.Addr()); err != nil {
+				i.kernelError("announce", v, err)
+			}
+		}
+	}
+}
+
+// setExcluded makes ex the excluded VIPs (a reload); while MASTER, those that went are
+// removed and the new ones added and announced.
+func (i *Instance) setExcluded(ex []VIP) {
+	old := i.excluded
+	i.excluded = ex
+	if !i.claimed {
+		return
+	}
+	for _, v := range old {
+		if !slices.Contains(ex, v) {
+			if err := i.deps.Addresser.DelVIP(v); err != nil {
+				i.kernelError("remove excluded VIP", v, err)
+			}
+		}
+	}
+	for _, v := range ex {
+		if slices.Contains(old, v) {
+			continue
+		}
+		if err := i.deps.Addresser.AddVIP(v); err != nil {
+			i.kernelError("add excluded VIP", v, err)
+			continue
+		}
+		for range max(i.garp().repeat, 1) {
 			if err := i.deps.Announcer.Announce(v.Dev, v.Prefix.Addr()); err != nil {
 				i.kernelError("announce", v, err)
 			}

@@ -31,8 +31,18 @@ type Deps struct {
 	OpenTransport func(key TransportKey) (Transport, error)
 	Clock         Clock        // RealClock when nil
 	Logger        *slog.Logger // slog.Default when nil
-	FIFO          *FIFO        // notify_fifo; nil for none
 	RunScript     ScriptRunner // RunScript when nil
+	// OnStateChange, when set, is told of every state change of every instance and sync
+	// group, one call at a time per instance (or group) and in the order they happened;
+	// FIFOLine gives keepalived's notify_fifo line. An instance's change is reported from
+	// its kernel worker at keepalived's point of a takeover: after the VIPs are added and
+	// the first gratuitous ARP / NA burst is sent (MASTER), after the VIPs are removed
+	// (leaving MASTER), before the notify scripts start; so a slow script never delays it.
+	// A sync group's change is reported from a worker of its own. The adverts never wait
+	// for it, but the instance's next VIP change does: it must return quickly and must not
+	// block (hand slow work to a queue), and must not wait for Router.Apply or Shutdown,
+	// which report the STOP of the instances they stop before returning.
+	OnStateChange func(StateChange)
 }
 
 // Router runs a set of VRRP instances and sync groups: one receive goroutine per shared
@@ -95,7 +105,9 @@ func keyOf(c InstanceConfig) TransportKey {
 // Apply makes the running instances and sync groups those given: it validates everything
 // first (nothing is applied on error), stops instances that are gone, reloads in place
 // those whose VRRP settings did not change (they keep their state and VIPs), restarts the
-// others, and starts new ones. Use it at startup and on SIGHUP.
+// others, and starts new ones. Use it at startup and on SIGHUP. Opening a Transport on an
+// interface without a usable source address yet (a tentative IPv6 link-local) is retried for
+// a few seconds, during which Apply waits.
 func (r *Router) Apply(cfgs []InstanceConfig, groups []SyncGroupConfig) error {
 	want := map[string]InstanceConfig{}
 	vrids := map[TransportKey]map[uint8]string{}
@@ -180,7 +192,7 @@ func (r *Router) Apply(cfgs []InstanceConfig, groups []SyncGroupConfig) error {
 		if _, ok := opened[k]; ok {
 			continue
 		}
-		t, err := r.deps.OpenTransport(k)
+		t, err := r.openTransport(k)
 		if err != nil {
 			for _, t := range opened {
 				t.Close()
@@ -210,11 +222,11 @@ func (r *Router) Apply(cfgs []InstanceConfig, groups []SyncGroupConfig) error {
 	for _, g := range groups {
 		if old, ok := r.groups[g.Name]; !ok || changedGroups[g.Name] {
 			if ok {
-				old.notif.jobs.stop()
+				old.stop()
 			}
-			n := &notifier{kind: "GROUP", name: g.Name, run: r.deps.RunScript, fifo: r.deps.FIFO,
+			n := &notifier{kind: "GROUP", name: g.Name, run: r.deps.RunScript,
 				log: r.deps.Logger.With("sync_group", g.Name), jobs: newWorker(), cfg: g.Notify}
-			r.groups[g.Name] = newSyncGroup(g, n)
+			r.groups[g.Name] = newSyncGroup(g, n, r.deps.OnStateChange)
 		} else {
 			r.groups[g.Name].notif.setConfig(g.Notify)
 		}
@@ -246,7 +258,7 @@ func (r *Router) Apply(cfgs []InstanceConfig, groups []SyncGroupConfig) error {
 	r.groupOf = groupOf
 	for name, g := range r.groups {
 		if !slices.ContainsFunc(groups, func(c SyncGroupConfig) bool { return c.Name == name }) {
-			g.notif.jobs.stop()
+			g.stop()
 			delete(r.groups, name)
 		}
 	}
@@ -255,6 +267,39 @@ func (r *Router) Apply(cfgs []InstanceConfig, groups []SyncGroupConfig) error {
 	}
 	r.closeUnused()
 	return nil
+}
+
+// How long openTransport keeps trying while the interface has no source address: an IPv6
+// link-local address is tentative for about a second after the link comes up (duplicate
+// address detection), and a DHCP or NetworkManager address may come a little later.
+const (
+	openRetryFor   = 5 * time.Second
+	openRetryFirst = 50 * time.Millisecond
+	openRetryMax   = time.Second
+)
+
+// openTransport opens the Transport for k. While it fails with ErrNoSourceAddress it tries
+// again, waiting 50 ms and doubling up to 1 s, for up to openRetryFor; any other error
+// fails at once.
+func (r *Router) openTransport(k TransportKey) (Transport, error) {
+	deadline := r.deps.Clock.Now().Add(openRetryFor)
+	wait := openRetryFirst
+	for {
+		t, err := r.deps.OpenTransport(k)
+		if err == nil || !errors.Is(err, ErrNoSourceAddress) || !r.deps.Clock.Now().Before(deadline) {
+			return t, err
+		}
+		r.deps.Logger.Info("no source address yet; retrying", "dev", k.Dev, "ipv6", k.IPv6, "in", wait)
+		sleep(r.deps.Clock, wait)
+		wait = min(2*wait, openRetryMax)
+	}
+}
+
+// sleep waits d on clock.
+func sleep(clock Clock, d time.Duration) {
+	ch := make(chan struct{})
+	clock.AfterFunc(d, func() { close(ch) })
+	<-ch
 }
 
 // groupChanged reports whether sync group name differs between the running set and the

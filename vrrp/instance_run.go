@@ -31,11 +31,13 @@ type Instance struct {
 	tracks      trackState
 	timer       Timer
 	timerGen    uint64
-	evTime      time.Time // time of the event being handled: timers run from it
-	reportedOwn bool      // own-fault state last told to the sync group
+	evTime      time.Time   // time of the event being handled: timers run from it
+	reportedOwn bool        // own-fault state last told to the sync group
+	change      StateChange // the last Transition, reported with the Notify that follows it
 
 	// Owned by the kernel worker.
-	claimed bool
+	claimed  bool
+	excluded []VIP // virtual_ipaddress_excluded, changed in place by a reload
 
 	ann announceSchedule
 
@@ -62,8 +64,9 @@ func newInstance(d *Deps, tx *sharedTransport, cfg InstanceConfig, group *SyncGr
 	i := &Instance{
 		deps: d, tx: tx, log: log, box: newMailbox[input](), kernel: newWorker(), group: group,
 		stop: make(chan struct{}), done: make(chan struct{}), cfg: cfg, filter: cfg.filter(),
+		excluded: cfg.ExcludedVIPs,
 	}
-	i.notif = &notifier{kind: "INSTANCE", name: cfg.Name, run: d.RunScript, fifo: d.FIFO, log: log, jobs: newWorker(), cfg: cfg.Notify}
+	i.notif = &notifier{kind: "INSTANCE", name: cfg.Name, run: d.RunScript, log: log, jobs: newWorker(), cfg: cfg.Notify}
 	i.m = NewMachine(cfg.machine(tx.t.LocalAddr(), group != nil))
 	i.vipsLocked = cfg.VIPs
 	i.garpLocked = cfg.garpSettings()
@@ -77,7 +80,7 @@ func newInstance(d *Deps, tx *sharedTransport, cfg InstanceConfig, group *SyncGr
 // same), the links are watched, then the machine starts.
 func (i *Instance) start() {
 	i.kernel.do(func() {
-		for _, v := range i.cfg.VIPs {
+		for _, v := range i.owned() {
 			if err := i.deps.Addresser.DelVIP(v); err != nil {
 				i.kernelError("remove stale VIP", v, err)
 			}
@@ -242,6 +245,7 @@ func (i *Instance) do(a Action) {
 		i.counters.Transitions[a.To]++
 		i.mu.Unlock()
 		i.log.Info("Entering "+a.To.String()+" STATE", "from", a.From, "reason", a.Reason)
+		i.change = StateChange{Name: i.cfg.Name, From: a.From, To: a.To, Reason: a.Reason, At: i.evTime}
 	case SendAdvert:
 		i.send(a.Priority)
 	case ClaimVIPs:
@@ -264,8 +268,13 @@ func (i *Instance) do(a Action) {
 	case StopTimers:
 		i.disarm()
 	case Notify:
-		// Through the kernel worker, so that notify_master runs after the VIPs are up.
+		// Through the kernel worker, so that the change is reported and notify_master runs
+		// after the VIPs are up (and the others after they are gone). The machine emits
+		// every Notify right after its Transition.
+		c := i.change
+		c.To, c.Priority = a.State, a.Priority
 		i.kernel.do(func() {
+			report(i.deps.OnStateChange, c)
 			i.notif.notify(a.State, a.Priority, func() {
 				i.mu.Lock()
 				i.counters.ScriptErrors++
@@ -379,6 +388,7 @@ func (i *Instance) reload(cfg InstanceConfig) {
 		i.cfg = cfg
 		i.filter = cfg.filter()
 		i.notif.setConfig(cfg.Notify)
+		i.kernel.do(func() { i.setExcluded(cfg.ExcludedVIPs) })
 		i.m.Reconfigure(cfg.machine(i.tx.t.LocalAddr(), i.group != nil))
 		i.mu.Lock()
 		i.status.BasePriority = cfg.Priority

@@ -3,7 +3,6 @@ package vrrp
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -54,15 +53,6 @@ func NotifyArgs(script []string, kind, name string, s State, priority uint8) []s
 	return append(args, kind, name, s.String(), fmt.Sprint(priority))
 }
 
-// FIFO serialises notify_fifo lines from every instance and sync group onto one writer.
-type FIFO struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-// NewFIFO wraps w; a nil w discards lines.
-func NewFIFO(w io.Writer) *FIFO { return &FIFO{w: w} }
-
 // OpenFIFO opens the named pipe at path for writing without blocking when nobody reads, as
 // keepalived does (read-write, non-blocking), creating it if it does not exist.
 func OpenFIFO(path string) (*os.File, error) {
@@ -74,24 +64,11 @@ func OpenFIFO(path string) (*os.File, error) {
 	return os.OpenFile(path, os.O_RDWR|syscall.O_NONBLOCK, 0)
 }
 
-// Write writes one line; errors are returned for logging only (a full pipe loses the line,
-// as with keepalived).
-func (f *FIFO) Write(line string) error {
-	if f == nil || f.w == nil {
-		return nil
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	_, err := io.WriteString(f.w, line)
-	return err
-}
-
 // notifier runs one owner's (an instance's or a sync group's) notifications in order, one
 // at a time, off the advert path.
 type notifier struct {
 	kind, name string
 	run        ScriptRunner
-	fifo       *FIFO
 	log        *slog.Logger
 	jobs       *worker
 
@@ -105,8 +82,8 @@ func (n *notifier) setConfig(c NotifyConfig) {
 	n.mu.Unlock()
 }
 
-// notify queues the FIFO line and the scripts for state s. The FIFO line goes first: it
-// cannot block, and a reader should not wait for a slow script.
+// notify queues the scripts for state s. (The notify_fifo line is the owner of
+// Deps.OnStateChange's to write: StateChange.FIFOLine.)
 func (n *notifier) notify(s State, priority uint8, onErr func()) {
 	n.mu.Lock()
 	cfg := n.cfg
@@ -130,9 +107,6 @@ func (n *notifier) notify(s State, priority uint8, onErr func()) {
 		timeout = DefaultNotifyTimeout
 	}
 	n.jobs.do(func() {
-		if err := n.fifo.Write(NotifyLine(n.kind, n.name, s, priority)); err != nil {
-			n.log.Warn("notify fifo write failed", "err", err)
-		}
 		for _, argv := range scripts {
 			if len(argv) == 0 {
 				continue

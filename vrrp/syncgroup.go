@@ -3,6 +3,7 @@ package vrrp
 import (
 	"fmt"
 	"sync"
+	"time"
 )
 
 // SyncGroupConfig is keepalived's vrrp_sync_group: instances that change state together.
@@ -20,8 +21,10 @@ type SyncGroupConfig struct {
 // It is called from its members' loops and talks back to them only through their
 // mailboxes, so no loop ever waits for another.
 type SyncGroup struct {
-	name  string
-	notif *notifier
+	name   string
+	notif  *notifier
+	hook   func(StateChange)
+	report *worker // runs hook, in order, off the members' loops
 
 	mu         sync.Mutex
 	members    []*Instance
@@ -32,9 +35,9 @@ type SyncGroup struct {
 	groupState State
 }
 
-func newSyncGroup(cfg SyncGroupConfig, n *notifier) *SyncGroup {
+func newSyncGroup(cfg SyncGroupConfig, n *notifier, hook func(StateChange)) *SyncGroup {
 	return &SyncGroup{
-		name: cfg.Name, notif: n,
+		name: cfg.Name, notif: n, hook: hook, report: newWorker(),
 		state: map[*Instance]State{}, ownFault: map[*Instance]bool{},
 		imposed: map[*Instance]bool{}, want: map[*Instance]bool{},
 	}
@@ -73,7 +76,7 @@ func (g *SyncGroup) memberChanged(i *Instance, from, to State, own bool) {
 			}
 		}
 	}
-	g.updateGroupState()
+	g.updateGroupState(i.evTime)
 }
 
 // memberWants records whether a member is ready to become MASTER and lets the ready ones
@@ -98,7 +101,7 @@ func (g *SyncGroup) memberWants(i *Instance, want bool) {
 }
 
 // updateGroupState sends the group's notifications when all members agree on a new state.
-func (g *SyncGroup) updateGroupState() {
+func (g *SyncGroup) updateGroupState(at time.Time) {
 	if len(g.members) == 0 {
 		return
 	}
@@ -111,8 +114,18 @@ func (g *SyncGroup) updateGroupState() {
 	if !ok || s == g.groupState || s == StateInit {
 		return
 	}
+	c := StateChange{Name: g.name, SyncGroup: true, From: g.groupState, To: s, At: at}
 	g.groupState = s
+	if g.hook != nil {
+		g.report.do(func() { g.hook(c) })
+	}
 	g.notif.notify(s, 0, nil)
+}
+
+// stop ends the group's workers after what they have queued.
+func (g *SyncGroup) stop() {
+	g.report.stop()
+	g.notif.jobs.stop()
 }
 
 // Name returns the group's name.
