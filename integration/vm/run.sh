@@ -10,6 +10,9 @@
 #   HALVS_VM_LOG      console log (default bin/vm-test.log)
 #   HALVS_VM_RUN      passed to every Go test binary as -test.run (default: all tests)
 #   HALVS_VM_MEM      guest memory in MiB (default 1024)
+#   HALVS_VM_PROGRAM  instead of the test binaries, build this main package (with the vmtest
+#                     tag) and run it alone in the guest, with the arguments in HALVS_VM_ARGS;
+#                     integration/vm/bench.sh uses it for make bench's LVS section
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -67,20 +70,29 @@ mkdir -p "$stage/tests" "$stage/bin"
 cp bin/halvs "$stage/bin/halvs"
 cp -a examples "$stage/examples"
 
-# Every package whose test files change with the vmtest tag has real-kernel tests: build its test
-# binary. They run in the guest from a copy of their package directory (testdata included).
-list_tests() { go list -e "$@" -f '{{.Dir}} {{join .TestGoFiles ","}} {{join .XTestGoFiles ","}}' ./...; }
-mapfile -t pkgs < <(comm -23 <(list_tests -tags vmtest | sort) <(list_tests | sort) | cut -d' ' -f1)
-: >"$stage/tests.list"
-for dir in "${pkgs[@]}"; do
-  rel=${dir#"$repo"/}
+if [ -n "${HALVS_VM_PROGRAM:-}" ]; then
+  # One program instead of the tests (make bench): init.sh runs it from the repository's root.
+  rel=${HALVS_VM_PROGRAM#./}
   name=${rel//\//-}
-  echo "vm-test: building $rel tests"
-  CGO_ENABLED=0 go test -c -trimpath -tags vmtest -o "$stage/tests/$name.test" "./$rel"
-  mkdir -p "$stage/$rel"
-  [ -d "$rel/testdata" ] && cp -a "$rel/testdata" "$stage/$rel/testdata"
-  echo "$name /halvs/$rel /halvs/tests/$name.test -test.v -test.timeout 15m ${HALVS_VM_RUN:+-test.run '$HALVS_VM_RUN'}" >>"$stage/tests.list"
-done
+  echo "vm-test: building $rel"
+  CGO_ENABLED=0 go build -trimpath -tags vmtest -o "$stage/tests/$name" "./$rel"
+  echo "$name /halvs /halvs/tests/$name ${HALVS_VM_ARGS:-}" >"$stage/tests.list"
+else
+  # Every package whose test files change with the vmtest tag has real-kernel tests: build its test
+  # binary. They run in the guest from a copy of their package directory (testdata included).
+  list_tests() { go list -e "$@" -f '{{.Dir}} {{join .TestGoFiles ","}} {{join .XTestGoFiles ","}}' ./...; }
+  mapfile -t pkgs < <(comm -23 <(list_tests -tags vmtest | sort) <(list_tests | sort) | cut -d' ' -f1)
+  : >"$stage/tests.list"
+  for dir in "${pkgs[@]}"; do
+    rel=${dir#"$repo"/}
+    name=${rel//\//-}
+    echo "vm-test: building $rel tests"
+    CGO_ENABLED=0 go test -c -trimpath -tags vmtest -o "$stage/tests/$name.test" "./$rel"
+    mkdir -p "$stage/$rel"
+    [ -d "$rel/testdata" ] && cp -a "$rel/testdata" "$stage/$rel/testdata"
+    echo "$name /halvs/$rel /halvs/tests/$name.test -test.v -test.timeout 15m ${HALVS_VM_RUN:+-test.run '$HALVS_VM_RUN'}" >>"$stage/tests.list"
+  done
+fi
 if [ ! -s "$stage/tests.list" ]; then
   echo "vm-test: no package has tests with the vmtest build tag" >&2
   exit 1

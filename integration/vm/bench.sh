@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# make bench's LVS section: boots the VM tier's guest (run.sh, a real IPVS kernel under qemu TCG)
+# with the LVS programming benchmark (integration/vm/bench, see its package comment) instead of
+# the tests, and prints its table again at the end. It reports figures and asserts nothing about
+# time; it fails when a tool programs the wrong table, when halvs issues other than the expected
+# operations (a table from empty: one per service and real server; one weight change: 1; an
+# unchanged table: 0), or when the guest does not finish.
+#
+# Environment:
+#   BENCH_LVS_RUNS     runs per measurement, the table shows the median (default 3)
+#   BENCH_LVS_SIZES    services per table, × 10 real servers each (default 100,1000)
+#   BENCH_LVS_PROFILE  set to 1: also write a Go CPU profile of the lvs package programming
+#                      and re-applying the largest table in-process to bin/lvs-bench.pprof
+#   HALVS_VM_*         as for run.sh; the console log defaults to bin/vm-bench.log
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+export HALVS_VM_LOG=${HALVS_VM_LOG:-$PWD/bin/vm-bench.log}
+export HALVS_VM_PROGRAM=./integration/vm/bench
+args="-runs ${BENCH_LVS_RUNS:-3} -sizes ${BENCH_LVS_SIZES:-100,1000}"
+if [ "${BENCH_LVS_PROFILE:-}" = 1 ]; then
+  args="$args -cpuprofile console"
+fi
+export HALVS_VM_ARGS=$args
+
+status=0
+integration/vm/run.sh || status=$?
+
+echo
+sed -n '/^LVS programming/,/^lvs-bench: done/p' "$HALVS_VM_LOG"
+if [ "${BENCH_LVS_PROFILE:-}" = 1 ] && grep -q '^LVS-BENCH-PPROF-END' "$HALVS_VM_LOG"; then
+  sed -n '/^LVS-BENCH-PPROF-BEGIN/,/^LVS-BENCH-PPROF-END/{/^LVS-BENCH-PPROF/d;p}' "$HALVS_VM_LOG" |
+    base64 -d >bin/lvs-bench.pprof
+  echo "lvs-bench: CPU profile in bin/lvs-bench.pprof (go tool pprof -top bin/lvs-bench.pprof)"
+fi
+exit "$status"

@@ -1,0 +1,132 @@
+// Command bench is the LVS section of `make bench`: inside the VM tier's guest (a real IPVS
+// kernel, see ../README.md), in one boot, it times programming the same IPVS table with
+// `halvs ipvs -c FILE`, with `ipvsadm --restore` and with keepalived (checker process alone,
+// real servers without checkers, which keepalived adds when it starts), from empty, for each
+// table size; then one weight change in the largest table (halvs against `ipvsadm -e`) and a
+// re-apply of an unchanged table by halvs. It counts the operations halvs prints, checks that
+// every tool left exactly the wanted table in the kernel, and prints the figures as a table.
+//
+// Timings under qemu's software emulation only mean something as ratios within one boot, so
+// it asserts nothing about time; it fails (exit 1) when a tool programs the wrong table or
+// halvs issues other than the expected number of operations. integration/vm/bench.sh builds
+// it and boots it; run it by hand in the guest with -h for its flags.
+//
+// How each tool is timed, wall clock in the guest:
+//   - halvs: the `halvs ipvs -c FILE` process from start to exit (reading the configuration,
+//     reading the kernel's table, diffing, applying, printing each operation);
+//   - ipvsadm: the `ipvsadm --restore <FILE` process from start to exit;
+//   - keepalived: from starting `keepalived -C -n` until the table is complete, seen by polling
+//     the kernel over netlink from this process every few milliseconds (the last service's
+//     real servers, then the whole table); keepalived is then stopped by its PID, which
+//     removes its services, and the stop is timed too.
+//
+// Besides, "lvs in-process" figures run the same work through the lvs package directly (no
+// process start, no configuration parsing), which says where halvs' time goes.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+type options struct {
+	halvs      string
+	sizes      []int
+	perService int
+	runs       int
+	profile    string
+}
+
+func run(args []string) int {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	var o options
+	var sizes string
+	fs.StringVar(&o.halvs, "halvs", "/halvs/bin/halvs", "the halvs `binary`")
+	fs.StringVar(&sizes, "sizes", "100,1000", "table sizes to program from empty, in `services` (comma-separated)")
+	fs.IntVar(&o.perService, "per-service", 10, "real servers per service")
+	fs.IntVar(&o.runs, "runs", 3, "runs per measurement; the table shows the median")
+	fs.StringVar(&o.profile, "cpuprofile", "", "write a Go CPU profile of the largest table programmed from empty and "+
+		"re-applied in-process to `FILE` (\"console\": print it base64-encoded between "+pprofBegin+" and "+pprofEnd+")")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	for _, s := range strings.Split(sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 || n > 1<<16 {
+			fmt.Fprintf(os.Stderr, "bench: bad -sizes entry %q\n", s)
+			return 2
+		}
+		o.sizes = append(o.sizes, n)
+	}
+	if o.runs < 1 || o.perService < 1 || o.perService > 200 {
+		fmt.Fprintln(os.Stderr, "bench: -runs must be ≥ 1 and -per-service in 1..200")
+		return 2
+	}
+	if err := bench(o); err != nil {
+		fmt.Fprintf(os.Stderr, "lvs-bench: FAIL: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func bench(o options) error {
+	if err := preflight(o); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "lvs-bench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	k, err := openKernel()
+	if err != nil {
+		return err
+	}
+	defer k.close()
+
+	res := results{runs: o.runs}
+	for _, n := range o.sizes {
+		tb := table{services: n, perService: o.perService}
+		if err := programFromEmpty(o, k, dir, tb, &res); err != nil {
+			return fmt.Errorf("%s from empty: %w", tb, err)
+		}
+	}
+	largest := table{services: slices.Max(o.sizes), perService: o.perService}
+	if err := changeOne(o, k, dir, largest, &res); err != nil {
+		return fmt.Errorf("weight change in %s: %w", largest, err)
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	res.print(os.Stdout)
+	fmt.Println("lvs-bench: done")
+	if o.profile != "" {
+		return profileInProcess(k, largest, o.profile)
+	}
+	return nil
+}
+
+// preflight checks the guest has what the benchmark runs, so a missing piece fails first.
+func preflight(o options) error {
+	if os.Geteuid() != 0 {
+		return errors.New("needs root: run through integration/vm/bench.sh")
+	}
+	if _, err := os.Stat("/proc/net/ip_vs"); err != nil {
+		return fmt.Errorf("no IPVS in this kernel: %w", err)
+	}
+	for _, p := range []string{o.halvs, "/usr/sbin/ipvsadm", "/usr/sbin/keepalived"} {
+		if _, err := os.Stat(p); err != nil {
+			return err
+		}
+	}
+	return flush()
+}
