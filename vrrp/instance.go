@@ -216,10 +216,12 @@ type Status struct {
 	Priority       uint8 // effective
 	BasePriority   uint8
 	MasterAddr     netip.Addr // the current master (ourselves when MASTER); zero if unknown
+	MasterSince    time.Time  // when MasterAddr last changed (the first advert of a new master)
 	MasterInterval time.Duration
 	Since          time.Time // of the last transition
 	LastReason     string
 	Faults         []string
+	HoldUntil      time.Time // a Handover keeps the instance BACKUP until then; zero: none
 }
 
 // Counters are an instance's running totals.

@@ -34,6 +34,7 @@ type Instance struct {
 	evTime      time.Time   // time of the event being handled: timers run from it
 	reportedOwn bool        // own-fault state last told to the sync group
 	change      StateChange // the last Transition, reported with the Notify that follows it
+	hold        holdState   // see Handover
 
 	// Owned by the kernel worker.
 	claimed  bool
@@ -142,7 +143,7 @@ func (i *Instance) applyTracks() {
 			i.handle(FaultCleared{Source: src})
 		}
 	}
-	i.handle(PriorityChanged{Priority: EffectivePriority(i.cfg.Priority, delta)})
+	i.handle(PriorityChanged{Priority: i.heldPriority(EffectivePriority(i.cfg.Priority, delta))})
 }
 
 func sortedKeys(m map[string]bool) []string {
@@ -230,7 +231,9 @@ func (i *Instance) handle(ev Event) {
 	i.mu.Lock()
 	i.status.State = i.m.State()
 	i.status.Priority = i.m.Priority()
-	i.status.MasterAddr = i.m.MasterAddr()
+	if ma := i.m.MasterAddr(); ma != i.status.MasterAddr {
+		i.status.MasterAddr, i.status.MasterSince = ma, i.evTime
+	}
 	i.status.MasterInterval = i.m.MasterInterval()
 	i.status.Faults = i.m.Faults()
 	i.mu.Unlock()
