@@ -4,6 +4,8 @@ package integration
 
 import (
 	"net/netip"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -168,5 +170,44 @@ func TestIPv6(t *testing.T) {
 		mark = p.obs.Mark()
 		p.start(impl, p.lab.A, in(150))
 		p.expectMaster(mark, p.lab.A, 5*time.Second, time.Second)
+	})
+}
+
+// TestReloadKeepsMaster: SIGHUP with an unchanged configuration must not flap the master:
+// no priority-0 advert, no takeover by the backup, the VIP stays where it was.
+func TestReloadKeepsMaster(t *testing.T) {
+	forEachImpl(t, func(t *testing.T, impl Impl) {
+		p := newPair(t, VIP4, impl)
+		a := fast(150)
+		mark := p.obs.Mark()
+		da := p.start(impl, p.lab.A, a)
+		p.start(impl, p.lab.B, fast(100))
+		p.expectMaster(mark, p.lab.A, 5*time.Second, time.Second)
+
+		mark = p.obs.Mark()
+		if err := da.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		// A master that dropped to BACKUP and came back would lose the VIP for a moment and
+		// announce it again; the backup would announce if A fell silent for long.
+		p.holdsAlone(p.lab.A, 3*a.MasterDownInterval())
+		for _, e := range p.obs.Since(mark) {
+			switch {
+			case AdvertFrom(p.lab.A.MAC)(e) && e.Priority == 0:
+				t.Errorf("A sent a priority-0 advert on reload: %v", e)
+			case AnnounceFrom(p.lab.B.MAC, p.vip)(e):
+				t.Errorf("B took over during A's reload: %v", e)
+			case AnnounceFrom(p.lab.A.MAC, p.vip)(e):
+				t.Errorf("A announced the VIP again on reload, as after a state change: %v", e)
+			}
+		}
+		if _, _, err := p.obs.WaitFor(p.obs.Mark(), time.Second, AdvertFrom(p.lab.A.MAC)); err != nil {
+			t.Errorf("A sends no adverts after the reload: %v", err)
+		}
+		// Both say so when they re-read the file ("Reloading", "reloaded"): the signal was
+		// not ignored, so the checks above were about a real reload.
+		if !strings.Contains(strings.ToLower(da.Output()), "reload") {
+			t.Errorf("%s on A logged no reload after SIGHUP", impl)
+		}
 	})
 }
