@@ -121,7 +121,7 @@ func (c InstanceConfig) Validate() error {
 		}
 	}
 	for _, v := range c.ExcludedVIPs {
-		if !v.Prefix.IsValid() || v.Prefix.Addr().Zone() != "" {
+		if !v.Prefix.IsValid() {
 			return bad("virtual_ipaddress_excluded %v is not a valid address", v.Prefix)
 		}
 		if slices.ContainsFunc(c.VIPs, func(w VIP) bool { return w.Prefix.Addr() == v.Prefix.Addr() }) {

@@ -32,6 +32,9 @@ func TestInstanceConfigValidate(t *testing.T) {
 		{name: "unicast peer of the other family", mod: func(c *InstanceConfig) { c.UnicastPeers = []netip.Addr{netip.MustParseAddr("fd00::1")} }},
 		{name: "tracker without name", mod: func(c *InstanceConfig) { c.Track = []Track{{Kind: TrackScript}} }},
 		{name: "tracker weight", mod: func(c *InstanceConfig) { c.Track = []Track{{Kind: TrackScript, Name: "x", Weight: 255}} }},
+		{name: "excluded of the other family", mod: func(c *InstanceConfig) { c.ExcludedVIPs = v6 }, ok: true},
+		{name: "excluded invalid", mod: func(c *InstanceConfig) { c.ExcludedVIPs = []VIP{{}} }},
+		{name: "excluded is also a VIP", mod: func(c *InstanceConfig) { c.ExcludedVIPs = []VIP{{Prefix: vipPfx}} }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -296,12 +296,17 @@ func (l *fakeLinks) set(dev string, up bool) {
 type scriptLog struct {
 	mu   sync.Mutex
 	runs [][]string
+	gate chan struct{} // when set, each script "runs" until it is closed
 }
 
 func (s *scriptLog) run(_ context.Context, argv []string) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.runs = append(s.runs, slices.Clone(argv))
+	gate := s.gate
+	s.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
 	return nil
 }
 

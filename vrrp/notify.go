@@ -132,6 +132,9 @@ type worker struct {
 	box  *mailbox[func()]
 	quit chan struct{}
 	done chan struct{}
+
+	mu      sync.Mutex
+	stopped bool
 }
 
 func newWorker() *worker {
@@ -162,8 +165,25 @@ func (w *worker) loop() {
 	}
 }
 
+// barrier returns a channel closed once every job queued before it has run; at once if
+// the worker has stopped, so that waiting on it always ends.
+func (w *worker) barrier() <-chan struct{} {
+	ch := make(chan struct{})
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stopped {
+		close(ch)
+	} else {
+		w.box.put(func() { close(ch) })
+	}
+	return ch
+}
+
 // stop runs the queued jobs and ends the worker; it waits for both.
 func (w *worker) stop() {
+	w.mu.Lock()
+	w.stopped = true
+	w.mu.Unlock()
 	close(w.quit)
 	<-w.done
 }

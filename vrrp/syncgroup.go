@@ -3,7 +3,6 @@ package vrrp
 import (
 	"fmt"
 	"sync"
-	"time"
 )
 
 // SyncGroupConfig is keepalived's vrrp_sync_group: instances that change state together.
@@ -76,7 +75,7 @@ func (g *SyncGroup) memberChanged(i *Instance, from, to State, own bool) {
 			}
 		}
 	}
-	g.updateGroupState(i.evTime)
+	g.updateGroupState(i)
 }
 
 // memberWants records whether a member is ready to become MASTER and lets the ready ones
@@ -100,8 +99,9 @@ func (g *SyncGroup) memberWants(i *Instance, want bool) {
 	}
 }
 
-// updateGroupState sends the group's notifications when all members agree on a new state.
-func (g *SyncGroup) updateGroupState(at time.Time) {
+// updateGroupState sends the group's notifications when all members agree on a new state;
+// i is the member whose change made them agree, in its loop.
+func (g *SyncGroup) updateGroupState(i *Instance) {
 	if len(g.members) == 0 {
 		return
 	}
@@ -114,10 +114,21 @@ func (g *SyncGroup) updateGroupState(at time.Time) {
 	if !ok || s == g.groupState || s == StateInit {
 		return
 	}
-	c := StateChange{Name: g.name, SyncGroup: true, From: g.groupState, To: s, At: at}
+	c := StateChange{Name: g.name, SyncGroup: true, From: g.groupState, To: s, At: i.evTime}
 	g.groupState = s
 	if g.hook != nil {
-		g.report.do(func() { g.hook(c) })
+		// Reported after the members' own changes (queued on their kernel workers before
+		// this), and in order with the group's other changes.
+		var reported []<-chan struct{}
+		for _, m := range g.members {
+			reported = append(reported, m.kernel.barrier())
+		}
+		g.report.do(func() {
+			for _, ch := range reported {
+				<-ch
+			}
+			g.hook(c)
+		})
 	}
 	g.notif.notify(s, 0, nil)
 }
