@@ -10,7 +10,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-
 // changes strips what the hook saw down to the StateChanges.
 func changes(ss []seen) []StateChange {
 	out := make([]StateChange, 0, len(ss))
