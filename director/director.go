@@ -40,6 +40,12 @@ type Options struct {
 	OnReady func()
 	// IPVSRetry is the wait before a failed reconcile is tried again; 5 s when zero.
 	IPVSRetry time.Duration
+	// OnTakeover, when set, is told how long each takeover took: from the last advert of the
+	// old master (or its priority-0 advert) to the VIPs added and announced (observe.go).
+	OnTakeover func(instance string, d time.Duration)
+	// OnIPVSReport, when set, gets every IPVS change applied or refused, for metrics. It is
+	// called on the IPVS queue and must not block.
+	OnIPVSReport func(lvs.Report)
 }
 
 // Director runs one halvs configuration: the VRRP instances, the vrrp_scripts they track,
@@ -70,6 +76,7 @@ type Director struct {
 
 	track trackFeed
 	inst  instanceStates
+	obs   observed // observe.go: each instance's last change, for status and metrics
 }
 
 // plan is everything a config translates to, computed before anything is applied.

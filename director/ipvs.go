@@ -148,6 +148,9 @@ func (s *ipvsSide) reconcile() {
 }
 
 func (s *ipvsSide) count(rep lvs.Report) {
+	if f := s.d.opts.OnIPVSReport; f != nil && len(rep.Applied)+len(rep.Failed) > 0 {
+		f(rep)
+	}
 	s.mu.Lock()
 	s.ops += len(rep.Applied)
 	s.errs += len(rep.Failed)

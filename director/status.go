@@ -30,7 +30,10 @@ type InstanceStatus struct {
 	State             string            `json:"state"` // INIT, BACKUP, MASTER, FAULT, STOP
 	Priority          int               `json:"priority"`
 	EffectivePriority int               `json:"effective_priority"`
-	MasterAddr        netip.Addr        `json:"master_addr"` // zero ("") when unknown
+	MasterAddr        netip.Addr        `json:"master_addr"`         // zero ("") when unknown
+	MasterSince       time.Time         `json:"master_since"`        // when MasterAddr changed: a new master's first advert
+	HoldUntil         time.Time         `json:"hold_until,omitzero"` // Failover holds the instance BACKUP until then
+	LastFrom          string            `json:"last_from,omitempty"` // the state before State ("" before the first change)
 	MasterInterval    time.Duration     `json:"master_interval"`
 	Since             time.Time         `json:"since"`
 	LastReason        string            `json:"last_reason,omitempty"`
@@ -63,6 +66,9 @@ type VirtualServerStatus struct {
 	QuorumUp    bool               `json:"quorum_up"`
 	AliveWeight int                `json:"alive_weight"`
 	RealServers []RealServerStatus `json:"real_servers"`
+	// Services are the kernel services the block programs (one per address and firewall
+	// mark of a virtual_server_group).
+	Services []lvs.ServiceKey `json:"-"`
 }
 
 // RealServerStatus is one real server: its configured weight, what the director asked of
@@ -113,6 +119,7 @@ func (d *Director) Status() Status {
 		is := InstanceStatus{
 			Name: s.Name, Interface: ic.Interface, VRID: int(ic.VRID), State: s.State.String(),
 			Priority: int(s.BasePriority), EffectivePriority: int(s.Priority), MasterAddr: s.MasterAddr,
+			MasterSince: s.MasterSince, HoldUntil: s.HoldUntil, LastFrom: d.obs.lastFrom(s.Name),
 			MasterInterval: s.MasterInterval, Since: s.Since, LastReason: s.LastReason, Faults: s.Faults,
 			AdvertsSent: c.AdvertsSent, AdvertsReceived: c.AdvertsReceived, PriorityZeroSent: c.PriorityZeroSent,
 			PriorityZeroRcvd: c.PriorityZeroRcvd, SendErrors: c.SendErrors, VIPRepairs: c.VIPRepairs,
@@ -162,11 +169,14 @@ func (d *Director) Status() Status {
 		st.IPVS = &IPVSStatus{Operations: ops, Failed: errs}
 	}
 	weights := map[string]map[string]int{}
+	services := map[string][]lvs.ServiceKey{}
 	for _, h := range p.health {
 		weights[h.VS.Name] = h.Weights
+		services[h.VS.Name] = h.Services
 	}
 	for _, hs := range d.health.Status() {
-		vs := VirtualServerStatus{Name: hs.VirtualServer, Quorum: hs.Quorum, QuorumUp: hs.QuorumUp, AliveWeight: hs.AliveWeight}
+		vs := VirtualServerStatus{Name: hs.VirtualServer, Quorum: hs.Quorum, QuorumUp: hs.QuorumUp, AliveWeight: hs.AliveWeight,
+			Services: services[hs.VirtualServer]}
 		for _, rs := range hs.RealServers {
 			r := RealServerStatus{Addr: rs.Addr, ConfiguredWeight: weights[hs.VirtualServer][rs.Addr.String()],
 				Healthy: rs.Alive, Since: rs.Since}

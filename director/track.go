@@ -149,6 +149,7 @@ func (d *Director) onStateChange(c vrrp.StateChange) {
 	if c.SyncGroup {
 		return
 	}
+	d.observe(c)
 	d.inst.mu.Lock()
 	d.inst.states[c.Name] = c.To
 	d.inst.mu.Unlock()

@@ -1,6 +1,7 @@
 package lvs
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/moby/ipvs"
@@ -11,6 +12,9 @@ import (
 func (k *Kernel) Stats() ([]ServiceStats, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if k.h == nil {
+		return nil, errors.New("ipvs: handle closed")
+	}
 	svcs, err := k.h.GetServices()
 	if err != nil {
 		return nil, err

@@ -1,0 +1,152 @@
+package director
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/halvs/halvs/vrrp"
+)
+
+func instance(name string, vrid, prio int, vip string) string {
+	return `vrrp_instance "` + name + `" {
+  interface         = "eth0"
+  virtual_router_id = ` + itoa(vrid) + `
+  priority          = ` + itoa(prio) + `
+  advert_int        = "100ms"
+  version           = 3
+  virtual_ipaddress = ["` + vip + `"]
+}
+`
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// peerTransport is fakeTransport plus a peer whose adverts the test injects.
+type peerTransport struct {
+	*fakeTransport
+	in chan vrrp.Packet
+}
+
+func (p *peerTransport) Receive() (vrrp.Packet, error) {
+	select {
+	case pkt := <-p.in:
+		return pkt, nil
+	case <-p.closed:
+		return vrrp.Packet{}, net.ErrClosed
+	}
+}
+
+var peerAddr = netip.MustParseAddr("192.0.2.9")
+
+// advert injects one VRRPv3 advert from the peer for VRID 51.
+func (p *peerTransport) advert(t *testing.T, prio uint8) {
+	t.Helper()
+	a := vrrp.Advertisement{Version: 3, Type: vrrp.TypeAdvertisement, VRID: 51, Priority: prio,
+		Interval: 100 * time.Millisecond, Addrs: []netip.Addr{netip.MustParseAddr("10.0.0.100")}}
+	msg, err := a.Marshal(peerAddr, vrrp.MulticastIPv4, vrrp.CodecOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.in <- vrrp.Packet{Src: peerAddr, Dst: vrrp.MulticastIPv4, HopLimit: 255, Payload: msg}
+}
+
+func TestFailover(t *testing.T) {
+	k := newKernel()
+	opts := k.options(t)
+	d, err := New(parse(t, owner("VI_1", 51, "10.0.0.100/24", "")+owner("VI_2", 52, "10.0.0.101/24", "")+
+		instance("VI_3", 53, 150, "10.0.0.102/24")), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	running(t, d)
+	masterOf(t, d, "VI_1")
+	inst := masterOf(t, d, "VI_3")
+
+	ctx := context.Background()
+	if _, err := d.Failover(ctx, "nope", 0); !errors.Is(err, ErrUnknownInstance) {
+		t.Errorf("unknown instance: %v", err)
+	}
+	if _, err := d.Failover(ctx, "VI_1", 0); !errors.Is(err, vrrp.ErrOwner) {
+		t.Errorf("address owner: %v, want vrrp.ErrOwner", err)
+	}
+	before := len(k.sentPriorities())
+	got, err := d.Failover(ctx, "VI_3", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Instance != "VI_3" || got[0].HoldUntil.Sub(got[0].Sent) != time.Hour {
+		t.Fatalf("Failover = %+v", got)
+	}
+	if k.hasVIP("10.0.0.102/24") {
+		t.Error("Failover returned with the VIP still there")
+	}
+	if sent := k.sentPriorities()[before:]; len(sent) == 0 || sent[0] != 0 {
+		t.Errorf("adverts after the failover %v, want priority 0 first", sent)
+	}
+	var st InstanceStatus
+	for _, s := range d.Status().Instances {
+		if s.Name == "VI_3" {
+			st = s
+		}
+	}
+	if st.State != "BACKUP" || st.LastFrom != "MASTER" || st.EffectivePriority != int(vrrp.HoldPriority) || !st.HoldUntil.Equal(got[0].HoldUntil) {
+		t.Errorf("VI_3 after failover: %+v", st)
+	}
+	if _, err := d.Failover(ctx, "VI_3", 0); !errors.Is(err, ErrNotMaster) {
+		t.Errorf("second failover of a BACKUP: %v, want ErrNotMaster", err)
+	}
+	// Nobody took over (no peer here): the held instance takes the VIP back by itself.
+	eventually(t, "VI_3 MASTER again", func() bool { return inst.Status().State == vrrp.StateMaster })
+}
+
+// TestTakeoverObserved: a backup hears the peer master, then its priority-0 advert, takes
+// over after Skew_Time, and reports a takeover that lasted at least that long.
+func TestTakeoverObserved(t *testing.T) {
+	k := newKernel()
+	opts := k.options(t)
+	var peer *peerTransport
+	opts.OpenTransport = func(vrrp.TransportKey) (vrrp.Transport, error) {
+		peer = &peerTransport{fakeTransport: &fakeTransport{k: k, closed: make(chan struct{})}, in: make(chan vrrp.Packet, 16)}
+		return peer, nil
+	}
+	var mu sync.Mutex
+	var takeovers []time.Duration
+	opts.OnTakeover = func(name string, d time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		if name == "VI_1" {
+			takeovers = append(takeovers, d)
+		}
+	}
+	d, err := New(parse(t, instance("VI_1", 51, 100, "10.0.0.100/24")), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	running(t, d)
+	eventually(t, "VI_1 running", func() bool { return d.router.Instance("VI_1") != nil })
+	inst := d.router.Instance("VI_1")
+	peer.advert(t, 200)
+	eventually(t, "the peer heard as master", func() bool {
+		s := inst.Status()
+		return s.State == vrrp.StateBackup && s.MasterAddr == peerAddr && !s.MasterSince.IsZero()
+	})
+	peer.advert(t, 0)
+	eventually(t, "VI_1 MASTER", func() bool { return inst.Status().State == vrrp.StateMaster })
+	eventually(t, "the takeover observed", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(takeovers) == 1
+	})
+	if min := vrrp.SkewTime(3, 100, 100*time.Millisecond); takeovers[0] < min {
+		t.Errorf("takeover %v, want at least Skew_Time %v", takeovers[0], min)
+	}
+	if st := d.Status().Instances[0]; st.LastFrom != "BACKUP" || st.LastReason != reasonPrio0 {
+		t.Errorf("status after the takeover: from %q reason %q", st.LastFrom, st.LastReason)
+	}
+}
