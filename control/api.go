@@ -26,7 +26,8 @@ type FailoverRequest struct {
 
 // FailoverResult says what the director did.
 type FailoverResult struct {
-	Instances []string  `json:"instances"` // the instances that left MASTER
+	Instances []string  `json:"instances"`     // the instances that left MASTER
+	Sent      time.Time `json:"sent,omitzero"` // when the priority-0 advert went out (the director's clock)
 	HoldUntil time.Time `json:"hold_until"`
 }
 

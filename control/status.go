@@ -31,11 +31,12 @@ type Instance struct {
 	Interface         string         `json:"interface"`
 	VRID              int            `json:"vrid"`
 	Version           int            `json:"version"`
-	State             string         `json:"state"`                // INIT, BACKUP, MASTER, FAULT, STOP
-	Priority          int            `json:"priority"`             // configured
-	EffectivePriority int            `json:"effective_priority"`   // after track_* weights
-	MasterAddr        netip.Addr     `json:"master_addr,omitzero"` // zero: no master heard yet
-	Since             time.Time      `json:"since,omitzero"`       // of the last transition
+	State             string         `json:"state"`                 // INIT, BACKUP, MASTER, FAULT, STOP
+	Priority          int            `json:"priority"`              // configured
+	EffectivePriority int            `json:"effective_priority"`    // after track_* weights
+	MasterAddr        netip.Addr     `json:"master_addr,omitzero"`  // zero: no master heard yet
+	MasterSince       time.Time      `json:"master_since,omitzero"` // when MasterAddr became master here (its first advert heard)
+	Since             time.Time      `json:"since,omitzero"`        // of the last transition
 	LastTransition    *Transition    `json:"last_transition,omitempty"`
 	VIPs              []netip.Prefix `json:"vips"`
 	Faults            []string       `json:"faults,omitempty"` // fault sources while FAULT
