@@ -156,3 +156,9 @@ func ServeListener(ctx context.Context, l net.Listener, h http.Handler) error {
 	}
 	return err
 }
+
+// ObserveLoad records the config loaded at startup: the last-success time, without
+// counting a reload.
+func (m *Metrics) ObserveLoad(at time.Time) {
+	m.reloadTime.Set(float64(at.UnixNano()) / 1e9)
+}
