@@ -44,7 +44,9 @@ func (w *NetlinkLinkWatcher) Watch(dev string, fn func(up bool), stop <-chan str
 	if err != nil {
 		return fmt.Errorf("vrrp: watch %s: %w", dev, err)
 	}
-	h, err := netlink.NewHandleAt(ns)
+	// Route only: NewHandleAt without families also opens XFRM and netfilter sockets, and a
+	// kernel without xfrm_user (Debian's cloud kernel, modules not loaded) refuses the lot.
+	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
 	if err != nil {
 		ns.Close()
 		return fmt.Errorf("vrrp: watch %s: %w", dev, err)
