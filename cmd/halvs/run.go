@@ -7,16 +7,19 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
-
-	"github.com/coreos/go-systemd/v22/daemon"
+	"time"
 
 	"github.com/halvs/halvs/config"
+	"github.com/halvs/halvs/control"
 	"github.com/halvs/halvs/director"
+	"github.com/halvs/halvs/internal/sdnotify"
 	"github.com/halvs/halvs/lvs"
+	"github.com/halvs/halvs/metrics"
 )
 
 func init() {
@@ -53,8 +56,13 @@ checks weight its real servers. A config without virtual_server runs VRRP alone 
 touches IPVS. Logs go to stderr, one line per event, with keepalived's words:
   msg="Entering MASTER STATE" instance=VI_1 from=BACKUP reason=...
 
+While it runs, global.control_socket (default /run/halvs.sock, root only) answers
+'halvs status', 'halvs failover' and 'halvs drill', and global.metrics_listen, when set,
+serves Prometheus metrics at /metrics. Under systemd (Type=notify) it reports READY,
+RELOADING and STOPPING.
+
 Signals:
-  SIGHUP          re-read FILE; an instance whose VRRP settings did not change keeps its
+  SIGHUP          re-read FILE (at most one reload a second; more SIGHUPs coalesce); an instance whose VRRP settings did not change keeps its
                   state and addresses, real servers keep their health. A FILE that fails
                   validation is logged and the running configuration kept.
   SIGTERM, SIGINT stop: MASTERs send priority 0 and release their addresses, notify_stop
@@ -68,8 +76,8 @@ Flags:
   --keep-ipvs            on stop, leave the IPVS services in place; the next start adopts
                          them with zero operations
 
-Exit status: 0 after a clean stop, 1 invalid config, IPVS missing for a config that needs it
-or a runtime failure, 2 usage error.
+Exit status: 0 after a clean stop, 1 invalid config, IPVS missing for a config that needs it,
+control socket in use by another halvs, metrics port taken, or a runtime failure, 2 usage error.
 `)
 	}
 	if err := fs.Parse(args); err != nil {
@@ -100,8 +108,18 @@ or a runtime failure, 2 usage error.
 		log.Error("configuration refused", "config", path, "errors", len(diags.Errors()))
 		return exitFailure
 	}
-	ready := func() { sdNotify(log, daemon.SdNotifyReady) }
-	d, err := director.New(cfg, runOptions(director.Options{Logger: log, KeepIPVS: keepIPVS, OnReady: ready}))
+	started := time.Now()
+	dm := &daemon{log: log, notify: sdnotify.New(), now: time.Now,
+		info: runInfo{cfg: cfg, path: path, loaded: started, started: started}}
+	dm.metrics = metrics.New(dm.status)
+	dm.metrics.ObserveLoad(started)
+	ready := func() {
+		if err := dm.notify.Ready(dm.summary()); err != nil {
+			log.Warn("sd_notify failed", "state", "READY", "err", err)
+		}
+	}
+	d, err := director.New(cfg, runOptions(director.Options{Logger: log, KeepIPVS: keepIPVS, OnReady: ready,
+		OnTakeover: dm.metrics.ObserveTakeover, OnIPVSReport: dm.metrics.ObserveReconcile}))
 	if err != nil {
 		if errors.Is(err, lvs.ErrNoIPVS) {
 			fmt.Fprintf(stderr, "halvs run: %v\n", lvs.ErrNoIPVS)
@@ -110,12 +128,50 @@ or a runtime failure, 2 usage error.
 		}
 		return exitFailure
 	}
+	dm.d = d
+
+	// The control socket and the metrics port are taken before anything changes in the
+	// kernel, so that a second halvs (or a taken port) stops here.
+	sockL, err := control.Listen(cfg.Global.ControlSocket)
+	if err != nil {
+		log.Error("cannot open the control socket", "err", err)
+		return exitFailure
+	}
+	srv := control.NewServer(control.Handlers{Status: dm.status, Reload: dm.controlReload, Failover: dm.failover}, log)
+	go srv.Serve(sockL)
+	defer func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer scancel()
+		srv.Shutdown(sctx) // removes the socket file
+	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if addr := cfg.Global.MetricsListen; addr != "" {
+		ml, err := net.Listen("tcp", addr)
+		if err != nil {
+			log.Error("cannot listen for metrics", "metrics_listen", addr, "err", err)
+			return exitFailure
+		}
+		go func() {
+			if err := metrics.ServeListener(ctx, ml, dm.metrics.Handler()); err != nil {
+				log.Error("metrics server stopped", "err", err)
+			}
+		}()
+		log.Info("serving metrics", "url", "http://"+ml.Addr().String()+"/metrics")
+	}
 
 	sigs := make(chan os.Signal, 4)
 	stopSignals := runSignals(sigs)
 	defer stopSignals()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	// SIGHUPs queue at most one reload behind the running one (the rest coalesce); reloads
+	// run off this loop so that SIGTERM is never kept waiting.
+	hups := make(chan struct{}, 1)
+	go func() {
+		for range hups {
+			dm.hup()
+		}
+	}()
+	defer close(hups)
 	runErr := make(chan error, 1)
 	go func() { runErr <- d.Run(ctx) }()
 	for {
@@ -128,37 +184,18 @@ or a runtime failure, 2 usage error.
 			return exitOK
 		case s := <-sigs:
 			if s == syscall.SIGHUP {
-				sdNotify(log, daemon.SdNotifyReloading)
-				reload(log, d, path)
-				sdNotify(log, daemon.SdNotifyReady)
+				select {
+				case hups <- struct{}{}:
+				default:
+				}
 				continue
 			}
 			log.Info("signal received: stopping", "signal", s.String())
-			sdNotify(log, daemon.SdNotifyStopping)
+			if err := dm.notify.Stopping("stopping: releasing the VIPs"); err != nil {
+				log.Warn("sd_notify failed", "state", "STOPPING", "err", err)
+			}
 			cancel()
 		}
-	}
-}
-
-// reload re-reads path and hands it to the director; a refused config changes nothing.
-func reload(log *slog.Logger, d *director.Director, path string) {
-	log.Info("reloading configuration", "config", path)
-	cfg, diags := config.Load(path)
-	logDiagnostics(log, diags)
-	if cfg == nil {
-		log.Error("reload refused: configuration invalid; the running one is kept", "config", path, "errors", len(diags.Errors()))
-		return
-	}
-	if err := d.Reload(cfg); err != nil {
-		log.Error("reload refused; the running configuration is kept", "config", path, "err", err)
-	}
-}
-
-// sdNotify tells systemd (Type=notify units) where the daemon is; outside systemd it does
-// nothing.
-func sdNotify(log *slog.Logger, state string) {
-	if _, err := daemon.SdNotify(false, state); err != nil {
-		log.Warn("sd_notify failed", "state", state, "err", err)
 	}
 }
 

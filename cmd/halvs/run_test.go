@@ -114,7 +114,8 @@ func TestRunInNamespace(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write(instanceHCL("VI_1", "51", "192.0.2.100/24"))
+	global := fmt.Sprintf("global {\n  control_socket = %q\n}\n", filepath.Join(dir, "halvs.sock"))
+	write(global + instanceHCL("VI_1", "51", "192.0.2.100/24"))
 
 	// Every address change in the namespace, to prove that the VIP never left during reloads.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -141,7 +142,10 @@ func TestRunInNamespace(t *testing.T) {
 			if err != nil {
 				return
 			}
-			notes.Write(append(buf[:n:n], ' '))
+			// One datagram is one state change; its first line says which (STATUS= and
+			// MONOTONIC_USEC= follow).
+			first, _, _ := strings.Cut(string(buf[:n]), "\n")
+			notes.Write([]byte(first + " "))
 		}
 	}()
 
@@ -172,7 +176,7 @@ func TestRunInNamespace(t *testing.T) {
 	t.Logf("MASTER with its VIP %v after start", time.Since(start).Round(time.Millisecond))
 
 	// Reload: VI_1 unchanged, VI_2 new.
-	write(instanceHCL("VI_1", "51", "192.0.2.100/24") + instanceHCL("VI_2", "52", "192.0.2.101/24"))
+	write(global + instanceHCL("VI_1", "51", "192.0.2.100/24") + instanceHCL("VI_2", "52", "192.0.2.101/24"))
 	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}

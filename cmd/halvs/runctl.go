@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/halvs/halvs/config"
+	"github.com/halvs/halvs/control"
+	"github.com/halvs/halvs/director"
+	"github.com/halvs/halvs/internal/sdnotify"
+	"github.com/halvs/halvs/metrics"
+	"github.com/halvs/halvs/vrrp"
+)
+
+// reloadGap is the least time between two reloads: an operator's loop of SIGHUPs (or a
+// config-management tool firing twice) must not churn the kernel.
+const reloadGap = time.Second
+
+// daemon is what `halvs run` holds beyond the director: the config in force, the reload
+// and failover serialisation, and the outlets (systemd, metrics) told about them.
+type daemon struct {
+	log     *slog.Logger
+	d       *director.Director
+	notify  *sdnotify.Notifier
+	metrics *metrics.Metrics
+	now     func() time.Time
+
+	// ops serialises reloads and failovers: the control socket's requests are refused with
+	// ErrBusy while one runs, SIGHUP waits its turn.
+	ops        sync.Mutex
+	lastReload time.Time // guarded by ops
+
+	mu   sync.Mutex // guards info
+	info runInfo
+}
+
+func (dm *daemon) runInfo() runInfo {
+	dm.mu.Lock()
+	defer dm.mu.Unlock()
+	return dm.info
+}
+
+// status is the control socket's and the metrics' snapshot.
+func (dm *daemon) status(context.Context) (*control.Status, error) {
+	st := dm.d.Status()
+	stats, err := dm.d.IPVSStats()
+	if err != nil {
+		dm.log.Debug("IPVS counters unreadable; status shows none", "err", err)
+	}
+	return toControlStatus(st, stats, dm.runInfo()), nil
+}
+
+// hup reloads for SIGHUP: it waits for a running reload or failover, and for reloadGap
+// after the previous reload.
+func (dm *daemon) hup() {
+	dm.ops.Lock()
+	defer dm.ops.Unlock()
+	if wait := reloadGap - dm.now().Sub(dm.lastReload); wait > 0 {
+		time.Sleep(wait)
+	}
+	dm.reloadLocked()
+}
+
+// controlReload is the control socket's reload: refused with ErrBusy while another reload or
+// a failover runs, or within reloadGap of the previous reload.
+func (dm *daemon) controlReload(context.Context) (*control.ReloadResult, error) {
+	if !dm.ops.TryLock() {
+		return nil, fmt.Errorf("%w: a reload or failover is running", control.ErrBusy)
+	}
+	defer dm.ops.Unlock()
+	if wait := reloadGap - dm.now().Sub(dm.lastReload); wait > 0 {
+		return nil, fmt.Errorf("%w: at most one reload a second; try again in %v", control.ErrBusy, wait.Round(time.Millisecond))
+	}
+	return dm.reloadLocked()
+}
+
+// reloadLocked re-reads the config file and hands it to the director; a refused config
+// changes nothing. Called with ops held.
+func (dm *daemon) reloadLocked() (*control.ReloadResult, error) {
+	info := dm.runInfo()
+	path := info.path
+	dm.lastReload = dm.now()
+	if err := dm.notify.Reloading("reloading " + path); err != nil {
+		dm.log.Warn("sd_notify failed", "state", "RELOADING", "err", err)
+	}
+	defer func() {
+		if err := dm.notify.Ready(dm.summary()); err != nil {
+			dm.log.Warn("sd_notify failed", "state", "READY", "err", err)
+		}
+	}()
+	dm.log.Info("reloading configuration", "config", path)
+	cfg, diags := config.Load(path)
+	logDiagnostics(dm.log, diags)
+	res := &control.ReloadResult{ConfigFile: path}
+	var errs []string
+	for _, dg := range diags {
+		line := fmt.Sprintf("%s:%d:%d: %s", dg.Range.Filename, dg.Range.Start.Line, dg.Range.Start.Column, dg.Message)
+		if dg.Severity == config.SeverityWarning {
+			res.Warnings = append(res.Warnings, line)
+		} else {
+			errs = append(errs, line)
+		}
+	}
+	var err error
+	if cfg == nil {
+		dm.log.Error("reload refused: configuration invalid; the running one is kept", "config", path, "errors", len(diags.Errors()))
+		err = fmt.Errorf("%w: %s", control.ErrReloadFailed, strings.Join(errs, "; "))
+	} else if rerr := dm.d.Reload(cfg); rerr != nil {
+		dm.log.Error("reload refused; the running configuration is kept", "config", path, "err", rerr)
+		err = fmt.Errorf("%w: %v", control.ErrReloadFailed, rerr)
+	}
+	at := dm.now()
+	dm.metrics.ObserveReload(err, at)
+	if err != nil {
+		return nil, err
+	}
+	dm.mu.Lock()
+	dm.info.cfg, dm.info.loaded = cfg, at
+	dm.mu.Unlock()
+	res.Changes = []string{dm.summary()}
+	return res, nil
+}
+
+// failover is the control socket's failover.
+func (dm *daemon) failover(ctx context.Context, req control.FailoverRequest) (*control.FailoverResult, error) {
+	if !dm.ops.TryLock() {
+		return nil, fmt.Errorf("%w: a reload or failover is running", control.ErrBusy)
+	}
+	defer dm.ops.Unlock()
+	hs, err := dm.d.Failover(ctx, req.Instance, time.Duration(req.Hold))
+	switch {
+	case errors.Is(err, director.ErrUnknownInstance):
+		return nil, fmt.Errorf("%w: %q", control.ErrUnknownInstance, req.Instance)
+	case errors.Is(err, director.ErrNotMaster), errors.Is(err, vrrp.ErrOwner):
+		return nil, fmt.Errorf("%w: %v", control.ErrNotMaster, err)
+	case err != nil:
+		return nil, err
+	}
+	res := &control.FailoverResult{}
+	for _, h := range hs {
+		res.Instances = append(res.Instances, h.Instance)
+		res.Sent, res.HoldUntil = h.Sent, h.HoldUntil
+	}
+	return res, nil
+}
+
+// summary is the one-line state for systemctl status.
+func (dm *daemon) summary() string {
+	st := dm.d.Status()
+	masters := 0
+	for _, in := range st.Instances {
+		if in.State == "MASTER" {
+			masters++
+		}
+	}
+	return fmt.Sprintf("%d instances (%d MASTER), %d virtual servers", len(st.Instances), masters, len(st.VirtualServers))
+}

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"net/netip"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/halvs/halvs/config"
+	"github.com/halvs/halvs/control"
+	"github.com/halvs/halvs/director"
+	"github.com/halvs/halvs/lvs"
+)
+
+// runInfo is what `halvs run` knows beyond the director's snapshot: the config in force
+// and where and when it came from.
+type runInfo struct {
+	cfg     *config.Config
+	path    string
+	loaded  time.Time // last successful load or reload
+	started time.Time
+}
+
+// toControlStatus is the control socket's status document (also what the metrics read):
+// the director's snapshot, completed from the config in force (VRRP version, VIPs, sync
+// group; protocol, scheduler, method; the sync daemon's settings) and from the kernel's
+// IPVS counters, summed over the services a virtual_server programs.
+func toControlStatus(st director.Status, stats []lvs.ServiceStats, info runInfo) *control.Status {
+	cfg := info.cfg
+	out := &control.Status{
+		Version: control.StatusVersion, Time: st.Time, RouterID: cfg.Global.RouterID,
+		ConfigFile: info.path, ConfigLoaded: info.loaded, Started: info.started,
+		Instances: []control.Instance{}, VirtualServers: []control.VirtualServer{},
+	}
+	if out.RouterID == "" {
+		out.RouterID, _ = os.Hostname()
+	}
+	insts := map[string]*config.VRRPInstance{}
+	for i := range cfg.VRRPInstances {
+		insts[cfg.VRRPInstances[i].Name] = &cfg.VRRPInstances[i]
+	}
+	groupOf := map[string]string{}
+	for _, g := range cfg.VRRPSyncGroups {
+		for _, n := range g.Group {
+			groupOf[n] = g.Name
+		}
+	}
+	for _, is := range st.Instances {
+		ci := control.Instance{
+			Name: is.Name, Interface: is.Interface, VRID: is.VRID, State: is.State,
+			Priority: is.Priority, EffectivePriority: is.EffectivePriority, MasterAddr: is.MasterAddr,
+			MasterSince: is.MasterSince, Since: is.Since, Faults: is.Faults, SyncGroup: groupOf[is.Name],
+			HoldUntil: is.HoldUntil, VIPs: []netip.Prefix{},
+			Counters: control.Counters{
+				AdvertsSent: is.AdvertsSent, AdvertsReceived: is.AdvertsReceived,
+				PriorityZeroSent: is.PriorityZeroSent, PriorityZeroReceived: is.PriorityZeroRcvd,
+				SendErrors: is.SendErrors, Drops: nonEmpty(is.Drops), Transitions: nonEmpty(is.Transitions),
+				VIPRepairs: is.VIPRepairs, KernelErrors: is.KernelErrors, ScriptErrors: is.ScriptErrors,
+			},
+		}
+		if !is.MasterAddr.IsValid() {
+			ci.MasterSince = time.Time{}
+		}
+		if is.LastFrom != "" {
+			ci.LastTransition = &control.Transition{From: is.LastFrom, To: is.State, Reason: is.LastReason, At: is.Since}
+		}
+		if c := insts[is.Name]; c != nil {
+			ci.Version = c.Version
+			for _, v := range c.VirtualIPAddresses {
+				ci.VIPs = append(ci.VIPs, v.Prefix)
+			}
+		}
+		out.Instances = append(out.Instances, ci)
+	}
+
+	byKey := map[lvs.ServiceKey]lvs.ServiceStats{}
+	for _, s := range stats {
+		byKey[s.Key] = s
+	}
+	vss := map[string]*config.VirtualServer{}
+	for i := range cfg.VirtualServers {
+		vs := &cfg.VirtualServers[i]
+		vss[healthName(vs)] = vs
+	}
+	for _, v := range st.VirtualServers {
+		cv := control.VirtualServer{Name: v.Name, Quorum: v.Quorum, QuorumUp: v.QuorumUp, AliveWeight: v.AliveWeight,
+			RealServers: []control.RealServer{}}
+		if c := vss[v.Name]; c != nil {
+			cv.Name, cv.Scheduler, cv.Method = c.Name(), string(c.Scheduler), string(c.Method)
+			if c.FWMark == 0 {
+				cv.Protocol = string(c.Protocol)
+			}
+			cv.SorryActive = !v.QuorumUp && c.SorryServer.IsValid()
+		}
+		dests := map[netip.AddrPort]lvs.DestinationStats{}
+		for _, k := range v.Services {
+			s, ok := byKey[k]
+			if !ok {
+				continue
+			}
+			if cv.Stats == nil {
+				cv.Stats = &control.IPVSStats{}
+			}
+			addStats(cv.Stats, s.Stats)
+			for _, d := range s.Destinations {
+				sum := dests[d.Addr]
+				sum.ActiveConns += d.ActiveConns
+				sum.InactiveConns += d.InactiveConns
+				sum.Stats = sumStats(sum.Stats, d.Stats)
+				sum.Addr = d.Addr
+				dests[d.Addr] = sum
+			}
+		}
+		for _, rs := range v.RealServers {
+			cr := control.RealServer{Addr: rs.Addr, Weight: rs.ConfiguredWeight, EffectiveWeight: rs.EffectiveWeight,
+				InTable: rs.InTable, Health: health(rs), HealthSince: rs.Since, LastCheck: lastResult(rs.Checks)}
+			if d, ok := dests[rs.Addr]; ok {
+				cr.ActiveConns, cr.InactiveConns = d.ActiveConns, d.InactiveConns
+				cr.Stats = &control.IPVSStats{}
+				addStats(cr.Stats, d.Stats)
+			}
+			cv.RealServers = append(cv.RealServers, cr)
+		}
+		out.VirtualServers = append(out.VirtualServers, cv)
+	}
+
+	if sd := cfg.Global.LVSSyncDaemon; sd != nil {
+		role := st.SyncDaemon
+		if role == "" {
+			role = "none"
+		}
+		id := sd.SyncID
+		if id == 0 {
+			if c := insts[sd.Instance]; c != nil {
+				id = c.VirtualRouterID
+			}
+		}
+		out.SyncDaemon = &control.SyncDaemon{Role: role, Interface: sd.Interface, SyncID: id, Instance: sd.Instance}
+	}
+	return out
+}
+
+// healthName is the director's name for a virtual_server (address and protocol, since TCP
+// and UDP may share an address), as director.VirtualServerStatus.Name gives it.
+func healthName(vs *config.VirtualServer) string {
+	if vs.FWMark != 0 {
+		return vs.Name()
+	}
+	return vs.Name() + "/" + string(vs.Protocol)
+}
+
+// health is up or down as the checkers settled it; unknown while no checker has finished.
+// A real server without checkers is up, as keepalived has it.
+func health(rs director.RealServerStatus) control.Health {
+	if len(rs.Checks) > 0 && !slices.ContainsFunc(rs.Checks, func(c director.CheckStatus) bool { return !c.LastAt.IsZero() }) {
+		return control.HealthUnknown
+	}
+	if rs.Healthy {
+		return control.HealthUp
+	}
+	return control.HealthDown
+}
+
+// lastResult is the most recent result among a real server's checkers.
+func lastResult(checks []director.CheckStatus) *control.CheckResult {
+	var last *director.CheckStatus
+	for i := range checks {
+		if c := &checks[i]; !c.LastAt.IsZero() && (last == nil || c.LastAt.After(last.LastAt)) {
+			last = c
+		}
+	}
+	if last == nil {
+		return nil
+	}
+	return &control.CheckResult{Checker: last.Checker, At: last.LastAt, OK: last.LastOK,
+		Latency: control.Duration(last.LastLatency), Error: last.LastError}
+}
+
+func addStats(dst *control.IPVSStats, s lvs.Stats) {
+	dst.Connections += s.Connections
+	dst.PacketsIn += s.PacketsIn
+	dst.PacketsOut += s.PacketsOut
+	dst.BytesIn += s.BytesIn
+	dst.BytesOut += s.BytesOut
+}
+
+func sumStats(a, b lvs.Stats) lvs.Stats {
+	return lvs.Stats{Connections: a.Connections + b.Connections, PacketsIn: a.PacketsIn + b.PacketsIn,
+		PacketsOut: a.PacketsOut + b.PacketsOut, BytesIn: a.BytesIn + b.BytesIn, BytesOut: a.BytesOut + b.BytesOut}
+}
+
+func nonEmpty(m map[string]uint64) map[string]uint64 {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
