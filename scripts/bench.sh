@@ -45,6 +45,20 @@ section vrrp-failover \
 	$GO run -tags integration ./integration/cmd/failoverbench \
 	-runs "${BENCH_RUNS:-5}" -intervals "${BENCH_INTERVALS:-1s,100ms,50ms}" -busy "${BENCH_BUSY:-0}"
 
+# --- IPVS diff and reconcile, in memory (issue 4) ------------------------------------------
+# The reconciler's own cost against the in-memory backend: diffing and programming 1,000 × 10,
+# and one weight change in a 10,000-destination table. The kernel figures are in lvs-vm.
+section lvs-memory \
+	$GO test -run '^$' -bench . -benchmem ./lvs
+
+# --- Health checks at scale (issue 5) ------------------------------------------------------
+# One halvs health-check scheduler running 10,000 tcp_checks at delay_loop 1 s against
+# loopback listeners (a child process): CPU and RSS of the checker, and detection latency of
+# 100 listeners closed mid-run against the configured bound. Goal: < 25% of a core, < 50 MiB,
+# every detection within bound + 50 ms.
+section healthcheck-10k \
+	$GO run ./healthcheck/bench -n 10000 -window 10s
+
 # --- (next section here) -------------------------------------------------------------------
 
 if [ -n "$failed" ]; then
