@@ -112,11 +112,11 @@ func (s *scenario) wantTable(down *host) map[string]dest {
 
 // waitTable polls director h's IPVS table until it is want (weights and methods) and says
 // whether it got there within limit, with the table it saw last.
-func (s *scenario) waitTable(h host, want map[string]dest, limit time.Duration) (string, bool) {
+func waitTable(t *testing.T, h host, want map[string]dest, limit time.Duration) (string, bool) {
 	deadline := time.Now().Add(limit)
 	for {
 		out, err := nsRunErr(h.ns, "ipvsadm -Ln")
-		if err == nil && cmpDests(want, parseDests(s.t, out)) == "" {
+		if err == nil && cmpDests(want, parseDests(t, out)) == "" {
 			return out, true
 		}
 		if time.Now().After(deadline) {
@@ -130,7 +130,7 @@ func (s *scenario) waitTable(h host, want map[string]dest, limit time.Duration) 
 func (s *scenario) tables(what string, want map[string]dest, limit time.Duration) {
 	s.t.Helper()
 	for _, d := range []*halvsd{s.a, s.b} {
-		got, ok := s.waitTable(d.host, want, limit)
+		got, ok := waitTable(s.t, d.host, want, limit)
 		if !s.check(ok, "IPVS on %s: %s", d.name, what) {
 			s.t.Logf("director %s's table:\n%s", d.name, got)
 		}
