@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/moby/ipvs"
+	"github.com/vishvananda/netlink/nl"
 )
 
 // Kernel service flags (IP_VS_SVC_F_* in linux/ip_vs.h). HASHED is the kernel's own
@@ -30,7 +31,10 @@ const (
 type Kernel struct {
 	mu     sync.Mutex
 	h      *ipvs.Handle
-	family uint16 // IPVS generic-netlink family id, for the sync-daemon requests
+	family uint16 // IPVS generic-netlink family id, for the sync-daemon and batch requests
+	// batch is the socket of applyBatch (batch_linux.go); seq numbers its messages.
+	batch *nl.NetlinkSocket
+	seq   uint32
 }
 
 // NewKernel opens the kernel's IPVS table. It returns ErrNoIPVS when the kernel has no IPVS.
@@ -47,7 +51,12 @@ func NewKernel() (*Kernel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ipvs: open netlink handle: %w", err)
 	}
-	return &Kernel{h: h, family: fam}, nil
+	batch, err := openBatchSocket()
+	if err != nil {
+		h.Close()
+		return nil, err
+	}
+	return &Kernel{h: h, family: fam, batch: batch}, nil
 }
 
 // Close releases the netlink handle.
@@ -57,6 +66,10 @@ func (k *Kernel) Close() error {
 	if k.h != nil {
 		k.h.Close()
 		k.h = nil
+	}
+	if k.batch != nil {
+		k.batch.Close()
+		k.batch = nil
 	}
 	return nil
 }

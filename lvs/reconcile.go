@@ -248,29 +248,88 @@ func (r *Reconciler) Owned() []ServiceKey {
 	return out
 }
 
+// batcher is a Backend that applies several service and destination changes in one round
+// trip (Kernel: one netlink send, see batch_linux.go). applyBatch returns one error per
+// operation, nil for each one applied; the kernel applies them in order and goes on after
+// a failure.
+type batcher interface {
+	applyBatch(ops []Op) []error
+}
+
+// maxBatch bounds a batch. For the kernel it keeps a batch's failure messages (one socket
+// buffer each, about a kilobyte with the echoed request) well inside the default 208 KiB
+// receive buffer, where an overrun would drop them.
+const maxBatch = 64
+
 // run applies ops in order. Operations on a service whose addition failed are not attempted
 // and are reported as failed too.
+//
+// With a batching backend, runs of consecutive additions and updates, or of deletions, go
+// in batches; an operation that fails in its batch is then retried alone through runOne
+// (with its conversions and backoff). Only operations of one kind of run share a batch, so
+// a retried addition still comes before any deletion that followed it: a service never
+// loses a real server before its replacement is in.
 func (r *Reconciler) run(ctx context.Context, ops []Op) Report {
 	var rep Report
 	broken := map[ServiceKey]error{}
-	for _, o := range ops {
-		if err, ok := broken[o.Service.Key]; ok && o.Kind != SetTimeouts && o.Kind != StartSyncDaemon && o.Kind != StopSyncDaemon {
-			rep.Failed = append(rep.Failed, &OpError{Op: o, Err: fmt.Errorf("not attempted, service missing: %w", err)})
-			continue
-		}
-		done, n, err := r.runOne(ctx, o)
-		if err != nil {
-			rep.Failed = append(rep.Failed, &OpError{Op: o, Attempts: n, Err: err})
-			if o.Kind == AddService {
-				broken[o.Service.Key] = err
+	bb, _ := r.b.(batcher)
+	for len(ops) > 0 {
+		n := 1
+		var batchErrs []error
+		if bb != nil {
+			if n = batchLen(ops); n > 1 {
+				batchErrs = bb.applyBatch(ops[:n])
 			}
-			continue
 		}
-		if done.Kind != 0 {
-			rep.Applied = append(rep.Applied, done)
+		for i, o := range ops[:n] {
+			if batchErrs != nil && batchErrs[i] == nil {
+				rep.Applied = append(rep.Applied, o)
+				continue
+			}
+			if err, ok := broken[o.Service.Key]; ok && o.Kind != SetTimeouts && o.Kind != StartSyncDaemon && o.Kind != StopSyncDaemon {
+				rep.Failed = append(rep.Failed, &OpError{Op: o, Err: fmt.Errorf("not attempted, service missing: %w", err)})
+				continue
+			}
+			done, attempts, err := r.runOne(ctx, o)
+			if err != nil {
+				rep.Failed = append(rep.Failed, &OpError{Op: o, Attempts: attempts, Err: err})
+				if o.Kind == AddService {
+					broken[o.Service.Key] = err
+				}
+				continue
+			}
+			if done.Kind != 0 {
+				rep.Applied = append(rep.Applied, done)
+			}
 		}
+		ops = ops[n:]
 	}
 	return rep
+}
+
+// batchLen is how many of ops, from the first, may go in one batch: at most maxBatch
+// consecutive operations that all add or update, or all delete, services and destinations.
+func batchLen(ops []Op) int {
+	class := batchClass(ops[0].Kind)
+	if class == 0 {
+		return 1
+	}
+	n := 1
+	for n < len(ops) && n < maxBatch && batchClass(ops[n].Kind) == class {
+		n++
+	}
+	return n
+}
+
+// batchClass is 1 for additions and updates, 2 for deletions, 0 for what is never batched.
+func batchClass(k OpKind) int {
+	switch k {
+	case AddService, UpdateService, AddDestination, UpdateDestination:
+		return 1
+	case DeleteService, DeleteDestination:
+		return 2
+	}
+	return 0
 }
 
 // runOne applies o with retries. It absorbs the races a fresh read would resolve the same
