@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -109,6 +110,9 @@ control socket in use by another halvs, metrics port taken, or a runtime failure
 		return exitFailure
 	}
 	started := time.Now()
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs // status shows it, and a reload from another directory reads the same file
+	}
 	dm := &daemon{log: log, notify: sdnotify.New(), now: time.Now,
 		info: runInfo{cfg: cfg, path: path, loaded: started, started: started}}
 	dm.metrics = metrics.New(dm.status)
