@@ -103,7 +103,7 @@ func TestToControlStatus(t *testing.T) {
 			{Name: "VI_1", Interface: "eth0", VRID: 51, Version: 2, State: "BACKUP", Priority: 150, EffectivePriority: 1,
 				MasterAddr: peer, MasterSince: at.Add(-time.Second), Since: at.Add(-2 * time.Second),
 				LastTransition: &control.Transition{From: "MASTER", To: "BACKUP", Reason: "failover requested", At: at.Add(-2 * time.Second)},
-				VIPs: []netip.Prefix{netip.MustParsePrefix("10.10.10.22/32")}, HoldUntil: at.Add(29 * time.Second),
+				VIPs:           []netip.Prefix{netip.MustParsePrefix("10.10.10.22/32")}, HoldUntil: at.Add(29 * time.Second),
 				Counters: control.Counters{AdvertsSent: 10, AdvertsReceived: 20, PriorityZeroSent: 1,
 					Drops: map[string]uint64{"ttl": 2}, Transitions: map[string]uint64{"BACKUP": 2, "MASTER": 1}}},
 			{Name: "VI_2", Interface: "eth0", VRID: 52, Version: 3, State: "INIT", Priority: 100, EffectivePriority: 100,
