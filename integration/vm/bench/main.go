@@ -13,7 +13,7 @@
 //
 // How each tool is timed, wall clock in the guest:
 //   - halvs: the `halvs ipvs -c FILE` process from start to exit (reading the configuration,
-//     reading the kernel's table, diffing, applying, printing each operation);
+//     reading the kernel's table, diffing, applying, printing each operation to a file);
 //   - ipvsadm: the `ipvsadm --restore <FILE` process from start to exit;
 //   - keepalived: from starting `keepalived -C -n` until the table is complete, seen by polling
 //     the kernel over netlink from this process every few milliseconds (the last service's
