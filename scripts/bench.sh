@@ -59,6 +59,14 @@ section lvs-memory \
 section healthcheck-10k \
 	$GO run ./healthcheck/bench -n 10000 -window 10s
 
+# --- IPVS programming in the VM (issue 4) -------------------------------------------------
+# Boots the VM tier's guest (real IPVS, qemu TCG, one vCPU) once and times, in that boot,
+# halvs ipvs, ipvsadm --restore and keepalived -C programming 100 × 10 and 1,000 × 10 from
+# empty, one weight change in the 10,000-destination table (halvs against ipvsadm -e) and an
+# unchanged re-apply; halvs must issue 1 and 0 operations for those. integration/vm/bench's
+# package comment says what is timed. BENCH_LVS_RUNS, BENCH_LVS_SIZES, BENCH_LVS_PROFILE=1.
+section lvs-vm integration/vm/bench.sh
+
 # --- (next section here) -------------------------------------------------------------------
 
 if [ -n "$failed" ]; then
