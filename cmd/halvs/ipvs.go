@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -75,6 +76,12 @@ operation failed, 2 usage error.
 		fmt.Fprintln(stderr, "halvs ipvs: which file? give -c FILE")
 		return exitUsage
 	}
+
+	// Thousands of operations written one unbuffered line at a time to a pipe cost more
+	// than programming them; one flush at the end.
+	out := bufio.NewWriter(stdout)
+	defer out.Flush()
+	stdout = out
 
 	cfg, diags := config.Load(path)
 	diags.Write(stderr)
