@@ -252,3 +252,31 @@ func seedVariant(t *testing.T, dir, name string, replace ...string) string {
 	}
 	return p
 }
+
+// freshDirectors gives both directors new namespaces when the test ends. A director that ran
+// traffic keeps IPVS connection entries for minutes after the connections closed, and they
+// re-attach to any destination added later with the same address: tests that count
+// connections (TestDRForwardingWithIpvsadm) need a director without them. The only way to
+// drop them is to drop the namespace's IPVS state, so the namespace is made again exactly as
+// buildLab makes it: eth0, a veth to the bridge, the director's address.
+func freshDirectors(t *testing.T) {
+	t.Helper()
+	t.Cleanup(func() {
+		var sb strings.Builder
+		for _, h := range []host{dirA, dirB} {
+			// Deleting the bridge's end first removes both ends at once; the namespace's own
+			// teardown is asynchronous.
+			fmt.Fprintf(&sb, "ip -n %s link del v-%s 2>/dev/null || true\n", lanNS, h.ns)
+			fmt.Fprintf(&sb, "ip netns del %s\n", h.ns)
+			fmt.Fprintf(&sb, "ip netns add %[1]s; ip -n %[1]s link set lo up\n", h.ns)
+			fmt.Fprintf(&sb, "ip -n %s link add v-%s type veth peer name eth0 netns %s\n", lanNS, h.ns, h.ns)
+			fmt.Fprintf(&sb, "ip -n %s link set v-%s master br0 up\n", lanNS, h.ns)
+			fmt.Fprintf(&sb, "ip -n %s addr add %s/24 dev eth0\n", h.ns, h.addr)
+			fmt.Fprintf(&sb, "ip -n %s link set eth0 up\n", h.ns)
+		}
+		fmt.Fprintf(&sb, "ip -n %s neigh flush all\n", client.ns)
+		if _, err := runErr("sh", "-ec", shPrelude+sb.String()); err != nil {
+			t.Errorf("making the directors' namespaces again: %v", err)
+		}
+	})
+}

@@ -3,8 +3,10 @@
 package vm
 
 import (
+	"errors"
 	"fmt"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -150,6 +152,7 @@ func describe(c tally) string {
 
 // runScenario runs the whole scenario on the lab.
 func runScenario(t *testing.T, spec scenarioSpec, say func(string)) {
+	freshDirectors(t) // first, so that it runs after the directors have stopped
 	s := &scenario{t: t, spec: spec, say: say, t0: time.Now()}
 	defer func() { say(s.verdict()) }()
 	dir := t.TempDir()
@@ -211,7 +214,13 @@ func (s *scenario) healthOutAndBack() {
 	before := count(s.client.between(stopped, dA))
 	after := s.client.waitCount(t, applied, 15, 30*time.Second)
 	ca := count(after)
-	s.note("client until detection: %s (refused while %s was still in the table)", describe(before), rs1.addr)
+	why := ""
+	if err := lastError(s.client.between(stopped, dA)); errors.Is(err, syscall.ECONNREFUSED) {
+		why = fmt.Sprintf(" (refused: %s was still in the table)", rs1.addr)
+	} else if err != nil {
+		why = fmt.Sprintf(" (last: %v)", err)
+	}
+	s.note("client until detection: %s%s", describe(before), why)
 	s.check(ca["FAIL"] == 0 && ca["rs2"] == len(after),
 		"client after: %d of %d requests answered, all by rs2", ca["rs2"], len(after))
 

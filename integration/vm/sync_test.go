@@ -25,6 +25,7 @@ const bigSize = 8 << 20
 // them to the same real server instead of answering with a reset.
 func TestDirectorSyncDaemonKeepsConnection(t *testing.T) {
 	lab(t)
+	freshDirectors(t)
 	dir := t.TempDir()
 	edits := append(quickChecks, `router_id = "LVS_DEVEL"`, `router_id = "LVS_DEVEL"
   lvs_sync_daemon {
