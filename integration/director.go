@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/halvs/halvs/control"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -240,21 +241,14 @@ func (d *Director) Stop(timeout time.Duration) error {
 	}
 }
 
-// HalvsStatus is the part of `halvs status --json` the tests read.
-type HalvsStatus struct {
-	Instances []struct {
-		Name  string            `json:"name"`
-		State string            `json:"state"`
-		Drops map[string]uint64 `json:"drops"`
-	} `json:"instances"`
-	UnroutedDrops map[string]uint64 `json:"unrouted_drops"`
-}
+// HalvsStatus is the document `halvs status --json` prints.
+type HalvsStatus = control.Status
 
-// Drops sums the drops for reason over the instances and the unrouted count.
-func (s HalvsStatus) Drops(reason string) uint64 {
-	n := s.UnroutedDrops[reason]
+// statusDrops sums an advert drop reason over the instances of a halvs status.
+func statusDrops(s HalvsStatus, reason string) uint64 {
+	var n uint64
 	for _, in := range s.Instances {
-		n += in.Drops[reason]
+		n += in.Counters.Drops[reason]
 	}
 	return n
 }
@@ -276,12 +270,6 @@ func (d *Director) Status() (HalvsStatus, error) {
 		return st, fmt.Errorf("halvs status on %s: %v: %s", d.Node.Name, err, out)
 	}
 	return st, nil
-}
-
-// HasControlSocket reports whether a halvs director's control socket exists.
-func (d *Director) HasControlSocket() bool {
-	_, err := os.Stat(filepath.Join(d.Dir, "halvs.sock"))
-	return err == nil
 }
 
 // Signal sends sig to the director (SIGHUP: reload).
