@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/vishvananda/netlink"
 )
@@ -49,9 +50,17 @@ func TestKernelStats(t *testing.T) {
 		io.ReadAll(c)
 		c.Close()
 	}
-	got, err := k.Stats()
-	if err != nil {
-		t.Fatal(err)
+	// The kernel folds its per-CPU counters into the totals it reports only from its rate
+	// estimator, every 2 s, so the totals lag the traffic: poll for them.
+	var got []ServiceStats
+	for deadline := time.Now().Add(6 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		got, err = k.Stats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) == 1 && got[0].Stats.Connections >= conns || time.Now().After(deadline) {
+			break
+		}
 	}
 	if len(got) != 1 || got[0].Key != key || len(got[0].Destinations) != 1 {
 		t.Fatalf("Stats = %+v, want the one service with its one destination", got)
