@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/agext/levenshtein"
 	"strings"
 )
 
@@ -27,7 +28,7 @@ func suggest(name string, primary, secondary []string) string {
 			if norm(k) == norm(name) {
 				return fmt.Sprintf("; did you mean %q?", k)
 			}
-			if d := editDistance(norm(name), norm(k)); d < bestDist {
+			if d := levenshtein.Distance(norm(name), norm(k), nil); d < bestDist {
 				best, bestDist = k, d
 			}
 		}
@@ -36,27 +37,6 @@ func suggest(name string, primary, secondary []string) string {
 		return ""
 	}
 	return fmt.Sprintf("; did you mean %q?", best)
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // suggestValue returns "; did you mean X?" for a wrong enum value such as "master".

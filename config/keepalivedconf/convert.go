@@ -2,6 +2,7 @@ package keepalivedconf
 
 import (
 	"fmt"
+	"github.com/agext/levenshtein"
 	"net/netip"
 	"sort"
 	"strconv"
@@ -157,7 +158,7 @@ func didYouMean(word string, known []string) string {
 	sort.Strings(known)
 	best, bestDist := "", len(word)/2+1
 	for _, k := range known {
-		if d := editDistance(strings.ToLower(word), strings.ToLower(k)); d < bestDist {
+		if d := levenshtein.Distance(strings.ToLower(word), strings.ToLower(k), nil); d < bestDist {
 			best, bestDist = k, d
 		}
 	}
@@ -165,26 +166,6 @@ func didYouMean(word string, known []string) string {
 		return ""
 	}
 	return fmt.Sprintf("; did you mean %q?", best)
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // hostPort writes keepalived's "ADDR PORT" as "ADDR:PORT", with IPv6 addresses (and
