@@ -257,7 +257,15 @@ func (s *Scheduler) apply(pr probeResult) {
 func (s *Scheduler) emit(out output) {
 	for _, ev := range out.events {
 		if !ev.Initial {
-			attrs := []any{"virtual_server", ev.VirtualServer, "weight", ev.Weight}
+			attrs := []any{"virtual_server", ev.VirtualServer}
+			switch {
+			case ev.Type == RealServerDown && ev.Inhibit:
+				attrs = append(attrs, "weight", 0, "inhibit_on_failure", true)
+			case ev.Type == RealServerDown:
+				attrs = append(attrs, "action", "remove from the table")
+			default:
+				attrs = append(attrs, "weight", ev.Weight)
+			}
 			if ev.RealServer.IsValid() {
 				attrs = append(attrs, "real_server", ev.RealServer)
 			}
