@@ -1,6 +1,7 @@
 package vrrp
 
 import (
+	"log/slog"
 	"sync"
 	"time"
 )
@@ -18,14 +19,34 @@ type Timer interface {
 	Stop() bool
 }
 
-// RealClock is the Clock of the time package.
+// RealClock is the system's clock. Its timers fire on time to the kernel's precision: on
+// Linux they come from one timerfd that the runtime's poller watches (see timerQueue),
+// because the time package's timers can fire up to a millisecond late, which shows in every
+// takeover. Where no timerfd can be had they are the time package's.
 type RealClock struct{}
 
 // Now returns time.Now().
 func (RealClock) Now() time.Time { return time.Now() }
 
-// AfterFunc is time.AfterFunc.
-func (RealClock) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
+// AfterFunc calls f in its own goroutine after d, like time.AfterFunc. The Timer it
+// returns also has Reset(d time.Duration) bool with time.Timer's meaning.
+func (RealClock) AfterFunc(d time.Duration, f func()) Timer {
+	if after := systemAfterFunc(); after != nil {
+		return after(d, f)
+	}
+	return time.AfterFunc(d, f)
+}
+
+// systemAfterFunc is the process's precise AfterFunc, opened on first use; nil when the
+// system has none.
+var systemAfterFunc = sync.OnceValue(func() func(time.Duration, func()) Timer {
+	after, err := openSystemTimers()
+	if err != nil {
+		slog.Warn("precise timers unavailable; VRRP timers may fire up to 1 ms late", "err", err)
+		return nil
+	}
+	return after
+})
 
 // mailbox is an unbounded FIFO, so that no sender (a timer, a receive goroutine, another
 // instance's loop) ever blocks on a busy receiver.

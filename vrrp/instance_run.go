@@ -219,6 +219,13 @@ func (i *Instance) handle(ev Event) {
 	for _, a := range acts {
 		i.do(a)
 	}
+	// Logged after the actions: writing the line took 40-80 µs ahead of the new master's
+	// first advert (measured in the failover bench).
+	for _, a := range acts {
+		if t, ok := a.(Transition); ok {
+			i.log.Info("Entering "+t.To.String()+" STATE", "from", t.From, "reason", t.Reason)
+		}
+	}
 	if i.group != nil {
 		// Tell the group about state changes and about faults of our own appearing or
 		// clearing, which can happen without a state change.
@@ -247,7 +254,6 @@ func (i *Instance) do(a Action) {
 		i.status.LastReason = a.Reason
 		i.counters.Transitions[a.To]++
 		i.mu.Unlock()
-		i.log.Info("Entering "+a.To.String()+" STATE", "from", a.From, "reason", a.Reason)
 		i.change = StateChange{Name: i.cfg.Name, From: a.From, To: a.To, Reason: a.Reason, At: i.evTime}
 	case SendAdvert:
 		i.send(a.Priority)
