@@ -189,6 +189,9 @@ func renderStatus(w io.Writer, st *control.Status, loc *time.Location) {
 		if lt := in.LastTransition; lt != nil {
 			notes = append(notes, fmt.Sprintf("last transition %s → %s at %s: %s", lt.From, lt.To, lt.At.In(loc).Format("15:04:05"), lt.Reason))
 		}
+		if in.State != "MASTER" && in.MasterAddr.IsValid() && !in.MasterSince.IsZero() {
+			notes = append(notes, fmt.Sprintf("master %s since %s", in.MasterAddr, clock(in.MasterSince)))
+		}
 		if len(in.Faults) > 0 {
 			notes = append(notes, "faults: "+strings.Join(in.Faults, ", "))
 		}

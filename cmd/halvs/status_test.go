@@ -94,7 +94,7 @@ func troubled() *control.Status {
 		Version: control.StatusVersion, Time: at, RouterID: "director-b",
 		Instances: []control.Instance{
 			{Name: "VI_1", Interface: "eth0", VRID: 51, Version: 3, State: "BACKUP", Priority: 100, EffectivePriority: 80,
-				MasterAddr: netip.MustParseAddr("10.10.10.30"), Since: at.Add(-30 * time.Second), HoldUntil: at.Add(30 * time.Second),
+				MasterAddr: netip.MustParseAddr("10.10.10.30"), MasterSince: at.Add(-29 * time.Second), Since: at.Add(-30 * time.Second), HoldUntil: at.Add(30 * time.Second),
 				LastTransition: &control.Transition{From: "MASTER", To: "BACKUP", Reason: "failover requested on the control socket", At: at.Add(-30 * time.Second)},
 				VIPs:           []netip.Prefix{netip.MustParsePrefix("10.10.10.22/32"), netip.MustParsePrefix("2001:db8::22/128")}},
 			{Name: "VI_2", Interface: "eth1", VRID: 52, Version: 2, State: "FAULT", Priority: 100, EffectivePriority: 100,
