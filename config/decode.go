@@ -48,7 +48,8 @@ type block struct {
 // open checks the body against the schema (unknown keywords are errors with a suggestion)
 // and returns the block to read values from.
 func (d *decoder) open(what string, body *hclsyntax.Body, rng hcl.Range, s schema) *block {
-	b := &block{d: d, what: what, body: body, src: Source{Range: rng, Attrs: map[string]hcl.Range{}}}
+	// Sized up front so that a block with many keywords is not rehashed while it is filled.
+	b := &block{d: d, what: what, body: body, src: Source{Range: rng, Attrs: make(map[string]hcl.Range, len(body.Attributes))}}
 	for name, a := range body.Attributes {
 		b.src.Attrs[name] = a.Expr.Range()
 		if canon, ok := oldNames[name]; ok && body.Attributes[canon] == nil {

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -89,7 +90,12 @@ type inherited struct {
 
 // read overrides the inherited settings with those set in this block.
 func (in inherited) read(b *block) inherited {
+	// The has checks spare a heap allocation per keyword and block (v and r escape) when the
+	// keyword is absent, as it is in most real servers; duration and integer say nothing then.
 	opt := func(name string, p **time.Duration) {
+		if !b.has(name) {
+			return
+		}
 		var v time.Duration
 		if b.duration(name, &v) {
 			*p = &v
@@ -98,9 +104,11 @@ func (in inherited) read(b *block) inherited {
 	opt("connect_timeout", &in.connectTimeout)
 	opt("delay_before_retry", &in.delayBeforeRetry)
 	opt("warmup", &in.warmup)
-	var r int
-	if b.integer("retry", &r, 0, 1000) {
-		in.retry = &r
+	if b.has("retry") {
+		var r int
+		if b.integer("retry", &r, 0, 1000) {
+			in.retry = &r
+		}
 	}
 	if b.duration("delay_loop", &in.delayLoop) && in.delayLoop < 10*time.Millisecond {
 		b.errorf("delay_loop", "delay_loop must be at least 10ms")
@@ -143,7 +151,7 @@ func (d *decoder) virtualServer(key string, blk *hclsyntax.Block) (VirtualServer
 		d.warnf(blk.DefRange(), "%s has no protocol; keepalived's default UDP applies (write protocol = \"TCP\" if that is what you meant)", what)
 	}
 	if name := b.synonym("lvs_sched", "lb_algo"); b.str(name, &s) {
-		if contains(schedNames(), s) {
+		if slices.Contains(schedulers, Scheduler(s)) {
 			vs.Scheduler = Scheduler(s)
 		} else {
 			b.errorf(name, "%s %q is not an IPVS scheduler; use one of %s%s", name, s, strings.Join(schedNames(), " "), suggestValue(s, schedNames()))
@@ -187,6 +195,15 @@ func (d *decoder) virtualServer(key string, blk *hclsyntax.Block) (VirtualServer
 		default:
 			b.errorf("ip_family", "ip_family must be \"inet\" or \"inet6\", not %q", s)
 		}
+	}
+	n := 0
+	for _, rb := range b.body.Blocks {
+		if rb.Type == "real_server" {
+			n++
+		}
+	}
+	if n > 0 { // nil stays nil for a virtual server without real servers
+		vs.RealServers = make([]RealServer, 0, n) // append alone copies each real server about twice
 	}
 	for _, rb := range b.body.Blocks {
 		if rb.Type != "real_server" {
@@ -327,7 +344,7 @@ func (d *decoder) realServer(key string, blk *hclsyntax.Block, vs *VirtualServer
 	if ap.Port() == 0 {
 		ap = netip.AddrPortFrom(ap.Addr(), vs.Addr.Port()) // keepalived: the virtual server's port
 	}
-	what := fmt.Sprintf("real_server %q", ap)
+	what := "real_server " + strconv.Quote(ap.String()) // fmt's %q, without fmt's cost per real server
 	b := d.open(what, blk.Body, blk.DefRange(), realServerSchema)
 	rs := RealServer{Addr: ap, Weight: 1, Source: b.src}
 	b.integer("weight", &rs.Weight, 0, 65535)
