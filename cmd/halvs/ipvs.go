@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"runtime/debug"
 
 	"github.com/halvs/halvs/config"
 	"github.com/halvs/halvs/director"
@@ -76,6 +77,10 @@ operation failed, 2 usage error.
 		fmt.Fprintln(stderr, "halvs ipvs: which file? give -c FILE")
 		return exitUsage
 	}
+
+	// A one-shot command: most of a large config's load time is the HCL parser's garbage,
+	// so trade memory for time (a quarter less load time for 1,000 virtual servers).
+	debug.SetGCPercent(400)
 
 	// Thousands of operations written one unbuffered line at a time to a pipe cost more
 	// than programming them; one flush at the end.
