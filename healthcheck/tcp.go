@@ -3,7 +3,6 @@ package healthcheck
 import (
 	"context"
 	"fmt"
-	"net"
 	"time"
 )
 
@@ -25,27 +24,21 @@ func (s TCPSpec) resolve(env resolveEnv) (Spec, error) {
 	return s, nil
 }
 
-// newChecker builds the dialer and the target's text once: thousands of checks a second should
+// newChecker prepares the probe's socket addresses once: thousands of checks a second should
 // not each rebuild them.
 func (s TCPSpec) newChecker() (Checker, error) {
-	return &tcpChecker{spec: s, dialer: s.dialer("tcp"), addr: s.target().String()}, nil
+	return &tcpChecker{probe: newTCPProbe(s.Conn), name: "tcp_check " + s.target().String()}, nil
 }
 
 type tcpChecker struct {
-	spec   TCPSpec
-	dialer *net.Dialer // safe for concurrent use; never modified after newChecker
-	addr   string
+	probe *tcpProbe // not safe for concurrent use: Check is never overlapped
+	name  string
 }
 
-func (c *tcpChecker) String() string { return "tcp_check " + c.addr }
+func (c *tcpChecker) String() string { return c.name }
 
 func (c *tcpChecker) Check(ctx context.Context) Result {
 	start := time.Now()
-	conn, err := c.dialer.DialContext(ctx, "tcp", c.addr)
-	lat := time.Since(start)
-	if err != nil {
-		return Result{Err: err, Latency: lat}
-	}
-	conn.Close()
-	return Result{OK: true, Latency: lat}
+	err := c.probe.connect(ctx, start)
+	return Result{OK: err == nil, Err: err, Latency: time.Since(start)}
 }

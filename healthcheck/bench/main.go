@@ -30,8 +30,9 @@ import (
 	"github.com/halvs/halvs/healthcheck"
 )
 
-// profile names the CPU profile file (-cpuprofile), empty for none.
-var profile string
+// profile and memProfile name the CPU and heap profile files (-cpuprofile, -memprofile), empty
+// for none.
+var profile, memProfile string
 
 func main() {
 	n := flag.Int("n", 10000, "number of real servers, one tcp_check each")
@@ -45,13 +46,16 @@ func main() {
 	basePort := flag.Int("base-port", 20000, "first listener port on 127.0.0.1")
 	serve := flag.Bool("serve", false, "internal: run the listeners (child process)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the steady-state window to this file")
+	memProf := flag.String("memprofile", "", "write a heap profile at the end of the steady-state window to this file")
+	mptcp := flag.Bool("listener-mptcp", false, "listen with MPTCP (Go's default for net.Listen since 1.24); "+
+		"on loopback the listeners' kernel work is charged to the checker, and most real servers listen with plain TCP")
 	flag.Parse()
-	profile = *cpuProfile
+	profile, memProfile = *cpuProfile, *memProf
 	if *serve {
-		runServer(*basePort, *n)
+		runServer(*basePort, *n, *mptcp)
 		return
 	}
-	if err := run(*n, *perVS, *basePort, *kill, *window, healthcheck.Timing{
+	if err := run(*n, *perVS, *basePort, *kill, *mptcp, *window, healthcheck.Timing{
 		DelayLoop: *delay, Retry: *retry, DelayBeforeRetry: *dbr, Warmup: *delay,
 	}, *timeout); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -61,10 +65,12 @@ func main() {
 
 // runServer listens on base..base+n-1, prints "ready", then closes the ports named on stdin
 // ("close P"), answering "closed P" once each is closed.
-func runServer(base, n int) {
+func runServer(base, n int, mptcp bool) {
 	ls := map[int]net.Listener{}
+	var lc net.ListenConfig
+	lc.SetMultipathTCP(mptcp)
 	for p := base; p < base+n; p++ {
-		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+		l, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:"+strconv.Itoa(p))
 		if err != nil {
 			fmt.Println("error", err)
 			os.Exit(1)
@@ -94,8 +100,9 @@ func runServer(base, n int) {
 	}
 }
 
-func run(n, perVS, base, kill int, window time.Duration, tm healthcheck.Timing, timeout time.Duration) error {
-	child := exec.Command(os.Args[0], "-serve", "-n", strconv.Itoa(n), "-base-port", strconv.Itoa(base))
+func run(n, perVS, base, kill int, mptcp bool, window time.Duration, tm healthcheck.Timing, timeout time.Duration) error {
+	child := exec.Command(os.Args[0], "-serve", "-n", strconv.Itoa(n), "-base-port", strconv.Itoa(base),
+		"-listener-mptcp="+strconv.FormatBool(mptcp))
 	child.Stderr = os.Stderr
 	stdin, _ := child.StdinPipe()
 	stdout, _ := child.StdoutPipe()
@@ -140,8 +147,12 @@ func run(n, perVS, base, kill int, window time.Duration, tm healthcheck.Timing, 
 	done := make(chan error)
 	go func() { done <- s.Run(ctx) }()
 
-	fmt.Printf("halvs health-check bench: %d tcp_checks, delay_loop %v, retry %d, delay_before_retry %v, connect_timeout %v, %d CPUs\n",
-		n, tm.DelayLoop, tm.Retry, tm.DelayBeforeRetry, timeout, runtime.NumCPU())
+	listener := "TCP"
+	if mptcp {
+		listener = "MPTCP"
+	}
+	fmt.Printf("halvs health-check bench: %d tcp_checks, delay_loop %v, retry %d, delay_before_retry %v, connect_timeout %v, %s listeners, %d CPUs\n",
+		n, tm.DelayLoop, tm.Retry, tm.DelayBeforeRetry, timeout, listener, runtime.NumCPU())
 	// Warm up: every check has run at least once.
 	time.Sleep(tm.Warmup + 2*tm.DelayLoop)
 	ranChecks := 0
@@ -175,6 +186,11 @@ func run(n, perVS, base, kill int, window time.Duration, tm healthcheck.Timing, 
 	if profile != "" {
 		pprof.StopCPUProfile()
 	}
+	if memProfile != "" {
+		if err := writeHeapProfile(memProfile); err != nil {
+			return err
+		}
+	}
 	rss, hwm := memKiB("VmRSS"), memKiB("VmHWM")
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
@@ -182,8 +198,9 @@ func run(n, perVS, base, kill int, window time.Duration, tm healthcheck.Timing, 
 	fmt.Printf("steady state over %v: CPU %.1f%% of one core (user %.1f%%, system %.1f%%), RSS %.1f MiB (peak %.1f MiB), %d goroutines, %d/%d checks ran, %d spurious downs\n",
 		wall.Round(time.Millisecond), pct(cpu.user+cpu.sys), pct(cpu.user), pct(cpu.sys), float64(rss)/1024, float64(hwm)/1024,
 		runtime.NumGoroutine(), ranChecks, n, unexpected)
-	fmt.Printf("Go heap: %.1f MiB allocated, %.1f MiB obtained from the OS, %d GCs in the window\n",
-		float64(ms.HeapAlloc)/(1<<20), float64(ms.Sys)/(1<<20), ms.NumGC-gc0)
+	checks := float64(n) * wall.Seconds() / tm.DelayLoop.Seconds() // every check passes: one per delay_loop
+	fmt.Printf("Go heap: %.1f MiB allocated, %.1f MiB obtained from the OS, %d GCs and %.1f allocations per check in the window\n",
+		float64(ms.HeapAlloc)/(1<<20), float64(ms.Sys)/(1<<20), ms.NumGC-gc0, float64(ms.Mallocs-ms0.Mallocs)/checks)
 
 	// Detection: close kill listeners spread over the range, time each to its down event.
 	bound := timeout + time.Duration(tm.Retry)*tm.DelayBeforeRetry + tm.DelayLoop
@@ -240,6 +257,18 @@ func run(n, perVS, base, kill int, window time.Duration, tm healthcheck.Timing, 
 	fmt.Printf("detection of %d closed listeners: min %v, p50 %v, p99 %v, max %v; bound %v; %d beyond bound+50ms, %d missed\n",
 		len(closedAt), q(0), q(0.5), q(0.99), q(1), bound, over, missed)
 	return nil
+}
+
+func writeHeapProfile(name string) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // cpuTime is this process's CPU time, user and system.
