@@ -2,6 +2,7 @@ package vrrp
 
 import (
 	"net/netip"
+	"time"
 )
 
 // The kernel-facing pieces of an instance sit behind these interfaces so that the runner's
@@ -15,6 +16,12 @@ type Packet struct {
 	HopLimit int        // IPv4 TTL or IPv6 hop limit; -1 when the kernel did not report it
 	IfIndex  int        // interface the packet arrived on; 0 when unknown
 	Payload  []byte     // the VRRP message (the IP payload)
+	// ReceivedAt is when the kernel received the packet; zero when unknown. The runner
+	// times Master_Down_Interval from it rather than from when a goroutine got to the
+	// packet, which is tens to hundreds of microseconds later. A Transport that sets it
+	// gives it a monotonic reading (see RawTransport.Receive), so that durations measured
+	// from it are immune to steps of the wall clock.
+	ReceivedAt time.Time
 }
 
 // Transport sends and receives VRRP messages (IP protocol 112) on one interface for one

@@ -68,7 +68,9 @@ type RawTransport struct {
 	conn   net.PacketConn
 	p4     *ipv4.PacketConn
 	p6     *ipv6.PacketConn
-	buf    []byte // Receive's buffer; Receive is not concurrent with itself
+	rc     syscall.RawConn // the socket, for Receive's recvmsg
+	buf    []byte          // Receive's buffers; Receive is not concurrent with itself
+	oob    []byte
 
 	closeOnce sync.Once
 	closeErr  error
@@ -85,7 +87,8 @@ var _ Transport = (*RawTransport)(nil)
 //   - unicast mode: bound to the source address, no group;
 //   - TTL / hop limit 255 for unicast and multicast, TOS / traffic class 0xc0, and for IPv4
 //     no DF bit, matching keepalived's header;
-//   - the received TTL / hop limit, destination and interface reported per packet.
+//   - the received TTL / hop limit, destination, interface and kernel receive time reported
+//     per packet.
 //
 // The kernel strips nothing from sent messages and computes no VRRP checksum: msg given to
 // Send must be complete (the codec computes the checksum, so that the receive checks can
@@ -134,7 +137,7 @@ func dialTransport(ifname string, family AddrFamily, opts TransportOptions) (*Ra
 		}
 	}
 
-	t := &RawTransport{ifi: ifi, family: family, local: src, buf: make([]byte, 1<<16)}
+	t := &RawTransport{ifi: ifi, family: family, local: src, buf: make([]byte, 1<<16), oob: make([]byte, oobSize)}
 	network, bind := "ip4:"+strconv.Itoa(Protocol), MulticastIPv4.String()
 	if family == FamilyIPv6 {
 		network, bind = "ip6:"+strconv.Itoa(Protocol), MulticastIPv6.WithZone(ifname).String()
@@ -150,6 +153,10 @@ func dialTransport(ifname string, family AddrFamily, opts TransportOptions) (*Ra
 	}}
 	t.conn, err = lc.ListenPacket(context.Background(), network, bind)
 	if err != nil {
+		return nil, err
+	}
+	if t.rc, err = t.conn.(syscall.Conn).SyscallConn(); err != nil {
+		t.conn.Close()
 		return nil, err
 	}
 	if family == FamilyIPv4 {
@@ -172,6 +179,11 @@ func preBindOptions(c syscall.RawConn, ifname string, family AddrFamily, unicast
 		s := int(fd)
 		if err = unix.SetsockoptString(s, unix.SOL_SOCKET, unix.SO_BINDTODEVICE, ifname); err != nil {
 			err = fmt.Errorf("SO_BINDTODEVICE: %w", err)
+			return
+		}
+		// The kernel's receive time of each packet, as a control message (see Receive).
+		if err = unix.SetsockoptInt(s, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1); err != nil {
+			err = fmt.Errorf("SO_TIMESTAMPNS: %w", err)
 			return
 		}
 		if family == FamilyIPv4 {
@@ -272,12 +284,8 @@ func (t *RawTransport) setup6(unicast bool) error {
 	}
 	// ipv6.PacketConn has no traffic-class setter for sent packets; IPV6_TCLASS is the
 	// socket option keepalived sets.
-	rc, err := t.conn.(syscall.Conn).SyscallConn()
-	if err != nil {
-		return err
-	}
 	var serr error
-	if err := rc.Control(func(fd uintptr) {
+	if err := t.rc.Control(func(fd uintptr) {
 		serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IPV6, unix.IPV6_TCLASS, tosNetworkControl)
 	}); err != nil {
 		return err
@@ -286,56 +294,6 @@ func (t *RawTransport) setup6(unicast bool) error {
 		return fmt.Errorf("set IPV6_TCLASS: %w", serr)
 	}
 	return nil
-}
-
-// Receive returns the next VRRP message that arrived on the Transport's interface. Messages
-// the kernel reports on another interface are dropped here. After Close it returns
-// net.ErrClosed. The Payload is the caller's to keep.
-func (t *RawTransport) Receive() (Packet, error) {
-	for {
-		var (
-			n        int
-			src      net.Addr
-			dst      net.IP
-			hop, idx = -1, 0
-			err      error
-		)
-		if t.p4 != nil {
-			var cm *ipv4.ControlMessage
-			n, cm, src, err = t.p4.ReadFrom(t.buf)
-			if cm != nil {
-				dst, hop, idx = cm.Dst, cm.TTL, cm.IfIndex
-			}
-		} else {
-			var cm *ipv6.ControlMessage
-			n, cm, src, err = t.p6.ReadFrom(t.buf)
-			if cm != nil {
-				dst, hop, idx = cm.Dst, cm.HopLimit, cm.IfIndex
-			}
-		}
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return Packet{}, net.ErrClosed
-			}
-			return Packet{}, fmt.Errorf("vrrp: receive on %s: %w", t.ifi.Name, err)
-		}
-		if idx != 0 && idx != t.ifi.Index {
-			continue
-		}
-		p := Packet{HopLimit: hop, IfIndex: idx, Payload: append([]byte(nil), t.buf[:n]...)}
-		if ia, ok := src.(*net.IPAddr); ok {
-			p.Src = ipAddr(ia.IP)
-		}
-		p.Dst = ipAddr(dst)
-		return p, nil
-	}
-}
-
-// ipAddr converts without zone and with IPv4-mapped addresses unmapped, so that Src and Dst
-// compare equal to configured addresses; the zero Addr for nil.
-func ipAddr(ip net.IP) netip.Addr {
-	a, _ := netip.AddrFromSlice(ip)
-	return a.Unmap()
 }
 
 // Send writes msg to dst (the multicast group or a unicast peer) from LocalAddr out of the

@@ -49,8 +49,27 @@ func dialIn(t *testing.T, ns *netnstest.NS, ifname string, f AddrFamily, opts Tr
 }
 
 // receiveWithin returns the next packet, failing the test after a generous timeout (which
-// closes the transport so that the receiving goroutine ends too).
+// closes the transport so that the receiving goroutine ends too). Every packet must carry the
+// kernel's receive time, no later than the read returned and on the monotonic clock;
+// receiveWithin checks that and clears ReceivedAt, so that callers compare the rest.
 func receiveWithin(t *testing.T, tr Transport) Packet {
+	t.Helper()
+	start := time.Now()
+	p := receiveWithinRaw(t, tr)
+	end := time.Now()
+	switch at := p.ReceivedAt; {
+	case at.IsZero():
+		t.Errorf("packet from %s has no ReceivedAt", p.Src)
+	case at == at.Round(0): // Round(0) strips the monotonic reading
+		t.Errorf("ReceivedAt %v has no monotonic reading", at)
+	case at.After(end) || at.Before(start.Add(-maxStampAge)):
+		t.Errorf("ReceivedAt %v is not within [Receive's start - %v, its return %v]", at, maxStampAge, end)
+	}
+	p.ReceivedAt = time.Time{}
+	return p
+}
+
+func receiveWithinRaw(t *testing.T, tr Transport) Packet {
 	t.Helper()
 	type result struct {
 		p   Packet

@@ -1,0 +1,159 @@
+package vrrp
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sys/unix"
+)
+
+// cmsg encodes one control message as the kernel lays it out (header, data, padding).
+func cmsg(level, typ int32, data []byte) []byte {
+	b := make([]byte, unix.CmsgSpace(len(data)))
+	binary.NativeEndian.PutUint64(b, uint64(unix.CmsgLen(len(data)))) // cmsg_len is a size_t
+	binary.NativeEndian.PutUint32(b[8:], uint32(level))
+	binary.NativeEndian.PutUint32(b[12:], uint32(typ))
+	copy(b[unix.CmsgLen(0):], data)
+	return b
+}
+
+func le32(v int32) []byte { return binary.NativeEndian.AppendUint32(nil, uint32(v)) }
+
+func stampData(t time.Time) []byte {
+	b := binary.NativeEndian.AppendUint64(nil, uint64(t.Unix()))
+	return binary.NativeEndian.AppendUint64(b, uint64(t.Nanosecond()))
+}
+
+// TestTransportPacketParse decodes recvmsg results as the kernel returns them: an IPv4
+// datagram with its header (options included), and control messages in any order.
+func TestTransportPacketParse(t *testing.T) {
+	if unix.SizeofPtr != 8 {
+		t.Skip("the encoded control messages assume a 64-bit size_t")
+	}
+	now := time.Now()
+	stamp := now.Add(-250 * time.Microsecond).Round(0) // the kernel's stamp: wall clock only
+	ts := cmsg(unix.SOL_SOCKET, unix.SCM_TIMESTAMPNS, stampData(stamp))
+	pktinfo4 := append(le32(7), 10, 0, 0, 1, 224, 0, 0, 18) // ifindex, spec_dst, addr
+	pktinfo6 := append(netip.MustParseAddr("ff02::12").AsSlice(), le32(7)...)
+	hdr := func(ihl byte) []byte { // an IPv4 header of ihl 32-bit words
+		h := make([]byte, int(ihl)*4)
+		h[0] = 0x40 | ihl
+		return h
+	}
+	payload := []byte{0x31, 0x01, 0x64, 0x01}
+	cat := func(bs ...[]byte) (out []byte) {
+		for _, b := range bs {
+			out = append(out, b...)
+		}
+		return out
+	}
+	tests := []struct {
+		name   string
+		family AddrFamily
+		b, oob []byte
+		from   unix.Sockaddr
+		want   Packet
+		ok     bool
+	}{{
+		name: "IPv4 with every control message", family: FamilyIPv4,
+		b:    cat(hdr(5), payload),
+		oob:  cat(ts, cmsg(unix.IPPROTO_IP, unix.IP_PKTINFO, pktinfo4), cmsg(unix.IPPROTO_IP, unix.IP_TTL, le32(255))),
+		from: &unix.SockaddrInet4{Addr: [4]byte{10, 0, 0, 2}},
+		want: Packet{Src: netip.MustParseAddr("10.0.0.2"), Dst: MulticastIPv4, HopLimit: 255, IfIndex: 7,
+			Payload: payload, ReceivedAt: now.Add(-250 * time.Microsecond)},
+		ok: true,
+	}, {
+		name: "IPv4 header with options, no control messages", family: FamilyIPv4,
+		b:    cat(hdr(6), payload),
+		from: &unix.SockaddrInet4{Addr: [4]byte{10, 0, 0, 2}},
+		want: Packet{Src: netip.MustParseAddr("10.0.0.2"), HopLimit: -1, Payload: payload},
+		ok:   true,
+	}, {
+		name: "IPv4 header length beyond the datagram", family: FamilyIPv4,
+		b: func() []byte { b := cat(hdr(5), payload); b[0] = 0x4f; return b }(),
+	}, {
+		name: "IPv4 runt", family: FamilyIPv4, b: []byte{0x45, 0},
+	}, {
+		name: "IPv6 (no header from the kernel)", family: FamilyIPv6,
+		b:    payload,
+		oob:  cat(cmsg(unix.IPPROTO_IPV6, unix.IPV6_HOPLIMIT, le32(254)), cmsg(unix.IPPROTO_IPV6, unix.IPV6_PKTINFO, pktinfo6), ts),
+		from: &unix.SockaddrInet6{Addr: [16]byte(netip.MustParseAddr("fe80::2").AsSlice())},
+		want: Packet{Src: netip.MustParseAddr("fe80::2"), Dst: MulticastIPv6, HopLimit: 254, IfIndex: 7,
+			Payload: payload, ReceivedAt: now.Add(-250 * time.Microsecond)},
+		ok: true,
+	}, {
+		name: "stamp from the future (wall clock stepped back)", family: FamilyIPv6,
+		b:    payload,
+		oob:  cmsg(unix.SOL_SOCKET, unix.SCM_TIMESTAMPNS, stampData(now.Add(time.Millisecond).Round(0))),
+		want: Packet{HopLimit: -1, Payload: payload},
+		ok:   true,
+	}, {
+		name: "stamp too old (wall clock stepped forward)", family: FamilyIPv6,
+		b:    payload,
+		oob:  cmsg(unix.SOL_SOCKET, unix.SCM_TIMESTAMPNS, stampData(now.Add(-2*time.Second).Round(0))),
+		want: Packet{HopLimit: -1, Payload: payload},
+		ok:   true,
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := &RawTransport{family: tc.family}
+			got, ok := tr.packet(tc.b, tc.oob, tc.from, now)
+			if ok != tc.ok {
+				t.Fatalf("ok = %v, want %v", ok, tc.ok)
+			}
+			if !ok {
+				return
+			}
+			if diff := cmp.Diff(tc.want, got, cmpAddr); diff != "" {
+				t.Errorf("packet (-want +got):\n%s", diff)
+			}
+			if !got.ReceivedAt.IsZero() && got.ReceivedAt == got.ReceivedAt.Round(0) {
+				t.Errorf("ReceivedAt %v has no monotonic reading", got.ReceivedAt)
+			}
+		})
+	}
+}
+
+func TestEventTime(t *testing.T) {
+	now := time.Now()
+	tests := []struct {
+		name     string
+		received time.Time
+		want     time.Time
+	}{
+		{"unknown", time.Time{}, now},
+		{"kernel time", now.Add(-60 * time.Microsecond), now.Add(-60 * time.Microsecond)},
+		{"after now", now.Add(time.Microsecond), now},
+		{"older than maxStampAge", now.Add(-maxStampAge - 1), now},
+		{"exactly maxStampAge old", now.Add(-maxStampAge), now.Add(-maxStampAge)},
+	}
+	for _, tc := range tests {
+		if got := eventTime(now, tc.received); !got.Equal(tc.want) {
+			t.Errorf("%s: eventTime = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestTransportReceivedAtIsTheKernels checks that ReceivedAt is when the kernel received the
+// packet, not when Receive read it: the packet is read only after a capture on the same
+// interface has seen it, and its ReceivedAt must lie before that moment.
+func TestTransportReceivedAtIsTheKernels(t *testing.T) {
+	_, _, h := newSegment(t, "10.77.0.1/24", "10.77.0.2/24")
+	ta := dialIn(t, h[0].ns, "hk0", FamilyIPv4, TransportOptions{})
+	tb := dialIn(t, h[1].ns, "hk0", FamilyIPv4, TransportOptions{})
+	capture := captureOn(t, h[1].ns, "hk0")
+	if err := ta.Send(MulticastIPv4, []byte("stamp me")); err != nil {
+		t.Fatal(err)
+	}
+	capture.next(t, "advert frame", func(f []byte) bool {
+		return len(f) >= 34 && f[12] == 0x08 && f[13] == 0x00 && f[23] == Protocol
+	})
+	seen := time.Now()
+	p := receiveWithinRaw(t, tb)
+	if p.ReceivedAt.IsZero() || !p.ReceivedAt.Before(seen) {
+		t.Errorf("ReceivedAt = %v, want a time before the capture had seen the frame (%v)", p.ReceivedAt, seen)
+	}
+}
