@@ -15,11 +15,12 @@ import (
 )
 
 // NetAnnouncer is the Announcer over an AF_PACKET socket (gratuitous ARP) and an ICMPv6 socket
-// (unsolicited neighbour advertisements), one of each per interface, opened on first use and
-// kept open. It is safe for concurrent use; announcements on one interface are serialised.
+// (unsolicited neighbour advertisements), one of each per interface, opened by Prepare or on
+// first use and kept open. It is safe for concurrent use; announcements on one interface are
+// serialised.
 //
-// Sockets are opened in the network namespace of the thread that first announces on an
-// interface. Both only send: the ARP socket carries a drop-all BPF filter and the ICMPv6
+// Sockets are opened in the network namespace of the thread that first prepares or announces
+// on an interface. Both only send: the ARP socket carries a drop-all BPF filter and the ICMPv6
 // socket an ICMPv6 filter that blocks every type, so neither queues received traffic.
 type NetAnnouncer struct {
 	mu     sync.Mutex
@@ -30,12 +31,24 @@ type NetAnnouncer struct {
 type announceIface struct {
 	mu     sync.Mutex
 	closed bool // set by Close: an Announce already holding this entry must not reopen
-	index  int
+	ctl    int  // datagram socket for the interface ioctls; -1 until opened
+	index  int  // the interface the sockets below are bound to
 	arp    *packet.Conn
 	ndp    *ndp.Conn
 }
 
-var _ Announcer = (*NetAnnouncer)(nil)
+var (
+	_ Announcer        = (*NetAnnouncer)(nil)
+	_ AnnouncePreparer = (*NetAnnouncer)(nil)
+)
+
+// AnnouncePreparer is an Announcer that can get ready to announce an address ahead of time.
+// The runner calls Prepare for each of an instance's VIPs when the instance starts, so that
+// the first gratuitous ARP of a takeover does not wait for a socket to be opened (about
+// 60 µs, measured). Prepare is idempotent; an Announcer without it opens on first use.
+type AnnouncePreparer interface {
+	Prepare(dev string, addr netip.Addr) error
+}
 
 // NewAnnouncer returns a NetAnnouncer with no sockets open yet. Announcing needs CAP_NET_RAW.
 func NewAnnouncer() *NetAnnouncer {
@@ -52,24 +65,26 @@ var ErrAnnouncerClosed = errors.New("vrrp: announcer closed")
 // addr must already be on dev (it is the source address).
 func (a *NetAnnouncer) Announce(dev string, addr netip.Addr) error {
 	addr = addr.WithZone("").Unmap()
-	if err := a.announce(dev, addr); err != nil {
+	if err := a.announce(dev, addr, true); err != nil {
 		return fmt.Errorf("vrrp: announce %s on %s: %w", addr, dev, err)
 	}
 	return nil
 }
 
-func (a *NetAnnouncer) announce(dev string, addr netip.Addr) error {
+// Prepare opens the socket that announcing addr on dev needs (ARP for IPv4, ICMPv6 for
+// IPv6) without sending anything.
+func (a *NetAnnouncer) Prepare(dev string, addr netip.Addr) error {
+	addr = addr.WithZone("").Unmap()
+	if err := a.announce(dev, addr, false); err != nil {
+		return fmt.Errorf("vrrp: prepare to announce %s on %s: %w", addr, dev, err)
+	}
+	return nil
+}
+
+// announce opens what announcing addr on dev needs and, if send, sends the announcement.
+func (a *NetAnnouncer) announce(dev string, addr netip.Addr, send bool) error {
 	if !addr.IsValid() || addr.IsMulticast() || addr.IsUnspecified() {
 		return fmt.Errorf("not a unicast address")
-	}
-	// Looked up on every call: the interface may have been recreated (new index) or given a
-	// new MAC since the last announcement, and announcements are rare enough to afford it.
-	ifi, err := net.InterfaceByName(dev)
-	if err != nil {
-		return err
-	}
-	if len(ifi.HardwareAddr) != 6 {
-		return fmt.Errorf("interface has no Ethernet address")
 	}
 	st, err := a.iface(dev)
 	if err != nil {
@@ -80,18 +95,24 @@ func (a *NetAnnouncer) announce(dev string, addr netip.Addr) error {
 	if st.closed {
 		return ErrAnnouncerClosed
 	}
+	// Looked up on every call: the interface may have been recreated (new index) or given a
+	// new MAC since the last announcement.
+	ifi, err := st.link(dev)
+	if err != nil {
+		return err
+	}
 	if st.index != ifi.Index {
-		st.closeLocked()
+		st.closeSocketsLocked()
 		st.index = ifi.Index
 	}
 	if addr.Is4() {
-		err = st.sendGARP(ifi, addr)
+		err = st.sendGARP(ifi, addr, send)
 	} else {
-		err = st.sendNA(ifi, addr)
+		err = st.sendNA(ifi, addr, send)
 	}
 	if err != nil {
 		// Reopen next time rather than trust a socket that failed.
-		st.closeLocked()
+		st.closeSocketsLocked()
 	}
 	return err
 }
@@ -104,7 +125,7 @@ func (a *NetAnnouncer) iface(dev string) (*announceIface, error) {
 	}
 	st := a.ifaces[dev]
 	if st == nil {
-		st = &announceIface{}
+		st = &announceIface{ctl: -1}
 		a.ifaces[dev] = st
 	}
 	return st, nil
@@ -119,11 +140,7 @@ var dropAll = func() []bpf.RawInstruction {
 	return raw
 }()
 
-func (st *announceIface) sendGARP(ifi *net.Interface, addr netip.Addr) error {
-	request, reply, err := garpPackets(ifi.HardwareAddr, addr)
-	if err != nil {
-		return err
-	}
+func (st *announceIface) sendGARP(ifi *net.Interface, addr netip.Addr, send bool) error {
 	if st.arp == nil {
 		// A datagram socket: the kernel writes the Ethernet header (destination from the
 		// address below, source the interface's MAC, type ARP) with no padding, so the
@@ -134,20 +151,24 @@ func (st *announceIface) sendGARP(ifi *net.Interface, addr netip.Addr) error {
 		}
 		st.arp = c
 	}
-	to := &packet.Addr{HardwareAddr: net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}
+	if !send {
+		return nil
+	}
+	request, reply, err := garpPackets(ifi.HardwareAddr, addr)
+	if err != nil {
+		return err
+	}
 	for _, b := range [][]byte{request, reply} {
-		if _, err := st.arp.WriteTo(b, to); err != nil {
+		if _, err := st.arp.WriteTo(b, broadcastAddr); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (st *announceIface) sendNA(ifi *net.Interface, addr netip.Addr) error {
-	na, err := unsolicitedNA(ifi.HardwareAddr, addr)
-	if err != nil {
-		return err
-	}
+var broadcastAddr = &packet.Addr{HardwareAddr: net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}
+
+func (st *announceIface) sendNA(ifi *net.Interface, addr netip.Addr, send bool) error {
 	if st.ndp == nil {
 		c, _, err := ndp.Listen(ifi, ndp.Unspecified)
 		if err != nil {
@@ -161,11 +182,19 @@ func (st *announceIface) sendNA(ifi *net.Interface, addr netip.Addr) error {
 		}
 		st.ndp = c
 	}
+	if !send {
+		return nil
+	}
+	na, err := unsolicitedNA(ifi.HardwareAddr, addr)
+	if err != nil {
+		return err
+	}
 	cm := &ipv6.ControlMessage{HopLimit: ndp.HopLimit, Src: addr.AsSlice(), IfIndex: ifi.Index}
 	return st.ndp.WriteTo(na, cm, netip.IPv6LinkLocalAllNodes())
 }
 
-func (st *announceIface) closeLocked() {
+// closeSocketsLocked closes the announcing sockets (not the ioctl socket).
+func (st *announceIface) closeSocketsLocked() {
 	if st.arp != nil {
 		st.arp.Close()
 		st.arp = nil
@@ -183,7 +212,11 @@ func (a *NetAnnouncer) Close() error {
 	a.closed = true
 	for dev, st := range a.ifaces {
 		st.mu.Lock()
-		st.closeLocked()
+		st.closeSocketsLocked()
+		if st.ctl >= 0 {
+			unix.Close(st.ctl)
+			st.ctl = -1
+		}
 		st.closed = true
 		st.mu.Unlock()
 		delete(a.ifaces, dev)

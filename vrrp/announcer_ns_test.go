@@ -120,3 +120,74 @@ func neighMAC(t *testing.T, h *netlink.Handle, index int, ip netip.Addr) net.Har
 	}
 	return nil
 }
+
+// TestAnnouncerFollowsTheLink prepares on a link, then replaces the link by one with the
+// same name and another MAC (a new index): the next announcement must go out on the new
+// link with the new MAC, as it must after a MAC change alone.
+func TestAnnouncerFollowsTheLink(t *testing.T) {
+	lab := netnstest.New(t, "hk")
+	ns := lab.NewNS("ann")
+	addDummy := func(mac net.HardwareAddr) netlink.Link {
+		t.Helper()
+		// A veth pair (the host may lack the dummy driver); deleting hkd0 deletes both.
+		l := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: "hkd0", HardwareAddr: mac}, PeerName: "hkd1"}
+		if err := ns.Handle.LinkAdd(l); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"hkd0", "hkd1"} {
+			if l, err := ns.Handle.LinkByName(name); err != nil {
+				t.Fatal(err)
+			} else if err := ns.Handle.LinkSetUp(l); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := ns.Handle.LinkByName("hkd0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	first, second, third := net.HardwareAddr{2, 0, 0, 0, 0xd0, 1}, net.HardwareAddr{2, 0, 0, 0, 0xd0, 2}, net.HardwareAddr{2, 0, 0, 0, 0xd0, 3}
+	link := addDummy(first)
+	vip := netip.MustParseAddr("10.78.0.1")
+	ann := NewAnnouncer()
+	t.Cleanup(func() { ann.Close() })
+	ns.MustDo(func() error { return ann.Prepare("hkd0", vip) })
+	st := ann.ifaces["hkd0"]
+	if st == nil || st.arp == nil || st.ndp != nil || st.index != link.Attrs().Index {
+		t.Fatalf("after Prepare(IPv4): entry %+v, want only an ARP socket, bound to index %d", st, link.Attrs().Index)
+	}
+	ns.MustDo(func() error { return ann.Prepare("hkd0", netip.MustParseAddr("fd00::1")) })
+	if st.ndp == nil {
+		t.Fatal("after Prepare(IPv6): no ICMPv6 socket")
+	}
+	if err := ann.Prepare("hk-missing0", vip); err == nil {
+		t.Error("Prepare on a missing interface succeeded")
+	}
+
+	if err := ns.Handle.LinkDel(link); err != nil {
+		t.Fatal(err)
+	}
+	link = addDummy(second)
+	sender := func(f []byte) net.HardwareAddr { return net.HardwareAddr(f[22:28]) } // ARP sender MAC
+	isGARP := func(f []byte) bool {
+		return len(f) >= 42 && binary.BigEndian.Uint16(f[12:]) == unix.ETH_P_ARP && bytes.Equal(f[28:32], vip.AsSlice())
+	}
+	capture := captureOn(t, ns, "hkd0")
+	ns.MustDo(func() error { return ann.Announce("hkd0", vip) })
+	if got := sender(capture.next(t, "GARP on the new link", isGARP)); !bytes.Equal(got, second) {
+		t.Errorf("GARP sender MAC = %s, want the new link's %s", got, second)
+	}
+	if st.index != link.Attrs().Index {
+		t.Errorf("socket bound to index %d, want the new link's %d", st.index, link.Attrs().Index)
+	}
+
+	if err := ns.Handle.LinkSetHardwareAddr(link, third); err != nil {
+		t.Fatal(err)
+	}
+	capture = captureOn(t, ns, "hkd0")
+	ns.MustDo(func() error { return ann.Announce("hkd0", vip) })
+	if got := sender(capture.next(t, "GARP after the MAC change", isGARP)); !bytes.Equal(got, third) {
+		t.Errorf("GARP sender MAC = %s, want the changed %s", got, third)
+	}
+}

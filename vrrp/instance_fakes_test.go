@@ -237,8 +237,18 @@ func (a *fakeAddresser) drop(p netip.Prefix) {
 }
 
 type fakeAnnouncer struct {
-	mu    sync.Mutex
-	count map[netip.Addr]int
+	mu       sync.Mutex
+	count    map[netip.Addr]int
+	prepared []string // "dev addr" per Prepare call made before any announcement
+}
+
+func (f *fakeAnnouncer) Prepare(dev string, addr netip.Addr) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.count) == 0 {
+		f.prepared = append(f.prepared, dev+" "+addr.String())
+	}
+	return nil
 }
 
 func (f *fakeAnnouncer) Announce(dev string, addr netip.Addr) error {

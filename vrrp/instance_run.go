@@ -78,12 +78,21 @@ func newInstance(d *Deps, tx *sharedTransport, cfg InstanceConfig, group *SyncGr
 }
 
 // start begins the loop: VIPs left by an earlier run are removed (keepalived does the
-// same), the links are watched, then the machine starts.
+// same) and the announcer gets ready for them, the links are watched, then the machine
+// starts.
 func (i *Instance) start() {
 	i.kernel.do(func() {
+		prep, _ := i.deps.Announcer.(AnnouncePreparer)
 		for _, v := range i.owned() {
 			if err := i.deps.Addresser.DelVIP(v); err != nil {
 				i.kernelError("remove stale VIP", v, err)
+			}
+			if prep == nil {
+				continue
+			}
+			// Not fatal: Announce opens what is missing, at the cost of the first GARP.
+			if err := prep.Prepare(v.Dev, v.Prefix.Addr()); err != nil {
+				i.log.Warn("cannot prepare announcements yet", "vip", v.Prefix, "dev", v.Dev, "err", err)
 			}
 		}
 	})

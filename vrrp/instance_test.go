@@ -113,6 +113,39 @@ func TestCrashFailsOverAfterMasterDownInterval(t *testing.T) {
 	}
 }
 
+// TestMasterDownRunsFromKernelReceiveTime: the backup's Master_Down_Interval runs from
+// when the kernel received the master's last advert (Packet.ReceivedAt), not from when the
+// runner got to it.
+func TestMasterDownRunsFromKernelReceiveTime(t *testing.T) {
+	l, a, b := pair(t, vi1(150), vi1(100))
+	a.port.mu.Lock()
+	a.port.dead = true
+	a.port.mu.Unlock()
+	adv := Advertisement{Version: 3, Type: TypeAdvertisement, VRID: 51, Priority: 150,
+		Interval: time.Second, Addrs: []netip.Addr{vipPfx.Addr()}}
+	msg := mustMarshal(t, adv, hostA, MulticastIPv4, CodecOptions{})
+	received := l.clock.Now().Add(-200 * time.Millisecond)
+	b.port.inject(Packet{Src: hostA, Dst: MulticastIPv4, HopLimit: 255, Payload: msg, ReceivedAt: received})
+	l.advance(5 * time.Second)
+	st := b.r.Instance("VI_1").Status()
+	if want := received.Add(MasterDownInterval(3, 100, time.Second)); st.State != StateMaster || !st.Since.Equal(want) {
+		t.Errorf("B is %v since %v, want MASTER since %v (the advert's kernel receive time + Master_Down_Interval)",
+			st.State, st.Since.Sub(received), want.Sub(received))
+	}
+}
+
+// TestStartPreparesAnnouncements: an instance gets the announcer ready for its VIPs when it
+// starts, before any takeover needs them.
+func TestStartPreparesAnnouncements(t *testing.T) {
+	_, a, _ := pair(t, vi1(150), vi1(100))
+	a.ann.mu.Lock()
+	got := a.ann.prepared
+	a.ann.mu.Unlock()
+	if diff := cmp.Diff([]string{"eth0 " + vipPfx.Addr().String()}, got); diff != "" {
+		t.Errorf("Prepare calls before the first announcement (-want +got):\n%s", diff)
+	}
+}
+
 func TestPreemptAndNoPreempt(t *testing.T) {
 	for _, noPreempt := range []bool{false, true} {
 		t.Run(map[bool]string{false: "preempt", true: "nopreempt"}[noPreempt], func(t *testing.T) {
