@@ -1,6 +1,7 @@
 package director
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -53,6 +54,21 @@ func linesOf(text, name string) string {
 		}
 	}
 	return out.String()
+}
+
+// waitFor waits until every one of lines has been read, or fails t; what was read is
+// compared afterwards by the caller.
+func (r *fifoReader) waitFor(t *testing.T, lines ...string) {
+	t.Helper()
+	eventually(t, fmt.Sprintf("%q in the FIFO", lines), func() bool {
+		text := r.text()
+		for _, l := range lines {
+			if !strings.Contains(text, l) {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 func (r *fifoReader) text() string {
@@ -124,8 +140,13 @@ vrrp_instance "VI_1" {
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := own.text(), "INSTANCE \"VI_1\" BACKUP 100\nINSTANCE \"VI_1\" MASTER 100\nINSTANCE \"VI_1\" STOP 100\n"; got != want {
-		t.Errorf("VI_1's notify_fifo:\n%q, want\n%q", got, want)
+	// The STOP lines are in the pipes once Run returns, but the readers copy them out
+	// asynchronously: wait for the last line expected in each before comparing.
+	wantOwn := "INSTANCE \"VI_1\" BACKUP 100\nINSTANCE \"VI_1\" MASTER 100\nINSTANCE \"VI_1\" STOP 100\n"
+	own.waitFor(t, "INSTANCE \"VI_1\" STOP 100\n")
+	global.waitFor(t, "INSTANCE \"VI_1\" STOP 100\n", "INSTANCE \"VI_2\" STOP 255\n")
+	if got := own.text(); got != wantOwn {
+		t.Errorf("VI_1's notify_fifo:\n%q, want\n%q", got, wantOwn)
 	}
 	g := global.text()
 	if got := linesOf(g, "VI_1"); got != own.text() {
