@@ -59,9 +59,13 @@ func (c *miscChecker) Check(ctx context.Context) Result {
 	r := script.Run(ctx, script.Command{Argv: c.spec.Argv, User: c.spec.User, Timeout: c.spec.Timeout})
 	res := Result{Latency: r.Duration}
 	switch {
-	case r.ExitCode == 0:
+	case r.TimedOut:
+		// keepalived: a script that outlives misc_timeout fails, whatever status it exits with
+		// once signalled (a script may trap SIGTERM and exit 0).
+		res.Err = r.Err
+	case r.ExitCode == 0 && r.Err == nil:
 		res.OK = true
-	case c.spec.Dynamic && r.ExitCode >= 2 && r.ExitCode <= 255:
+	case c.spec.Dynamic && r.ExitCode >= 2 && r.ExitCode <= 255 && ctx.Err() == nil:
 		w := r.ExitCode - 2
 		res.OK, res.DynamicWeight = true, &w
 	default:

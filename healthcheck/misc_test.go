@@ -35,6 +35,9 @@ func TestMiscCheck(t *testing.T) {
 		{name: "dynamic: exit 12 weight 10", spec: MiscSpec{Argv: []string{prog, "12"}, Dynamic: true}, want: true, wantDyn: intp(10)},
 		{name: "dynamic: exit 255 weight 253", spec: MiscSpec{Argv: []string{prog, "255"}, Dynamic: true}, want: true, wantDyn: intp(253)},
 		{name: "timeout down", spec: MiscSpec{Argv: []string{prog, "hang"}, Timeout: 100 * time.Millisecond}, errHas: "timed out"},
+		// A script that traps SIGTERM and exits 0 (or 12) after the timeout still failed.
+		{name: "timeout down although the script exits 0 on SIGTERM", spec: MiscSpec{Argv: []string{"/bin/sh", "-c", "trap 'exit 0' TERM; sleep 5 & wait"}, Timeout: 100 * time.Millisecond}, errHas: "timed out"},
+		{name: "dynamic: timeout down although the script exits 12 on SIGTERM", spec: MiscSpec{Argv: []string{"/bin/sh", "-c", "trap 'exit 12' TERM; sleep 5 & wait"}, Timeout: 100 * time.Millisecond, Dynamic: true}, errHas: "timed out"},
 		{name: "missing program", spec: MiscSpec{Argv: []string{filepath.Join(dir, "nope")}}, errHas: "no such file"},
 	}
 	for _, tt := range tests {

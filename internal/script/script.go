@@ -145,12 +145,14 @@ func Run(ctx context.Context, c Command) Result {
 		expired = t.C
 	}
 	var werr error
+	cancelled := false
 	select {
 	case werr = <-done:
 	case <-expired:
 		res.TimedOut = true
 		werr = killGroup(pgid, grace, done)
 	case <-ctx.Done():
+		cancelled = true
 		werr = killGroup(pgid, grace, done)
 	}
 	res.Duration = time.Since(start)
@@ -169,7 +171,8 @@ func Run(ctx context.Context, c Command) Result {
 	switch {
 	case res.TimedOut:
 		res.Err = fmt.Errorf("%w after %v (%s)", ErrTimeout, c.Timeout, c.String())
-	case ctx.Err() != nil && res.Err != nil:
+	case cancelled:
+		// Even a program that traps SIGTERM and exits 0 did not finish its job.
 		res.Err = fmt.Errorf("script: %s cancelled: %w", c.String(), ctx.Err())
 	case res.Signal != 0:
 		res.Err = fmt.Errorf("script: %s killed by signal %v", c.String(), res.Signal)

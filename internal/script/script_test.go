@@ -138,6 +138,22 @@ func TestRunContextCancel(t *testing.T) {
 	}
 }
 
+// TestRunTrappedTermFails: a program that traps SIGTERM and exits 0 after a timeout or a
+// cancel still did not succeed.
+func TestRunTrappedTermFails(t *testing.T) {
+	argv := []string{"/bin/sh", "-c", "trap 'exit 0' TERM; sleep 5 & wait"}
+	r := Run(context.Background(), Command{Argv: argv, Timeout: 100 * time.Millisecond})
+	if r.ExitCode != 0 || !r.TimedOut || !errors.Is(r.Err, ErrTimeout) {
+		t.Errorf("timeout: Run = exit %d timedOut %v err %v, want exit 0, timed out, ErrTimeout", r.ExitCode, r.TimedOut, r.Err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	r = Run(ctx, Command{Argv: argv})
+	if r.ExitCode != 0 || !errors.Is(r.Err, context.DeadlineExceeded) {
+		t.Errorf("cancel: Run = exit %d err %v, want exit 0 and the context's error", r.ExitCode, r.Err)
+	}
+}
+
 func TestRunAsUser(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to change user")
