@@ -44,7 +44,7 @@ func (w *webServer) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	case "/host":
 		fmt.Fprint(rw, r.Host)
 	case "/slow":
-		time.Sleep(3 * time.Second)
+		<-r.Context().Done() // until the checker gives up and closes the connection
 	default:
 		http.NotFound(rw, r)
 	}
