@@ -177,3 +177,38 @@ func waitSynSent(t *testing.T, dst netip.AddrPort) {
 	}
 	t.Fatalf("no connection to %v in SYN-SENT after 10s", dst)
 }
+
+// TestTCPSpecKey: checks share a probe exactly when every resolved parameter is the same.
+func TestTCPSpecKey(t *testing.T) {
+	rs := netip.MustParseAddrPort("10.0.0.1:80")
+	base := Conn{ConnectTimeout: time.Second}
+	variants := map[string]Conn{
+		"connect_ip":      {ConnectIP: netip.MustParseAddr("10.0.0.2"), ConnectTimeout: time.Second},
+		"connect_port":    {ConnectPort: 81, ConnectTimeout: time.Second},
+		"bindto":          {BindTo: netip.MustParseAddr("10.0.0.9"), ConnectTimeout: time.Second},
+		"bind_port":       {BindPort: 5000, ConnectTimeout: time.Second},
+		"bind_if":         {BindInterface: "eth1", ConnectTimeout: time.Second},
+		"connect_timeout": {ConnectTimeout: 2 * time.Second},
+		"fwmark":          {FWMark: 7, ConnectTimeout: time.Second},
+	}
+	key := func(c Conn) string {
+		t.Helper()
+		r, err := TCPSpec{c}.resolve(resolveEnv{RealServer: rs, Timing: DefaultTiming(KindTCP)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return probeKey(r, DefaultTiming(KindTCP))
+	}
+	want := key(base)
+	if got := key(Conn{ConnectIP: rs.Addr(), ConnectPort: rs.Port(), ConnectTimeout: time.Second}); got != want {
+		t.Errorf("the real server's address spelled out: key %q, want %q", got, want)
+	}
+	seen := map[string]string{want: "base"}
+	for name, c := range variants {
+		k := key(c)
+		if other, dup := seen[k]; dup {
+			t.Errorf("%s: key %q same as %s's", name, k, other)
+		}
+		seen[k] = name
+	}
+}

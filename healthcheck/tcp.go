@@ -3,6 +3,7 @@ package healthcheck
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"time"
 )
 
@@ -22,6 +23,14 @@ func (s TCPSpec) resolve(env resolveEnv) (Spec, error) {
 	}
 	s.Conn = c
 	return s, nil
+}
+
+// key identifies the probe compactly (a shared probe is looked up by it at every check): every
+// parameter of the resolved spec, fixed order.
+func (s TCPSpec) key() string {
+	c := s.Conn
+	return fmt.Sprintf("%v bindto=%v:%d bind_if=%q timeout=%v fwmark=%d",
+		netip.AddrPortFrom(c.ConnectIP, c.ConnectPort), c.BindTo, c.BindPort, c.BindInterface, c.ConnectTimeout, c.FWMark)
 }
 
 // newChecker prepares the probe's socket addresses once: thousands of checks a second should
