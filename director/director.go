@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -25,7 +26,8 @@ type Options struct {
 	Users UserLookup
 
 	// The kernel-facing pieces; nil means the real ones (netlink, raw sockets, IPVS). Unit
-	// tests hand in fakes.
+	// tests hand in fakes. An Addresser or Announcer given here stays the caller's: the
+	// Director closes only the ones it opened.
 	Addresser     vrrp.Addresser
 	Announcer     vrrp.Announcer
 	Links         vrrp.LinkWatcher
@@ -59,7 +61,9 @@ type Director struct {
 	router *vrrp.Router
 	fifos  *notifyFIFOs
 	health *healthcheck.Scheduler
-	links  vrrp.LinkWatcher
+	// owned are the kernel handles openVRRP opened itself, closed when the Director ends;
+	// those the caller passed in through Options stay the caller's to close.
+	owned []io.Closer
 
 	mu      sync.Mutex // serialises Reload and the end of Run; guards what follows
 	cfg     *config.Config
@@ -186,9 +190,12 @@ func (d *Director) openVRRP() error {
 			return err
 		}
 		addr = a
+		d.owned = append(d.owned, a)
 	}
 	if ann == nil {
-		ann = vrrp.NewAnnouncer()
+		a := vrrp.NewAnnouncer()
+		ann = a
+		d.owned = append(d.owned, a)
 	}
 	if links == nil {
 		links = vrrp.NewLinkWatcher(d.log)
@@ -196,7 +203,6 @@ func (d *Director) openVRRP() error {
 	if open == nil {
 		open = dialTransport
 	}
-	d.opts.Addresser, d.opts.Announcer, d.links = addr, ann, links
 	d.fifos = newNotifyFIFOs(d.log)
 	r, err := vrrp.NewRouter(vrrp.Deps{
 		Addresser: addr, Announcer: ann, Links: links, OpenTransport: open,
@@ -298,13 +304,13 @@ func (d *Director) finish() {
 	d.closeKernel()
 }
 
+// closeKernel closes the handles the Director opened: the Addresser and Announcer only if
+// openVRRP made them, and the IPVS backend.
 func (d *Director) closeKernel() {
-	if c, ok := d.opts.Addresser.(interface{ Close() error }); ok && d.opts.Addresser != nil {
+	for _, c := range d.owned {
 		c.Close()
 	}
-	if c, ok := d.opts.Announcer.(interface{ Close() error }); ok && d.opts.Announcer != nil {
-		c.Close()
-	}
+	d.owned = nil
 	if s := d.ipvs.Load(); s != nil {
 		s.close()
 	}

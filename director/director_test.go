@@ -69,6 +69,24 @@ func TestVRRPOnlyNeverTouchesIPVS(t *testing.T) {
 	}
 }
 
+// TestHandedInKernelPiecesStayOpen: an Addresser and Announcer passed through Options are
+// the caller's; the Director closes only those it opened itself.
+func TestHandedInKernelPiecesStayOpen(t *testing.T) {
+	k := newKernel()
+	d, err := New(parse(t, owner("VI_1", 51, "10.0.0.100/24", "")), k.options(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := running(t, d)
+	masterOf(t, d, "VI_1")
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string(nil), k.closeCalls()); diff != "" {
+		t.Errorf("Close calls on the caller's pieces (-want +got):\n%s", diff)
+	}
+}
+
 func TestNewRefusesWithoutIPVS(t *testing.T) {
 	k := newKernel()
 	k.noIPVS = true

@@ -26,6 +26,7 @@ type kernel struct {
 	ipvs    *lvs.Memory
 	noIPVS  bool
 	openErr error
+	closed  []string // "addresser", "announcer": Close calls on the fakes handed in
 }
 
 func newKernel() *kernel {
@@ -68,6 +69,12 @@ func (k *kernel) opLog() []string {
 	return slices.Clone(k.ops)
 }
 
+func (k *kernel) closeCalls() []string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return slices.Clone(k.closed)
+}
+
 func (k *kernel) sentPriorities() []uint8 {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -100,9 +107,25 @@ func (a *fakeAddresser) HasVIP(v vrrp.VIP) (bool, error) {
 	return a.vips[v.Prefix], nil
 }
 
+// Close records the call: the director must not close an Addresser it was handed.
+func (a *fakeAddresser) Close() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.closed = append(a.closed, "addresser")
+	return nil
+}
+
 type fakeAnnouncer kernel
 
 func (a *fakeAnnouncer) Announce(string, netip.Addr) error { return nil }
+
+// Close records the call: the director must not close an Announcer it was handed.
+func (a *fakeAnnouncer) Close() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.closed = append(a.closed, "announcer")
+	return nil
+}
 
 type fakeLinks struct{}
 
