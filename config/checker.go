@@ -7,6 +7,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/halvs/halvs/lvs"
 )
 
 // Every checker block follows one pattern: the common keywords (connectAttrs for checkers
@@ -268,7 +270,7 @@ func (d *decoder) fileCheck(b *block, blk *hclsyntax.Block) *FileCheck {
 		d.errorf(blk.DefRange(), "file_check needs track_file = \"NAME\" (a track_file block)")
 	}
 	b.boolean("dynamic", &f.Dynamic)
-	b.integer("weight", &f.Weight, -(1<<31 - 1), 1<<31-1)
+	b.integer("weight", &f.Weight, -lvs.MaxWeight, lvs.MaxWeight) // keepalived: ±IPVS_WEIGHT_LIMIT
 	b.boolean("reverse", &f.Reverse)
 	return f
 }

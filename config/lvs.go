@@ -10,6 +10,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/halvs/halvs/lvs"
 )
 
 // canonicalVSKey parses a virtual_server label ("10.10.10.22:80", "[2001:db8::1]:80",
@@ -347,7 +349,7 @@ func (d *decoder) realServer(key string, blk *hclsyntax.Block, vs *VirtualServer
 	what := "real_server " + strconv.Quote(ap.String()) // fmt's %q, without fmt's cost per real server
 	b := d.open(what, blk.Body, blk.DefRange(), realServerSchema)
 	rs := RealServer{Addr: ap, Weight: 1, Source: b.src}
-	b.integer("weight", &rs.Weight, 0, 65535)
+	b.integer("weight", &rs.Weight, 0, lvs.MaxWeight)
 	rs.Method = b.method("lvs_method", vs.Method)
 	b.script("notify_up", &rs.NotifyUp)
 	b.script("notify_down", &rs.NotifyDown)

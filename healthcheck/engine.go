@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/halvs/halvs/internal/script"
+	"github.com/halvs/halvs/lvs"
 )
 
 // engine is the scheduler's logic with no goroutine, socket or clock of its own: it is handed the
@@ -216,7 +217,7 @@ func (rs *rsState) evaluate() (bool, int) {
 		}
 		w += int64(p.offset)
 	}
-	return alive, int(max(0, min(w, MaxWeight)))
+	return alive, int(max(0, min(w, lvs.MaxWeight))) // keepalived's real_weight clamps the same way
 }
 
 func (rs *rsState) reevaluate(now time.Time, reason string, out *output) {

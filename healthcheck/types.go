@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/halvs/halvs/internal/script"
+	"github.com/halvs/halvs/lvs"
 )
 
 // VirtualServer is what the scheduler needs of a virtual_server block: its quorum settings,
@@ -46,9 +47,6 @@ type Check struct {
 	Timing Timing
 }
 
-// MaxWeight is IPVS's largest weight; effective weights are clamped to [0, MaxWeight].
-const MaxWeight = 1<<31 - 1
-
 func validate(vss []VirtualServer) error {
 	names := map[string]bool{}
 	for _, vs := range vss {
@@ -76,8 +74,8 @@ func validate(vss []VirtualServer) error {
 				return fmt.Errorf("%s: missing or duplicate address", where)
 			}
 			addrs[rs.Addr] = true
-			if rs.Weight < 0 || rs.Weight > MaxWeight {
-				return fmt.Errorf("%s: weight %d outside 0..%d", where, rs.Weight, MaxWeight)
+			if rs.Weight < 0 || rs.Weight > lvs.MaxWeight {
+				return fmt.Errorf("%s: weight %d outside 0..%d", where, rs.Weight, lvs.MaxWeight)
 			}
 			for _, s := range []*script.Command{rs.NotifyUp, rs.NotifyDown} {
 				if s != nil {

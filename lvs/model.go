@@ -291,8 +291,11 @@ func (f Forwarding) flag() string {
 	return "--forwarding-" + strconv.Itoa(int(f))
 }
 
-// MaxWeight is the largest weight ipvsadm accepts.
-const MaxWeight = 65535
+// MaxWeight is the largest destination weight. The kernel keeps the weight in an int and
+// rejects only negative ones (ip_vs_ctl.c: "server weight less than zero"); keepalived accepts
+// real server weights 0..INT_MAX and clamps effective weights to the same bound. ipvsadm's
+// own 65535 is only its command-line limit.
+const MaxWeight = 1<<31 - 1
 
 // Destination is a real server of a virtual service.
 type Destination struct {

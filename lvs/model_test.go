@@ -49,6 +49,7 @@ func TestValidateRejects(t *testing.T) {
 		{"hand-built mapped key", []VirtualServer{vs(svc(ServiceKey{Family: IPv6, Protocol: TCP, Addr: netip.MustParseAddrPort("[::ffff:10.0.0.1]:80")}, "rr"))}, "family"},
 		{"no scheduler", []VirtualServer{vs(svc(web, ""))}, "scheduler"},
 		{"weight", []VirtualServer{vs(svc(web, "rr"), dst("10.0.0.1:80", DR, -1))}, "weight"},
+		{"weight above MaxWeight", []VirtualServer{vs(svc(web, "rr"), dst("10.0.0.1:80", DR, MaxWeight+1))}, "weight"},
 		{"thresholds", []VirtualServer{vs(svc(web, "rr"), Destination{Addr: rs1.Addr, Forward: DR, Upper: 5, Lower: 9})}, "threshold"},
 		{"local forwarding", []VirtualServer{vs(svc(web, "rr"), dst("10.0.0.1:80", Local, 1))}, "forwarding"},
 		{"fractional persistence", []VirtualServer{vs(Service{Key: web, Scheduler: "rr", Persistence: 1500 * time.Millisecond})}, "whole"},
@@ -66,5 +67,8 @@ func TestValidateRejects(t *testing.T) {
 	}
 	if err := Validate([]VirtualServer{good}); err != nil {
 		t.Errorf("valid table: %v", err)
+	}
+	if err := Validate([]VirtualServer{vs(svc(web, "rr"), dst("10.0.0.1:80", DR, MaxWeight))}); err != nil {
+		t.Errorf("weight MaxWeight: %v", err)
 	}
 }

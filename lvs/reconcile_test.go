@@ -72,9 +72,9 @@ func TestInvalidTableChangesNothing(t *testing.T) {
 	m := NewMemory()
 	r, _ := newTestReconciler(m)
 	mustSet(t, r, vs(svc(web, "rr"), rs1))
-	bad := []VirtualServer{vs(svc(web, "rr"), rs1), vs(svc(tcp("10.10.10.23:80"), "rr"), dst("10.10.10.31:80", DR, 70000))}
+	bad := []VirtualServer{vs(svc(web, "rr"), rs1), vs(svc(tcp("10.10.10.23:80"), "rr"), dst("10.10.10.31:80", DR, -1))}
 	if err := r.SetDesired(bad); err == nil {
-		t.Fatal("SetDesired accepted a weight of 70000")
+		t.Fatal("SetDesired accepted a weight of -1")
 	}
 	if diff := cmp.Diff([]string{"-A -t 10.10.10.22:80 -s rr", "-a -t 10.10.10.22:80 -r 10.10.10.31:80 -g -w 3"}, mustReconcile(t, r)); diff != "" {
 		t.Errorf("ops (-want +got):\n%s", diff)
