@@ -12,7 +12,6 @@ package lvs
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
 	"net"
@@ -89,7 +88,7 @@ func (k *Kernel) applyBatch(ops []Op) []error {
 		return errs
 	}
 	if k.batch == nil {
-		return fail(errors.New("ipvs: handle closed"))
+		return fail(ErrClosed)
 	}
 	if k.seq > math.MaxUint32-maxBatch {
 		k.seq = 0 // numbers stay increasing within a batch

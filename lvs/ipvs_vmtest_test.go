@@ -193,6 +193,11 @@ func TestKernelTimeouts(t *testing.T) {
 	if rep, err := r.SetTimeouts(context.Background(), want); err != nil || len(rep.Applied) != 0 {
 		t.Errorf("unchanged timeouts: %v\n%s", err, rep)
 	}
+	// A closed kernel answers ErrClosed rather than panicking on its released handle.
+	k.Close()
+	if _, err := k.Timeouts(); !errors.Is(err, ErrClosed) {
+		t.Errorf("Timeouts after Close: %v, want ErrClosed", err)
+	}
 }
 
 func TestKernelSyncDaemon(t *testing.T) {

@@ -2,6 +2,7 @@ package lvs
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/bits"
 	"net"
@@ -23,6 +24,9 @@ const (
 	svcSched2     = 0x0010
 	svcSched3     = 0x0020
 )
+
+// ErrClosed is returned by every method of a Kernel after Close.
+var ErrClosed = errors.New("ipvs: kernel handle closed")
 
 // Kernel is the Backend of the running kernel's IPVS table, in the network namespace of the
 // calling process, through github.com/moby/ipvs (plus syncd_linux.go for the sync daemon).
@@ -59,7 +63,16 @@ func NewKernel() (*Kernel, error) {
 	return &Kernel{h: h, family: fam, batch: batch}, nil
 }
 
-// Close releases the netlink handle.
+// handle is the open moby/ipvs handle, or ErrClosed after Close. k.mu must be held.
+func (k *Kernel) handle() (*ipvs.Handle, error) {
+	if k.h == nil {
+		return nil, ErrClosed
+	}
+	return k.h, nil
+}
+
+// Close releases the netlink sockets; the Kernel's methods return ErrClosed afterwards.
+// Closing twice is harmless.
 func (k *Kernel) Close() error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -78,7 +91,11 @@ func (k *Kernel) Close() error {
 func (k *Kernel) Services() ([]VirtualServer, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	svcs, err := k.h.GetServices()
+	h, err := k.handle()
+	if err != nil {
+		return nil, err
+	}
+	svcs, err := h.GetServices()
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +105,7 @@ func (k *Kernel) Services() ([]VirtualServer, error) {
 		if err != nil {
 			return nil, err
 		}
-		dests, err := k.h.GetDestinations(ms)
+		dests, err := h.GetDestinations(ms)
 		if err != nil {
 			return nil, fmt.Errorf("destinations of %s: %w", s.Key, err)
 		}
@@ -109,49 +126,77 @@ func (k *Kernel) Services() ([]VirtualServer, error) {
 func (k *Kernel) AddService(s Service) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return k.h.NewService(toMobyService(s))
+	h, err := k.handle()
+	if err != nil {
+		return err
+	}
+	return h.NewService(toMobyService(s))
 }
 
 // UpdateService implements Backend.
 func (k *Kernel) UpdateService(s Service) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return k.h.UpdateService(toMobyService(s))
+	h, err := k.handle()
+	if err != nil {
+		return err
+	}
+	return h.UpdateService(toMobyService(s))
 }
 
 // DeleteService implements Backend.
 func (k *Kernel) DeleteService(key ServiceKey) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return k.h.DelService(toMobyService(Service{Key: key}))
+	h, err := k.handle()
+	if err != nil {
+		return err
+	}
+	return h.DelService(toMobyService(Service{Key: key}))
 }
 
 // AddDestination implements Backend.
 func (k *Kernel) AddDestination(key ServiceKey, d Destination) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return k.h.NewDestination(toMobyService(Service{Key: key}), toMobyDest(d))
+	h, err := k.handle()
+	if err != nil {
+		return err
+	}
+	return h.NewDestination(toMobyService(Service{Key: key}), toMobyDest(d))
 }
 
 // UpdateDestination implements Backend.
 func (k *Kernel) UpdateDestination(key ServiceKey, d Destination) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return k.h.UpdateDestination(toMobyService(Service{Key: key}), toMobyDest(d))
+	h, err := k.handle()
+	if err != nil {
+		return err
+	}
+	return h.UpdateDestination(toMobyService(Service{Key: key}), toMobyDest(d))
 }
 
 // DeleteDestination implements Backend.
 func (k *Kernel) DeleteDestination(key ServiceKey, a netip.AddrPort) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return k.h.DelDestination(toMobyService(Service{Key: key}), toMobyDest(Destination{Addr: a}))
+	h, err := k.handle()
+	if err != nil {
+		return err
+	}
+	return h.DelDestination(toMobyService(Service{Key: key}), toMobyDest(Destination{Addr: a}))
 }
 
 // Timeouts implements Backend.
 func (k *Kernel) Timeouts() (Timeouts, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	c, err := k.h.GetConfig()
+	h, err := k.handle()
+	if err != nil {
+		return Timeouts{}, err
+	}
+	c, err := h.GetConfig()
 	if err != nil {
 		return Timeouts{}, err
 	}
@@ -162,7 +207,11 @@ func (k *Kernel) Timeouts() (Timeouts, error) {
 func (k *Kernel) SetTimeouts(t Timeouts) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return k.h.SetConfig(&ipvs.Config{TimeoutTCP: t.TCP, TimeoutTCPFin: t.TCPFin, TimeoutUDP: t.UDP})
+	h, err := k.handle()
+	if err != nil {
+		return err
+	}
+	return h.SetConfig(&ipvs.Config{TimeoutTCP: t.TCP, TimeoutTCPFin: t.TCPFin, TimeoutUDP: t.UDP})
 }
 
 func toMobyService(s Service) *ipvs.Service {

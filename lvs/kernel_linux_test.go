@@ -101,3 +101,35 @@ func TestAvailableWithoutIPVS(t *testing.T) {
 		t.Errorf("NewKernel() = %v, want ErrNoIPVS", err)
 	}
 }
+
+// TestKernelClosed calls every method of a Kernel whose handle is gone (what Close leaves;
+// NewKernel needs IPVS, which this host lacks, and the VM test closes a real one): each must
+// return ErrClosed, none may panic.
+func TestKernelClosed(t *testing.T) {
+	k := &Kernel{}
+	if err := k.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	d := Destination{Addr: rs1.Addr, Forward: DR, Weight: 1}
+	calls := map[string]func() error{
+		"Services":          func() error { _, err := k.Services(); return err },
+		"AddService":        func() error { return k.AddService(svc(web, "rr")) },
+		"UpdateService":     func() error { return k.UpdateService(svc(web, "rr")) },
+		"DeleteService":     func() error { return k.DeleteService(web) },
+		"AddDestination":    func() error { return k.AddDestination(web, d) },
+		"UpdateDestination": func() error { return k.UpdateDestination(web, d) },
+		"DeleteDestination": func() error { return k.DeleteDestination(web, d.Addr) },
+		"Timeouts":          func() error { _, err := k.Timeouts(); return err },
+		"SetTimeouts":       func() error { return k.SetTimeouts(Timeouts{TCP: time.Minute}) },
+		"StartSyncDaemon":   func() error { return k.StartSyncDaemon(SyncDaemon{Role: SyncMaster, Interface: "eth0", SyncID: 1}) },
+		"StopSyncDaemon":    func() error { return k.StopSyncDaemon(SyncMaster) },
+		"SyncDaemons":       func() error { _, err := k.SyncDaemons(); return err },
+		"Stats":             func() error { _, err := k.Stats(); return err },
+		"applyBatch":        func() error { return k.applyBatch([]Op{{Kind: AddService, Service: svc(web, "rr")}})[0] },
+	}
+	for name, call := range calls {
+		if err := call(); !errors.Is(err, ErrClosed) {
+			t.Errorf("%s after Close = %v, want ErrClosed", name, err)
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package lvs
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/moby/ipvs"
@@ -12,10 +11,11 @@ import (
 func (k *Kernel) Stats() ([]ServiceStats, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.h == nil {
-		return nil, errors.New("ipvs: handle closed")
+	h, err := k.handle()
+	if err != nil {
+		return nil, err
 	}
-	svcs, err := k.h.GetServices()
+	svcs, err := h.GetServices()
 	if err != nil {
 		return nil, err
 	}
@@ -25,7 +25,7 @@ func (k *Kernel) Stats() ([]ServiceStats, error) {
 		if err != nil {
 			return nil, err
 		}
-		dests, err := k.h.GetDestinations(ms)
+		dests, err := h.GetDestinations(ms)
 		if err != nil {
 			return nil, fmt.Errorf("destinations of %s: %w", s.Key, err)
 		}

@@ -52,6 +52,9 @@ func (k *Kernel) StartSyncDaemon(d SyncDaemon) error {
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if _, err := k.handle(); err != nil {
+		return err
+	}
 	_, err := k.daemonRequest(ipvsCmdNewDaemon, unix.NLM_F_ACK, d, true).Execute(unix.NETLINK_GENERIC, 0)
 	return err
 }
@@ -61,6 +64,9 @@ func (k *Kernel) StartSyncDaemon(d SyncDaemon) error {
 func (k *Kernel) StopSyncDaemon(r SyncRole) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if _, err := k.handle(); err != nil {
+		return err
+	}
 	_, err := k.daemonRequest(ipvsCmdDelDaemon, unix.NLM_F_ACK, SyncDaemon{Role: r}, false).Execute(unix.NETLINK_GENERIC, 0)
 	return err
 }
@@ -69,6 +75,9 @@ func (k *Kernel) StopSyncDaemon(r SyncRole) error {
 func (k *Kernel) SyncDaemons() ([]SyncDaemon, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if _, err := k.handle(); err != nil {
+		return nil, err
+	}
 	msgs, err := k.daemonRequest(ipvsCmdGetDaemon, unix.NLM_F_DUMP, SyncDaemon{}, false).Execute(unix.NETLINK_GENERIC, 0)
 	if err != nil {
 		return nil, err
