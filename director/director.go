@@ -341,13 +341,24 @@ func (d *Director) Reload(cfg *config.Config) error {
 			return err
 		}
 	}
+	// The instances Apply starts report their first state, and those it stops their STOP,
+	// while it runs, and their notify scripts read script_user when they run: the new
+	// global settings and FIFOs are in place first, as Run has them before its Apply. An
+	// instance Apply stops keeps its notify_fifo until then.
+	old := d.cfg
+	d.global.Store(&cfg.Global)
+	d.fifos.configure(cfg.Global.NotifyFifo, unionFIFOs(d.plan.vrrp.FIFOs, p.vrrp.FIFOs))
 	if err := d.router.Apply(p.vrrp.Instances, p.vrrp.SyncGroups); err != nil {
+		// Apply changes nothing when it fails: back to the old settings.
+		d.global.Store(&old.Global)
+		d.fifos.configure(old.Global.NotifyFifo, d.plan.vrrp.FIFOs)
 		if opened != nil {
 			opened.close()
 		}
 		return err
 	}
 	// Past this point the new config is in force; what follows cannot be refused.
+	d.fifos.configure(cfg.Global.NotifyFifo, p.vrrp.FIFOs)
 	if opened != nil {
 		d.ipvs.Store(opened)
 		opened.start(p)
@@ -355,8 +366,6 @@ func (d *Director) Reload(cfg *config.Config) error {
 		s.reload(p)
 	}
 	d.cfg, d.plan = cfg, p
-	d.global.Store(&cfg.Global)
-	d.fifos.configure(cfg.Global.NotifyFifo, p.vrrp.FIFOs)
 	d.syncScripts(p.vrrp.Scripts)
 	d.track.setPlan(p)
 	d.feedAll()

@@ -3,6 +3,7 @@ package director
 import (
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"sync"
 
@@ -87,4 +88,13 @@ func (f *notifyFIFOs) close() {
 		file.Close()
 		delete(f.files, p)
 	}
+}
+
+// unionFIFOs returns the per-instance FIFOs of both maps, next's path where an instance is
+// in both: the set a reload writes to while old instances stop and new ones start.
+func unionFIFOs(old, next map[string]string) map[string]string {
+	u := make(map[string]string, len(old)+len(next))
+	maps.Copy(u, old)
+	maps.Copy(u, next)
+	return u
 }
