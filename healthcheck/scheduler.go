@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -18,6 +19,11 @@ type Options struct {
 	// OnEvent receives every event, in order, from the scheduler's goroutine, starting with the
 	// initial state (Initial set). It must not block for long: checks wait for it.
 	OnEvent func(Event)
+	// OnResult, when set, receives every finished check's result (for metrics), once for each
+	// real server the probe feeds, with the scheduler's virtual server name and the checker's
+	// String, from the scheduler's goroutine before the events the result causes. It must not
+	// block: checks wait for it. A result a reload made stale while it ran is not reported.
+	OnResult func(virtualServer string, realServer netip.AddrPort, checker string, r Result)
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 	// MaxJitter bounds the random spread added to every delay (±MaxJitter/2, and never more than
@@ -64,6 +70,7 @@ type Scheduler struct {
 	updates chan updateRequest
 	done    chan struct{} // closed when Run stops taking updates
 	scripts *scriptQueue
+	fed     []*rsState // apply's scratch for OnResult; only Run's goroutine uses it
 }
 
 type probeResult struct {
@@ -249,8 +256,19 @@ func (s *Scheduler) Run(ctx context.Context) error {
 
 func (s *Scheduler) apply(pr probeResult) {
 	s.mu.Lock()
+	if s.opts.OnResult != nil && s.eng.current(pr.p) {
+		s.fed = append(s.fed[:0], pr.p.subs...)
+	}
 	out := s.eng.result(pr.p, pr.r, s.clock.Now())
 	s.mu.Unlock()
+	if len(s.fed) > 0 {
+		name := pr.p.checker.String()
+		for i, rs := range s.fed {
+			s.opts.OnResult(rs.vs.spec.Name, rs.spec.Addr, name, pr.r)
+			s.fed[i] = nil
+		}
+		s.fed = s.fed[:0]
+	}
 	s.emit(out)
 }
 
