@@ -12,8 +12,9 @@ import (
 	"github.com/halvs/halvs/config"
 )
 
-// diagCase is one row of a validation table: the config text and the diagnostics it must
-// produce, each as "LINE:COL: severity: substring of the message".
+// diagCase is one row of a validation table: the config text and every diagnostic it must
+// produce, each as "LINE:COL: severity: substring of the message". A diagnostic that no row
+// entry names fails the row too, so a spurious warning or error is caught.
 type diagCase struct {
 	name string
 	src  string
@@ -25,31 +26,40 @@ func runDiagCases(t *testing.T, cases []diagCase) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, diags := config.Parse([]byte(tc.src), "t.hcl")
-			for _, w := range tc.want {
-				if !hasDiag(diags, w) {
-					t.Errorf("missing diagnostic %q; got:\n%s", w, diags)
-				}
-			}
 			if diags.HasErrors() != (cfg == nil) {
 				t.Errorf("HasErrors=%v but cfg=%v; a config with errors must be nil", diags.HasErrors(), cfg)
 			}
-			if len(tc.want) == 0 && len(diags) > 0 {
-				t.Errorf("want no diagnostics, got:\n%s", diags)
+			if missing, extra := matchDiags(diags, tc.want); len(missing)+len(extra) > 0 {
+				t.Errorf("diagnostics differ\nmissing: %q\nunexpected:\n%s\ngot:\n%s", missing, extra, diags)
 			}
 		})
 	}
 }
 
-// hasDiag reports whether a diagnostic matches "LINE:COL: severity: substring".
-func hasDiag(diags config.Diagnostics, want string) bool {
-	parts := strings.SplitN(want, ": ", 3)
-	for _, d := range diags {
-		pos := fmt.Sprintf("%d:%d", d.Range.Start.Line, d.Range.Start.Column)
-		if pos == parts[0] && d.Severity.String() == parts[1] && strings.Contains(d.Message, parts[2]) {
-			return true
+// matchDiags pairs each wanted "LINE:COL: severity: substring" with a distinct diagnostic and
+// returns the wanted entries nothing matched and the diagnostics no entry named.
+func matchDiags(diags config.Diagnostics, want []string) (missing []string, extra config.Diagnostics) {
+	used := make([]bool, len(diags))
+	for _, w := range want {
+		parts := strings.SplitN(w, ": ", 3)
+		found := false
+		for i, d := range diags {
+			pos := fmt.Sprintf("%d:%d", d.Range.Start.Line, d.Range.Start.Column)
+			if !used[i] && len(parts) == 3 && pos == parts[0] && d.Severity.String() == parts[1] && strings.Contains(d.Message, parts[2]) {
+				used[i], found = true, true
+				break
+			}
+		}
+		if !found {
+			missing = append(missing, w)
 		}
 	}
-	return false
+	for i, d := range diags {
+		if !used[i] {
+			extra = append(extra, d)
+		}
+	}
+	return missing, extra
 }
 
 func mustParse(t *testing.T, src string) *config.Config {

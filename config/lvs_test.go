@@ -191,7 +191,7 @@ func TestRealServerValidation(t *testing.T) {
 		{name: "nb_get_retry", src: rs("    tcp_check {\n      nb_get_retry = 3\n    }\n"),
 			want: []string{`5:22: warning: nb_get_retry is the old name of retry`}},
 		{name: "retry and nb_get_retry", src: rs("    tcp_check {\n      nb_get_retry = 3\n      retry = 3\n    }\n"),
-			want: []string{`5:22: error: nb_get_retry and retry are the same setting`}},
+			want: []string{`5:22: error: nb_get_retry and retry are the same setting`, `5:22: warning: nb_get_retry is the old name of retry`}},
 		{name: "uppercase checker", src: rs("    HTTP_GET {\n    }\n"), want: []string{`4:5: error: unknown block "HTTP_GET" in real_server "10.0.0.2:80"; did you mean "http_get"?`}},
 		{name: "checker typo", src: rs("    tcp_check {\n      conect_timeout = 3\n    }\n"),
 			want: []string{`5:7: error: unknown keyword "conect_timeout" in tcp_check of real_server "10.0.0.2:80"; did you mean "connect_timeout"?`}},

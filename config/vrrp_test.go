@@ -126,7 +126,7 @@ func TestVRRPInstanceValidation(t *testing.T) {
 		{name: "unicast peer is self", src: vi("  unicast_src_ip = \"10.0.0.1\"\n  unicast_peer = [\"10.0.0.1\"]\n"),
 			want: []string{"5:18: error: unicast_peer 10.0.0.1 is this director's own unicast_src_ip"}},
 		{name: "unicast family", src: vi("  virtual_ipaddress = [\"10.0.0.9\"]\n  unicast_src_ip = \"2001:db8::1\"\n"),
-			want: []string{"5:20: error: unicast_src_ip 2001:db8::1 is IPv6 but the instance is IPv4"}},
+			want: []string{"5:20: error: unicast_src_ip 2001:db8::1 is IPv6 but the instance is IPv4", "5:20: warning: unicast_src_ip without unicast_peer"}},
 		{name: "unicast peer not an address", src: vi("  unicast_peer = [\"10.0.0.2 min_ttl 3\"]\n"),
 			want: []string{`4:19: error: unicast_peer: "10.0.0.2 min_ttl 3" is not an IP address`}},
 		{name: "preempt_delay", src: vi("  preempt_delay = 1001\n"), want: []string{"4:19: error: preempt_delay must be from 0 to 1000 seconds"}},
@@ -185,7 +185,7 @@ func TestVRRPScriptAndSyncGroupValidation(t *testing.T) {
 		{name: "group names no instance", src: vi("") + "vrrp_sync_group \"G\" {\n  group = [\"VI_1\", \"VI_3\"]\n}\n",
 			want: []string{`6:11: error: vrrp_sync_group "G": "VI_3" names no vrrp_instance; did you mean "VI_1"?`}},
 		{name: "instance in two groups", src: vi("") + "vrrp_sync_group \"G\" {\n  group = [\"VI_1\"]\n}\nvrrp_sync_group \"H\" {\n  group = [\"VI_1\"]\n}\n",
-			want: []string{`9:11: error: vrrp_instance "VI_1" is already in vrrp_sync_group "G"`, `6:11: warning: vrrp_sync_group "G" has only one instance`}},
+			want: []string{`9:11: error: vrrp_instance "VI_1" is already in vrrp_sync_group "G"`, `6:11: warning: vrrp_sync_group "G" has only one instance`, `9:11: warning: vrrp_sync_group "H" has only one instance`}},
 		{name: "group missing", src: "vrrp_sync_group \"G\" {\n}\n", want: []string{`1:1: error: vrrp_sync_group "G" needs group`}},
 	})
 }
