@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,6 +49,11 @@ type Options struct {
 	// OnIPVSReport, when set, gets every IPVS change applied or refused, for metrics. It is
 	// called on the IPVS queue and must not block.
 	OnIPVSReport func(lvs.Report)
+	// OnCheck, when set, gets every health check result, for metrics: virtualServer is the
+	// virtual server's name with its protocol ("10.0.0.1:80/TCP"; a firewall mark's has
+	// none), checker the check's String ("tcp_check 10.0.0.2:80"). It is called from the
+	// health scheduler's goroutine and must not block.
+	OnCheck func(virtualServer string, realServer netip.AddrPort, checker string, r healthcheck.Result)
 }
 
 // Director runs one halvs configuration: the VRRP instances, the vrrp_scripts they track,
@@ -101,10 +107,14 @@ func translate(cfg *config.Config, users UserLookup) (plan, error) {
 	if p.vrrp, err = TranslateVRRP(cfg); err != nil {
 		return plan{}, err
 	}
-	if p.health, err = TranslateHealth(cfg, users); err != nil {
+	keys, err := allServiceKeys(cfg)
+	if err != nil {
 		return plan{}, err
 	}
-	if p.table, err = LVSTable(cfg); err != nil {
+	if p.health, err = translateHealth(cfg, users, keys); err != nil {
+		return plan{}, err
+	}
+	if p.table, err = lvsTable(cfg, keys); err != nil {
 		return plan{}, err
 	}
 	if t, ok := LVSTimeouts(cfg); ok {
@@ -171,7 +181,7 @@ func New(cfg *config.Config, opts Options) (*Director, error) {
 		return nil, err
 	}
 	d.health, err = healthcheck.New(p.healthSet(), healthcheck.Options{
-		Clock: opts.HealthClock, Logger: d.log, OnEvent: d.onHealthEvent,
+		Clock: opts.HealthClock, Logger: d.log, OnEvent: d.onHealthEvent, OnResult: opts.OnCheck,
 	})
 	if err != nil {
 		d.closeKernel()

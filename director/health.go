@@ -38,18 +38,23 @@ func healthName(vs *config.VirtualServer) string {
 // named by misc_check and by global script_user are looked up through users (the system's
 // user database in production).
 func TranslateHealth(cfg *config.Config, users UserLookup) ([]HealthPlan, error) {
+	keys, err := allServiceKeys(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return translateHealth(cfg, users, keys)
+}
+
+// translateHealth is TranslateHealth given each virtual server's services (allServiceKeys).
+func translateHealth(cfg *config.Config, users UserLookup, keys [][]lvs.ServiceKey) ([]HealthPlan, error) {
 	var out []HealthPlan
 	for i := range cfg.VirtualServers {
 		vs := &cfg.VirtualServers[i]
-		keys, err := serviceKeys(cfg, vs)
-		if err != nil {
-			return nil, err
-		}
 		hp, err := healthVS(cfg, vs, users)
 		if err != nil {
 			return nil, fmt.Errorf("virtual_server %q: %w", vs.Name(), err)
 		}
-		hp.Services = keys
+		hp.Services = keys[i]
 		out = append(out, hp)
 	}
 	return out, nil

@@ -15,14 +15,19 @@ import (
 // quorum. keepalived's defaults are already applied by config. The error names the virtual
 // server the kernel could not take as configured.
 func LVSTable(cfg *config.Config) ([]lvs.VirtualServer, error) {
+	keys, err := allServiceKeys(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return lvsTable(cfg, keys)
+}
+
+// lvsTable is LVSTable given each virtual server's services (allServiceKeys).
+func lvsTable(cfg *config.Config, keys [][]lvs.ServiceKey) ([]lvs.VirtualServer, error) {
 	var table []lvs.VirtualServer
 	for i := range cfg.VirtualServers {
 		vs := &cfg.VirtualServers[i]
-		keys, err := serviceKeys(cfg, vs)
-		if err != nil {
-			return nil, err
-		}
-		for _, k := range keys {
+		for _, k := range keys[i] {
 			entry, err := lvsEntry(vs, k)
 			if err != nil {
 				return nil, err
@@ -34,6 +39,21 @@ func LVSTable(cfg *config.Config) ([]lvs.VirtualServer, error) {
 		return nil, err
 	}
 	return table, nil
+}
+
+// allServiceKeys lists the kernel services of every virtual_server block, in config order.
+// A virtual_server_group range stands for up to 65,536 services: translate computes them
+// once for both the health plan and the IPVS table.
+func allServiceKeys(cfg *config.Config) ([][]lvs.ServiceKey, error) {
+	out := make([][]lvs.ServiceKey, len(cfg.VirtualServers))
+	for i := range cfg.VirtualServers {
+		keys, err := serviceKeys(cfg, &cfg.VirtualServers[i])
+		if err != nil {
+			return nil, err
+		}
+		out[i] = keys
+	}
+	return out, nil
 }
 
 // serviceKeys lists the kernel services one virtual_server block stands for.
