@@ -112,7 +112,7 @@ func TestLinkDown(t *testing.T) {
 
 		mark = p.obs.Mark()
 		p.lab.A.SetLink(false)
-		p.expectMasterIgnoring(mark, p.lab.B, p.lab.A, 5*time.Second)
+		p.expectMasterOtherCut(mark, p.lab.B, 5*time.Second)
 		deadline := time.Now().Add(3 * time.Second)
 		for p.lab.A.HasAddr(p.vip) {
 			if time.Now().After(deadline) {

@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/halvs/halvs/internal/netnstest"
 	"github.com/vishvananda/netlink"
@@ -103,27 +102,9 @@ func (l *Lab) node(name, short, ifname string, mac net.HardwareAddr, a4, a6 neti
 	ns.AddAddr(ifname, netip.PrefixFrom(a4, prefix4))
 	ns.AddAddr(ifname, netip.PrefixFrom(a6, prefix6))
 	ns.SetLinkUp(ifname, true)
-	n := &Node{Name: name, NS: ns, If: ifname, MAC: mac, Addr4: a4, Addr6: a6}
-	n.LL6 = l.waitLinkLocal(n)
-	return n
-}
-
-// waitLinkLocal waits for the kernel to give the interface its link-local address (it does
-// so when the link comes up; DAD is off in netnstest namespaces).
-func (l *Lab) waitLinkLocal(n *Node) netip.Addr {
-	l.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		for _, a := range n.Addrs() {
-			if a.Addr().IsLinkLocalUnicast() {
-				return a.Addr()
-			}
-		}
-		if time.Now().After(deadline) {
-			l.t.Fatalf("lab: %s has no IPv6 link-local address after 5s", n.Name)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	// The kernel adds the link-local address asynchronously once the link is up.
+	ns.WaitReady(ifname)
+	return &Node{Name: name, NS: ns, If: ifname, MAC: mac, Addr4: a4, Addr6: a6, LL6: ns.LinkLocal(ifname)}
 }
 
 // Directors returns A and B.

@@ -15,45 +15,58 @@ import (
 )
 
 // TestParseFrame feeds the observer's parser keepalived's own frames (captured by tcpdump,
-// vrrp/testdata/keepalived) and a few it must ignore. It needs no root.
+// vrrp/testdata/keepalived) and variants of them it must ignore. It needs no root.
 func TestParseFrame(t *testing.T) {
 	kaMAC := net.HardwareAddr{0x02, 0, 0x0a, 0x0a, 0x0a, 0x1e}
+	garp := readHexFrame(t, "keepalived-v2-garp.hex")
+	advert4 := readHexFrame(t, "keepalived-v2-pass-advert.hex")
+	advert6 := readHexFrame(t, "keepalived-v3-ipv6-advert.hex")
+	na := readHexFrame(t, "keepalived-v3-ipv6-na.hex")
+	// edit returns a copy of frame with b written at offset off.
+	edit := func(frame []byte, off int, b ...byte) []byte {
+		c := append([]byte(nil), frame...)
+		copy(c[off:], b)
+		return c
+	}
+	const eth, ip4, ip6 = 14, 20, 40 // header lengths
 	tests := []struct {
-		file string
-		want Event
-		ok   bool
+		name  string
+		frame []byte
+		want  Event
+		ok    bool
 	}{
-		{"keepalived-v2-garp.hex", Event{Kind: KindGARP, SrcMAC: kaMAC, IP: netip.MustParseAddr("10.10.10.22"), Op: 1}, true},
-		{"keepalived-v2-pass-advert.hex", Event{Kind: KindAdvert, SrcMAC: kaMAC, IP: netip.MustParseAddr("10.10.10.30"),
+		{"v2 garp", garp, Event{Kind: KindGARP, SrcMAC: kaMAC, IP: netip.MustParseAddr("10.10.10.22"), Op: 1}, true},
+		{"v2 pass advert", advert4, Event{Kind: KindAdvert, SrcMAC: kaMAC, IP: netip.MustParseAddr("10.10.10.30"),
 			Version: 2, VRID: 51, Priority: 150, TTL: 255}, true},
-		{"keepalived-v3-prio0.hex", Event{Kind: KindAdvert, SrcMAC: kaMAC, IP: netip.MustParseAddr("10.10.10.30"),
-			Version: 3, VRID: 51, Priority: 0, TTL: 255}, true},
-		{"keepalived-v3-unicast-advert.hex", Event{Kind: KindAdvert, SrcMAC: kaMAC, IP: netip.MustParseAddr("10.10.10.30"),
-			Version: 3, VRID: 53, Priority: 150, TTL: 255}, true},
-		{"keepalived-v3-ipv6-advert.hex", Event{Kind: KindAdvert, SrcMAC: kaMAC, IP: netip.MustParseAddr("fe80::aff:fe0a:a1e"),
+		{"v3 priority 0", readHexFrame(t, "keepalived-v3-prio0.hex"), Event{Kind: KindAdvert, SrcMAC: kaMAC,
+			IP: netip.MustParseAddr("10.10.10.30"), Version: 3, VRID: 51, Priority: 0, TTL: 255}, true},
+		{"v3 unicast advert", readHexFrame(t, "keepalived-v3-unicast-advert.hex"), Event{Kind: KindAdvert, SrcMAC: kaMAC,
+			IP: netip.MustParseAddr("10.10.10.30"), Version: 3, VRID: 53, Priority: 150, TTL: 255}, true},
+		{"v3 ipv6 advert", advert6, Event{Kind: KindAdvert, SrcMAC: kaMAC, IP: netip.MustParseAddr("fe80::aff:fe0a:a1e"),
 			Version: 3, VRID: 52, Priority: 150, TTL: 255}, true},
-		{"keepalived-v3-ipv6-na.hex", Event{Kind: KindNA, SrcMAC: kaMAC, IP: netip.MustParseAddr("fe80::5:2"), TTL: 255, Op: 1}, true},
+		{"v3 ipv6 na", na, Event{Kind: KindNA, SrcMAC: kaMAC, IP: netip.MustParseAddr("fe80::5:2"), TTL: 255, Op: 1}, true},
+
+		// An ARP request that asks for another host is not gratuitous.
+		{"arp who-has", edit(garp, eth+24, 10, 10, 10, 100), Event{}, false},
+		{"LLDP ethertype", edit(advert4, 12, 0x88, 0xcc), Event{}, false},
+		{"ipv4 tcp", edit(advert4, eth+9, 6), Event{}, false},
+		{"ipv6 neighbour solicitation", edit(na, eth+ip6, 135), Event{}, false},
+		{"ipv4 advert truncated", advert4[:eth+ip4+4], Event{}, false},
+		{"ipv6 advert truncated", advert6[:eth+ip6+4], Event{}, false},
+		{"ipv6 header truncated", advert6[:eth+ip6-1], Event{}, false},
+		{"short", garp[:13], Event{}, false},
+		{"empty", nil, Event{}, false},
 	}
 	for _, tt := range tests {
-		t.Run(tt.file, func(t *testing.T) {
-			got, ok := parseFrame(readHexFrame(t, tt.file))
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := parseFrame(tt.frame)
 			if ok != tt.ok {
-				t.Fatalf("parseFrame ok = %v, want %v", ok, tt.ok)
+				t.Fatalf("parseFrame ok = %v, want %v (event %v)", ok, tt.ok, got)
 			}
 			if diff := cmp.Diff(tt.want, got, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
 				t.Errorf("parseFrame (-want +got):\n%s", diff)
 			}
 		})
-	}
-
-	// An ARP request that asks for another host is not gratuitous; a short frame is nothing.
-	garp := readHexFrame(t, "keepalived-v2-garp.hex")
-	asking := append([]byte(nil), garp...)
-	copy(asking[14+24:14+28], []byte{10, 10, 10, 100})
-	for name, frame := range map[string][]byte{"arp who-has": asking, "short": garp[:20], "empty": nil} {
-		if e, ok := parseFrame(frame); ok {
-			t.Errorf("%s: parseFrame = %v, want it ignored", name, e)
-		}
 	}
 }
 
