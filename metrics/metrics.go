@@ -45,12 +45,12 @@ func New(status StatusFunc) *Metrics {
 		checkResults: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "halvs_check_results_total",
 			Help: "Health check results by virtual server, real server, checker and result (success or failure).",
-		}, []string{"virtual_server", "real_server", "checker", "result"}),
+		}, []string{"virtual_server", "protocol", "real_server", "checker", "result"}),
 		checkLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "halvs_check_duration_seconds",
 			Help:    "How long each health check took, failures included.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
-		}, []string{"virtual_server", "real_server", "checker"}),
+		}, []string{"virtual_server", "protocol", "real_server", "checker"}),
 		reconcileOps: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "halvs_ipvs_reconcile_operations_total",
 			Help: "IPVS changes applied to the kernel, by operation (add-service, update-destination, ...).",
@@ -90,14 +90,16 @@ func (m *Metrics) ObserveTakeover(instance string, d time.Duration) {
 	m.takeover.WithLabelValues(instance).Observe(d.Seconds())
 }
 
-// ObserveCheck records one health check result.
-func (m *Metrics) ObserveCheck(virtualServer, realServer, checker string, ok bool, latency time.Duration) {
+// ObserveCheck records one health check result. The virtual server and protocol are
+// labelled as in the snapshot's series (protocol empty for a firewall mark), the checker as
+// in halvs_check_last_success ("tcp_check 10.0.0.2:80").
+func (m *Metrics) ObserveCheck(virtualServer, protocol, realServer, checker string, ok bool, latency time.Duration) {
 	result := "failure"
 	if ok {
 		result = "success"
 	}
-	m.checkResults.WithLabelValues(virtualServer, realServer, checker, result).Inc()
-	m.checkLatency.WithLabelValues(virtualServer, realServer, checker).Observe(latency.Seconds())
+	m.checkResults.WithLabelValues(virtualServer, protocol, realServer, checker, result).Inc()
+	m.checkLatency.WithLabelValues(virtualServer, protocol, realServer, checker).Observe(latency.Seconds())
 }
 
 // ObserveReconcile records what one reconcile (or one weight change) did to the kernel.
@@ -120,21 +122,8 @@ func (m *Metrics) ObserveReload(err error, at time.Time) {
 	m.reloadTime.Set(float64(at.UnixNano()) / 1e9)
 }
 
-// Serve serves /metrics on addr (global.metrics_listen) until ctx ends. An empty addr means
-// metrics are off and Serve returns nil at once. A listen error is returned before anything
-// is served, so the director can refuse to start on a taken port.
-func Serve(ctx context.Context, addr string, h http.Handler) error {
-	if addr == "" {
-		return nil
-	}
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	return ServeListener(ctx, l, h)
-}
-
-// ServeListener is Serve on a listener the caller opened.
+// ServeListener serves /metrics on l (opened by the caller from global.metrics_listen, so
+// that a taken port stops the director before it changes anything) until ctx ends.
 func ServeListener(ctx context.Context, l net.Listener, h http.Handler) error {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", h)

@@ -165,9 +165,9 @@ func TestEvents(t *testing.T) {
 	m := New(newFake().Status)
 	m.ObserveTakeover("VI_1", 3609*time.Millisecond)
 	m.ObserveTakeover("VI_1", 12*time.Millisecond)
-	m.ObserveCheck("10.10.10.22:80", "10.10.10.31:80", "tcp_check", true, time.Millisecond)
-	m.ObserveCheck("10.10.10.22:80", "10.10.10.31:80", "tcp_check", false, 5*time.Second)
-	m.ObserveCheck("10.10.10.22:80", "10.10.10.31:80", "tcp_check", true, time.Millisecond)
+	m.ObserveCheck("10.10.10.22:80", "TCP", "10.10.10.31:80", "tcp_check 10.10.10.31:80", true, time.Millisecond)
+	m.ObserveCheck("10.10.10.22:80", "TCP", "10.10.10.31:80", "tcp_check 10.10.10.31:80", false, 5*time.Second)
+	m.ObserveCheck("10.10.10.22:80", "TCP", "10.10.10.31:80", "tcp_check 10.10.10.31:80", true, time.Millisecond)
 	m.ObserveReconcile(lvs.Report{
 		Applied: []lvs.Op{{Kind: lvs.AddService}, {Kind: lvs.AddDestination}, {Kind: lvs.AddDestination}},
 		Failed:  []*lvs.OpError{{Op: lvs.Op{Kind: lvs.UpdateDestination}, Err: errors.New("ENOENT")}},
@@ -180,8 +180,8 @@ func TestEvents(t *testing.T) {
 		got  float64
 		want float64
 	}{
-		{"check successes", testutil.ToFloat64(m.checkResults.WithLabelValues("10.10.10.22:80", "10.10.10.31:80", "tcp_check", "success")), 2},
-		{"check failures", testutil.ToFloat64(m.checkResults.WithLabelValues("10.10.10.22:80", "10.10.10.31:80", "tcp_check", "failure")), 1},
+		{"check successes", testutil.ToFloat64(m.checkResults.WithLabelValues("10.10.10.22:80", "TCP", "10.10.10.31:80", "tcp_check 10.10.10.31:80", "success")), 2},
+		{"check failures", testutil.ToFloat64(m.checkResults.WithLabelValues("10.10.10.22:80", "TCP", "10.10.10.31:80", "tcp_check 10.10.10.31:80", "failure")), 1},
 		{"add-destination ops", testutil.ToFloat64(m.reconcileOps.WithLabelValues("add-destination")), 2},
 		{"add-service ops", testutil.ToFloat64(m.reconcileOps.WithLabelValues("add-service")), 1},
 		{"update-destination errors", testutil.ToFloat64(m.reconcileErrors.WithLabelValues("update-destination")), 1},
@@ -269,11 +269,5 @@ func TestServeMoving(t *testing.T) {
 		if !strings.Contains(second, line+"\n") {
 			t.Errorf("second scrape lacks %q", line)
 		}
-	}
-}
-
-func TestServeOff(t *testing.T) {
-	if err := Serve(context.Background(), "", nil); err != nil {
-		t.Errorf("empty metrics_listen: %v", err)
 	}
 }

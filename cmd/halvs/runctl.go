@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/halvs/halvs/config"
 	"github.com/halvs/halvs/control"
 	"github.com/halvs/halvs/director"
+	"github.com/halvs/halvs/healthcheck"
 	"github.com/halvs/halvs/internal/sdnotify"
 	"github.com/halvs/halvs/metrics"
 	"github.com/halvs/halvs/vrrp"
@@ -53,6 +55,25 @@ func (dm *daemon) status(context.Context) (*control.Status, error) {
 		dm.log.Debug("IPVS counters unreadable; status shows none", "err", err)
 	}
 	return toControlStatus(st, stats, dm.runInfo()), nil
+}
+
+// observeCheck is the director's OnCheck: one health check result for the metrics, its
+// virtual server named as the snapshot's series name it (address and protocol apart).
+func (dm *daemon) observeCheck(vs string, rs netip.AddrPort, checker string, r healthcheck.Result) {
+	name, proto := splitHealthName(vs)
+	dm.metrics.ObserveCheck(name, proto, rs.String(), checker, r.OK, r.Latency)
+}
+
+// splitHealthName undoes healthName: "10.0.0.1:80/TCP" is 10.0.0.1:80 over TCP; a
+// firewall mark's name has no protocol.
+func splitHealthName(s string) (name, protocol string) {
+	if i := strings.LastIndexByte(s, '/'); i >= 0 {
+		switch p := config.Protocol(s[i+1:]); p {
+		case config.ProtocolTCP, config.ProtocolUDP, config.ProtocolSCTP:
+			return s[:i], string(p)
+		}
+	}
+	return s, ""
 }
 
 // hup reloads for SIGHUP: it waits for a running reload or failover, and for reloadGap
