@@ -35,6 +35,11 @@ type tcpProbe struct {
 	zone    string // link-local zone, resolved to an index at each connect
 	mark    uint32
 	timeout time.Duration
+
+	// pollFn is p.pollConnect as a func value made once (not one closure per wait); it leaves
+	// the attempt's outcome in pollErr.
+	pollFn  func(fd uintptr) bool
+	pollErr error
 }
 
 // newTCPProbe prepares a probe of a resolved Conn.
@@ -43,6 +48,7 @@ func newTCPProbe(c Conn) *tcpProbe {
 	p := &tcpProbe{target: t, addr: net.TCPAddrFromAddrPort(t), bindIf: c.BindInterface,
 		zone: t.Addr().Zone(), mark: c.FWMark, timeout: c.ConnectTimeout}
 	p.family, p.sa = sockaddr(t)
+	p.pollFn = p.pollConnect
 	if c.BindTo.IsValid() || c.BindPort != 0 {
 		b := c.BindTo.Unmap()
 		if !b.IsValid() { // bind_port alone: any address of the target's family
@@ -144,24 +150,11 @@ func (p *tcpProbe) wait(ctx context.Context, fd int, start time.Time) error {
 	if err != nil {
 		return p.opError(err)
 	}
-	var cerr error
-	err = rc.Write(func(fd uintptr) bool {
-		// connect again rather than SO_ERROR: it also tells a spurious wake-up (EALREADY)
-		// from a completed handshake, and returns the pending error when the attempt failed.
-		switch e := unix.Connect(int(fd), p.sa); e {
-		case unix.EALREADY, unix.EINPROGRESS, unix.EINTR:
-			return false
-		case nil, unix.EISCONN:
-			cerr = nil
-		default:
-			cerr = os.NewSyscallError("connect", e)
-		}
-		return true
-	})
+	err = rc.Write(p.pollFn)
 	switch {
 	case err == nil:
-		if cerr != nil {
-			return p.opError(cerr)
+		if p.pollErr != nil {
+			return p.opError(p.pollErr)
 		}
 		return nil
 	case errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() != nil:
@@ -169,6 +162,21 @@ func (p *tcpProbe) wait(ctx context.Context, fd int, start time.Time) error {
 	default:
 		return p.opError(err)
 	}
+}
+
+// pollConnect is called by the poller when the socket may be writable. It connects again rather
+// than reading SO_ERROR: that also tells a spurious wake-up (EALREADY) from a completed handshake,
+// and returns the attempt's error when it failed.
+func (p *tcpProbe) pollConnect(fd uintptr) bool {
+	switch err := unix.Connect(int(fd), p.sa); err {
+	case unix.EALREADY, unix.EINPROGRESS, unix.EINTR:
+		return false
+	case nil, unix.EISCONN:
+		p.pollErr = nil
+	default:
+		p.pollErr = os.NewSyscallError("connect", err)
+	}
+	return true
 }
 
 func (p *tcpProbe) opError(err error) error {
