@@ -88,7 +88,11 @@ func (d *decoder) checkerCommon(b *block, c *Checker, in inherited) {
 	if b.integer("bind_port", &port, 1, 65535) {
 		c.BindPort = uint16(port)
 	}
-	b.str("bind_if", &c.BindIf)
+	if b.str("bind_if", &c.BindIf) {
+		if err := checkIfName(c.BindIf); err != nil {
+			b.errorf("bind_if", "bind_if: %v", err)
+		}
+	}
 	if b.has("nb_get_retry") {
 		b.warnf("nb_get_retry", "nb_get_retry is the old name of retry (keepalived 2.x dropped it); write retry")
 	}

@@ -341,6 +341,15 @@ func (b *block) script(name string, dst *Script) bool {
 	return true
 }
 
+// noEffect reads a keyword halvs takes only so that keepalived configurations load: its
+// value is checked, then a warning says it does nothing here and why.
+func (b *block) noEffect(name, why string) {
+	var v bool
+	if b.has(name) && b.boolean(name, &v) {
+		b.warnf(name, "%s is accepted for compatibility but has no effect in halvs: %s", name, why)
+	}
+}
+
 // synonym returns which of two names for one setting was used (keepalived's old name, e.g.
 // lb_algo for lvs_sched); using both is an error.
 func (b *block) synonym(name, old string) string {

@@ -59,6 +59,8 @@ func (d *decoder) global(blk *hclsyntax.Block) Global {
 		sd := &LVSSyncDaemon{Source: s.src}
 		if !s.str("interface", &sd.Interface) || sd.Interface == "" {
 			d.errorf(sb.DefRange(), "lvs_sync_daemon needs interface = \"IF\" (the interface the sync traffic uses)")
+		} else if err := checkIfName(sd.Interface); err != nil {
+			s.errorf("interface", "interface: %v", err)
 		}
 		if !s.str("instance", &sd.Instance) || sd.Instance == "" {
 			d.errorf(sb.DefRange(), "lvs_sync_daemon needs instance = \"NAME\" (the vrrp_instance whose state decides master or backup)")
@@ -70,8 +72,12 @@ func (d *decoder) global(blk *hclsyntax.Block) Global {
 		t := d.open("lvs_timeouts", tb.Body, tb.DefRange(), schema{attrs: []string{"tcp", "tcpfin", "udp"}})
 		lt := &LVSTimeouts{Source: t.src}
 		for name, dst := range map[string]*time.Duration{"tcp": &lt.TCP, "tcpfin": &lt.TCPFin, "udp": &lt.UDP} {
-			if t.duration(name, dst) && *dst%time.Second != 0 {
+			switch {
+			case !t.duration(name, dst):
+			case *dst%time.Second != 0:
 				t.errorf(name, "lvs_timeouts %s must be whole seconds (IPVS counts seconds)", name)
+			case *dst > MaxLVSTimeout:
+				t.errorf(name, "lvs_timeouts %s must be at most %d seconds (31 days, keepalived's limit)", name, int(MaxLVSTimeout/time.Second))
 			}
 		}
 		if len(tb.Body.Attributes) == 0 {

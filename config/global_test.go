@@ -41,6 +41,7 @@ global {
 vrrp_instance "VI_1" {
   interface = "eth0"
   virtual_router_id = 42
+  virtual_ipaddress = ["192.0.2.1"]
 }
 `)
 	want := config.Global{RouterID: "LVS_DEVEL", ScriptUser: "keepalived_script", ScriptGroup: "nogroup",
@@ -79,6 +80,11 @@ func TestGlobalValidation(t *testing.T) {
 			want: []string{`2:3: error: lvs_sync_daemon needs interface`, `2:3: error: lvs_sync_daemon needs instance`}},
 		{name: "lvs_timeouts whole seconds", src: "global {\n  lvs_timeouts {\n    udp = 1.5\n  }\n}\n",
 			want: []string{`3:11: error: lvs_timeouts udp must be whole seconds`}},
+		{name: "lvs_timeouts over 31 days", src: "global {\n  lvs_timeouts {\n    tcp = 2678401\n  }\n}\n",
+			want: []string{`3:11: error: lvs_timeouts tcp must be at most 2678400 seconds`}},
+		{name: "sync daemon interface too long", src: "global {\n  lvs_sync_daemon {\n    interface = \"abcdefghijklmnop\"\n    instance = \"VI_1\"\n  }\n}\n" +
+			"vrrp_instance \"VI_1\" {\n  interface = \"eth0\"\n  virtual_router_id = 1\n  virtual_ipaddress = [\"192.0.2.1\"]\n}\n",
+			want: []string{`3:17: error: interface: "abcdefghijklmnop" is 16 characters`}},
 		{name: "lvs_timeouts empty", src: "global {\n  lvs_timeouts {\n  }\n}\n",
 			want: []string{`2:3: error: lvs_timeouts sets nothing`}},
 		{name: "block as attribute", src: "global {\n  lvs_timeouts = 5\n}\n",

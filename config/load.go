@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -12,6 +13,10 @@ import (
 const (
 	DefaultControlSocket = "/run/halvs.sock"
 )
+
+// MaxLVSTimeout bounds persistence_timeout and the lvs_timeouts, as keepalived's
+// LVS_MAX_TIMEOUT (31 days) does.
+const MaxLVSTimeout = 31 * 24 * time.Hour
 
 // Load reads and parses the HCL file at path. See Parse.
 func Load(path string) (*Config, Diagnostics) {

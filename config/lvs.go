@@ -134,11 +134,13 @@ var virtualServerSchema = schema{
 
 func (d *decoder) virtualServer(key string, blk *hclsyntax.Block) (VirtualServer, bool) {
 	vs, err := parseVSKey(key)
-	if err != nil {
-		d.errorf(blk.LabelRanges[0], "virtual_server %v", err)
-		return VirtualServer{}, false
-	}
 	what := fmt.Sprintf("virtual_server %q", vs.Name())
+	if err != nil {
+		// The body is still decoded, under the label as written, so that its own mistakes
+		// are reported in the same run; the virtual server itself is left out.
+		d.errorf(blk.LabelRanges[0], "virtual_server %v", err)
+		vs, what = VirtualServer{}, fmt.Sprintf("virtual_server %q", key)
+	}
 	b := d.open(what, blk.Body, blk.DefRange(), virtualServerSchema)
 	vs.Source = b.src
 	vs.Protocol, vs.Scheduler, vs.Method, vs.Quorum = ProtocolUDP, SchedWLC, MethodNAT, 1
@@ -167,16 +169,21 @@ func (d *decoder) virtualServer(key string, blk *hclsyntax.Block) (VirtualServer
 		b.errorf("ops", "ops (one-packet scheduling) applies to UDP services only")
 	}
 	if b.has("persistence_timeout") {
-		if b.duration("persistence_timeout", &vs.PersistenceTimeout) && vs.PersistenceTimeout%time.Second != 0 {
+		switch {
+		case !b.duration("persistence_timeout", &vs.PersistenceTimeout):
+		case vs.PersistenceTimeout%time.Second != 0:
 			b.errorf("persistence_timeout", "persistence_timeout must be whole seconds (keepalived's bare persistence_timeout is 360)")
+		case vs.PersistenceTimeout > MaxLVSTimeout:
+			b.errorf("persistence_timeout", "persistence_timeout must be at most %d seconds (31 days, keepalived's limit)", int(MaxLVSTimeout/time.Second))
+			vs.PersistenceTimeout = 0
 		}
 	}
 	b.quorum(&vs)
 	b.script("quorum_up", &vs.QuorumUp)
 	b.script("quorum_down", &vs.QuorumDown)
-	b.boolean("sorry_server_inhibit", &vs.SorryServerInhibit)
+	b.noEffect("sorry_server_inhibit", "the sorry server is added with its weight and removed when quorum returns")
 	b.boolean("omega", &vs.Omega)
-	b.boolean("ha_suspend", &vs.HASuspend)
+	b.noEffect("ha_suspend", "checkers run whether or not this director holds the VIP")
 	in := inherited{delayLoop: 60 * time.Second, method: vs.Method}.read(b)
 	vs.DelayLoop, vs.Alpha, vs.InhibitOnFailure, vs.Virtualhost = in.delayLoop, in.alpha, in.inhibit, in.virtualhost
 	if b.str("sorry_server", &s) {
@@ -228,7 +235,7 @@ func (d *decoder) virtualServer(key string, blk *hclsyntax.Block) (VirtualServer
 	if vs.Addr.IsValid() && vs.Addr.Port() == 0 && vs.PersistenceTimeout == 0 {
 		d.errorf(blk.LabelRanges[0], "%s has no port; only a persistent service (persistence_timeout) may omit it", what)
 	}
-	return vs, true
+	return vs, err == nil
 }
 
 func schedNames() []string {
@@ -333,7 +340,7 @@ func parseGranularity(s string, bits int) (int, error) {
 }
 
 var realServerSchema = schema{
-	attrs:  append([]string{"weight", "lvs_method", "notify_up", "notify_down", "uthreshold", "lthreshold"}, inheritedAttrs...),
+	attrs:  append([]string{"weight", "lvs_method", "lb_kind", "notify_up", "notify_down", "uthreshold", "lthreshold"}, inheritedAttrs...),
 	blocks: []string{"tcp_check", "http_get", "ssl_get", "misc_check", "dns_check", "udp_check", "ping_check", "file_check"},
 }
 
@@ -350,7 +357,7 @@ func (d *decoder) realServer(key string, blk *hclsyntax.Block, vs *VirtualServer
 	b := d.open(what, blk.Body, blk.DefRange(), realServerSchema)
 	rs := RealServer{Addr: ap, Weight: 1, Source: b.src}
 	b.integer("weight", &rs.Weight, 0, lvs.MaxWeight)
-	rs.Method = b.method("lvs_method", vs.Method)
+	rs.Method = b.method(b.synonym("lvs_method", "lb_kind"), vs.Method)
 	b.script("notify_up", &rs.NotifyUp)
 	b.script("notify_down", &rs.NotifyDown)
 	b.integer("uthreshold", &rs.UThreshold, 0, 1<<31-1)

@@ -33,11 +33,11 @@ func TestVirtualServerDefaults(t *testing.T) {
 		{"persistence", vs("  persistence_timeout = 360\n  persistence_granularity = \"255.255.255.0\"\n"), func(v *config.VirtualServer) {
 			v.PersistenceTimeout, v.PersistenceGranularity = 360*time.Second, 24
 		}},
-		{"quorum and sorry server", vs("  quorum = 3\n  hysteresis = 1\n  sorry_server = \"10.0.0.9\"\n  quorum_up = \"/bin/up\"\n  alpha = true\n  omega = true\n  ha_suspend = true\n  inhibit_on_failure = true\n"),
+		{"quorum and sorry server", vs("  quorum = 3\n  hysteresis = 1\n  sorry_server = \"10.0.0.9\"\n  quorum_up = \"/bin/up\"\n  alpha = true\n  omega = true\n  inhibit_on_failure = true\n"),
 			func(v *config.VirtualServer) {
 				v.Quorum, v.Hysteresis, v.SorryServer = 3, 1, netip.MustParseAddrPort("10.0.0.9:80")
 				v.QuorumUp = config.Script{Argv: []string{"/bin/up"}}
-				v.Alpha, v.Omega, v.HASuspend, v.InhibitOnFailure = true, true, true, true
+				v.Alpha, v.Omega, v.InhibitOnFailure = true, true, true
 			}},
 		{"fwmark", "virtual_server \"fwmark:7\" {\n  real_server \"[2001:db8::2]:80\" {\n  }\n}\n", func(v *config.VirtualServer) {
 			v.Addr, v.FWMark, v.Family, v.Protocol, v.PersistenceGranularity = netip.AddrPort{}, 7, config.IPv6, config.ProtocolUDP, 128
@@ -157,13 +157,20 @@ func TestVirtualServerValidation(t *testing.T) {
 		{name: "both synonyms", src: vs("  lb_algo = \"rr\"\n  lvs_sched = \"rr\"\n"), want: []string{`3:13: error: lb_algo and lvs_sched are the same setting`}},
 		{name: "sh flag with rr", src: vs("  lvs_sched = \"rr\"\n  sh-port = true\n"), want: []string{`4:13: error: sh-port applies to lvs_sched "sh" only, not "rr"`}},
 		{name: "ops on TCP", src: vs("  ops = true\n"), want: []string{`3:9: error: ops (one-packet scheduling) applies to UDP services only`}},
-		{name: "bad label", src: "virtual_server \"10.0.0.1 80\" {\n}\n", want: []string{`1:16: error: virtual_server "10.0.0.1 80" is not ADDRESS:PORT`}},
-		{name: "unbracketed v6", src: "virtual_server \"2001:db8::1:80\" {\n}\n", want: []string{`1:16: error: virtual_server "2001:db8::1:80": put an IPv6 address in brackets`}},
+		{name: "bad label", src: "virtual_server \"10.0.0.1 80\" {\n  protocol = \"TCP\"\n}\n", want: []string{`1:16: error: virtual_server "10.0.0.1 80" is not ADDRESS:PORT`}},
+		{name: "unbracketed v6", src: "virtual_server \"2001:db8::1:80\" {\n  protocol = \"TCP\"\n}\n", want: []string{`1:16: error: virtual_server "2001:db8::1:80": put an IPv6 address in brackets`}},
 		{name: "no port not persistent", src: "virtual_server \"10.0.0.1\" {\n  protocol = \"TCP\"\n}\n", want: []string{`1:16: error: virtual_server "10.0.0.1:0" has no port; only a persistent service`}},
 		{name: "hysteresis >= quorum", src: vs("  quorum = 2\n  hysteresis = 2\n"), want: []string{`4:16: error: hysteresis 2 must be less than quorum 2`}},
 		{name: "granularity without persistence", src: vs("  persistence_granularity = 24\n"), want: []string{`3:29: warning: persistence_granularity has no effect without persistence_timeout`}},
 		{name: "bad granularity", src: vs("  persistence_timeout = 60\n  persistence_granularity = \"255.0.255.0\"\n"), want: []string{`4:29: error: persistence_granularity: "255.0.255.0" is not a netmask`}},
 		{name: "fractional persistence", src: vs("  persistence_timeout = 1.5\n"), want: []string{`3:25: error: persistence_timeout must be whole seconds`}},
+		{name: "persistence over 31 days", src: vs("  persistence_timeout = 2678401\n"), want: []string{`3:25: error: persistence_timeout must be at most 2678400 seconds`}},
+		{name: "persistence at 31 days", src: vs("  persistence_timeout = 2678400\n")},
+		{name: "ha_suspend has no effect", src: vs("  ha_suspend = true\n"), want: []string{`3:16: warning: ha_suspend is accepted for compatibility but has no effect in halvs`}},
+		{name: "sorry_server_inhibit has no effect", src: vs("  sorry_server = \"10.0.0.9\"\n  sorry_server_inhibit = true\n"),
+			want: []string{`4:26: warning: sorry_server_inhibit is accepted for compatibility but has no effect in halvs`}},
+		{name: "bad label still checks the body", src: "virtual_server \"10.0.0.1 80\" {\n  protocol = \"TCP\"\n  lvs_shed = \"rr\"\n}\n",
+			want: []string{`1:16: error: virtual_server "10.0.0.1 80" is not ADDRESS:PORT`, `3:3: error: unknown keyword "lvs_shed"`}},
 		{name: "sorry server family", src: vs("  sorry_server = \"[2001:db8::9]:80\"\n"), want: []string{`3:18: error: sorry_server [2001:db8::9]:80 is IPv6 but virtual_server "10.0.0.1:80" is IPv4`}},
 		{name: "duplicate virtual server", src: vs("") + vs(""), want: []string{`4:1: error: virtual_server "10.0.0.1:80" (TCP) is defined twice (first at t.hcl:1:1)`}},
 		{name: "same address other protocol is fine", src: vs("") + "virtual_server \"10.0.0.1:80\" {\n  protocol = \"UDP\"\n}\n"},
@@ -172,7 +179,7 @@ func TestVirtualServerValidation(t *testing.T) {
 		{name: "group mixed families", src: "virtual_server_group \"G\" {\n  vip = [\"10.0.0.1:80\", \"[2001:db8::1]:80\"]\n}\nvirtual_server \"group:G\" {\n  protocol = \"TCP\"\n}\n",
 			want: []string{`2:25: error: virtual_server_group "G" mixes IPv4 and IPv6 addresses`}},
 		{name: "empty group", src: "virtual_server_group \"G\" {\n}\n", want: []string{`1:1: error: virtual_server_group "G" is empty`}},
-		{name: "bad fwmark", src: "virtual_server \"fwmark:0\" {\n}\n", want: []string{`1:16: error: virtual_server "fwmark:0": a firewall mark is a number from 1`}},
+		{name: "bad fwmark", src: "virtual_server \"fwmark:0\" {\n  protocol = \"TCP\"\n}\n", want: []string{`1:16: error: virtual_server "fwmark:0": a firewall mark is a number from 1`}},
 	})
 }
 
@@ -181,6 +188,9 @@ func TestRealServerValidation(t *testing.T) {
 		{name: "family", src: vs("  real_server \"[2001:db8::2]:80\" {\n  }\n"),
 			want: []string{`3:3: error: real_server [2001:db8::2]:80 is IPv6 but virtual_server "10.0.0.1:80" is IPv4; only TUN forwarding may cross families`}},
 		{name: "TUN may cross families", src: vs("  real_server \"[2001:db8::2]:80\" {\n    lvs_method = \"TUN\"\n  }\n")},
+		{name: "old lb_kind crosses families too", src: vs("  real_server \"[2001:db8::2]:80\" {\n    lb_kind = \"TUN\"\n  }\n")},
+		{name: "lb_kind and lvs_method", src: rs("    lb_kind = \"DR\"\n    lvs_method = \"DR\"\n"), want: []string{`4:15: error: lb_kind and lvs_method are the same setting`}},
+		{name: "bind_if too long", src: rs("    tcp_check {\n      bind_if = \"abcdefghijklmnop\"\n    }\n"), want: []string{`5:17: error: bind_if: "abcdefghijklmnop" is 16 characters; interface names have at most 15`}},
 		{name: "duplicate", src: vs("  real_server \"10.0.0.2:80\" {\n  }\n  real_server \"10.0.0.2\" {\n  }\n"),
 			want: []string{`5:3: error: real_server 10.0.0.2:80 is listed twice in virtual_server "10.0.0.1:80"`}},
 		{name: "weight range", src: rs("    weight = 2147483648\n"), want: []string{`4:14: error: weight must be a whole number from 0 to 2147483647, not 2147483648`}},

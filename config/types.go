@@ -24,8 +24,25 @@ type Config struct {
 // Source records where a definition came from, so that later packages can say
 // "VI_1 (director-a.hcl:5:1)". It is ignored by IgnorePositions.
 type Source struct {
-	Range hcl.Range            // the block header, or the list entry
-	Attrs map[string]hcl.Range // keyword → the range of its value, for keywords that were set
+	Range   hcl.Range              // the block header, or the list entry
+	Attrs   map[string]hcl.Range   // keyword → the range of its value, for keywords that were set
+	Entries map[string][]hcl.Range // list keyword → the range of each entry kept, in order
+}
+
+// Entry returns the range of the i-th kept entry of a list keyword (unicast_peer), else the
+// range of the keyword's value.
+func (s Source) Entry(keyword string, i int) hcl.Range {
+	if rs := s.Entries[keyword]; i >= 0 && i < len(rs) {
+		return rs[i]
+	}
+	return s.Of(keyword)
+}
+
+func (s *Source) setEntries(keyword string, rs []hcl.Range) {
+	if s.Entries == nil {
+		s.Entries = map[string][]hcl.Range{}
+	}
+	s.Entries[keyword] = rs
 }
 
 // Of returns the range of the keyword's value if it was set, else the definition's range.

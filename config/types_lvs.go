@@ -75,12 +75,10 @@ type VirtualServer struct {
 	QuorumUp               Script
 	QuorumDown             Script
 	SorryServer            netip.AddrPort // zero: none
-	SorryServerInhibit     bool
 	SorryServerMethod      Method
 	InhibitOnFailure       bool
 	Alpha                  bool
 	Omega                  bool
-	HASuspend              bool
 	Virtualhost            string
 	RealServers            []RealServer
 	Source                 Source

@@ -48,9 +48,7 @@ type VRRPInstance struct {
 	GarpMasterRepeat        int
 	GarpMasterRefresh       time.Duration
 	GarpMasterRefreshRepeat int
-	Accept                  bool
 	V3ChecksumAsV2          bool
-	DontTrackPrimary        bool
 	NotifyMaster            Script
 	NotifyBackup            Script
 	NotifyFault             Script
@@ -61,14 +59,14 @@ type VRRPInstance struct {
 }
 
 // VIP is one virtual_ipaddress entry in keepalived's string form
-// "ADDR[/LEN] [brd ADDR] [dev IF] [scope S] [label L] [no_track]".
+// "ADDR[/LEN] [brd ADDR] [dev IF] [scope S] [label L] [no_track]" (no_track is read and
+// has no effect: a warning says so).
 type VIP struct {
 	Prefix    netip.Prefix // the address and its length; /32 or /128 when none was given
 	Broadcast netip.Addr
 	Dev       string // "" means the instance's interface
 	Scope     string // "" (global), "site", "link", "host", "nowhere"
 	Label     string
-	NoTrack   bool
 	Source    Source
 }
 

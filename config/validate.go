@@ -129,8 +129,8 @@ func validateUnicast(d *decoder, vi *VRRPInstance) {
 		d.warnf(vi.Source.Of("unicast_src_ip"), "unicast_src_ip without unicast_peer: adverts go to the multicast group from this source")
 	}
 	seen := map[netip.Addr]bool{}
-	for _, p := range vi.UnicastPeers {
-		r := vi.Source.Of("unicast_peer")
+	for i, p := range vi.UnicastPeers {
+		r := vi.Source.Entry("unicast_peer", i)
 		switch {
 		case familyOf(p) != vi.Family:
 			d.errorf(r, "unicast_peer %s is %s but the instance is %s", p, familyOf(p), vi.Family)
@@ -162,8 +162,8 @@ func disjointUnicast(a, b *VRRPInstance) bool {
 func validateSyncGroups(d *decoder, cfg *Config) {
 	member := map[string]string{} // instance → its group
 	for _, sg := range cfg.VRRPSyncGroups {
-		r := sg.Source.Of("group")
-		for _, name := range sg.Group {
+		for i, name := range sg.Group {
+			r := sg.Source.Entry("group", i)
 			if cfg.Instance(name) == nil {
 				d.errorf(r, "vrrp_sync_group %q: %q names no vrrp_instance%s", sg.Name, name, suggest(name, instanceNames(cfg), nil))
 				continue
@@ -179,7 +179,7 @@ func validateSyncGroups(d *decoder, cfg *Config) {
 			member[name] = sg.Name
 		}
 		if len(sg.Group) == 1 {
-			d.warnf(r, "vrrp_sync_group %q has only one instance; a sync group keeps several instances together", sg.Name)
+			d.warnf(sg.Source.Of("group"), "vrrp_sync_group %q has only one instance; a sync group keeps several instances together", sg.Name)
 		}
 	}
 }

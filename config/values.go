@@ -70,8 +70,7 @@ func parseVIP(s string) (VIP, error) {
 	for i := 1; i < len(f); i++ {
 		opt := f[i]
 		if opt == "no_track" {
-			v.NoTrack = true
-			continue
+			continue // accepted for keepalived's sake; vips warns that it does nothing
 		}
 		if !contains([]string{"brd", "dev", "scope", "label"}, opt) {
 			return VIP{}, fmt.Errorf("unknown option %q after the address; halvs understands brd, dev, scope, label and no_track", opt)
@@ -87,6 +86,9 @@ func parseVIP(s string) (VIP, error) {
 				return VIP{}, fmt.Errorf("brd %q is not an IPv4 address", val)
 			}
 		case "dev":
+			if err := checkIfName(val); err != nil {
+				return VIP{}, fmt.Errorf("dev: %v", err)
+			}
 			v.Dev = val
 		case "scope":
 			if !contains([]string{"global", "site", "link", "host", "nowhere"}, val) {
@@ -96,6 +98,9 @@ func parseVIP(s string) (VIP, error) {
 				v.Scope = val
 			}
 		case "label":
+			if len(val) > maxIfName {
+				return VIP{}, fmt.Errorf("label %q is %d characters; the kernel allows %d", val, len(val), maxIfName)
+			}
 			v.Label = val
 		}
 	}
@@ -103,6 +108,21 @@ func parseVIP(s string) (VIP, error) {
 		return VIP{}, errors.New("brd applies to IPv4 addresses only")
 	}
 	return v, nil
+}
+
+// maxIfName is the longest interface name or address label the kernel takes (IFNAMSIZ-1).
+const maxIfName = 15
+
+// checkIfName refuses what can name no network interface: empty, or longer than the kernel's
+// limit (keepalived refuses those too).
+func checkIfName(s string) error {
+	switch {
+	case s == "":
+		return errors.New("must name a network interface such as \"eth0\"")
+	case len(s) > maxIfName:
+		return fmt.Errorf("%q is %d characters; interface names have at most %d", s, len(s), maxIfName)
+	}
+	return nil
 }
 
 // parsePrefixOrAddr parses "10.1.1.1/24" or "10.1.1.1" (as /32; /128 for IPv6). The host

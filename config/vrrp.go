@@ -2,8 +2,11 @@ package config
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
 
@@ -62,7 +65,7 @@ func (d *decoder) vrrpInstance(name string, blk *hclsyntax.Block, cfg *Config) V
 	b := d.open(what, blk.Body, blk.DefRange(), vrrpInstanceSchema)
 	g := cfg.Global
 	vi := VRRPInstance{
-		Name: name, State: StateBackup, AdvertInt: time.Second, Accept: true,
+		Name: name, State: StateBackup, AdvertInt: time.Second,
 		GarpMasterDelay: g.VRRPGarpMasterDelay, GarpMasterRepeat: g.VRRPGarpMasterRepeat,
 		GarpMasterRefresh: g.VRRPGarpMasterRefresh, GarpMasterRefreshRepeat: g.VRRPGarpMasterRefreshRepeat,
 		NotifyFifo: g.NotifyFifo, Source: b.src,
@@ -78,37 +81,57 @@ func (d *decoder) vrrpInstance(name string, blk *hclsyntax.Block, cfg *Config) V
 	}
 	if !b.has("interface") {
 		d.errorf(blk.DefRange(), "%s needs interface = \"IF\" (the interface its adverts use)", what)
-	} else if b.str("interface", &vi.Interface) && vi.Interface == "" {
-		b.errorf("interface", "interface must name a network interface such as \"eth0\"")
+	} else if b.str("interface", &vi.Interface) {
+		if err := checkIfName(vi.Interface); err != nil {
+			b.errorf("interface", "interface: %v", err)
+		}
 	}
 	if !b.has("virtual_router_id") {
 		d.errorf(blk.DefRange(), "%s needs virtual_router_id = N (1 to 255, the same on every director of this router)", what)
 	} else {
 		b.integer("virtual_router_id", &vi.VirtualRouterID, 1, 255)
 	}
-	// keepalived: MASTER without a priority is the address owner (255); otherwise 100.
+	// keepalived (vrrp_complete_instance): MASTER without a priority is the address owner
+	// (255), otherwise 100; and with no state, priority 255 starts as MASTER.
 	vi.Priority = 100
 	if vi.State == StateMaster {
 		vi.Priority = 255
 	}
-	if b.integer("priority", &vi.Priority, 1, 255) && vi.Priority == 255 && vi.State == StateBackup {
-		b.errorf("priority", "priority 255 means address owner, which always starts as MASTER; use state = \"MASTER\" or a priority from 1 to 254")
+	if b.integer("priority", &vi.Priority, 1, 255) && vi.Priority == 255 {
+		if !b.has("state") {
+			vi.State = StateMaster
+		} else if vi.State == StateBackup {
+			// keepalived keeps BACKUP here outside strict mode, then acts as owner anyway.
+			b.errorf("priority", "priority 255 means address owner, which always starts as MASTER; use state = \"MASTER\" (or leave state out) or a priority from 1 to 254")
+		}
 	}
 	b.duration("advert_int", &vi.AdvertInt)
 	b.boolean("nopreempt", &vi.NoPreempt)
 	if vi.NoPreempt && vi.State == StateMaster {
-		// keepalived clears nopreempt in this case; say so instead of doing it silently.
+		// keepalived clears nopreempt in this case and logs it; so does halvs, as a warning.
 		b.warnf("nopreempt", "nopreempt has no effect with state = \"MASTER\" (it is ignored); use state = \"BACKUP\" on every director")
 		vi.NoPreempt = false
 	}
-	if b.duration("preempt_delay", &vi.PreemptDelay) && vi.PreemptDelay > 1000*time.Second {
-		b.errorf("preempt_delay", "preempt_delay must be from 0 to 1000 seconds")
+	if b.duration("preempt_delay", &vi.PreemptDelay) {
+		switch {
+		case vi.PreemptDelay > 1000*time.Second:
+			b.errorf("preempt_delay", "preempt_delay must be from 0 to 1000 seconds")
+		case vi.PreemptDelay > 0 && vi.State == StateMaster:
+			// keepalived: "preempt delay will not work with initial state MASTER - clearing".
+			b.warnf("preempt_delay", "preempt_delay has no effect with state = \"MASTER\" (it is ignored); a master does not wait to take over")
+			vi.PreemptDelay = 0
+		case vi.PreemptDelay > 0 && vi.NoPreempt:
+			// keepalived: "preempt_delay is incompatible with nopreempt mode - resetting".
+			b.warnf("preempt_delay", "preempt_delay has no effect with nopreempt = true (it is ignored): this director never preempts")
+			vi.PreemptDelay = 0
+		}
 	}
 	if ab := b.single("authentication"); ab != nil {
 		vi.Auth = d.auth(ab)
 	}
-	vi.VirtualIPAddresses = b.vips("virtual_ipaddress")
-	vi.VirtualIPAddressesExcl = b.vips("virtual_ipaddress_excluded")
+	var vipEntries int
+	vi.VirtualIPAddresses, vipEntries = b.vips("virtual_ipaddress")
+	vi.VirtualIPAddressesExcl, _ = b.vips("virtual_ipaddress_excluded")
 	var src string
 	if b.str("unicast_src_ip", &src) {
 		a, err := parseAddr(src)
@@ -118,6 +141,7 @@ func (d *decoder) vrrpInstance(name string, blk *hclsyntax.Block, cfg *Config) V
 		vi.UnicastSrcIP = a
 	}
 	if items, ok := b.strings("unicast_peer"); ok {
+		var ranges []hcl.Range
 		for _, it := range items {
 			a, err := parseAddr(it.s)
 			if err != nil {
@@ -125,7 +149,9 @@ func (d *decoder) vrrpInstance(name string, blk *hclsyntax.Block, cfg *Config) V
 				continue
 			}
 			vi.UnicastPeers = append(vi.UnicastPeers, a)
+			ranges = append(ranges, it.r)
 		}
+		vi.Source.setEntries("unicast_peer", ranges)
 	}
 	b.trackInterfaces(&vi)
 	b.trackScripts(&vi, cfg.VRRPScripts)
@@ -134,9 +160,9 @@ func (d *decoder) vrrpInstance(name string, blk *hclsyntax.Block, cfg *Config) V
 	b.integer("garp_master_repeat", &vi.GarpMasterRepeat, 1, 255)
 	b.duration("garp_master_refresh", &vi.GarpMasterRefresh)
 	b.integer("garp_master_refresh_repeat", &vi.GarpMasterRefreshRepeat, 1, 255)
-	b.boolean("accept", &vi.Accept)
+	b.noEffect("accept", "halvs adds no firewall rules, so a backup's VIPs are never filtered (keepalived acts on no_accept only in strict mode)")
 	b.boolean("v3_checksum_as_v2", &vi.V3ChecksumAsV2)
-	b.boolean("dont_track_primary", &vi.DontTrackPrimary)
+	b.noEffect("dont_track_primary", "halvs does not put an instance in FAULT when its interface goes down")
 	b.script("notify_master", &vi.NotifyMaster)
 	b.script("notify_backup", &vi.NotifyBackup)
 	b.script("notify_fault", &vi.NotifyFault)
@@ -144,6 +170,7 @@ func (d *decoder) vrrpInstance(name string, blk *hclsyntax.Block, cfg *Config) V
 	b.script("notify", &vi.Notify)
 	b.str("notify_fifo", &vi.NotifyFifo)
 	d.versionAndFamily(b, &vi, g)
+	d.checkVIPs(b, &vi, vipEntries)
 	return vi
 }
 
@@ -168,8 +195,13 @@ func (d *decoder) auth(blk *hclsyntax.Block) *Auth {
 	return a
 }
 
-func (b *block) vips(name string) []VIP {
-	items, _ := b.strings(name)
+// vips reads a VIP list; it also returns how many entries were written, valid or not, or
+// -1 when the list itself was wrong (reported already).
+func (b *block) vips(name string) ([]VIP, int) {
+	items, ok := b.strings(name)
+	if !ok && b.has(name) {
+		return nil, -1
+	}
 	var out []VIP
 	for _, it := range items {
 		v, err := parseVIP(it.s)
@@ -178,15 +210,41 @@ func (b *block) vips(name string) []VIP {
 			continue
 		}
 		v.Source = Source{Range: it.r}
+		if slices.Contains(strings.Fields(it.s), "no_track") {
+			b.d.warnf(it.r, "no_track is accepted for compatibility but has no effect in halvs: halvs does not put an instance in FAULT when a VIP's interface goes down")
+		}
 		out = append(out, v)
 	}
-	return out
+	return out, len(items)
+}
+
+// checkVIPs makes keepalived's checks on the advertised VIP list: none is an error for
+// VRRPv3 and a warning for VRRPv2, and an IPv6 multicast instance's first VIP should be
+// link-local (its adverts carry that address first).
+func (d *decoder) checkVIPs(b *block, vi *VRRPInstance, entries int) {
+	what := fmt.Sprintf("vrrp_instance %q", vi.Name)
+	if entries == 0 {
+		if vi.Version == 3 {
+			d.errorf(vi.Source.Range, "%s has no virtual_ipaddress; VRRPv3 needs at least one (keepalived refuses it too)", what)
+		} else {
+			d.warnf(vi.Source.Range, "%s has no virtual_ipaddress; at least one is sensible (keepalived warns too)", what)
+		}
+		return
+	}
+	if vi.Family == IPv6 && len(vi.UnicastPeers) == 0 && len(vi.VirtualIPAddresses) > 0 {
+		if first := vi.VirtualIPAddresses[0]; !first.Addr().IsLinkLocalUnicast() {
+			d.warnf(first.Source.Range, "the first IPv6 virtual_ipaddress %s should be link-local (fe80::/10), as RFC 5798 and keepalived expect; list a link-local address first", first.Addr())
+		}
+	}
 }
 
 func (b *block) trackInterfaces(vi *VRRPInstance) {
 	items, _ := b.strings("track_interface")
 	for _, it := range items {
 		t, err := parseTrack(it.s, -253, 253)
+		if err == nil {
+			err = checkIfName(t.name)
+		}
 		if err != nil {
 			b.d.errorf(it.r, "track_interface entry %q: %v", it.s, err)
 			continue
@@ -287,9 +345,12 @@ func (d *decoder) syncGroup(name string, blk *hclsyntax.Block) VRRPSyncGroup {
 	b := d.open(fmt.Sprintf("vrrp_sync_group %q", name), blk.Body, blk.DefRange(), syncGroupSchema)
 	sg := VRRPSyncGroup{Name: name, Source: b.src}
 	items, _ := b.strings("group")
+	var ranges []hcl.Range
 	for _, it := range items {
 		sg.Group = append(sg.Group, it.s)
+		ranges = append(ranges, it.r)
 	}
+	sg.Source.setEntries("group", ranges)
 	if !b.has("group") {
 		d.errorf(blk.DefRange(), "vrrp_sync_group %q needs group = [\"VI_1\", ...]", name)
 	}

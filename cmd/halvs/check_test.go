@@ -17,7 +17,7 @@ func TestCheckExitCodes(t *testing.T) {
 		return p
 	}
 	seed := filepath.Join("..", "..", "examples", "seed", "director-a.hcl")
-	bad := write("bad.hcl", "vrrp_instance \"VI_1\" {\n  interface = \"eth0\"\n  virtual_router_id = 256\n}\n")
+	bad := write("bad.hcl", "vrrp_instance \"VI_1\" {\n  interface = \"eth0\"\n  virtual_router_id = 256\n  virtual_ipaddress = [\"192.0.2.1\"]\n}\n")
 	warn := write("warn.hcl", "virtual_server \"10.0.0.1:53\" {\n}\n")
 	tests := []struct {
 		name       string
