@@ -30,6 +30,8 @@ func owner(name string, vrid int, vip, extra string) string {
 `
 }
 
+// masterOf waits for instance name to be MASTER without letting protocol time pass: for an
+// address owner, MASTER from its startup. Others need their master-down timer (k.clock.until).
 func masterOf(t *testing.T, d *Director, name string) *vrrp.Instance {
 	t.Helper()
 	var inst *vrrp.Instance
@@ -269,7 +271,8 @@ func TestIPVSTableHealthAndSyncDaemon(t *testing.T) {
 			stop := running(t, d)
 			masterOf(t, d, "VI_1")
 			svc := lvs.NewServiceKey(lvs.TCP, netip.MustParseAddrPort("10.0.0.1:80")).String()
-			// 10.0.1.2 starts down (alpha) and its probe of a closed port fails: withdrawn.
+			// 10.0.1.2 starts down (alpha): withdrawn until a check succeeds, and its check,
+			// of a closed port, cannot.
 			want := map[string]int{svc + " 10.0.1.1:80": 3}
 			eventually(t, "table programmed", func() bool { return cmp.Equal(want, table(t, k.ipvs)) })
 			eventually(t, "sync daemon master", func() bool {
@@ -358,11 +361,12 @@ vrrp_instance "VI_1" {
 		t.Fatal(err)
 	}
 	stop := running(t, d)
-	eventually(t, "priority 200-20-50", func() bool {
+	// The script's first run is due at once: it runs when the clock moves.
+	k.clock.until(t, "priority 200-20-50", func() bool {
 		inst := d.router.Instance("VI_1")
 		return inst != nil && inst.Status().Priority == 130
 	})
-	eventually(t, "excluded VIP added on MASTER", func() bool { return k.hasVIP("2001:db8::1/64") })
+	k.clock.until(t, "excluded VIP added on MASTER", func() bool { return k.hasVIP("2001:db8::1/64") })
 	if st := d.Status(); st.Scripts["chk_fail"] != "KO" || st.VirtualServers[0].QuorumUp {
 		t.Errorf("status: scripts %v, quorum up %v; want KO and lost", st.Scripts, st.VirtualServers[0].QuorumUp)
 	}

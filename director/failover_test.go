@@ -66,7 +66,11 @@ func TestFailover(t *testing.T) {
 	}
 	running(t, d)
 	masterOf(t, d, "VI_1")
-	inst := masterOf(t, d, "VI_3")
+	var inst *vrrp.Instance
+	k.clock.until(t, "VI_3 MASTER after its master-down interval", func() bool {
+		inst = d.router.Instance("VI_3")
+		return inst != nil && inst.Status().State == vrrp.StateMaster
+	})
 
 	ctx := context.Background()
 	if _, err := d.Failover(ctx, "nope", 0); !errors.Is(err, ErrUnknownInstance) {
@@ -102,7 +106,7 @@ func TestFailover(t *testing.T) {
 		t.Errorf("second failover of a BACKUP: %v, want ErrNotMaster", err)
 	}
 	// Nobody took over (no peer here): the held instance takes the VIP back by itself.
-	eventually(t, "VI_3 MASTER again", func() bool { return inst.Status().State == vrrp.StateMaster })
+	k.clock.until(t, "VI_3 MASTER again", func() bool { return inst.Status().State == vrrp.StateMaster })
 }
 
 // TestTakeoverObserved: a backup hears the peer master, then its priority-0 advert, takes
@@ -137,7 +141,7 @@ func TestTakeoverObserved(t *testing.T) {
 		return s.State == vrrp.StateBackup && s.MasterAddr == peerAddr && !s.MasterSince.IsZero()
 	})
 	peer.advert(t, 0)
-	eventually(t, "VI_1 MASTER", func() bool { return inst.Status().State == vrrp.StateMaster })
+	k.clock.until(t, "VI_1 MASTER", func() bool { return inst.Status().State == vrrp.StateMaster })
 	eventually(t, "the takeover observed", func() bool {
 		mu.Lock()
 		defer mu.Unlock()

@@ -16,8 +16,10 @@ import (
 )
 
 // kernel is a fake of everything the director touches: VRRP sockets, addresses,
-// announcements, links, and an in-memory IPVS table.
+// announcements, links, an in-memory IPVS table, and the clocks.
 type kernel struct {
+	clock *testClock // VRRP and health checks: time passes only in clock.advance and until
+
 	mu      sync.Mutex
 	vips    map[netip.Prefix]bool
 	ops     []string // "add 10.0.0.1/32", "del ...", in order
@@ -30,7 +32,7 @@ type kernel struct {
 }
 
 func newKernel() *kernel {
-	return &kernel{vips: map[netip.Prefix]bool{}, ipvs: lvs.NewMemory()}
+	return &kernel{clock: newTestClock(), vips: map[netip.Prefix]bool{}, ipvs: lvs.NewMemory()}
 }
 
 func (k *kernel) options(t *testing.T) Options {
@@ -53,6 +55,7 @@ func (k *kernel) options(t *testing.T) Options {
 			}
 			return k.ipvs, nil
 		},
+		VRRPClock: k.clock, HealthClock: k.clock,
 		IPVSRetry: time.Hour,
 	}
 }

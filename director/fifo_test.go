@@ -118,7 +118,7 @@ vrrp_instance "VI_1" {
 	}
 	t.Cleanup(release)
 
-	eventually(t, "sync daemon master while notify_backup runs", func() bool {
+	k.clock.until(t, "sync daemon master while notify_backup runs", func() bool {
 		ds, _ := k.ipvs.SyncDaemons()
 		return len(ds) == 1 && ds[0].Role == lvs.SyncMaster
 	})
