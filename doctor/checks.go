@@ -1,7 +1,6 @@
 package doctor
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -270,18 +269,23 @@ func checkListeners(sys System, r *Report, svcs []Service, vips []netip.Addr, ad
 
 func checkFirewall(sys System, r *Report, ifaces []string, svcs []Service, vrrp bool) {
 	rs, err := sys.Firewall()
-	if errors.Is(err, ErrNotChecked) {
+	if err != nil { // ErrNotChecked (no tool) or the tool failed
 		r.skip("firewall: %v", err)
 		return
 	}
-	if err != nil {
-		r.skip("firewall: %v", err)
-		return
+	bad, unsure := false, false
+	verdict := func(what, ifc string, proto int, port uint16) (string, string) {
+		v, rule := rs.Verdict(proto, port, ifc)
+		if v == VerdictUnknown {
+			unsure = true
+			r.skip("firewall: %s arriving on %s not checked: whether the %s rules let it in depends on a rule this check cannot read: %s",
+				what, ifc, rs.Tool, rule)
+		}
+		return v, rule
 	}
-	bad := false
 	for _, ifc := range ifaces {
 		if vrrp {
-			if v, rule := rs.Verdict(112, 0, ifc); v == "drop" {
+			if v, rule := verdict("VRRP", ifc, 112, 0); v == VerdictDrop {
 				bad = true
 				r.fail("firewall", fixFor(rs.Tool, ifc, 112, 0),
 					"the %s rules drop VRRP (IP protocol 112) arriving on %s (%s): each director thinks the other is dead and both become MASTER", rs.Tool, ifc, decidedBy(rule))
@@ -292,14 +296,15 @@ func checkFirewall(sys System, r *Report, ifaces []string, svcs []Service, vrrp 
 			if proto == 0 {
 				proto = 6
 			}
-			if v, rule := rs.Verdict(proto, s.Port, ifc); v == "drop" {
+			name := fmt.Sprintf("%s port %d", strings.ToUpper(orTCP(s.Protocol)), s.Port)
+			if v, rule := verdict(name, ifc, proto, s.Port); v == VerdictDrop {
 				bad = true
 				r.fail("firewall", fixFor(rs.Tool, ifc, proto, s.Port),
-					"the %s rules drop %s port %d arriving on %s (%s)", rs.Tool, strings.ToUpper(orTCP(s.Protocol)), s.Port, ifc, decidedBy(rule))
+					"the %s rules drop %s arriving on %s (%s)", rs.Tool, name, ifc, decidedBy(rule))
 			}
 		}
 	}
-	if !bad {
+	if !bad && !unsure {
 		r.pass("%s rules let VRRP and the service ports in", rs.Tool)
 	}
 }

@@ -1,216 +1,147 @@
 package doctor
 
 import (
-	"strconv"
+	"slices"
 	"strings"
 )
 
 // Ruleset is the part of a host firewall that decides over new incoming packets: the rules of
-// the input path in order, and the policy at the end. Rules with matches this reader does not
-// understand (connection state, marks, sets, jumps) are left out: they can neither be shown to
-// accept nor to drop a new VRRP packet or connection, so the verdict falls through them.
+// the input path in order, and the policy at the end. Rules that can never decide a new packet
+// (connection state ESTABLISHED/RELATED only, log and mark targets, counters) are left out.
+// Rules with matches this reader does not understand are kept as Partial: such a rule may or
+// may not match, so it can make a verdict uncertain but never decides one.
 type Ruleset struct {
 	Tool   string // "nft" or "iptables"
 	Rules  []Rule
 	Policy string // "accept" or "drop"
 }
 
-// Rule is one understood rule: an L4 protocol (0: any), destination ports (none: any), an
-// input interface ("" any) and the verdict ("accept", "drop").
+// Rule is one rule: the L4 protocols it matches (none: any), destination port ranges (none:
+// any), input interfaces ("eth+" / "eth*" a prefix; none: any) and its verdict.
 type Rule struct {
-	Proto   int
-	Ports   []uint16
-	Iface   string
-	Verdict string
+	Protos  []int
+	Ports   []PortRange
+	Ifaces  []string
+	Verdict string // "accept", "drop", or "jump": another chain (or a queue) decides
+	// Partial: the rule has matches this reader does not understand (source addresses,
+	// negations, rate limits, ...). Whether it matches a given packet is unknown.
+	Partial bool
 	Text    string // the rule as the tool printed it
 }
 
+// PortRange is an inclusive range of ports; a single port has Lo == Hi.
+type PortRange struct{ Lo, Hi uint16 }
+
+// Verdicts of Ruleset.Verdict.
+const (
+	VerdictAccept  = "accept"
+	VerdictDrop    = "drop"
+	VerdictUnknown = "unknown"
+)
+
 // Verdict is what the ruleset does to a new packet of proto (6 TCP, 17 UDP, 112 VRRP) to port
-// on iface, and the rule that decides it ("" for the policy).
+// on iface, and the rule that decides it ("" for the policy). It is VerdictUnknown, with the
+// rule at fault, when a rule this reader cannot follow may change the outcome: a jump to
+// another chain that may match, or a Partial accept that may match before the rule (or the
+// policy) that would drop. A Partial drop is passed over: it is no proof of a drop.
 func (rs Ruleset) Verdict(proto int, port uint16, iface string) (verdict, rule string) {
+	uncertain := "" // the first Partial accept that may match
+	decide := func(v, text string) (string, string) {
+		if v == VerdictDrop && uncertain != "" {
+			return VerdictUnknown, uncertain
+		}
+		return v, text
+	}
 	for _, r := range rs.Rules {
-		if r.Proto != 0 && r.Proto != proto || r.Iface != "" && r.Iface != iface {
-			continue
+		switch {
+		case !r.mayMatch(proto, port, iface):
+		case r.Verdict == "jump":
+			return VerdictUnknown, r.Text
+		case r.Partial:
+			if r.Verdict == VerdictAccept && uncertain == "" {
+				uncertain = r.Text
+			}
+		default:
+			return decide(r.Verdict, r.Text)
 		}
-		if len(r.Ports) > 0 && !containsPort(r.Ports, port) {
-			continue
-		}
-		return r.Verdict, r.Text
 	}
 	if rs.Policy == "" {
-		return "accept", ""
+		return VerdictAccept, ""
 	}
-	return rs.Policy, ""
+	return decide(rs.Policy, "")
 }
 
-func containsPort(ps []uint16, p uint16) bool {
-	for _, x := range ps {
-		if x == p {
-			return true
+// mayMatch: the rule's understood matches let the packet through (its Partial ones may not).
+func (r Rule) mayMatch(proto int, port uint16, iface string) bool {
+	if len(r.Protos) > 0 && !slices.Contains(r.Protos, proto) {
+		return false
+	}
+	if len(r.Ifaces) > 0 && !slices.ContainsFunc(r.Ifaces, func(p string) bool { return ifaceMatch(p, iface) }) {
+		return false
+	}
+	if len(r.Ports) > 0 {
+		if proto != 6 && proto != 17 && proto != 132 {
+			return false // a port match needs a protocol with ports
+		}
+		return slices.ContainsFunc(r.Ports, func(pr PortRange) bool { return pr.Lo <= port && port <= pr.Hi })
+	}
+	return true
+}
+
+// ifaceMatch: iptables' "eth+" and nft's "eth*" match every name with that prefix.
+func ifaceMatch(pattern, iface string) bool {
+	if p, ok := strings.CutSuffix(pattern, "+"); ok {
+		return strings.HasPrefix(iface, p)
+	}
+	if p, ok := strings.CutSuffix(pattern, "*"); ok {
+		return strings.HasPrefix(iface, p)
+	}
+	return pattern == iface
+}
+
+var protoNumbers = map[string]int{"tcp": 6, "udp": 17, "sctp": 132, "vrrp": 112, "icmp": 1, "ipv6-icmp": 58,
+	"icmpv6": 58, "112": 112, "6": 6, "17": 17, "132": 132, "1": 1, "58": 58}
+
+// stateMatch says what a connection-state match does for a new packet: it matches (the
+// states include NEW), never matches (only ESTABLISHED, RELATED, INVALID), or is not
+// understood (UNTRACKED, ...).
+func stateMatch(states []string) (matches, never bool) {
+	for _, s := range states {
+		switch strings.ToLower(s) {
+		case "new":
+			return true, false
+		case "established", "related", "invalid":
+		default:
+			return false, false
 		}
 	}
-	return false
+	return false, true
 }
 
-var protoNumbers = map[string]int{"tcp": 6, "udp": 17, "sctp": 132, "vrrp": 112, "112": 112, "6": 6, "17": 17}
-
-// ParseIptablesSave reads the filter table's INPUT chain from iptables-save output.
-func ParseIptablesSave(s string) Ruleset {
-	rs := Ruleset{Tool: "iptables", Policy: "accept"}
-	table := ""
-	for _, line := range strings.Split(s, "\n") {
-		line = strings.TrimSpace(line)
+// fields splits a rule into words, a double-quoted string (a comment, an interface name)
+// being one word.
+func fields(line string) []string {
+	var out []string
+	var b strings.Builder
+	quoted, in := false, false
+	for _, c := range line {
 		switch {
-		case strings.HasPrefix(line, "*"):
-			table = line[1:]
-		case table != "filter":
-		case strings.HasPrefix(line, ":INPUT "):
-			if f := strings.Fields(line); len(f) > 1 {
-				rs.Policy = strings.ToLower(f[1])
-			}
-		case strings.HasPrefix(line, "-A INPUT "):
-			if r, ok := parseIptablesRule(line); ok {
-				rs.Rules = append(rs.Rules, r)
-			}
-		}
-	}
-	return rs
-}
-
-func parseIptablesRule(line string) (Rule, bool) {
-	f := strings.Fields(line)
-	r := Rule{Text: line}
-	for i := 2; i < len(f); i++ {
-		arg := func() string {
-			if i+1 < len(f) {
-				i++
-				return f[i]
-			}
-			return ""
-		}
-		switch f[i] {
-		case "-p":
-			p, ok := protoNumbers[arg()]
-			if !ok {
-				return Rule{}, false
-			}
-			r.Proto = p
-		case "-i":
-			r.Iface = arg()
-		case "--dport":
-			p, err := strconv.ParseUint(arg(), 10, 16)
-			if err != nil {
-				return Rule{}, false // a range: not understood
-			}
-			r.Ports = []uint16{uint16(p)}
-		case "-m":
-			if m := arg(); m != "tcp" && m != "udp" && m != "comment" {
-				return Rule{}, false
-			}
-		case "--comment":
-			arg()
-		case "-j":
-			switch v := strings.ToLower(arg()); v {
-			case "accept":
-				r.Verdict = "accept"
-			case "drop", "reject":
-				r.Verdict = "drop"
-			default:
-				return Rule{}, false
+		case c == '"':
+			quoted, in = !quoted, true
+			b.WriteRune(c)
+		case (c == ' ' || c == '\t') && !quoted:
+			if in {
+				out = append(out, b.String())
+				b.Reset()
+				in = false
 			}
 		default:
-			return Rule{}, false
+			b.WriteRune(c)
+			in = true
 		}
 	}
-	return r, r.Verdict != ""
-}
-
-// ParseNft reads the chains hooked to input from `nft list ruleset`. Several input chains are
-// merged in order (a packet must pass each); a drop policy in any of them wins.
-func ParseNft(s string) Ruleset {
-	rs := Ruleset{Tool: "nft", Policy: "accept"}
-	inInput, depth := false, 0
-	for _, line := range strings.Split(s, "\n") {
-		line = strings.TrimSpace(line)
-		switch {
-		case strings.HasPrefix(line, "chain ") && strings.HasSuffix(line, "{"):
-			depth, inInput = 1, false
-			continue
-		case !inInput && depth == 1 && strings.HasPrefix(line, "type filter hook input"):
-			inInput = true
-			if strings.Contains(line, "policy drop") {
-				rs.Policy = "drop"
-			}
-			continue
-		case line == "}":
-			depth, inInput = 0, false
-			continue
-		}
-		if !inInput || line == "" {
-			continue
-		}
-		if r, ok := parseNftRule(line); ok {
-			rs.Rules = append(rs.Rules, r)
-		}
+	if in {
+		out = append(out, b.String())
 	}
-	return rs
-}
-
-func parseNftRule(line string) (Rule, bool) {
-	f := strings.Fields(line)
-	r := Rule{Text: line}
-	for i := 0; i < len(f); i++ {
-		switch f[i] {
-		case "counter":
-			for i+1 < len(f) && (f[i+1] == "packets" || f[i+1] == "bytes") {
-				i += 2
-			}
-		case "iifname", "iif":
-			if i+1 < len(f) {
-				i++
-				r.Iface = strings.Trim(f[i], `"`)
-			}
-		case "ip", "meta", "ip6":
-			if i+2 < len(f) && (f[i+1] == "protocol" || f[i+1] == "l4proto" || f[i+1] == "nexthdr") {
-				p, ok := protoNumbers[f[i+2]]
-				if !ok {
-					return Rule{}, false
-				}
-				r.Proto, i = p, i+2
-			} else {
-				return Rule{}, false
-			}
-		case "tcp", "udp":
-			if i+2 < len(f) && f[i+1] == "dport" {
-				r.Proto = protoNumbers[f[i]]
-				i += 2
-				if f[i] == "{" {
-					for i++; i < len(f) && f[i] != "}"; i++ {
-						p, err := strconv.ParseUint(strings.TrimSuffix(f[i], ","), 10, 16)
-						if err != nil {
-							return Rule{}, false
-						}
-						r.Ports = append(r.Ports, uint16(p))
-					}
-				} else {
-					p, err := strconv.ParseUint(f[i], 10, 16)
-					if err != nil {
-						return Rule{}, false
-					}
-					r.Ports = []uint16{uint16(p)}
-				}
-			} else {
-				return Rule{}, false
-			}
-		case "accept":
-			r.Verdict = "accept"
-			return r, true
-		case "drop", "reject": // "reject with icmp ..." ends the rule too
-			r.Verdict = "drop"
-			return r, true
-		default:
-			return Rule{}, false
-		}
-	}
-	return Rule{}, false
+	return out
 }
