@@ -56,8 +56,8 @@ const (
 // whole batch inside the send, so they are already queued when the wait starts.
 const batchTimeoutSec = 5
 
-// openBatchSocket opens applyBatch's netlink socket, in the calling thread's network
-// namespace (as moby/ipvs' handle is).
+// openBatchSocket opens the Kernel's own netlink socket (applyBatch's and the sync daemon's
+// requests), in the calling thread's network namespace (as moby/ipvs' handle is).
 func openBatchSocket() (*nl.NetlinkSocket, error) {
 	s, err := nl.Subscribe(unix.NETLINK_GENERIC)
 	if err != nil {

@@ -238,11 +238,51 @@ func TestKernelSyncDaemon(t *testing.T) {
 	if err := k.StartSyncDaemon(backup); !errors.Is(err, syscall.EEXIST) {
 		t.Errorf("starting a running daemon: %v, want EEXIST", err)
 	}
+	// The Kernel is bound to the namespace it was opened in: asked from a thread in another
+	// namespace (init's), it still reports this namespace's daemon.
+	got := make(chan []SyncDaemon, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		root, err := netns.GetFromPid(1)
+		if err == nil {
+			err = netns.Set(root)
+			root.Close()
+		}
+		if err != nil {
+			t.Errorf("enter init's namespace: %v", err)
+			got <- nil
+			return
+		}
+		d, err := k.SyncDaemons()
+		if err != nil {
+			t.Errorf("SyncDaemons from init's namespace: %v", err)
+		}
+		got <- d
+	}()
+	if diff := cmp.Diff([]SyncDaemon{backup}, <-got); diff != "" {
+		t.Errorf("SyncDaemons from another namespace (-want +got):\n%s", diff)
+	}
 	if _, err := r.StopSyncDaemons(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := k.SyncDaemons(); err != nil || len(got) != 0 {
 		t.Errorf("after stop: %+v, %v", got, err)
+	}
+	// A daemon stopped before its kernel thread first ran: the kernel then sends no answer at
+	// all (kthread_stop's -EINTR makes netlink skip the acknowledgement); the stop must still
+	// succeed at once rather than wait for an answer that never comes.
+	for range 3 {
+		for _, d := range []SyncDaemon{master, backup} {
+			if err := k.StartSyncDaemon(d); err != nil {
+				t.Fatalf("start %s: %v", d.Role, err)
+			}
+			if err := k.StopSyncDaemon(d.Role); err != nil {
+				t.Errorf("stop %s right after its start: %v", d.Role, err)
+			}
+		}
+	}
+	if got, err := k.SyncDaemons(); err != nil || len(got) != 0 {
+		t.Errorf("after the start-stop pairs: %+v, %v", got, err)
 	}
 }
 

@@ -4,11 +4,17 @@ package lvs
 // destination and timeout commands of the IPVS generic-netlink family but not the
 // connection-synchronisation daemon ones (IPVS_CMD_NEW_DAEMON, IPVS_CMD_DEL_DAEMON,
 // IPVS_CMD_GET_DAEMON), which keepalived's lvs_sync_daemon needs. It speaks just those three,
-// with vishvananda/netlink's nl package (already under moby/ipvs), one socket per request.
+// with vishvananda/netlink's nl package (already under moby/ipvs), on the Kernel's own socket:
+// the one NewKernel opened, so a request reaches the namespace the Kernel was made in, not the
+// one the calling thread happens to be in (nl.NetlinkRequest.Execute would open a socket there).
 
 import (
 	"bytes"
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"math"
+	"syscall"
 
 	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
@@ -50,40 +56,62 @@ func (k *Kernel) StartSyncDaemon(d SyncDaemon) error {
 	if err := d.Validate(); err != nil {
 		return err
 	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if _, err := k.handle(); err != nil {
-		return err
-	}
-	_, err := k.daemonRequest(ipvsCmdNewDaemon, unix.NLM_F_ACK, d, true).Execute(unix.NETLINK_GENERIC, 0)
-	return err
+	return k.daemonCommand(k.daemonRequest(ipvsCmdNewDaemon, unix.NLM_F_ACK, d, true), d.Role, true)
 }
 
 // StopSyncDaemon implements Backend (ipvsadm --stop-daemon). The kernel answers ESRCH when
 // no daemon of that role runs.
 func (k *Kernel) StopSyncDaemon(r SyncRole) error {
+	return k.daemonCommand(k.daemonRequest(ipvsCmdDelDaemon, unix.NLM_F_ACK, SyncDaemon{Role: r}, false), r, false)
+}
+
+// daemonCommand sends a NEW_DAEMON or DEL_DAEMON request followed, in the same send, by a
+// GET_DAEMON dump, and returns the command's error. The dump is there because the kernel may
+// not answer the command at all: stopping a sync thread that has not run yet (one started a
+// moment before) makes kthread_stop return -EINTR, which stop_sync_thread passes on and
+// netlink_rcv_skb takes as "send no acknowledgement". The dump's answer, which comes after
+// any answer to the command, then shows that the command went unanswered, and its list shows
+// whether the daemon of that role runs (wantRunning) as the command meant it to.
+func (k *Kernel) daemonCommand(cmd *nl.NetlinkRequest, role SyncRole, wantRunning bool) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if _, err := k.handle(); err != nil {
+	ans, err := k.execute(cmd, k.daemonRequest(ipvsCmdGetDaemon, unix.NLM_F_DUMP, SyncDaemon{}, false))
+	if err != nil {
 		return err
 	}
-	_, err := k.daemonRequest(ipvsCmdDelDaemon, unix.NLM_F_ACK, SyncDaemon{Role: r}, false).Execute(unix.NETLINK_GENERIC, 0)
-	return err
+	if ans[0].done {
+		return ans[0].err
+	}
+	if ans[1].err != nil {
+		return fmt.Errorf("ipvs: sync daemon command unanswered, then: %w", ans[1].err)
+	}
+	running := false
+	for _, m := range ans[1].data {
+		d, err := parseDaemon(m)
+		if err != nil {
+			return err
+		}
+		running = running || d.Role == role
+	}
+	if running != wantRunning {
+		return fmt.Errorf("ipvs: the kernel did not answer the %s sync daemon command and did not apply it", role)
+	}
+	return nil
 }
 
 // SyncDaemons implements Backend (ipvsadm --list --daemon).
 func (k *Kernel) SyncDaemons() ([]SyncDaemon, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if _, err := k.handle(); err != nil {
-		return nil, err
-	}
-	msgs, err := k.daemonRequest(ipvsCmdGetDaemon, unix.NLM_F_DUMP, SyncDaemon{}, false).Execute(unix.NETLINK_GENERIC, 0)
+	ans, err := k.execute(k.daemonRequest(ipvsCmdGetDaemon, unix.NLM_F_DUMP, SyncDaemon{}, false))
 	if err != nil {
 		return nil, err
 	}
+	if ans[0].err != nil {
+		return nil, ans[0].err
+	}
 	var out []SyncDaemon
-	for _, m := range msgs {
+	for _, m := range ans[0].data {
 		d, err := parseDaemon(m)
 		if err != nil {
 			return nil, err
@@ -91,6 +119,72 @@ func (k *Kernel) SyncDaemons() ([]SyncDaemon, error) {
 		out = append(out, d)
 	}
 	return out, nil
+}
+
+// answer is what the kernel said to one request of execute.
+type answer struct {
+	data [][]byte // payloads of the replies (the parts of a dump)
+	err  error    // the kernel's error (a syscall.Errno), nil for success
+	done bool     // the kernel acknowledged the request or ended its reply
+}
+
+// execute sends reqs in one send on the Kernel's socket, which the kernel handles in order
+// within that send, and reads the answers until the last request is done. A request with no
+// answer by then got none (see daemonCommand). Answers numbered for something else (a batch
+// abandoned on a timeout) are skipped. k.mu must be held.
+func (k *Kernel) execute(reqs ...*nl.NetlinkRequest) ([]answer, error) {
+	if k.batch == nil {
+		return nil, ErrClosed
+	}
+	if k.seq > math.MaxUint32-uint32(len(reqs)) {
+		k.seq = 0
+	}
+	first := k.seq + 1
+	var buf []byte
+	for _, req := range reqs {
+		k.seq++
+		req.Seq = k.seq
+		buf = append(buf, req.Serialize()...)
+	}
+	if err := unix.Sendto(k.batch.GetFd(), buf, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return nil, fmt.Errorf("ipvs: send: %w", err)
+	}
+	ans := make([]answer, len(reqs))
+	last := &ans[len(ans)-1]
+	for !last.done {
+		msgs, from, err := k.batch.Receive()
+		if err != nil {
+			return nil, fmt.Errorf("ipvs: read the answer: %w", err)
+		}
+		if from.Pid != nl.PidKernel {
+			continue // not the kernel's answer
+		}
+		for _, m := range msgs {
+			if m.Header.Seq < first || m.Header.Seq > k.seq {
+				continue
+			}
+			i := m.Header.Seq - first
+			a := &ans[i]
+			switch m.Header.Type {
+			case unix.NLMSG_ERROR, unix.NLMSG_DONE:
+				// Both start with an int: 0, or the negative errno (for DONE, of the dump).
+				a.done = true
+				if len(m.Data) >= 4 {
+					if code := int32(binary.NativeEndian.Uint32(m.Data[:4])); code < 0 {
+						a.err = syscall.Errno(-code)
+					}
+				} else if m.Header.Type == unix.NLMSG_ERROR {
+					a.err = errors.New("ipvs: short netlink error message")
+				}
+			default:
+				a.data = append(a.data, m.Data)
+				if m.Header.Flags&unix.NLM_F_MULTI == 0 && reqs[i].Flags&unix.NLM_F_ACK == 0 {
+					a.done = true
+				}
+			}
+		}
+	}
+	return ans, nil
 }
 
 // parseDaemon reads one GET_DAEMON answer: the generic-netlink header, then
