@@ -114,33 +114,17 @@ func (r *Reconciler) SetSyncDaemon(ctx context.Context, d SyncDaemon) (Report, e
 	if err := d.Validate(); err != nil {
 		return Report{}, err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	running, err := r.b.SyncDaemons()
-	if err != nil {
-		return Report{}, fmt.Errorf("ipvs: read sync daemons: %w", err)
-	}
-	var ops []Op
-	start := true
-	for _, cur := range running {
-		switch {
-		case cur.Role != d.Role:
-			ops = append(ops, Op{Kind: StopSyncDaemon, Daemon: SyncDaemon{Role: cur.Role}})
-		case cur == d:
-			start = false
-		default:
-			ops = append(ops, Op{Kind: StopSyncDaemon, Daemon: SyncDaemon{Role: cur.Role}})
-		}
-	}
-	if start {
-		ops = append(ops, Op{Kind: StartSyncDaemon, Daemon: d})
-	}
-	rep := r.run(ctx, ops)
-	return rep, rep.err()
+	return r.syncDaemonsTo(ctx, d)
 }
 
 // StopSyncDaemons stops every running sync daemon.
 func (r *Reconciler) StopSyncDaemons(ctx context.Context) (Report, error) {
+	return r.syncDaemonsTo(ctx, SyncDaemon{})
+}
+
+// syncDaemonsTo stops every running daemon other than want, then starts want unless it
+// already runs; the zero want leaves none running.
+func (r *Reconciler) syncDaemonsTo(ctx context.Context, want SyncDaemon) (Report, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	running, err := r.b.SyncDaemons()
@@ -148,8 +132,16 @@ func (r *Reconciler) StopSyncDaemons(ctx context.Context) (Report, error) {
 		return Report{}, fmt.Errorf("ipvs: read sync daemons: %w", err)
 	}
 	var ops []Op
+	start := want.Role != 0
 	for _, cur := range running {
+		if cur == want {
+			start = false
+			continue
+		}
 		ops = append(ops, Op{Kind: StopSyncDaemon, Daemon: SyncDaemon{Role: cur.Role}})
+	}
+	if start {
+		ops = append(ops, Op{Kind: StartSyncDaemon, Daemon: want})
 	}
 	rep := r.run(ctx, ops)
 	return rep, rep.err()

@@ -29,7 +29,9 @@ const (
 var ErrClosed = errors.New("ipvs: kernel handle closed")
 
 // Kernel is the Backend of the running kernel's IPVS table, in the network namespace of the
-// calling process, through github.com/moby/ipvs (plus syncd_linux.go for the sync daemon).
+// thread that called NewKernel (its sockets are opened there and stay bound to it, whichever
+// thread uses them later), through github.com/moby/ipvs (plus batch_linux.go for batched
+// changes and syncd_linux.go for the sync daemon, both on the Kernel's own socket).
 // moby/ipvs handles are not safe for concurrent use, so one mutex owns the handle; Kernel
 // itself is safe for concurrent use.
 type Kernel struct {
@@ -89,6 +91,38 @@ func (k *Kernel) Close() error {
 
 // Services implements Backend.
 func (k *Kernel) Services() ([]VirtualServer, error) {
+	table, err := k.walk()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]VirtualServer, len(table))
+	for i, ks := range table {
+		out[i] = VirtualServer{Service: ks.svc, Destinations: make([]Destination, len(ks.dests))}
+		for j, kd := range ks.dests {
+			out[i].Destinations[j] = kd.dest
+		}
+	}
+	return out, nil
+}
+
+// kernelService is one service of the kernel's table with its destinations, as walk reads
+// them: the model's view plus the counters Stats reports.
+type kernelService struct {
+	svc   Service
+	stats ipvs.SvcStats
+	dests []kernelDest
+}
+
+type kernelDest struct {
+	dest     Destination
+	active   int
+	inactive int
+	stats    ipvs.DstStats
+}
+
+// walk reads the whole table: every service, then each one's destinations (one dump each, as
+// IPVS's netlink interface has no dump of all destinations). Services and Stats both use it.
+func (k *Kernel) walk() ([]kernelService, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	h, err := k.handle()
@@ -99,7 +133,7 @@ func (k *Kernel) Services() ([]VirtualServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]VirtualServer, 0, len(svcs))
+	out := make([]kernelService, 0, len(svcs))
 	for _, ms := range svcs {
 		s, err := fromMobyService(ms)
 		if err != nil {
@@ -109,15 +143,15 @@ func (k *Kernel) Services() ([]VirtualServer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("destinations of %s: %w", s.Key, err)
 		}
-		vs := VirtualServer{Service: s, Destinations: make([]Destination, 0, len(dests))}
+		ks := kernelService{svc: s, stats: ms.Stats, dests: make([]kernelDest, 0, len(dests))}
 		for _, md := range dests {
 			d, err := fromMobyDest(md)
 			if err != nil {
 				return nil, fmt.Errorf("destination of %s: %w", s.Key, err)
 			}
-			vs.Destinations = append(vs.Destinations, d)
+			ks.dests = append(ks.dests, kernelDest{dest: d, active: md.ActiveConnections, inactive: md.InactiveConnections, stats: md.Stats})
 		}
-		out = append(out, vs)
+		out = append(out, ks)
 	}
 	return out, nil
 }
