@@ -26,13 +26,13 @@ func checkDirector(sys System, o Options, r *Report) {
 	}
 	for _, in := range o.Instances {
 		for _, v := range in.VIPs {
-			on := ifacesWith(addrs, v)
+			on, dev := ifacesWith(addrs, v), in.devOf(v)
 			switch {
 			case in.State == "":
 				r.skip("VIP %s of %s: halvs is not running here, so its state is unknown", v, in.Name)
-			case in.State == "MASTER" && !slices.Contains(on, in.Interface):
-				r.fail("vip", fmt.Sprintf("ip addr add %s dev %s   # halvs re-adds it by itself; if not: systemctl restart halvs", hostPrefix(v), in.Interface),
-					"%s is MASTER but VIP %s is not on %s: clients cannot reach the service", in.Name, v, in.Interface)
+			case in.State == "MASTER" && !slices.Contains(on, dev):
+				r.fail("vip", fmt.Sprintf("ip addr add %s dev %s   # halvs re-adds it by itself; if not: systemctl restart halvs", hostPrefix(v), dev),
+					"%s is MASTER but VIP %s is not on %s: clients cannot reach the service", in.Name, v, dev)
 			case in.State != "MASTER" && len(on) > 0:
 				r.fail("vip", fmt.Sprintf("ip addr del %s dev %s", hostPrefix(v), on[0]),
 					"%s is %s but VIP %s is on %s: two hosts answer for it (stale VIP, or a second VRRP daemon)", in.Name, in.State, v, strings.Join(on, ", "))

@@ -67,7 +67,18 @@ type Instance struct {
 	Interface string
 	VRID      int
 	VIPs      []netip.Addr
-	State     string // from the running halvs: "MASTER", "BACKUP", ...; "" when unknown
+	// Devs are the VIPs placed on another interface than the instance's
+	// (virtual_ipaddress "ADDR dev IF"); a VIP missing here lives on Interface.
+	Devs  map[netip.Addr]string
+	State string // from the running halvs: "MASTER", "BACKUP", ...; "" when unknown
+}
+
+// devOf is the interface v belongs on.
+func (in Instance) devOf(v netip.Addr) string {
+	if d := in.Devs[v]; d != "" {
+		return d
+	}
+	return in.Interface
 }
 
 // Service is a virtual service's address and the port real servers serve it on.

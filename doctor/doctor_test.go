@@ -128,6 +128,11 @@ func TestDirectorChecks(t *testing.T) {
 	in := func(state string) []Instance {
 		return []Instance{{Name: "VI_1", Interface: "eth0", VRID: 51, VIPs: []netip.Addr{vip}, State: state}}
 	}
+	onDev := func(state, dev string) []Instance {
+		ins := in(state)
+		ins[0].Devs = map[netip.Addr]string{vip: dev}
+		return ins
+	}
 	dropAll := &Ruleset{Tool: "iptables", Policy: "drop"}
 	tests := []struct {
 		name string
@@ -143,6 +148,11 @@ func TestDirectorChecks(t *testing.T) {
 		{"master without VIP", &fakeSystem{ipvs: true, addrs: []IfAddr{self}},
 			Options{Instances: in("MASTER")},
 			[]string{"vip: ip addr add 10.10.10.22/32 dev eth0   # halvs re-adds it by itself; if not: systemctl restart halvs"}},
+		{"master with the VIP on its own dev", &fakeSystem{addrs: []IfAddr{self, {"eth1", netip.MustParsePrefix("10.10.10.22/32")}}},
+			Options{Instances: onDev("MASTER", "eth1")}, nil},
+		{"master without the VIP on its own dev", &fakeSystem{addrs: []IfAddr{self, onEth0}},
+			Options{Instances: onDev("MASTER", "eth1")},
+			[]string{"vip: ip addr add 10.10.10.22/32 dev eth1   # halvs re-adds it by itself; if not: systemctl restart halvs"}},
 		{"backup holding the VIP", &fakeSystem{addrs: []IfAddr{self, onEth0}},
 			Options{Instances: in("BACKUP")}, []string{"vip: ip addr del 10.10.10.22/32 dev eth0"}},
 		{"firewall drops VRRP and the service", &fakeSystem{addrs: []IfAddr{self, onEth0}, fw: dropAll},

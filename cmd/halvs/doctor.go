@@ -166,6 +166,12 @@ func fromConfig(cfg *config.Config, o *doctor.Options) {
 		di := doctor.Instance{Name: in.Name, Interface: in.Interface, VRID: in.VirtualRouterID, State: states[in.Name]}
 		for _, v := range in.VirtualIPAddresses {
 			di.VIPs = append(di.VIPs, v.Addr())
+			if v.Dev != "" && v.Dev != in.Interface {
+				if di.Devs == nil {
+					di.Devs = map[netip.Addr]string{}
+				}
+				di.Devs[v.Addr()] = v.Dev
+			}
 		}
 		o.Instances = append(o.Instances, di)
 	}

@@ -4,9 +4,16 @@ import (
 	"bytes"
 	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/halvs/halvs/config"
+	"github.com/halvs/halvs/doctor"
 	"github.com/halvs/halvs/internal/netnstest"
 )
 
@@ -65,5 +72,38 @@ func TestRealserverThenDoctor(t *testing.T) {
 	code, out, _ = inNS(t, ns, doc, "--vip", "10.10.10.22", "--port", "8080")
 	if code != exitOK || !strings.Contains(out, "no problems found") {
 		t.Errorf("doctor after realserver up: exit %d\n%s", code, out)
+	}
+}
+
+// TestDoctorFromConfigVIPDev: a VIP with its own dev is checked on that interface, not on the
+// instance's.
+func TestDoctorFromConfigVIPDev(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "halvs.hcl")
+	src := `global {
+  control_socket = "` + filepath.Join(dir, "none.sock") + `"
+}
+vrrp_instance "VI_1" {
+  interface         = "eth0"
+  virtual_router_id = 51
+  priority          = 100
+  virtual_ipaddress = ["10.10.10.22/24", "192.0.2.22/24 dev eth1", "10.10.10.23/24 dev eth0"]
+}
+`
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, diags := config.Load(path)
+	if diags.HasErrors() {
+		t.Fatalf("config: %v", diags)
+	}
+	var o doctor.Options
+	fromConfig(cfg, &o)
+	a := netip.MustParseAddr
+	want := []doctor.Instance{{Name: "VI_1", Interface: "eth0", VRID: 51,
+		VIPs: []netip.Addr{a("10.10.10.22"), a("192.0.2.22"), a("10.10.10.23")},
+		Devs: map[netip.Addr]string{a("192.0.2.22"): "eth1"}}}
+	if diff := cmp.Diff(want, o.Instances, cmpopts.EquateComparable(netip.Addr{})); diff != "" {
+		t.Errorf("instances (-want +got):\n%s", diff)
 	}
 }
