@@ -2,8 +2,9 @@ package config
 
 import (
 	"fmt"
-	"github.com/agext/levenshtein"
 	"strings"
+
+	"github.com/agext/levenshtein"
 )
 
 // renamed maps keepalived words that halvs spells differently to a hint.
@@ -15,15 +16,23 @@ var renamed = map[string]string{
 	"mcast_src_ip": `use unicast_src_ip, or leave it out: halvs uses the interface's primary address`,
 }
 
-// suggest returns "; did you mean ..." for an unknown keyword: the known name closest to it,
-// ignoring case and -/_ (keepalived users type TCP_CHECK for tcp_check).
+// suggest returns "; did you mean ..." for an unknown keyword of the HCL schema: the hint
+// for a keepalived word halvs spells differently, else Suggest's.
 func suggest(name string, primary, secondary []string) string {
 	if hint, ok := renamed[name]; ok {
 		return "; " + hint
 	}
+	return Suggest(name, primary, secondary)
+}
+
+// Suggest returns "; did you mean %q?" naming the word of the lists closest to name, ignoring
+// case and -/_ (keepalived users type TCP_CHECK for tcp_check), or "" when none is close: at
+// most 3 edits and at most half the name's length. The first list wins ties, then the order
+// of the words, so callers pass sorted lists for a stable answer.
+func Suggest(name string, lists ...[]string) string {
 	norm := func(s string) string { return strings.ReplaceAll(strings.ToLower(s), "-", "_") }
 	best, bestDist := "", 4
-	for _, list := range [][]string{primary, secondary} {
+	for _, list := range lists {
 		for _, k := range list {
 			if norm(k) == norm(name) {
 				return fmt.Sprintf("; did you mean %q?", k)

@@ -2,7 +2,6 @@ package keepalivedconf
 
 import (
 	"fmt"
-	"github.com/agext/levenshtein"
 	"net/netip"
 	"sort"
 	"strconv"
@@ -10,6 +9,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/halvs/halvs/config"
 )
 
 // Convert writes the statements read from a keepalived.conf as halvs HCL (formatted, in the
@@ -153,19 +154,11 @@ func topKeywords() []string {
 	return out
 }
 
-// didYouMean suggests the closest known keyword, ignoring case (TCP_CHECK/tcp_check).
+// didYouMean suggests the closest known keyword with config's rule (case and -/_ ignored:
+// TCP_CHECK/tcp_check); known is sorted first so that ties give the same answer every run.
 func didYouMean(word string, known []string) string {
 	sort.Strings(known)
-	best, bestDist := "", len(word)/2+1
-	for _, k := range known {
-		if d := levenshtein.Distance(strings.ToLower(word), strings.ToLower(k), nil); d < bestDist {
-			best, bestDist = k, d
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf("; did you mean %q?", best)
+	return config.Suggest(word, known)
 }
 
 // hostPort writes keepalived's "ADDR PORT" as "ADDR:PORT", with IPv6 addresses (and

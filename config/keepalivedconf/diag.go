@@ -19,14 +19,15 @@ func (p Pos) String() string {
 	return fmt.Sprintf("%s:%d", p.File, p.Line)
 }
 
-// Severity says whether a diagnostic stops the conversion.
+// Severity says whether a diagnostic stops the conversion. The order is config.Severity's
+// (errors first, so a Diagnostic's zero value is an error, never a silent warning).
 type Severity int
 
 const (
-	// Warning: the output is still produced, without the item the warning names.
-	Warning Severity = iota
 	// Error: the input could not be read or parsed; there is no output.
-	Error
+	Error Severity = iota
+	// Warning: the output is still produced, without the item the warning names.
+	Warning
 )
 
 func (s Severity) String() string {

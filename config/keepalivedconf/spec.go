@@ -130,6 +130,22 @@ func boolFlag(name string, invert bool) conv {
 	}
 }
 
+// fifo reads "notify_fifo PATH [USER [GROUP]]". keepalived gives a FIFO it creates to USER
+// and GROUP; halvs creates it owned by the user it runs as (mode 0600), so they are left out.
+func fifo(name string) conv {
+	return func(c *converter, o *out, n *Node) {
+		a := n.Args()
+		if len(a) == 0 {
+			c.warn(n, "%s needs a FIFO path; left out", n.Keyword())
+			return
+		}
+		if len(a) > 1 {
+			c.warn(n, "%s: the FIFO owner %q is left out (halvs creates a missing FIFO owned by the user it runs as; create it beforehand with the owner you need)", n.Keyword(), strings.Join(a[1:], " "))
+		}
+		c.setAttr(o, n, name, cty.StringVal(a[0]))
+	}
+}
+
 // script reads a script the way keepalived does: the raw line is split again honouring
 // single quotes, the second word is the command line (halvs splits it into argv the same
 // way), and the words after it are the user and group keepalived runs it as.
@@ -147,7 +163,7 @@ func script(name string) conv {
 	}
 }
 
-// fixed sets a constant: keepalived's bare persistence_timeout means 360 seconds.
+// persistenceTimeout reads persistence_timeout; keepalived's bare keyword means 360 seconds.
 func persistenceTimeout(c *converter, o *out, n *Node) {
 	if len(n.Args()) == 0 {
 		c.setAttr(o, n, "persistence_timeout", cty.NumberIntVal(360))

@@ -19,8 +19,8 @@ var globalSpec = map[string]conv{
 	"vrrp_garp_master_repeat":         integer("vrrp_garp_master_repeat"),
 	"vrrp_garp_master_refresh":        duration("vrrp_garp_master_refresh"),
 	"vrrp_garp_master_refresh_repeat": integer("vrrp_garp_master_refresh_repeat"),
-	"notify_fifo":                     script("notify_fifo"),
-	"vrrp_notify_fifo":                script("notify_fifo"),
+	"notify_fifo":                     fifo("notify_fifo"),
+	"vrrp_notify_fifo":                fifo("notify_fifo"),
 	"lvs_sync_daemon":                 lvsSyncDaemon,
 	"lvs_timeouts":                    lvsTimeouts,
 }
@@ -132,6 +132,7 @@ var virtualServerSpec = with(inherited, map[string]conv{
 var realServerSpec = with(inherited, map[string]conv{
 	"weight":      integer("weight"),
 	"lvs_method":  str("lvs_method"),
+	"lb_kind":     str("lvs_method"),
 	"notify_up":   script("notify_up"),
 	"notify_down": script("notify_down"),
 	"uthreshold":  integer("uthreshold"),
