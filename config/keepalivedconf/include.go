@@ -24,9 +24,9 @@ func includePattern(line string) (string, bool) {
 func isSpace(c byte) bool { return strings.IndexByte(whiteSpace, c) >= 0 }
 
 // include reads the files matching pattern, relative to the including file's directory as
-// keepalived resolves them. A pattern without wildcards that names no file is an error: the
-// conversion would silently lose that part of the configuration. A wildcard that matches
-// nothing is only a warning, as for keepalived's optional conf.d directories.
+// keepalived resolves them. A pattern that names no file is a warning, as keepalived warns
+// ("Config files missing") and carries on; the warning names the lost file so that the
+// conversion does not lose that part of the configuration unnoticed.
 func (r *reader) include(pattern string, pos Pos) {
 	if pattern == "" {
 		r.diags.add(Error, pos, "include names no file")
@@ -46,12 +46,16 @@ func (r *reader) include(pattern string, pos Pos) {
 			if strings.ContainsAny(alt, "*?[") {
 				r.diags.add(Warning, pos, "include %s matches no file", alt)
 			} else {
-				r.diags.add(Error, pos, "include %s: no such file", alt)
+				r.diags.add(Warning, pos, "include %s: no such file; its settings are left out (keepalived warns and carries on too)", alt)
 			}
 			continue
 		}
 		for _, m := range matches {
 			if r.aborted {
+				return
+			}
+			if r.depth >= maxIncludeDepth {
+				r.abort(pos, "includes nest deeper than %d files (does %s include itself?)", maxIncludeDepth, m)
 				return
 			}
 			src, err := r.opts.ReadFile(m)

@@ -1,9 +1,7 @@
 package keepalivedconf
 
 import (
-	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 )
 

@@ -132,10 +132,6 @@ func (r *reader) abort(pos Pos, format string, args ...any) {
 
 // readSource reads one file's lines, as keepalived's read_line does before expansion.
 func (r *reader) readSource(name string, src []byte) {
-	if r.depth > maxIncludeDepth {
-		r.abort(Pos{File: name}, "includes nest deeper than %d files (does a file include itself?)", maxIncludeDepth)
-		return
-	}
 	savedFile, savedPwd := r.file, r.pwd
 	r.file = name
 	r.pwd, _ = filepath.Abs(filepath.Dir(name))

@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/zclconf/go-cty/cty"
+
+	cmdline "github.com/halvs/halvs/internal/script"
 )
 
 // conv converts one keepalived statement into the HCL block o.
@@ -151,7 +153,7 @@ func fifo(name string) conv {
 // way), and the words after it are the user and group keepalived runs it as.
 func script(name string) conv {
 	return func(c *converter, o *out, n *Node) {
-		ws, err := SplitQuoted(n.Raw, false)
+		ws, err := cmdline.Split(n.Raw, false)
 		if err != nil || len(ws) < 2 {
 			c.warn(n, "%s needs a script; left out", n.Keyword())
 			return

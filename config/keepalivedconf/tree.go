@@ -12,7 +12,7 @@ type Node struct {
 	// string" is one word, without its quotes.
 	Words []string
 	// Raw is the line after comments are removed and parameters expanded. keepalived reads
-	// script keywords again from it, honouring single quotes and escapes (see SplitQuoted).
+	// script keywords again from it, honouring single quotes and escapes (see script.Split).
 	Raw string
 	// Block holds the statements inside the braces; HasBlock tells an empty block from none.
 	Block    []*Node
