@@ -11,6 +11,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/halvs/halvs/internal/script"
 )
 
 // decoder collects diagnostics while the blocks are decoded. It reads hclsyntax bodies
@@ -315,7 +317,7 @@ func (b *block) script(name string, dst *Script) bool {
 	var argv []string
 	switch {
 	case v.Type() == cty.String:
-		words, err := splitWords(v.AsString())
+		words, err := script.Split(v.AsString(), true)
 		if err != nil {
 			b.errorf(name, "%s: %v", name, err)
 			return false

@@ -8,53 +8,6 @@ import (
 	"strings"
 )
 
-// splitWords splits a command line as keepalived does: whitespace separates words, single
-// or double quotes group them (the quotes are removed), a backslash escapes the next
-// character. There is no variable expansion, globbing or shell.
-func splitWords(s string) ([]string, error) {
-	var words []string
-	var cur strings.Builder
-	inWord := false
-	var quote rune
-	escaped := false
-	for _, r := range s {
-		switch {
-		case escaped:
-			cur.WriteRune(r)
-			escaped = false
-		case r == '\\' && quote != '\'':
-			escaped, inWord = true, true
-		case quote != 0:
-			if r == quote {
-				quote = 0
-			} else {
-				cur.WriteRune(r)
-			}
-		case r == '"' || r == '\'':
-			quote, inWord = r, true
-		case r == ' ' || r == '\t' || r == '\n' || r == '\r':
-			if inWord {
-				words = append(words, cur.String())
-				cur.Reset()
-				inWord = false
-			}
-		default:
-			cur.WriteRune(r)
-			inWord = true
-		}
-	}
-	if quote != 0 {
-		return nil, fmt.Errorf("unterminated %c quote in %q", quote, s)
-	}
-	if escaped {
-		return nil, fmt.Errorf("trailing backslash in %q", s)
-	}
-	if inWord {
-		words = append(words, cur.String())
-	}
-	return words, nil
-}
-
 // parseVIP parses a virtual_ipaddress entry:
 // "ADDR[/LEN] [brd ADDR] [dev IF] [scope S] [label L] [no_track]".
 func parseVIP(s string) (VIP, error) {

@@ -14,7 +14,7 @@ import (
 // code − 2 (1 stays down). A program that outlives misc_timeout gets SIGTERM, then SIGKILL,
 // with its whole process group, and counts as a failure.
 type MiscSpec struct {
-	// Argv is misc_path split into words (script.Split); no shell is involved.
+	// Argv is misc_path split into words (script.Split, keepalived's rules); no shell is involved.
 	Argv    []string
 	Timeout time.Duration // misc_timeout; zero: the checker's delay_loop
 	Dynamic bool          // misc_dynamic

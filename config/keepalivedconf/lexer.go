@@ -79,7 +79,6 @@ func words(s string) ([]string, error) {
 	}
 }
 
-
 // strtol reads a number as C's strtol(s, &end, 0) does: leading blanks, a sign, and a 0x
 // (hex) or 0 (octal) prefix. It returns the value, the rest of s, and whether any digit was
 // read.

@@ -367,4 +367,3 @@ func TestReadFileMissing(t *testing.T) {
 		t.Errorf("got %q, want one error naming nope.conf", diagStrings(diags))
 	}
 }
-

@@ -51,7 +51,7 @@ type Command struct {
 func (c Command) String() string {
 	q := make([]string, len(c.Argv))
 	for i, a := range c.Argv {
-		q[i] = quote(a)
+		q[i] = quoteArg(a)
 	}
 	s := strings.Join(q, " ")
 	if c.Shell {

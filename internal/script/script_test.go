@@ -179,17 +179,20 @@ func alive(pid int) bool {
 
 func TestSplit(t *testing.T) {
 	tests := []struct {
-		in   string
-		want []string
+		in      string
+		escapes bool
+		want    []string
 	}{
-		{"/bin/check", []string{"/bin/check"}},
-		{"  /bin/check  -p 80\t-v ", []string{"/bin/check", "-p", "80", "-v"}},
-		{`/bin/check 'a b' "c d"`, []string{"/bin/check", "a b", "c d"}},
-		{`/bin/check a\ b "x\"y" 'it'\''s'`, []string{"/bin/check", "a b", `x"y`, "it's"}},
-		{`/bin/check '' "$HOME"`, []string{"/bin/check", "", "$HOME"}},
+		{`/bin/notify.sh master`, true, []string{"/bin/notify.sh", "master"}},
+		{`/bin/x 'a b' "c d"e`, true, []string{"/bin/x", "a b", "c de"}},
+		// keepalived.conf(5)'s example, after its outer quotes are gone.
+		{`/etc/n.sh ' spaces\\x20f\x69le ' '\"s p a c e \"' SG1.low master`, true,
+			[]string{"/etc/n.sh", ` spaces\x20file `, `"s p a c e "`, "SG1.low", "master"}},
+		{`a\tb \101\x41\cA`, true, []string{"a\tb", "AA\x01"}},
+		{`notify "/bin/x \"q\"" root`, false, []string{"notify", `/bin/x \"q\"`, "root"}},
 	}
 	for _, tt := range tests {
-		got, err := Split(tt.in)
+		got, err := Split(tt.in, tt.escapes)
 		if err != nil {
 			t.Errorf("Split(%q): %v", tt.in, err)
 			continue
@@ -197,14 +200,16 @@ func TestSplit(t *testing.T) {
 		if diff := cmp.Diff(tt.want, got); diff != "" {
 			t.Errorf("Split(%q) (-want +got):\n%s", tt.in, diff)
 		}
-		// Round trip through String.
-		back, err := Split(Command{Argv: got}.String())
-		if err != nil || !cmp.Equal(got, back) {
-			t.Errorf("Split(String(%q)) = %q, %v", got, back, err)
+	}
+	// Command.String quotes so that Split reads the same argv back.
+	for _, argv := range [][]string{{"/bin/check", "a b", `x"y`, "it's", `back\slash`, "", "$HOME", "tab\there"}} {
+		back, err := Split(Command{Argv: argv}.String(), true)
+		if err != nil || !cmp.Equal(argv, back) {
+			t.Errorf("Split(String(%q)) = %q, %v", argv, back, err)
 		}
 	}
-	for _, bad := range []string{"", "   ", `a 'b`, `a "b`, `a\`} {
-		if got, err := Split(bad); err == nil {
+	for _, bad := range []string{`a 'b`, `a "b`, `a\`} {
+		if got, err := Split(bad, true); err == nil {
 			t.Errorf("Split(%q) = %q, want an error", bad, got)
 		}
 	}
