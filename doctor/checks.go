@@ -165,7 +165,7 @@ func checkRealServer(sys System, o Options, r *Report) {
 		"this host answers ARP requests for the VIP it holds on lo, so the LAN may send client traffic here instead of to the director")
 	sysctlAtLeast(sys, r, "arp_announce", 2, nics, "halvs realserver up"+upArgs+"   # or: sysctl -w net.ipv4.conf.all.arp_announce=2 net.ipv4.conf.lo.arp_announce=2",
 		"this host may use the VIP as the source of its ARP requests, teaching neighbours that the VIP is here")
-	checkRPFilter(sys, r, nics)
+	checkRPFilter(sys, r, nics, o.TUN)
 	checkListeners(sys, r, o.Services, vips, addrs)
 	checkFirewall(sys, r, nics, o.Services, false)
 }
@@ -189,17 +189,22 @@ func sysctlAtLeast(sys System, r *Report, name string, want int, nics []string, 
 		}
 	}
 	if len(low) > 0 || len(nics) == 0 && all < want {
-		r.fail(name, fix, "net.ipv4.conf.all.%s is %d (%s), want %d: %s", name, all, strings.Join(low, ", "), want, why)
+		per := ""
+		if len(low) > 0 {
+			per = " (" + strings.Join(low, ", ") + ")"
+		}
+		r.fail(name, fix, "net.ipv4.conf.all.%s is %d%s, want %d: %s", name, all, per, want, why)
 		return
 	}
 	r.pass("%s >= %d", name, want)
 }
 
 // checkRPFilter: with strict reverse-path filtering (1) a real server drops DR packets whose
-// client source it would route out another interface (multi-homed real servers, TUN mode).
-// The effective value is the larger of all and the interface's, so loose mode (2) on "all"
-// relaxes every interface.
-func checkRPFilter(sys System, r *Report, nics []string) {
+// client source it would route out another interface (multi-homed real servers), and the
+// decapsulated packets of TUN mode. On a single-homed host without TUN every route leads out
+// the one NIC, so strict mode is only a warning there. The effective value is the larger of
+// all and the interface's, so loose mode (2) on "all" relaxes every interface.
+func checkRPFilter(sys System, r *Report, nics []string, tun bool) {
 	all, err := sysctlInt(sys, "net.ipv4.conf.all.rp_filter")
 	if err != nil {
 		r.skip("rp_filter: %v", err)
@@ -215,12 +220,19 @@ func checkRPFilter(sys System, r *Report, nics []string) {
 			strict = append(strict, n)
 		}
 	}
-	if len(strict) > 0 {
-		r.fail("rp_filter", "sysctl -w net.ipv4.conf.all.rp_filter=2   # loose; persist it in /etc/sysctl.d/",
-			"strict reverse-path filtering (rp_filter=1) on %s drops DR traffic that arrives on an interface other than the one this host would reply through", strings.Join(strict, ", "))
-		return
+	const fix = "sysctl -w net.ipv4.conf.all.rp_filter=2   # loose; persist it in /etc/sysctl.d/"
+	switch {
+	case len(strict) == 0:
+		r.pass("rp_filter is not strict")
+	case tun:
+		r.fail("rp_filter", fix, "strict reverse-path filtering (rp_filter=1) on %s drops the packets TUN mode decapsulates", strings.Join(strict, ", "))
+	case len(nics) > 1:
+		r.fail("rp_filter", fix, "strict reverse-path filtering (rp_filter=1) on %s drops DR traffic that arrives on an interface other than the one this host would reply through (this host has %s)",
+			strings.Join(strict, ", "), strings.Join(nics, ", "))
+	default:
+		r.warn("rp_filter", fix, "strict reverse-path filtering (rp_filter=1) on %s: harmless while it is this host's only interface, but DR traffic arriving on a second interface (or through a TUN tunnel) would be dropped",
+			strings.Join(strict, ", "))
 	}
-	r.pass("rp_filter is not strict")
 }
 
 // checkListeners: the service must accept connections to the VIP: a socket bound to the VIP

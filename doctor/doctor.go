@@ -22,16 +22,21 @@ type Finding struct {
 	Fix     string
 }
 
-// Report is the outcome of Run: the findings, the checks that passed and those that could not
-// run (with why).
+// Report is the outcome of Run: the findings, the warnings (settings that are wrong only in
+// setups this host may grow into; they do not fail the run), the checks that passed and those
+// that could not run (with why).
 type Report struct {
 	Findings   []Finding
+	Warnings   []Finding
 	Passed     []string
 	NotChecked []string
 }
 
 func (r *Report) fail(check, fix, format string, args ...any) {
 	r.Findings = append(r.Findings, Finding{Check: check, Problem: fmt.Sprintf(format, args...), Fix: fix})
+}
+func (r *Report) warn(check, fix, format string, args ...any) {
+	r.Warnings = append(r.Warnings, Finding{Check: check, Problem: fmt.Sprintf(format, args...), Fix: fix})
 }
 func (r *Report) pass(format string, args ...any) {
 	r.Passed = append(r.Passed, fmt.Sprintf(format, args...))
@@ -45,20 +50,31 @@ func (r *Report) Write(w io.Writer) {
 	for _, f := range r.Findings {
 		fmt.Fprintf(w, "FAIL %s: %s\n     fix: %s\n", f.Check, f.Problem, f.Fix)
 	}
+	for _, f := range r.Warnings {
+		fmt.Fprintf(w, "WARN %s: %s\n     fix: %s\n", f.Check, f.Problem, f.Fix)
+	}
 	for _, p := range r.Passed {
 		fmt.Fprintf(w, "ok   %s\n", p)
 	}
 	for _, s := range r.NotChecked {
 		fmt.Fprintf(w, "skip %s\n", s)
 	}
-	switch n := len(r.Findings); n {
-	case 0:
-		fmt.Fprintln(w, "no problems found")
-	case 1:
-		fmt.Fprintln(w, "1 problem found")
-	default:
-		fmt.Fprintf(w, "%d problems found\n", n)
+	problems := "no problems"
+	if n := len(r.Findings); n > 0 {
+		problems = plural(n, "problem")
 	}
+	if n := len(r.Warnings); n > 0 {
+		fmt.Fprintf(w, "%s found, %s\n", problems, plural(n, "warning"))
+		return
+	}
+	fmt.Fprintf(w, "%s found\n", problems)
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
 
 // Instance is what the director checks need of a vrrp_instance.
@@ -99,6 +115,9 @@ type Options struct {
 	VIPs []netip.Addr
 	// ListenFor is how long to listen for other routers' adverts (director); 0 skips it.
 	ListenFor time.Duration
+	// TUN: the real server is reached through IP-in-IP tunnels (lb_kind TUN), whose packets
+	// a strict rp_filter drops even on a single-homed host.
+	TUN bool
 }
 
 // Run checks sys against opts.

@@ -67,6 +67,7 @@ func TestRealServerInNamespace(t *testing.T) {
 		name    string
 		seed    func(t *testing.T, ns *netnstest.NS) // the mistake; nil: none
 		check   string                               // the finding expected; "" for a clean report
+		warn    bool                                 // check is expected as a warning, not a finding
 		fixHas  string
 		problem string
 	}{
@@ -83,8 +84,17 @@ func TestRealServerInNamespace(t *testing.T) {
 			seed: func(t *testing.T, ns *netnstest.NS) { ns.AddAddr("ho0", netip.PrefixFrom(vip, 32)) }},
 		{name: "listener on the NIC address only", check: "listener", fixHas: "0.0.0.0:8080", problem: "listens only on 10.10.10.31",
 			seed: func(t *testing.T, ns *netnstest.NS) { listen(t, ns, "10.10.10.31:8080") }},
-		{name: "strict rp_filter", check: "rp_filter", fixHas: "sysctl -w net.ipv4.conf.all.rp_filter=2", problem: "ho0",
+		{name: "strict rp_filter, one NIC", check: "rp_filter", warn: true, fixHas: "sysctl -w net.ipv4.conf.all.rp_filter=2", problem: "harmless while",
 			seed: func(t *testing.T, ns *netnstest.NS) {
+				if err := ns.WriteSysctl("net/ipv4/conf/all/rp_filter", "1"); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		{name: "strict rp_filter, two NICs", check: "rp_filter", fixHas: "sysctl -w net.ipv4.conf.all.rp_filter=2", problem: "this host has ho0, ho1",
+			seed: func(t *testing.T, ns *netnstest.NS) {
+				ns.Run("ip", "link", "add", "ho1", "type", "veth", "peer", "name", "ho2")
+				ns.AddAddr("ho1", netip.MustParsePrefix("192.0.2.31/24"))
+				ns.SetLinkUp("ho1", true)
 				if err := ns.WriteSysctl("net/ipv4/conf/all/rp_filter", "1"); err != nil {
 					t.Fatal(err)
 				}
@@ -103,7 +113,7 @@ func TestRealServerInNamespace(t *testing.T) {
 			var b strings.Builder
 			rep.Write(&b)
 			if tt.check == "" {
-				if len(rep.Findings) > 0 {
+				if len(rep.Findings)+len(rep.Warnings) > 0 {
 					t.Errorf("findings on a correct real server:\n%s", b.String())
 				}
 				want := []string{"VIP 10.10.10.22 on lo", "arp_ignore >= 1", "arp_announce >= 2", "rp_filter is not strict", "a service listens on 10.10.10.22 port 8080"}
@@ -112,10 +122,14 @@ func TestRealServerInNamespace(t *testing.T) {
 				}
 				return
 			}
-			if len(rep.Findings) != 1 {
-				t.Fatalf("want exactly one finding (%s), got:\n%s", tt.check, b.String())
+			got, other := rep.Findings, rep.Warnings
+			if tt.warn {
+				got, other = other, got
 			}
-			f := rep.Findings[0]
+			if len(got) != 1 || len(other) != 0 {
+				t.Fatalf("want exactly one %s (%s), got:\n%s", map[bool]string{false: "finding", true: "warning"}[tt.warn], tt.check, b.String())
+			}
+			f := got[0]
 			if f.Check != tt.check || !strings.Contains(f.Fix, tt.fixHas) || !strings.Contains(f.Problem, tt.problem) {
 				t.Errorf("finding %+v, want check %q, fix containing %q, problem containing %q", f, tt.check, tt.fixHas, tt.problem)
 			}

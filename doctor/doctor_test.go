@@ -187,11 +187,69 @@ func TestReportWrite(t *testing.T) {
 	r.fail("arp_ignore", "sysctl -w net.ipv4.conf.all.arp_ignore=1", "net.ipv4.conf.all.arp_ignore is %d", 0)
 	r.pass("VIP %s on lo", "10.10.10.22")
 	r.skip("firewall: not checked: neither nft nor iptables-save is installed")
+	r.warn("rp_filter", "sysctl -w net.ipv4.conf.all.rp_filter=2", "strict on eth0")
 	var b strings.Builder
 	r.Write(&b)
 	want := "FAIL arp_ignore: net.ipv4.conf.all.arp_ignore is 0\n     fix: sysctl -w net.ipv4.conf.all.arp_ignore=1\n" +
-		"ok   VIP 10.10.10.22 on lo\nskip firewall: not checked: neither nft nor iptables-save is installed\n1 problem found\n"
+		"WARN rp_filter: strict on eth0\n     fix: sysctl -w net.ipv4.conf.all.rp_filter=2\n" +
+		"ok   VIP 10.10.10.22 on lo\nskip firewall: not checked: neither nft nor iptables-save is installed\n1 problem found, 1 warning\n"
 	if diff := cmp.Diff(want, b.String()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestRealServerSysctls: strict rp_filter fails a multi-homed or TUN real server and only
+// warns on a single-homed one; a sysctl message names interfaces only when there are some.
+func TestRealServerSysctls(t *testing.T) {
+	onLo := IfAddr{"lo", netip.MustParsePrefix("10.10.10.22/32")}
+	eth0 := IfAddr{"eth0", netip.MustParsePrefix("10.10.10.31/24")}
+	eth1 := IfAddr{"eth1", netip.MustParsePrefix("192.0.2.31/24")}
+	good := map[string]string{"net.ipv4.conf.all.arp_ignore": "1", "net.ipv4.conf.all.arp_announce": "2",
+		"net.ipv4.conf.eth0.arp_ignore": "0", "net.ipv4.conf.eth0.arp_announce": "0",
+		"net.ipv4.conf.eth1.arp_ignore": "0", "net.ipv4.conf.eth1.arp_announce": "0",
+		"net.ipv4.conf.all.rp_filter": "1", "net.ipv4.conf.eth0.rp_filter": "1", "net.ipv4.conf.eth1.rp_filter": "1"}
+	with := func(k, v string) map[string]string {
+		m := map[string]string{}
+		for a, b := range good {
+			m[a] = b
+		}
+		m[k] = v
+		return m
+	}
+	tests := []struct {
+		name         string
+		sys          *fakeSystem
+		tun          bool
+		fails, warns []string // "check: problem"
+	}{
+		{"single-homed: warning", &fakeSystem{sysctls: good, addrs: []IfAddr{onLo, eth0}}, false, nil,
+			[]string{"rp_filter: strict reverse-path filtering (rp_filter=1) on eth0: harmless while it is this host's only interface, but DR traffic arriving on a second interface (or through a TUN tunnel) would be dropped"}},
+		{"two NICs: failure", &fakeSystem{sysctls: good, addrs: []IfAddr{onLo, eth0, eth1}}, false,
+			[]string{"rp_filter: strict reverse-path filtering (rp_filter=1) on eth0, eth1 drops DR traffic that arrives on an interface other than the one this host would reply through (this host has eth0, eth1)"}, nil},
+		{"TUN: failure", &fakeSystem{sysctls: good, addrs: []IfAddr{onLo, eth0}}, true,
+			[]string{"rp_filter: strict reverse-path filtering (rp_filter=1) on eth0 drops the packets TUN mode decapsulates"}, nil},
+		{"no NIC: no empty parentheses", &fakeSystem{sysctls: with("net.ipv4.conf.all.arp_ignore", "0"), addrs: []IfAddr{onLo}}, false,
+			[]string{"arp_ignore: net.ipv4.conf.all.arp_ignore is 0, want 1: this host answers ARP requests for the VIP it holds on lo, so the LAN may send client traffic here instead of to the director"}, nil},
+		{"low on a NIC: named", &fakeSystem{sysctls: with("net.ipv4.conf.all.arp_ignore", "0"), addrs: []IfAddr{onLo, eth0}}, false,
+			[]string{"arp_ignore: net.ipv4.conf.all.arp_ignore is 0 (eth0=0), want 1: this host answers ARP requests for the VIP it holds on lo, so the LAN may send client traffic here instead of to the director"},
+			[]string{"rp_filter: strict reverse-path filtering (rp_filter=1) on eth0: harmless while it is this host's only interface, but DR traffic arriving on a second interface (or through a TUN tunnel) would be dropped"}},
+	}
+	brief := func(fs []Finding) []string {
+		var out []string
+		for _, f := range fs {
+			out = append(out, f.Check+": "+f.Problem)
+		}
+		return out
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := Run(tt.sys, Options{Role: RealServer, VIPs: []netip.Addr{netip.MustParseAddr("10.10.10.22")}, TUN: tt.tun})
+			if diff := cmp.Diff(tt.fails, brief(rep.Findings)); diff != "" {
+				t.Errorf("findings (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.warns, brief(rep.Warnings)); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

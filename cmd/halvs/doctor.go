@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -65,7 +66,8 @@ On a director (-c FILE, or --role director):
 On a real server (--role realserver, VIPs from --vip or the config's virtual servers):
   - a VIP is not on lo, or is on a NIC (the real server would steal it with ARP)
   - net.ipv4.conf arp_ignore < 1 or arp_announce < 2
-  - strict rp_filter (1), which drops DR traffic on multi-homed hosts
+  - strict rp_filter (1), which drops DR traffic on multi-homed hosts and TUN traffic
+    (only a warning on a host with one NIC and no lb_kind TUN in the config)
   - the service listens only on the NIC's address, not the VIP or all addresses
   - the firewall drops a service port
 
@@ -76,7 +78,8 @@ Flags:
   --port N              a TCP service port (repeatable; default: the config's virtual server ports)
   --listen-seconds N    how long to listen for VRRP adverts (director; default 3, 0 skips)
 
-Exit status: 0 no problem found, 1 problems found (or the config is unreadable), 2 usage error.
+Exit status: 0 no problem found (warnings allowed), 1 problems found (or the config is
+unreadable), 2 usage error.
 `)
 	}
 	if err := fs.Parse(args); err != nil {
@@ -176,6 +179,8 @@ func fromConfig(cfg *config.Config, o *doctor.Options) {
 		o.Instances = append(o.Instances, di)
 	}
 	for _, vs := range cfg.VirtualServers {
+		o.TUN = o.TUN || vs.Method == config.MethodTUN ||
+			slices.ContainsFunc(vs.RealServers, func(rs config.RealServer) bool { return rs.Method == config.MethodTUN })
 		if vs.Group != "" || vs.FWMark != 0 || vs.Addr.Port() == 0 {
 			continue // no single address and port to check
 		}

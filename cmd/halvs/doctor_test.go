@@ -99,11 +99,48 @@ vrrp_instance "VI_1" {
 	}
 	var o doctor.Options
 	fromConfig(cfg, &o)
+	if o.TUN {
+		t.Error("TUN set without a virtual server in TUN mode")
+	}
 	a := netip.MustParseAddr
 	want := []doctor.Instance{{Name: "VI_1", Interface: "eth0", VRID: 51,
 		VIPs: []netip.Addr{a("10.10.10.22"), a("192.0.2.22"), a("10.10.10.23")},
 		Devs: map[netip.Addr]string{a("192.0.2.22"): "eth1"}}}
 	if diff := cmp.Diff(want, o.Instances, cmpopts.EquateComparable(netip.Addr{})); diff != "" {
 		t.Errorf("instances (-want +got):\n%s", diff)
+	}
+}
+
+// TestDoctorFromConfigTUN: lb_kind TUN on a virtual server, or on one real server, marks the
+// host as reached through tunnels (strict rp_filter is then a failure).
+func TestDoctorFromConfigTUN(t *testing.T) {
+	for _, tt := range []struct {
+		name, vs string
+		want     bool
+	}{
+		{"DR", `lb_kind = "DR"` + "\n" + `real_server "10.0.1.1:80" {}`, false},
+		{"TUN", `lb_kind = "TUN"` + "\n" + `real_server "10.0.1.1:80" {}`, true},
+		{"one real server TUN", `lb_kind = "DR"` + "\n" + `real_server "10.0.1.1:80" {}` + "\n" + `real_server "10.0.1.2:80" {` + "\n" + `lb_kind = "TUN"` + "\n}", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "halvs.hcl")
+			src := "global {\n  control_socket = \"" + filepath.Join(dir, "none.sock") + "\"\n}\n" +
+				"virtual_server \"10.0.0.1:80\" {\n  protocol = \"TCP\"\n" + tt.vs + "\n}\n"
+			if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cfg, diags := config.Load(path)
+			if diags.HasErrors() {
+				var b strings.Builder
+				diags.Write(&b)
+				t.Fatalf("config: %s", b.String())
+			}
+			var o doctor.Options
+			fromConfig(cfg, &o)
+			if o.TUN != tt.want {
+				t.Errorf("TUN = %v, want %v", o.TUN, tt.want)
+			}
+		})
 	}
 }
