@@ -24,12 +24,18 @@ func Convert(nodes []*Node) ([]byte, Diagnostics) {
 	for _, n := range nodes {
 		c.top(root, n)
 	}
+	// keepalived settles an instance's version and what depends on it once everything is
+	// read (vrrp_complete_instance): global vrrp_version may come after the instance.
+	for _, o := range c.instances {
+		c.completeInstance(o)
+	}
 	return hclwrite.Format(f.Bytes()), c.diags
 }
 
 type converter struct {
-	diags  Diagnostics
-	global *out // the one global block; keepalived merges repeated global_defs
+	diags     Diagnostics
+	global    *out   // the one global block; keepalived merges repeated global_defs
+	instances []*out // the vrrp_instance blocks, completed at the end
 }
 
 func (c *converter) warn(n *Node, format string, args ...any) {
@@ -43,11 +49,12 @@ type out struct {
 	body  *hclwrite.Body
 	what  string // e.g. `vrrp_instance "VI_1"`, for messages
 	set   map[string]Pos
+	vals  map[string]cty.Value // the value of each attribute set by setAttr
 	lists map[string][]cty.Value
 }
 
 func newOut(body *hclwrite.Body, what string) *out {
-	return &out{body: body, what: what, set: map[string]Pos{}, lists: map[string][]cty.Value{}}
+	return &out{body: body, what: what, set: map[string]Pos{}, vals: map[string]cty.Value{}, lists: map[string][]cty.Value{}}
 }
 
 func (c *converter) setAttr(o *out, n *Node, name string, v cty.Value) {
@@ -55,6 +62,7 @@ func (c *converter) setAttr(o *out, n *Node, name string, v cty.Value) {
 		c.warn(n, "%s is given again in %s (first at %s); keepalived keeps the last, and so does the conversion", n.Keyword(), o.what, first)
 	}
 	o.set[name] = n.Pos
+	o.vals[name] = v
 	o.body.SetAttributeValue(name, v)
 }
 
@@ -103,6 +111,9 @@ func (c *converter) top(root *hclwrite.Body, n *Node) {
 	}
 	blk := root.AppendNewBlock(spec.name, []string{label})
 	o := newOut(blk.Body(), fmt.Sprintf("%s %q", spec.name, label))
+	if spec.name == "vrrp_instance" {
+		c.instances = append(c.instances, o)
+	}
 	if spec.custom != nil {
 		spec.custom(c, o, n)
 		return

@@ -86,15 +86,77 @@ vrrp_instance "W" {
   virtual_router_id 7
   priority 99
   advert_int 0.25
+  version 3
   garp_master_refresh 60
 }`,
 			want: `vrrp_instance "V" {
   virtual_router_id   = 7
   priority            = 99
   advert_int          = 0.25
+  version             = 3
   garp_master_refresh = 60
 }
 `,
+		},
+		{
+			name: "keepalived's corrections: advert_int rounded, v3 authentication dropped, protocol upper-cased",
+			src: `vrrp_instance V {
+  advert_int 0.005
+  authentication {
+    auth_pass x
+  }
+}
+vrrp_instance W {
+  version 2
+  advert_int 0.5
+}
+vrrp_instance X {
+  advert_int 300
+}
+vrrp_instance Y {
+  advert_int 1.5
+  virtual_ipaddress {
+    fe80::1
+  }
+}
+global_defs {
+  vrrp_version 3
+}
+virtual_server 10.0.0.1 80 {
+  protocol tcp
+}`,
+			want: `vrrp_instance "V" {
+  advert_int = 0.01
+}
+
+vrrp_instance "W" {
+  version    = 2
+  advert_int = 1
+}
+
+vrrp_instance "X" {
+  advert_int = 40.95
+}
+
+vrrp_instance "Y" {
+  advert_int        = 1.5
+  virtual_ipaddress = ["fe80::1"]
+}
+
+global {
+  vrrp_version = 3
+}
+
+virtual_server "10.0.0.1:80" {
+  protocol = "TCP"
+}
+`,
+			wantDiags: []string{
+				`k.conf:2: warning: advert_int 0.005 in vrrp_instance "V": VRRPv3 carries hundredths of a second from 0.01 to 40.95; keepalived makes it 0.01, and so does the conversion`,
+				`k.conf:3: warning: authentication in vrrp_instance "V" left out: VRRPv3 has no authentication (keepalived ignores it, with an error)`,
+				`k.conf:9: warning: advert_int 0.5 in vrrp_instance "W": VRRPv2 carries whole seconds from 1 to 255; keepalived makes it 1, and so does the conversion`,
+				`k.conf:12: warning: advert_int 300 in vrrp_instance "X": VRRPv3 carries hundredths of a second from 0.01 to 40.95; keepalived makes it 40.95, and so does the conversion`,
+			},
 		},
 		{
 			name: "value blocks become lists in keepalived's string form, repeated blocks accumulate",

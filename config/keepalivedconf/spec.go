@@ -82,6 +82,19 @@ func str(name string) conv {
 	}
 }
 
+// upper writes a word keepalived reads without regard to case (protocol tcp) in the upper
+// case halvs takes.
+func upper(name string) conv {
+	return func(c *converter, o *out, n *Node) {
+		if len(n.Args()) == 0 {
+			c.warn(n, "%s needs a value; left out", n.Keyword())
+			return
+		}
+		c.extra(n, 1)
+		c.setAttr(o, n, name, cty.StringVal(strings.ToUpper(n.Args()[0])))
+	}
+}
+
 // allWords keeps all the arguments as one string ("USER GROUP").
 func allWords(name string) conv {
 	return func(c *converter, o *out, n *Node) {

@@ -101,7 +101,7 @@ var inherited = map[string]conv{
 }
 
 var virtualServerSpec = with(inherited, map[string]conv{
-	"protocol":                str("protocol"),
+	"protocol":                upper("protocol"),
 	"lvs_sched":               str("lvs_sched"),
 	"lb_algo":                 str("lvs_sched"),
 	"lvs_method":              str("lvs_method"),
