@@ -11,11 +11,12 @@ import (
 	"time"
 )
 
-// Defaults taken from keepalived's misc checker: SIGTERM to the process group on timeout, then
-// SIGKILL two seconds later.
-const (
-	DefaultKillGrace   = 2 * time.Second
-	DefaultOutputLimit = 4096
+// Taken from keepalived's misc checker: SIGTERM to the process group on timeout, then SIGKILL
+// two seconds later. The output kept is enough for a failure's last lines. Variables only so
+// that the package's tests can shorten them.
+var (
+	killGrace   = 2 * time.Second
+	outputLimit = 4096
 )
 
 // ErrTimeout is wrapped by Result.Err when the command ran past its Timeout and was killed.
@@ -30,21 +31,11 @@ type Credential struct {
 // Command describes one program run. The zero Timeout means no timeout.
 type Command struct {
 	// Argv[0] is the program (looked up in PATH when it holds no slash), the rest its arguments.
-	// Nothing is interpreted by a shell unless Shell is set.
+	// No shell is involved.
 	Argv []string
-	// Shell runs Argv[0] as a command line with /bin/sh -c; Argv must then have one element.
-	Shell bool
-	// Env is added to the inherited environment (KEY=value entries).
-	Env []string
-	Dir string
 	// User, when set, is the uid/gid the program runs as (requires privilege).
 	User    *Credential
 	Timeout time.Duration
-	// KillGrace is the time between SIGTERM and SIGKILL on timeout; zero means DefaultKillGrace.
-	KillGrace time.Duration
-	// OutputLimit is how many trailing bytes of combined stdout+stderr are kept; zero means
-	// DefaultOutputLimit.
-	OutputLimit int
 }
 
 // String renders the command for logs, quoting arguments that need it.
@@ -53,11 +44,7 @@ func (c Command) String() string {
 	for i, a := range c.Argv {
 		q[i] = quoteArg(a)
 	}
-	s := strings.Join(q, " ")
-	if c.Shell {
-		return "sh -c " + s
-	}
-	return s
+	return strings.Join(q, " ")
 }
 
 // Result is how a run ended.
@@ -69,7 +56,7 @@ type Result struct {
 	Signal syscall.Signal
 	// TimedOut reports that the timeout expired and the group was killed.
 	TimedOut bool
-	// Output holds the last OutputLimit bytes of combined stdout and stderr.
+	// Output holds the last bytes (4 KiB) of combined stdout and stderr.
 	Output   []byte
 	Duration time.Duration
 	// Err is nil for a program that exited with status 0; otherwise it says why not (start
@@ -77,24 +64,19 @@ type Result struct {
 	Err error
 }
 
-// Success reports a normal exit with status 0.
-func (r Result) Success() bool { return r.Err == nil }
-
 // Validate reports a command that cannot be run, before anything is started.
 func (c Command) Validate() error {
 	switch {
 	case len(c.Argv) == 0 || c.Argv[0] == "":
 		return errors.New("script: empty command")
-	case c.Shell && len(c.Argv) != 1:
-		return fmt.Errorf("script: a shell command is one command line, got %d arguments", len(c.Argv))
-	case c.Timeout < 0 || c.KillGrace < 0 || c.OutputLimit < 0:
-		return errors.New("script: negative timeout, kill grace or output limit")
+	case c.Timeout < 0:
+		return errors.New("script: negative timeout")
 	}
 	return nil
 }
 
 // Run starts the command in its own process group and waits for it. On timeout, or when ctx is
-// cancelled, the whole group gets SIGTERM and, KillGrace later, SIGKILL, so children a script
+// cancelled, the whole group gets SIGTERM and, two seconds later, SIGKILL, so children a script
 // forked do not outlive it. Run is safe for concurrent use.
 func Run(ctx context.Context, c Command) Result {
 	start := time.Now()
@@ -104,23 +86,9 @@ func Run(ctx context.Context, c Command) Result {
 		return res
 	}
 	argv := c.Argv
-	if c.Shell {
-		argv = []string{"/bin/sh", "-c", c.Argv[0]}
-	}
-	limit := c.OutputLimit
-	if limit == 0 {
-		limit = DefaultOutputLimit
-	}
-	grace := c.KillGrace
-	if grace == 0 {
-		grace = DefaultKillGrace
-	}
+	limit, grace := outputLimit, killGrace
 	out := &tail{limit: limit}
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Dir = c.Dir
-	if c.Env != nil {
-		cmd.Env = append(cmd.Environ(), c.Env...)
-	}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if c.User != nil {
