@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 
 	"github.com/halvs/halvs/config"
 	"github.com/halvs/halvs/config/keepalivedconf"
@@ -15,8 +14,9 @@ func init() {
 }
 
 // runConvert reads a keepalived.conf and writes the equivalent HCL to stdout: exit 0 when
-// converted (warnings about keywords left out on stderr), 1 when the input cannot be read or
-// parsed, 2 for a bad command line.
+// converted and the output passes 'halvs check' (warnings on stderr), 1 when the input cannot
+// be read or parsed or the output fails the check (it is still written), 2 for a bad command
+// line.
 func runConvert(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("convert", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -33,14 +33,16 @@ virtual_server "10.10.10.22:80".
 
 Each keyword halvs cannot carry over (e-mail, SNMP, vrrp_strict, ...) is left out and
 reported on standard error as FILE:LINE: warning: ..., naming the keepalived file and line.
-The output is then checked as 'halvs check' would; its findings are printed too.
+The output is then checked as 'halvs check' would; its findings are printed too, as
+<converted output>:LINE:COL: ..., a position in the HCL written to standard output.
 
 Flags:
   --config-id ID   keep the lines written "@ID ..." (keepalived -i ID); without it they are
                    left out with a warning and "@^ID ..." lines are kept
 
-Exit status: 0 converted (warnings may be printed), 1 the input cannot be read or parsed,
-2 usage error.
+Exit status: 0 converted, and the output passes 'halvs check' (warnings may be printed);
+1 the input cannot be read or parsed (nothing is written), or the output fails 'halvs check'
+(it is still written, to be fixed by hand); 2 usage error.
 `)
 	}
 	if err := fs.Parse(args); err != nil {
@@ -73,14 +75,23 @@ Exit status: 0 converted (warnings may be printed), 1 the input cannot be read o
 		return exitFailure
 	}
 	// Check the result as `halvs check` would, so that a value halvs refuses is seen now,
-	// not when the director starts. The positions refer to the converted output.
-	name := "converted from " + filepath.Base(path)
-	if _, checkDiags := config.Parse(hcl, name); len(checkDiags) > 0 {
+	// not when the director starts. The positions are in the converted output, not in
+	// the keepalived file, and the name says so.
+	_, checkDiags := config.Parse(hcl, convertedOutput)
+	if len(checkDiags) > 0 {
 		fmt.Fprintln(stderr, "halvs convert: 'halvs check' on the output reports:")
 		checkDiags.Write(stderr)
 	}
+	if checkDiags.HasErrors() {
+		fmt.Fprintf(stderr, "halvs convert: the output of %s does not pass 'halvs check' (%s); fix it before use\n",
+			path, countLine(len(checkDiags.Errors()), "error", len(checkDiags.Warnings()), "warning"))
+		return exitFailure
+	}
 	return exitOK
 }
+
+// convertedOutput names the HCL convert writes, in the diagnostics of its check.
+const convertedOutput = "<converted output>"
 
 func writeDiags(w io.Writer, diags keepalivedconf.Diagnostics) {
 	for _, d := range diags {

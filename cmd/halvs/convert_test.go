@@ -101,17 +101,77 @@ vrrp_instance VI_1 {
 }
 
 // TestConvertReportsCheck shows the 'halvs check' findings on the output: a keepalived
-// config that converts but that halvs refuses (here: no virtual_router_id) says so.
+// config that converts but that halvs refuses (here: no virtual_router_id) says so, at a
+// position in the converted output, and exits 1 with the HCL still written.
 func TestConvertReportsCheck(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "k.conf")
-	if err := os.WriteFile(p, []byte("vrrp_instance VI_1 {\n  interface eth0\n}\n"), 0o644); err != nil {
+	if err := os.WriteFile(p, []byte("vrrp_instance VI_1 {\n  interface eth0\n  virtual_ipaddress {\n    192.0.2.1\n  }\n}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, _, stderr := runHalvs("convert", p)
-	if code != exitOK {
-		t.Errorf("exit %d, want %d", code, exitOK)
+	code, stdout, stderr := runHalvs("convert", p)
+	if code != exitFailure {
+		t.Errorf("exit %d, want %d", code, exitFailure)
 	}
-	if !strings.Contains(stderr, "'halvs check' on the output reports:") || !strings.Contains(stderr, "virtual_router_id") {
-		t.Errorf("stderr does not carry the check's finding:\n%s", stderr)
+	if !strings.Contains(stdout, `vrrp_instance "VI_1" {`) {
+		t.Errorf("the HCL is not written:\n%s", stdout)
+	}
+	for _, want := range []string{"'halvs check' on the output reports:",
+		`<converted output>:1:1: error: vrrp_instance "VI_1" needs virtual_router_id`,
+		"does not pass 'halvs check' (1 error)"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+}
+
+// TestConvertPassesCheck converts inputs keepalived accepts but whose literal translation
+// halvs check refuses; the converter applies keepalived's own corrections, so the output
+// passes and convert exits 0.
+func TestConvertPassesCheck(t *testing.T) {
+	src := `global_defs {
+  notify_fifo /run/k.fifo root
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  priority 255
+  advert_int 0.5
+  virtual_ipaddress {
+    192.0.2.1
+  }
+}
+vrrp_instance VI_6 {
+  interface eth0
+  virtual_router_id 52
+  version 3
+  authentication {
+    auth_pass secret
+  }
+  virtual_ipaddress {
+    192.0.2.2
+  }
+}
+virtual_server 192.0.2.1 80 {
+  protocol tcp
+  real_server 10.0.0.2 80 {
+    lb_kind DR
+  }
+}
+`
+	p := filepath.Join(t.TempDir(), "k.conf")
+	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runHalvs("convert", p)
+	if code != exitOK {
+		t.Fatalf("exit %d, want %d; stderr:\n%s\nstdout:\n%s", code, exitOK, stderr, stdout)
+	}
+	if strings.Contains(stderr, "'halvs check' on the output reports") {
+		t.Errorf("the check reports something:\n%s", stderr)
+	}
+	for _, want := range []string{":2: warning: notify_fifo: the FIFO owner", ":8: warning: advert_int 0.5", ":17: warning: authentication in vrrp_instance"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
 	}
 }
