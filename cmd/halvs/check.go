@@ -41,15 +41,8 @@ Exit status: 0 valid (warnings may be printed), 1 invalid, 2 usage error.
 		}
 		return exitUsage
 	}
-	switch {
-	case path == "" && fs.NArg() == 1:
-		path = fs.Arg(0)
-	case fs.NArg() > 0:
-		fmt.Fprintf(stderr, "halvs check: unexpected argument %q\n", fs.Arg(0))
-		fs.Usage()
-		return exitUsage
-	case path == "":
-		fmt.Fprintln(stderr, "halvs check: which file? give -c FILE")
+	path, ok := configPath(fs, path, stderr)
+	if !ok {
 		fs.Usage()
 		return exitUsage
 	}

@@ -67,14 +67,8 @@ operation failed, 2 usage error.
 		}
 		return exitUsage
 	}
-	switch {
-	case path == "" && fs.NArg() == 1:
-		path = fs.Arg(0)
-	case fs.NArg() > 0:
-		fmt.Fprintf(stderr, "halvs ipvs: unexpected argument %q\n", fs.Arg(0))
-		return exitUsage
-	case path == "":
-		fmt.Fprintln(stderr, "halvs ipvs: which file? give -c FILE")
+	path, ok := configPath(fs, path, stderr)
+	if !ok {
 		return exitUsage
 	}
 

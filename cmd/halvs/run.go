@@ -87,14 +87,8 @@ control socket in use by another halvs, metrics port taken, or a runtime failure
 		}
 		return exitUsage
 	}
-	switch {
-	case path == "" && fs.NArg() == 1:
-		path = fs.Arg(0)
-	case fs.NArg() > 0:
-		fmt.Fprintf(stderr, "halvs run: unexpected argument %q\n", fs.Arg(0))
-		return exitUsage
-	case path == "":
-		fmt.Fprintln(stderr, "halvs run: which file? give -c FILE")
+	path, ok := configPath(fs, path, stderr)
+	if !ok {
 		return exitUsage
 	}
 	log, err := newLogger(stderr, logFormat, logLevel)
