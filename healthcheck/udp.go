@@ -14,7 +14,7 @@ import (
 // bytes long and match Reply on the bytes both have, ignoring bits set in ReplyMask.
 type UDPSpec struct {
 	Conn
-	Payload        []byte // payload (hex in keepalived.conf); empty sends an empty datagram
+	Payload        []byte // payload (hex in keepalived.conf); empty sends udpFiller
 	RequireReply   bool   // require_reply
 	Reply          []byte // the expected reply after require_reply, optional
 	ReplyMask      []byte // bits not compared; as long as Reply or empty
@@ -47,6 +47,10 @@ func (s UDPSpec) resolve(env resolveEnv) (Spec, error) {
 
 func (s UDPSpec) newChecker() (Checker, error) { return &udpChecker{spec: s}, nil }
 
+// udpFiller is what keepalived sends without a payload (layer4.c set_buf): its 32-byte buffer
+// filled with "keepalived check - " repeated. Servers that ignore empty datagrams answer it.
+var udpFiller = []byte("keepalived check - keepalived ch")
+
 type udpChecker struct{ spec UDPSpec }
 
 func (c *udpChecker) String() string { return fmt.Sprintf("udp_check %v", c.spec.target()) }
@@ -66,7 +70,11 @@ func (c *udpChecker) Check(ctx context.Context) Result {
 	_ = conn.SetDeadline(deadline)
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	if _, err := conn.Write(c.spec.Payload); err != nil {
+	payload := c.spec.Payload
+	if len(payload) == 0 {
+		payload = udpFiller
+	}
+	if _, err := conn.Write(payload); err != nil {
 		return fail(fmt.Errorf("send: %w", err))
 	}
 	buf := make([]byte, c.spec.MaxReplyLength+1)

@@ -61,6 +61,7 @@ func TestUDPCheck(t *testing.T) {
 			want bool
 		}{
 			{"echo answers", UDPSpec{Conn: short, Payload: []byte("hi")}, echo, true},
+			{"no payload sends keepalived's filler", UDPSpec{Conn: short, RequireReply: true, Reply: []byte("ECHO:keepalived check - keepalived ch"), MinReplyLength: 37, MaxReplyLength: 37}, echo, true},
 			{"reply required and given", UDPSpec{Conn: short, Payload: []byte("hi"), RequireReply: true}, echo, true},
 			{"expected reply matches", UDPSpec{Conn: short, Payload: []byte("hi"), RequireReply: true, Reply: []byte("ECHO:hi")}, echo, true},
 			{"reply prefix is enough", UDPSpec{Conn: short, Payload: []byte("hi"), RequireReply: true, Reply: []byte("ECHO")}, echo, true},
