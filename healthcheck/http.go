@@ -179,8 +179,8 @@ func (c *httpChecker) host(u URL) (host, sni string) {
 }
 
 func (c *httpChecker) get(ctx context.Context, u URL) error {
-	timeout := c.spec.ConnectTimeout
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, c.spec.ConnectTimeout)
 	defer cancel()
 	conn, err := c.spec.dialer("tcp").DialContext(ctx, "tcp", c.spec.target().String())
 	if err != nil {
@@ -188,10 +188,7 @@ func (c *httpChecker) get(ctx context.Context, u URL) error {
 	}
 	defer conn.Close()
 	// keepalived applies connect_timeout to each read; halvs bounds the whole exchange by it.
-	deadline, _ := ctx.Deadline()
-	_ = conn.SetDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	defer bindDeadline(ctx, conn, start, c.spec.ConnectTimeout)()
 
 	host, sni := c.host(u)
 	var rw io.ReadWriter = conn

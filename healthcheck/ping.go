@@ -70,13 +70,7 @@ func (c *pingChecker) Check(ctx context.Context) Result {
 		return fail(err)
 	}
 	defer conn.Close()
-	deadline := start.Add(c.spec.ConnectTimeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
-	_ = conn.SetDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	defer bindDeadline(ctx, conn, start, c.spec.ConnectTimeout)()
 
 	// With a datagram socket the kernel owns the id and filters replies; with a raw one every
 	// reply arrives, so match ours by id and sequence.

@@ -63,13 +63,7 @@ func (c *udpChecker) Check(ctx context.Context) Result {
 		return fail(err)
 	}
 	defer conn.Close()
-	deadline := start.Add(c.spec.ConnectTimeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
-	_ = conn.SetDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	defer bindDeadline(ctx, conn, start, c.spec.ConnectTimeout)()
 	payload := c.spec.Payload
 	if len(payload) == 0 {
 		payload = udpFiller
