@@ -52,7 +52,8 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&ports, "port", "a TCP service port to check listeners and firewall for (repeatable)")
 	fs.IntVar(&listenSeconds, "listen-seconds", 3, "director: listen this long for other routers' VRRP adverts (0: skip)")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: halvs doctor [-c FILE] [--role director|realserver] [--vip ADDR ...] [--port N ...] [--listen-seconds N]
+		fmt.Fprint(stderr, `Usage: halvs doctor [-c FILE] [--role director|realserver] [--vip ADDR ...] [--port N ...]
+                    [--listen-seconds N]
 
 Looks for the mistakes that break LVS direct routing and VRRP, and prints each one with the
 command that fixes it. It only reads the system (run it as root for the firewall and VRRP
@@ -75,7 +76,8 @@ Flags:
   -c, --config FILE     the halvs config
   --role ROLE           director or realserver
   --vip ADDR            a VIP (repeatable; real server)
-  --port N              a TCP service port (repeatable; default: the config's virtual server ports)
+  --port N              a TCP service port (repeatable; default: the config's virtual
+                        server ports)
   --listen-seconds N    how long to listen for VRRP adverts (director; default 3, 0 skips)
 
 Exit status: 0 no problem found (warnings allowed), 1 problems found (or the config is

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -44,18 +45,27 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return exitUsage
 	}
-	// keepalived users type `keepalived -t -f FILE`; `halvs -t -c FILE` means the same.
-	if args[0] == "-t" || args[0] == "--config-test" {
-		if c, ok := commands["check"]; ok {
-			return c.run(args[1:], stdout, stderr)
+	// keepalived users type `keepalived -t -f FILE` or `-f FILE -t`; `halvs -t -c FILE` and
+	// `halvs -c FILE -t` mean the same. No command starts with "-", so a line that does is
+	// all flags, and -t among them asks for check.
+	if c, ok := commands["check"]; ok && strings.HasPrefix(args[0], "-") {
+		if i := slices.IndexFunc(args, func(a string) bool { return a == "-t" || a == "--config-test" }); i >= 0 {
+			return c.run(slices.Delete(slices.Clone(args), i, i+1), stdout, stderr)
 		}
 	}
 	switch args[0] {
 	case "help", "-h", "--help":
-		if len(args) > 1 {
-			if c, ok := commands[args[1]]; ok {
-				return c.run([]string{"-h"}, stdout, stderr)
+		switch {
+		case len(args) > 2:
+			fmt.Fprintf(stderr, "halvs help: one command at a time, got %q\n", args[1:])
+			return exitUsage
+		case len(args) == 2:
+			c, ok := commands[args[1]]
+			if !ok {
+				fmt.Fprintf(stderr, "halvs: unknown command %q; run 'halvs help' for the list\n", args[1])
+				return exitUsage
 			}
+			return c.run([]string{"-h"}, stdout, stderr)
 		}
 		usage(stdout)
 		return exitOK
@@ -91,7 +101,7 @@ Commands:
 	}
 	b.WriteString(`
 Run 'halvs COMMAND -h' for a command's flags.
-'halvs -t -c FILE' checks a config, as 'keepalived -t -f FILE' does.
+'halvs -t -c FILE' (or 'halvs -c FILE -t') checks a config, as 'keepalived -t -f FILE' does.
 
 Exit codes:
   0  success (check: the config is valid; warnings may still be printed)

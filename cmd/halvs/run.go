@@ -63,8 +63,9 @@ serves Prometheus metrics at /metrics. Under systemd (Type=notify) it reports RE
 RELOADING and STOPPING.
 
 Signals:
-  SIGHUP          re-read FILE (at most one reload a second; more SIGHUPs coalesce); an instance whose VRRP settings did not change keeps its
-                  state and addresses, real servers keep their health. A FILE that fails
+  SIGHUP          re-read FILE (at most one reload a second; more SIGHUPs coalesce).
+                  An instance whose VRRP settings did not change keeps its state and
+                  addresses, real servers keep their health. A FILE that fails
                   validation is logged and the running configuration kept.
   SIGTERM, SIGINT stop: MASTERs send priority 0 and release their addresses, notify_stop
                   runs, the IPVS services halvs owns are removed (unless --keep-ipvs).

@@ -179,5 +179,10 @@ func (dm *daemon) summary() string {
 			masters++
 		}
 	}
-	return fmt.Sprintf("%d instances (%d MASTER), %d virtual servers", len(st.Instances), masters, len(st.VirtualServers))
+	return summaryLine(len(st.Instances), masters, len(st.VirtualServers))
+}
+
+// summaryLine: "2 instances (1 MASTER), 1 virtual server".
+func summaryLine(instances, masters, virtualServers int) string {
+	return fmt.Sprintf("%s (%d MASTER), %s", plural(instances, "instance"), masters, plural(virtualServers, "virtual server"))
 }

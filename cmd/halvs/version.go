@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"runtime"
@@ -16,6 +18,28 @@ func init() {
 }
 
 func runVersion(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage: halvs version
+
+Prints the halvs version (set at build time, else the Go module's), the Go version it was
+built with, and the platform, e.g.
+  halvs v1.2.0 (go1.26.0, linux/amd64)
+
+Exit status: 0, or 2 for a usage error.
+`)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "halvs version: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
 	v := version
 	if v == "" {
 		v = "devel"
