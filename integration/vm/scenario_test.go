@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/halvs/halvs/config"
+	"github.com/halvs/halvs/healthcheck"
+	"github.com/halvs/halvs/vrrp"
 )
 
 // The reference scenario end to end with two `halvs run` directors: the election, wrr over
@@ -22,9 +24,9 @@ import (
 // scenarioSpec is what differs between the two runs.
 type scenarioSpec struct {
 	confA, confB string
-	// detectBound is connect_timeout + retry × delay_before_retry + delay_loop, and
-	// detectExpr the same in words; restoreBound is delay_loop + connect_timeout (the next
-	// check finds the server back).
+	// detectBound is healthcheck's Timing.DetectionBound for the checker, and detectExpr the
+	// same in words; restoreBound is delay_loop + connect_timeout (the next check finds the
+	// server back).
 	detectBound, restoreBound time.Duration
 	detectExpr                string
 	inhibit                   bool          // inhibit_on_failure: weight 0 instead of removal
@@ -309,16 +311,17 @@ func specFrom(t *testing.T, confA, confB string) scenarioSpec {
 		t.Fatalf("%s: want real server %s of %s with one tcp_check", confA, rs1.addr, vip)
 	}
 	c := rs.Checkers[0]
-	spec.detectBound = c.ConnectTimeout + time.Duration(c.Retry)*c.DelayBeforeRetry + c.DelayLoop
-	spec.detectExpr = fmt.Sprintf("connect_timeout %v + retry %d x delay_before_retry %v + delay_loop %v",
-		c.ConnectTimeout, c.Retry, c.DelayBeforeRetry, c.DelayLoop)
+	// The scheduler's own bound, so that the test and the code cannot drift apart.
+	timing := healthcheck.Timing{DelayLoop: c.DelayLoop, Retry: c.Retry, DelayBeforeRetry: c.DelayBeforeRetry}
+	spec.detectBound = timing.DetectionBound(c.ConnectTimeout)
+	spec.detectExpr = fmt.Sprintf("delay_loop %v + retry %d x delay_before_retry %v + %d x connect_timeout %v",
+		c.DelayLoop, c.Retry, c.DelayBeforeRetry, c.Retry+1, c.ConnectTimeout)
 	spec.restoreBound = c.DelayLoop + c.ConnectTimeout
 	spec.inhibit = rs.InhibitOnFailure
 	if len(cfgB.VRRPInstances) != 1 {
 		t.Fatalf("%s: want one vrrp_instance", confB)
 	}
 	in := cfgB.VRRPInstances[0]
-	// RFC 5798's Skew_Time; RFC 3768's (version 2) is the same at the seed's 1 s interval.
-	spec.masterDown = 3*in.AdvertInt + time.Duration(256-in.Priority)*in.AdvertInt/256
+	spec.masterDown = vrrp.MasterDownInterval(uint8(in.Version), uint8(in.Priority), in.AdvertInt)
 	return spec
 }
