@@ -16,18 +16,19 @@ test:
 	$(GO) test -count=1 ./...
 
 # Host integration: network namespaces, veth, a bridge and the real keepalived (root).
-integration: build
+# The root targets install their Debian packages first (deps; quick when present).
+integration: deps build
 	$(GO) test -count=1 -p 1 -tags integration -timeout 20m ./integration/...
 
 # VM tier: Debian's cloud kernel under qemu with real IPVS (root; downloads into a cache).
-vm-test:
+vm-test: deps
 	integration/vm/run.sh
 
-bench: build
+bench: deps build
 	scripts/bench.sh
 
 # The reference scenario end to end, narrated (root).
-demo: build
+demo: deps build
 	scripts/demo.sh
 
 # Each fuzz target for FUZZTIME (default 1m); crashers land in the package's testdata/fuzz.
@@ -43,6 +44,7 @@ lint:
 	$(GO) vet -tags integration ./integration/...
 	$(GO) vet -tags vmtest ./integration/vm/ ./lvs/
 
+# Debian packages for the root targets and CI (make, git, keepalived, qemu, ...; root).
 deps:
 	scripts/install-deps.sh
 
