@@ -77,9 +77,6 @@ func New(status StatusFunc) *Metrics {
 	return m
 }
 
-// Registry is the registry behind Handler, for tests and for callers that add their own.
-func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
-
 // Handler serves the metrics in the Prometheus exposition formats.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})

@@ -86,7 +86,7 @@ var wantNames = []string{
 
 func halvsNames(t *testing.T, m *Metrics) []string {
 	t.Helper()
-	mfs, err := m.Registry().Gather()
+	mfs, err := m.reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestGatherNames(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("metric names (-want +got):\n%s", diff)
 	}
-	if problems, err := testutil.GatherAndLint(m.Registry()); err != nil || len(problems) > 0 {
+	if problems, err := testutil.GatherAndLint(m.reg); err != nil || len(problems) > 0 {
 		t.Errorf("lint: %v %+v", err, problems)
 	}
 }
@@ -141,7 +141,7 @@ halvs_ipvs_sync_daemon_role{role="backup"} 0
 halvs_ipvs_sync_daemon_role{role="master"} 1
 halvs_ipvs_sync_daemon_role{role="none"} 0
 `
-	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want),
+	if err := testutil.GatherAndCompare(m.reg, strings.NewReader(want),
 		"halvs_vrrp_state", "halvs_real_server_healthy", "halvs_ipvs_service_bytes_total",
 		"halvs_vrrp_advert_drops_total", "halvs_ipvs_sync_daemon_role"); err != nil {
 		t.Error(err)
@@ -156,7 +156,7 @@ func TestSnapshotFailure(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 	want := "# HELP halvs_status_snapshot_success 1 if the director's status could be read for this scrape; the other halvs_ series are missing when 0.\n# TYPE halvs_status_snapshot_success gauge\nhalvs_status_snapshot_success 0\n"
-	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), "halvs_status_snapshot_success"); err != nil {
+	if err := testutil.GatherAndCompare(m.reg, strings.NewReader(want), "halvs_status_snapshot_success"); err != nil {
 		t.Error(err)
 	}
 }
@@ -214,7 +214,7 @@ halvs_vrrp_takeover_duration_seconds_bucket{instance="VI_1",le="+Inf"} 2
 halvs_vrrp_takeover_duration_seconds_sum{instance="VI_1"} 3.621
 halvs_vrrp_takeover_duration_seconds_count{instance="VI_1"} 2
 `
-	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), "halvs_vrrp_takeover_duration_seconds"); err != nil {
+	if err := testutil.GatherAndCompare(m.reg, strings.NewReader(want), "halvs_vrrp_takeover_duration_seconds"); err != nil {
 		t.Error(err)
 	}
 }
