@@ -168,7 +168,8 @@ func (c InstanceConfig) Validate() error {
 // vrrpSame reports whether a and b (both defaulted) can run as the same instance without
 // a restart: the identity, the wire settings and the VIPs are equal. What may differ is
 // applied in place: priority, preemption, trackers, notify, GARP settings and the excluded
-// VIPs.
+// VIPs. Trackers include track_interface: Instance.reload starts watching added interfaces
+// and stops watching removed ones.
 func vrrpSame(a, b InstanceConfig) bool {
 	return a.Name == b.Name && a.Interface == b.Interface && a.VRID == b.VRID &&
 		a.Version == b.Version && a.Interval == b.Interval && a.AuthType == b.AuthType &&

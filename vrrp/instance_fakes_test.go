@@ -277,28 +277,48 @@ func (f *fakeAnnouncer) n(addr netip.Addr) int {
 	return f.count[addr]
 }
 
+// fakeLinks is a LinkWatcher whose links change in set; a watcher ends when its stop
+// channel closes, as NetlinkLinkWatcher's does.
 type fakeLinks struct {
-	mu  sync.Mutex
-	fns map[string][]func(bool)
+	mu       sync.Mutex
+	watchers []fakeWatch
+}
+
+type fakeWatch struct {
+	dev  string
+	fn   func(bool)
+	stop <-chan struct{}
 }
 
 func (l *fakeLinks) Watch(dev string, fn func(up bool), stop <-chan struct{}) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.fns == nil {
-		l.fns = map[string][]func(bool){}
-	}
-	l.fns[dev] = append(l.fns[dev], fn)
+	l.watchers = append(l.watchers, fakeWatch{dev, fn, stop})
 	fn(true)
 	return nil
 }
 
-func (l *fakeLinks) set(dev string, up bool) {
+// live returns the watchers of dev whose stop channel is still open.
+func (l *fakeLinks) live(dev string) []fakeWatch {
 	l.mu.Lock()
-	fns := slices.Clone(l.fns[dev])
-	l.mu.Unlock()
-	for _, fn := range fns {
-		fn(up)
+	defer l.mu.Unlock()
+	var out []fakeWatch
+	for _, w := range l.watchers {
+		select {
+		case <-w.stop:
+			continue
+		default:
+		}
+		if w.dev == dev {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+func (l *fakeLinks) set(dev string, up bool) {
+	for _, w := range l.live(dev) {
+		w.fn(up)
 	}
 }
 

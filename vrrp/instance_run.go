@@ -22,8 +22,14 @@ type Instance struct {
 	kernel *worker
 	notif  *notifier
 	group  *SyncGroup
-	stop   chan struct{} // closed by the watchers' owner on Stop
 	done   chan struct{} // closed when the loop has finished
+
+	// The link watchers: device → the channel that stops its watcher. Changed by start,
+	// reload and shutdown, which run in the Router's Apply (the caller's thread, whose
+	// network namespace NetlinkLinkWatcher follows), never in the loop.
+	watchMu sync.Mutex
+	watched map[string]chan struct{}
+	unwatch bool // set by shutdown: watch nothing more
 
 	// Owned by the loop goroutine.
 	cfg         InstanceConfig
@@ -65,7 +71,7 @@ func newInstance(d *Deps, tx *sharedTransport, cfg InstanceConfig, group *SyncGr
 	log := d.Logger.With("instance", cfg.Name)
 	i := &Instance{
 		deps: d, tx: tx, log: log, box: newMailbox[input](), kernel: newWorker(), group: group,
-		stop: make(chan struct{}), done: make(chan struct{}), cfg: cfg, filter: cfg.filter(),
+		done: make(chan struct{}), cfg: cfg, filter: cfg.filter(),
 		excluded: cfg.ExcludedVIPs,
 	}
 	i.notif = &notifier{kind: "INSTANCE", name: cfg.Name, run: d.RunScript, log: log, jobs: newWorker(), cfg: cfg.Notify}
@@ -102,29 +108,71 @@ func (i *Instance) start() {
 	i.box.put(input{at: i.deps.Clock.Now(), ev: Startup{}})
 }
 
+// watchLinks makes the watched links those cfg needs, its interface and its
+// track_interfaces: new ones are watched (their state arrives through the mailbox), ones
+// no longer named stop being watched. A reload may add or remove track_interfaces in place
+// (vrrpSame ignores Track), so it calls this too.
 func (i *Instance) watchLinks(cfg InstanceConfig) {
 	if i.deps.Links == nil {
 		return
 	}
 	devs := []string{cfg.Interface}
 	for _, t := range cfg.Track {
-		if t.Kind == TrackInterface && t.Name != cfg.Interface {
+		if t.Kind == TrackInterface && !slices.Contains(devs, t.Name) {
 			devs = append(devs, t.Name)
 		}
 	}
+	i.watchMu.Lock()
+	defer i.watchMu.Unlock()
+	if i.unwatch {
+		return
+	}
+	if i.watched == nil {
+		i.watched = map[string]chan struct{}{}
+	}
+	for dev, stop := range i.watched {
+		if !slices.Contains(devs, dev) {
+			close(stop)
+			delete(i.watched, dev)
+		}
+	}
 	for _, dev := range devs {
-		own := dev == cfg.Interface
-		err := i.deps.Links.Watch(dev, func(up bool) {
-			now := i.deps.Clock.Now()
-			if own {
-				i.box.put(input{at: now, ev: LinkChanged{Dev: dev, Up: up}})
-			}
-			i.box.put(input{at: now, fn: func() { i.setTracked(TrackInterface, dev, up) }})
-		}, i.stop)
-		if err != nil {
-			i.log.Error("cannot watch link; treating it as down", "dev", dev, "err", err)
+		if _, ok := i.watched[dev]; ok {
+			continue
+		}
+		stop := make(chan struct{})
+		i.watched[dev] = stop
+		i.watchLink(dev, dev == cfg.Interface, stop)
+	}
+}
+
+// watchLink watches one device until stop closes. The instance's own interface also
+// drives LinkChanged (down is a fault); every watched device feeds its track_interface.
+func (i *Instance) watchLink(dev string, own bool, stop chan struct{}) {
+	err := i.deps.Links.Watch(dev, func(up bool) {
+		now := i.deps.Clock.Now()
+		if own {
+			i.box.put(input{at: now, ev: LinkChanged{Dev: dev, Up: up}})
+		}
+		i.box.put(input{at: now, fn: func() { i.setTracked(TrackInterface, dev, up) }})
+	}, stop)
+	if err != nil {
+		i.log.Error("cannot watch link; treating it as down", "dev", dev, "err", err)
+		if own {
 			i.box.put(input{at: i.deps.Clock.Now(), ev: LinkChanged{Dev: dev, Up: false}})
 		}
+		i.box.put(input{at: i.deps.Clock.Now(), fn: func() { i.setTracked(TrackInterface, dev, false) }})
+	}
+}
+
+// stopWatching stops every link watcher, for good.
+func (i *Instance) stopWatching() {
+	i.watchMu.Lock()
+	defer i.watchMu.Unlock()
+	i.unwatch = true
+	for dev, stop := range i.watched {
+		close(stop)
+		delete(i.watched, dev)
 	}
 }
 
@@ -407,7 +455,10 @@ func (i *Instance) Name() string {
 }
 
 // reload applies cfg, which vrrpSame has accepted, in the loop: the state and VIPs stay.
+// Links that cfg tracks and the old configuration did not start being watched, and those
+// it no longer tracks stop.
 func (i *Instance) reload(cfg InstanceConfig) {
+	defer i.watchLinks(cfg) // after the new Track is queued, so the first report counts
 	i.box.put(input{at: i.deps.Clock.Now(), fn: func() {
 		old := i.cfg
 		i.cfg = cfg
@@ -428,7 +479,7 @@ func (i *Instance) reload(cfg InstanceConfig) {
 // releases its VIPs, notify_stop runs. It waits for the workers to finish.
 func (i *Instance) shutdown() {
 	i.stopOnce.Do(func() {
-		close(i.stop)
+		i.stopWatching()
 		i.box.put(input{at: i.deps.Clock.Now(), ev: Shutdown{}})
 		i.box.put(input{stop: true})
 		<-i.done

@@ -355,3 +355,44 @@ func TestSyncGroupFaultPullsMembers(t *testing.T) {
 		t.Errorf("eth1 up: VI_1=%v VI_2=%v, want both MASTER", s1, s2)
 	}
 }
+
+// TestReloadWatchesTrackInterfaces: a reload that adds a track_interface watches it (its
+// state counts at once), and one that removes it stops the watcher.
+func TestReloadWatchesTrackInterfaces(t *testing.T) {
+	l, a, _ := pair(t, vi1(150), vi1(100))
+	inst := a.r.Instance("VI_1")
+	if n := len(a.links.live("eth1")); n != 0 {
+		t.Fatalf("%d watchers of eth1 before it is tracked", n)
+	}
+	cfg := vi1(150)
+	cfg.Track = []Track{{Kind: TrackInterface, Name: "eth1", Weight: -60}}
+	a.apply(t, cfg)
+	l.settle()
+	if a.r.Instance("VI_1") != inst {
+		t.Fatal("adding a tracker restarted the instance")
+	}
+	if n := len(a.links.live("eth1")); n != 1 {
+		t.Fatalf("%d watchers of eth1 after the reload, want 1", n)
+	}
+	a.links.set("eth1", false)
+	l.advance(5 * time.Second)
+	if st := inst.Status(); st.Priority != 90 || st.State != StateBackup {
+		t.Errorf("eth1 down: %v priority %d, want BACKUP 90", st.State, st.Priority)
+	}
+
+	a.apply(t, vi1(150)) // the tracker goes
+	l.advance(5 * time.Second)
+	if n := len(a.links.live("eth1")); n != 0 {
+		t.Errorf("%d watchers of eth1 after it stopped being tracked, want 0", n)
+	}
+	if st := inst.Status(); st.Priority != 150 || st.State != StateMaster {
+		t.Errorf("tracker removed: %v priority %d, want MASTER 150", st.State, st.Priority)
+	}
+	if n := len(a.links.live("eth0")); n != 1 {
+		t.Errorf("%d watchers of the instance's own eth0, want 1", n)
+	}
+	a.r.Shutdown()
+	if n := len(a.links.live("eth0")); n != 0 {
+		t.Errorf("%d watchers of eth0 after Shutdown, want 0", n)
+	}
+}
