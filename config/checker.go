@@ -22,7 +22,7 @@ var checkerSchemas = map[CheckerKind]schema{
 	CheckTCP:  {attrs: concat(connectAttrs, timingAttrs)},
 	CheckPing: {attrs: concat(connectAttrs, timingAttrs)},
 	CheckHTTP: {attrs: concat(connectAttrs, timingAttrs, []string{"http_protocol", "virtualhost"}), blocks: []string{"url"}},
-	CheckSSL:  {attrs: concat(connectAttrs, timingAttrs, []string{"http_protocol", "virtualhost", "enable_sni"}), blocks: []string{"url"}},
+	CheckSSL:  {attrs: concat(connectAttrs, timingAttrs, []string{"http_protocol", "virtualhost", "enable_sni", "tls_verify", "ca_file"}), blocks: []string{"url"}},
 	CheckDNS:  {attrs: concat(connectAttrs, timingAttrs, []string{"type", "name"})},
 	CheckUDP:  {attrs: concat(connectAttrs, timingAttrs, []string{"payload", "require_reply", "min_reply_length", "max_reply_length"})},
 	CheckMisc: {attrs: concat(timingAttrs, []string{"misc_path", "misc_timeout", "misc_dynamic", "user"})},
@@ -147,6 +147,10 @@ func (d *decoder) httpCheck(b *block, kind CheckerKind, vhost string) *HTTPCheck
 	b.str("virtualhost", &h.Virtualhost)
 	if kind == CheckSSL {
 		b.boolean("enable_sni", &h.EnableSNI)
+		b.boolean("tls_verify", &h.TLSVerify)
+		if b.str("ca_file", &h.CAFile) && !h.TLSVerify {
+			b.errorf("ca_file", "ca_file is only read with tls_verify = true (keepalived never verifies the server's certificate)")
+		}
 	}
 	urls := b.blocks("url")
 	if len(urls) == 0 {

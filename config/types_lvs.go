@@ -160,6 +160,10 @@ type HTTPCheck struct {
 	HTTPProtocol string // "1.0", "1.0C" or "1.1"; default "1.0"
 	Virtualhost  string
 	EnableSNI    bool // ssl_get only
+	// TLSVerify checks the server's certificate chain and name, against the roots in CAFile
+	// (PEM; empty: the system's). ssl_get only; a halvs addition, keepalived never verifies.
+	TLSVerify bool
+	CAFile    string
 }
 
 // URL is one url block of http_get / ssl_get.

@@ -122,7 +122,7 @@ func healthCheck(cfg *config.Config, c config.Checker, users UserLookup) (health
 			return healthcheck.Check{}, fmt.Errorf("no url settings")
 		}
 		h := healthcheck.HTTPSpec{Conn: conn, TLS: c.Kind == config.CheckSSL, VirtualHost: c.HTTP.Virtualhost,
-			HTTPProtocol: c.HTTP.HTTPProtocol, EnableSNI: c.HTTP.EnableSNI}
+			HTTPProtocol: c.HTTP.HTTPProtocol, EnableSNI: c.HTTP.EnableSNI, TLSVerify: c.HTTP.TLSVerify, CAFile: c.HTTP.CAFile}
 		for _, u := range c.HTTP.URLs {
 			hu := healthcheck.URL{Path: u.Path, Digest: u.Digest, VirtualHost: u.Virtualhost}
 			for _, r := range u.StatusCodes {

@@ -27,16 +27,13 @@ type HTTPSpec struct {
 	URLs         []URL  // at least one
 	VirtualHost  string // virtualhost: the Host header for URLs without their own
 	HTTPProtocol string // http_protocol: "1.0" (default), "1.1" or "1.0C" (1.0 with Connection: close)
-	// SNIName is sent as TLS server name (keepalived enable_sni/sni_name); empty: the virtual
-	// host when EnableSNI, else none.
+	// EnableSNI sends the virtual host as TLS server name (keepalived enable_sni).
 	EnableSNI bool
-	SNIName   string
 	// TLSVerify checks the server's certificate chain and name (a halvs addition; keepalived
-	// never verifies). CAFile holds the trusted roots (PEM); empty: the system's.
+	// never verifies): the name is the server name sent, else the connect address (an IP SAN).
+	// CAFile holds the trusted roots (PEM); empty: the system's.
 	TLSVerify bool
 	CAFile    string
-	// CertFile and KeyFile are a client certificate, as keepalived's SSL block.
-	CertFile, KeyFile string
 }
 
 // URL is one url block.
@@ -101,11 +98,8 @@ func (s HTTPSpec) resolve(env resolveEnv) (Spec, error) {
 		urls[i] = u
 	}
 	s.URLs = urls
-	if !s.TLS && (s.TLSVerify || s.EnableSNI || s.SNIName != "" || s.CAFile != "" || s.CertFile != "") {
+	if !s.TLS && (s.TLSVerify || s.EnableSNI || s.CAFile != "") {
 		return nil, fmt.Errorf("%s: TLS options need SSL_GET", kind)
-	}
-	if (s.CertFile == "") != (s.KeyFile == "") {
-		return nil, fmt.Errorf("%s: certificate and key go together", kind)
 	}
 	return s, nil
 }
@@ -126,13 +120,6 @@ func (s HTTPSpec) newChecker() (Checker, error) {
 			return nil, fmt.Errorf("SSL_GET: %s holds no PEM certificate", s.CAFile)
 		}
 		cfg.RootCAs = pool
-	}
-	if s.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(s.CertFile, s.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("SSL_GET: %w", err)
-		}
-		cfg.Certificates = []tls.Certificate{cert}
 	}
 	c.tls = cfg
 	return c, nil
@@ -168,8 +155,7 @@ func (c *httpChecker) host(u URL) (host, sni string) {
 	if vhost == "" {
 		vhost = c.spec.VirtualHost
 	}
-	sni = c.spec.SNIName
-	if sni == "" && c.spec.EnableSNI {
+	if c.spec.EnableSNI {
 		sni = vhost
 	}
 	if vhost != "" {

@@ -155,7 +155,7 @@ func TestHTTPSpecErrors(t *testing.T) {
 		{URLs: []URL{{Path: "/", StatusCodes: []StatusRange{{300, 200}}}}},
 		{URLs: []URL{{Path: "/"}}, HTTPProtocol: "2"},
 		{URLs: []URL{{Path: "/"}}, TLSVerify: true},
-		{URLs: []URL{{Path: "/"}}, TLS: true, CertFile: "x.pem"},
+		{URLs: []URL{{Path: "/"}}, CAFile: "ca.pem"},
 	} {
 		if _, err := NewChecker(spec, rs, DefaultTiming(spec.Kind())); err == nil {
 			t.Errorf("NewChecker(%+v) succeeded, want an error", spec)
@@ -219,9 +219,9 @@ func TestSSLGet(t *testing.T) {
 			{name: "no verification by default", spec: HTTPSpec{TLS: true, URLs: okURL}, want: true},
 			{name: "wrong status over TLS", spec: HTTPSpec{TLS: true, URLs: []URL{{Path: "/missing"}}}},
 			{name: "verify against the right CA by IP", spec: HTTPSpec{TLS: true, TLSVerify: true, CAFile: caFile, URLs: okURL}, want: true},
-			{name: "verify with SNI name", spec: HTTPSpec{TLS: true, TLSVerify: true, CAFile: caFile, SNIName: "rs.example", URLs: okURL}, want: true, wantSNI: "rs.example"},
+			{name: "verify with SNI name", spec: HTTPSpec{TLS: true, TLSVerify: true, CAFile: caFile, EnableSNI: true, VirtualHost: "rs.example", URLs: okURL}, want: true, wantSNI: "rs.example"},
 			{name: "enable_sni uses virtualhost", spec: HTTPSpec{TLS: true, EnableSNI: true, VirtualHost: "rs.example", URLs: okURL}, want: true, wantSNI: "rs.example"},
-			{name: "verify fails on the wrong name", spec: HTTPSpec{TLS: true, TLSVerify: true, CAFile: caFile, SNIName: "other.example", URLs: okURL}},
+			{name: "verify fails on the wrong name", spec: HTTPSpec{TLS: true, TLSVerify: true, CAFile: caFile, EnableSNI: true, VirtualHost: "other.example", URLs: okURL}},
 			{name: "verify fails on an unknown CA", spec: HTTPSpec{TLS: true, TLSVerify: true, CAFile: otherCA, URLs: okURL}},
 			{name: "plain HTTP to a TLS server fails", spec: HTTPSpec{URLs: okURL}},
 			{name: "closed port", spec: HTTPSpec{TLS: true, URLs: okURL}, rs: closedPort(t, ip)},
