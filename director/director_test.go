@@ -379,17 +379,24 @@ vrrp_instance "VI_1" {
 }
 
 // TestReloadStopsInstanceWithNotifyStop: an instance removed by a reload runs notify_stop
-// while the reload is in progress; that must not wait for the reload.
+// while the reload is in progress; neither the reload nor Status waits for that script.
 func TestReloadStopsInstanceWithNotifyStop(t *testing.T) {
 	k := newKernel()
 	dir := t.TempDir()
-	mark := dir + "/stopped"
-	extra := `  notify_stop = "/bin/touch ` + mark + `"` + "\n"
+	mark, release := dir+"/stopped", dir+"/release"
+	script := dir + "/stop.sh"
+	body := "#!/bin/sh\nwhile [ ! -e " + release + " ]; do sleep 0.01; done\ntouch " + mark + "\n"
+	if err := os.WriteFile(script, []byte(body), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	extra := `  notify_stop = "` + script + `"` + "\n"
 	d, err := New(parse(t, owner("VI_1", 51, "10.0.0.1/32", "")+owner("VI_2", 52, "10.0.0.2/32", extra)), k.options(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	running(t, d)
+	// Registered after running's: runs before Run's Shutdown, which waits for the script.
+	t.Cleanup(func() { os.WriteFile(release, nil, 0o600) })
 	masterOf(t, d, "VI_2")
 	done := make(chan error, 1)
 	go func() { done <- d.Reload(parse(t, owner("VI_1", 51, "10.0.0.1/32", ""))) }()
@@ -401,7 +408,18 @@ func TestReloadStopsInstanceWithNotifyStop(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Reload hung while the removed instance ran notify_stop")
 	}
-	if _, err := os.Stat(mark); err != nil {
-		t.Errorf("notify_stop did not run: %v", err)
+	var names []string
+	for _, is := range d.Status().Instances {
+		names = append(names, is.Name)
 	}
+	if diff := cmp.Diff([]string{"VI_1"}, names); diff != "" {
+		t.Errorf("instances while VI_2's notify_stop runs (-want +got):\n%s", diff)
+	}
+	if _, err := os.Stat(mark); err == nil {
+		t.Fatal("notify_stop finished before it was released")
+	}
+	if err := os.WriteFile(release, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "notify_stop to finish", func() bool { _, err := os.Stat(mark); return err == nil })
 }

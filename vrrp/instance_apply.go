@@ -23,7 +23,25 @@ func keyOf(c InstanceConfig) TransportKey {
 // others, and starts new ones. Use it at startup and on SIGHUP. Opening a Transport on an
 // interface without a usable source address yet (a tentative IPv6 link-local) is retried for
 // a few seconds, during which Apply waits.
+//
+// Apply returns once the instances it stops have sent their priority-0 advert, released
+// their VIPs and reported their STOP; their notify_stop scripts may still be running (each
+// within its notify timeout). Calls to Apply are serialised. Readers (Instances, Status,
+// SyncGroup) never wait for the slow parts of an Apply: opening transports, stopping
+// instances, scripts.
 func (r *Router) Apply(cfgs []InstanceConfig, groups []SyncGroupConfig) error {
+	return r.apply(cfgs, groups, false)
+}
+
+// Shutdown stops every instance as keepalived does on SIGTERM (priority 0 from each
+// MASTER, VIPs released, notify_stop run), then closes the transports. Unlike Apply, it
+// waits for the notify scripts: those of the instances it stops and those an earlier Apply
+// left running.
+func (r *Router) Shutdown() {
+	_ = r.apply(nil, nil, true)
+}
+
+func (r *Router) apply(cfgs []InstanceConfig, groups []SyncGroupConfig, final bool) error {
 	want := map[string]InstanceConfig{}
 	vrids := map[TransportKey]map[uint8]string{}
 	for _, c := range cfgs {
@@ -61,8 +79,11 @@ func (r *Router) Apply(cfgs []InstanceConfig, groups []SyncGroupConfig) error {
 		}
 	}
 
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	// Only apply changes the Router's maps, under applyMu, so it reads them without r.mu and
+	// takes r.mu only to change them: readers never wait for a transport to open, an
+	// instance to stop or a script to end.
+	r.applyMu.Lock()
+	defer r.applyMu.Unlock()
 	// Decide what happens to each instance; open the transports that new ones need before
 	// touching anything, so a failure leaves the running set as it was.
 	var stop, start []string
@@ -116,28 +137,36 @@ func (r *Router) Apply(cfgs []InstanceConfig, groups []SyncGroupConfig) error {
 		}
 		opened[k] = t
 	}
+
+	// Stop what goes, in parallel (each sends its priority-0 advert at once), after taking
+	// it out of the maps so that readers no longer see it.
+	r.mu.Lock()
 	for k, t := range opened {
 		st := &sharedTransport{key: k, t: t, log: r.deps.Logger.With("dev", k.Dev), done: make(chan struct{}), byVRID: map[uint8]*Instance{}}
 		r.transports[k] = st
 		go st.receive(r.deps.Clock)
 	}
-
-	// Stop what goes, in parallel: each sends its priority-0 advert at once.
-	var wg sync.WaitGroup
+	var stopping []*Instance
 	for _, name := range stop {
-		inst := r.instances[name]
-		wg.Go(inst.shutdown)
-	}
-	wg.Wait()
-	for _, name := range stop {
+		stopping = append(stopping, r.instances[name])
 		r.detach(name)
 	}
+	r.mu.Unlock()
+	notifying := make([]*worker, len(stopping))
+	var wg sync.WaitGroup
+	for n, inst := range stopping {
+		wg.Go(func() { notifying[n] = inst.shutdown(final) })
+	}
+	wg.Wait()
+	r.handOff(notifying...)
 
 	// Changed sync groups are rebuilt with their (restarted) members.
+	var oldGroups []*SyncGroup
+	r.mu.Lock()
 	for _, g := range groups {
 		if old, ok := r.groups[g.Name]; !ok || changedGroups[g.Name] {
 			if ok {
-				old.stop()
+				oldGroups = append(oldGroups, old)
 			}
 			n := &notifier{kind: "GROUP", name: g.Name, run: r.deps.RunScript,
 				log: r.deps.Logger.With("sync_group", g.Name), jobs: newWorker(), cfg: g.Notify}
@@ -148,7 +177,6 @@ func (r *Router) Apply(cfgs []InstanceConfig, groups []SyncGroupConfig) error {
 	}
 	for _, name := range reload {
 		r.configs[name] = want[name]
-		r.instances[name].reload(want[name])
 	}
 	var started []*Instance
 	for _, name := range start {
@@ -173,15 +201,49 @@ func (r *Router) Apply(cfgs []InstanceConfig, groups []SyncGroupConfig) error {
 	r.groupOf = groupOf
 	for name, g := range r.groups {
 		if !slices.ContainsFunc(groups, func(c SyncGroupConfig) bool { return c.Name == name }) {
-			g.stop()
+			oldGroups = append(oldGroups, g)
 			delete(r.groups, name)
 		}
+	}
+	r.mu.Unlock()
+
+	for _, g := range oldGroups {
+		r.handOff(g.stop(final))
+	}
+	for _, name := range reload {
+		r.instances[name].reload(want[name])
 	}
 	for _, inst := range started {
 		inst.start()
 	}
 	r.closeUnused()
+	if final {
+		for _, w := range r.notifying() {
+			w.wait()
+		}
+	}
 	return nil
+}
+
+// handOff keeps notify workers that are finishing their scripts without being waited for,
+// so that the final Shutdown can wait for them.
+func (r *Router) handOff(ws ...*worker) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.draining = slices.DeleteFunc(r.draining, (*worker).finished)
+	for _, w := range ws {
+		if w != nil {
+			r.draining = append(r.draining, w)
+		}
+	}
+}
+
+// notifying returns the handed-off notify workers still running.
+func (r *Router) notifying() []*worker {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.draining = slices.DeleteFunc(r.draining, (*worker).finished)
+	return slices.Clone(r.draining)
 }
 
 // How long openTransport keeps trying while the interface has no source address: an IPv6
@@ -240,7 +302,7 @@ func groupChanged(r *Router, groups []SyncGroupConfig, name string) bool {
 	return !slices.Equal(running, want)
 }
 
-// detach forgets a stopped instance.
+// detach forgets an instance that is to stop. Called with r.mu held.
 func (r *Router) detach(name string) {
 	inst := r.instances[name]
 	st := inst.tx
@@ -259,17 +321,22 @@ func (r *Router) detach(name string) {
 	delete(r.groupOf, name)
 }
 
-// closeUnused closes transports no instance uses any more.
+// closeUnused closes transports no instance uses any more. Called with applyMu held.
 func (r *Router) closeUnused() {
+	var closing []*sharedTransport
+	r.mu.Lock()
 	for k, st := range r.transports {
 		st.mu.RLock()
 		n := len(st.byVRID)
 		st.mu.RUnlock()
 		if n == 0 {
-			st.t.Close()
-			<-st.done
+			closing = append(closing, st)
 			delete(r.transports, k)
 		}
 	}
+	r.mu.Unlock()
+	for _, st := range closing {
+		st.t.Close()
+		<-st.done
+	}
 }
-

@@ -3,6 +3,7 @@ package vrrp
 import (
 	"bytes"
 	"context"
+	"maps"
 	"net"
 	"net/netip"
 	"slices"
@@ -452,8 +453,11 @@ func (l *lab) settle() {
 			for _, i := range h.r.Instances() {
 				busy = busy || !i.box.idle() || !i.kernel.idle() || !i.notif.jobs.idle() && !l.ignoreNotify
 			}
-			for _, g := range h.r.groups {
+			for _, g := range h.r.syncGroups() {
 				busy = busy || !g.report.idle() || !g.notif.jobs.idle() && !l.ignoreNotify
+			}
+			for _, w := range h.r.notifying() {
+				busy = busy || !w.idle() && !l.ignoreNotify
 			}
 		}
 		if busy {
@@ -463,6 +467,13 @@ func (l *lab) settle() {
 		}
 		time.Sleep(50 * time.Microsecond)
 	}
+}
+
+// syncGroups returns the running sync groups.
+func (r *Router) syncGroups() []*SyncGroup {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Collect(maps.Values(r.groups))
 }
 
 func (l *lab) advance(d time.Duration) { l.clock.advance(d, l.settle) }

@@ -49,7 +49,10 @@ type Deps struct {
 type Router struct {
 	deps Deps
 
-	mu         sync.Mutex
+	applyMu sync.Mutex // serialises Apply; only Apply changes the maps below
+
+	mu         sync.Mutex // guards what follows for readers; Apply holds it only to change it
+	draining   []*worker  // notify workers of stopped instances and groups, finishing scripts
 	instances  map[string]*Instance
 	configs    map[string]InstanceConfig
 	groupOf    map[string]string // instance → sync group name
@@ -135,12 +138,6 @@ func (r *Router) UnroutedDrops() map[DropReason]uint64 {
 		out[DropVRID] += st.unknownVRID.Load()
 	}
 	return out
-}
-
-// Shutdown stops every instance as keepalived does on SIGTERM (priority 0 from each
-// MASTER, VIPs released, notify_stop run), then closes the transports.
-func (r *Router) Shutdown() {
-	_ = r.Apply(nil, nil)
 }
 
 // receive reads the Transport until it is closed and hands each message to the instance

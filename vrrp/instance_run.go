@@ -476,8 +476,10 @@ func (i *Instance) reload(cfg InstanceConfig) {
 }
 
 // shutdown stops the instance as keepalived does on SIGTERM: a MASTER sends priority 0 and
-// releases its VIPs, notify_stop runs. It waits for the workers to finish.
-func (i *Instance) shutdown() {
+// releases its VIPs, notify_stop runs. It waits for the loop and the kernel worker (so the
+// VIPs are gone and the STOP is reported), and, when wait is set, for the notify scripts
+// too; otherwise it returns the notify worker, which ends once its scripts have run.
+func (i *Instance) shutdown(wait bool) (notifying *worker) {
 	i.stopOnce.Do(func() {
 		i.stopWatching()
 		i.box.put(input{at: i.deps.Clock.Now(), ev: Shutdown{}})
@@ -485,8 +487,14 @@ func (i *Instance) shutdown() {
 		<-i.done
 		i.stopAnnouncing()
 		i.kernel.stop()
-		i.notif.jobs.stop()
+		i.notif.jobs.close()
+		if wait {
+			i.notif.jobs.wait()
+		} else {
+			notifying = i.notif.jobs
+		}
 	})
+	return notifying
 }
 
 // idle reports whether nothing is queued or running (for tests).

@@ -396,3 +396,63 @@ func TestReloadWatchesTrackInterfaces(t *testing.T) {
 		t.Errorf("%d watchers of eth0 after Shutdown, want 0", n)
 	}
 }
+
+// TestApplyDoesNotWaitForNotifyStop: a reload that removes an instance whose notify_stop
+// blocks returns once the instance has stopped, and readers never wait for the script;
+// Shutdown waits for it.
+func TestApplyDoesNotWaitForNotifyStop(t *testing.T) {
+	l := newLab(t)
+	l.ignoreNotify = true
+	a := l.host(hostA)
+	vi2 := vi1(150)
+	vi2.Name, vi2.VRID = "VI_2", 52
+	vi2.VIPs = []VIP{{Prefix: netip.MustParsePrefix("10.10.20.22/32")}}
+	vi2.Notify.Stop = []string{"/bin/stop"}
+	a.apply(t, vi1(150), vi2)
+	l.advance(5 * time.Second)
+	gate := make(chan struct{})
+	a.script.mu.Lock()
+	a.script.gate = gate
+	a.script.mu.Unlock()
+
+	applied := make(chan error, 1)
+	go func() { applied <- a.r.Apply([]InstanceConfig{vi1(150)}, nil) }()
+	select {
+	case err := <-applied:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		close(gate)
+		t.Fatal("Apply waited for a blocked notify_stop")
+	}
+	var names []string
+	for _, i := range a.r.Instances() {
+		names = append(names, i.Name())
+	}
+	if diff := cmp.Diff([]string{"VI_1"}, names); diff != "" {
+		t.Errorf("instances while notify_stop runs (-want +got):\n%s", diff)
+	}
+	if a.addr.has(netip.MustParsePrefix("10.10.20.22/32")) {
+		t.Error("Apply returned before VI_2 released its VIP")
+	}
+
+	shut := make(chan struct{})
+	go func() { a.r.Shutdown(); close(shut) }()
+	select {
+	case <-shut:
+		t.Fatal("Shutdown returned while a notify_stop was still running")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(gate)
+	<-shut
+	var stops int
+	for _, argv := range a.script.all() {
+		if argv[0] == "/bin/stop" {
+			stops++
+		}
+	}
+	if stops != 1 {
+		t.Errorf("notify_stop ran %d times, want 1", stops)
+	}
+}

@@ -181,11 +181,31 @@ func (w *worker) barrier() <-chan struct{} {
 
 // stop runs the queued jobs and ends the worker; it waits for both.
 func (w *worker) stop() {
+	w.close()
+	w.wait()
+}
+
+// close tells the worker to end once the queued jobs have run, without waiting.
+func (w *worker) close() {
 	w.mu.Lock()
-	w.stopped = true
-	w.mu.Unlock()
-	close(w.quit)
-	<-w.done
+	defer w.mu.Unlock()
+	if !w.stopped {
+		w.stopped = true
+		close(w.quit)
+	}
+}
+
+// wait waits for a closed worker to end.
+func (w *worker) wait() { <-w.done }
+
+// finished reports whether the worker has ended.
+func (w *worker) finished() bool {
+	select {
+	case <-w.done:
+		return true
+	default:
+		return false
+	}
 }
 
 func (w *worker) idle() bool { return w.box.idle() }

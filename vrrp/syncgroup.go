@@ -133,10 +133,17 @@ func (g *SyncGroup) updateGroupState(i *Instance) {
 	g.notif.notify(s, 0, nil)
 }
 
-// stop ends the group's workers after what they have queued.
-func (g *SyncGroup) stop() {
+// stop ends the group's workers after what they have queued. It waits for the reports,
+// and for the notify scripts when wait is set; otherwise it returns the notify worker,
+// which ends once its scripts have run.
+func (g *SyncGroup) stop(wait bool) (notifying *worker) {
 	g.report.stop()
-	g.notif.jobs.stop()
+	g.notif.jobs.close()
+	if wait {
+		g.notif.jobs.wait()
+		return nil
+	}
+	return g.notif.jobs
 }
 
 // Name returns the group's name.
