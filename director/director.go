@@ -45,6 +45,7 @@ type Options struct {
 	IPVSRetry time.Duration
 	// OnTakeover, when set, is told how long each takeover took: from the last advert of the
 	// old master (or its priority-0 advert) to the VIPs added and announced (observe.go).
+	// It is called from the instance's kernel worker and must not block.
 	OnTakeover func(instance string, d time.Duration)
 	// OnIPVSReport, when set, gets every IPVS change applied or refused, for metrics. It is
 	// called on the IPVS queue and must not block.

@@ -44,11 +44,17 @@ func (p *peerTransport) Receive() (vrrp.Packet, error) {
 
 var peerAddr = netip.MustParseAddr("192.0.2.9")
 
-// advert injects one VRRPv3 advert from the peer for VRID 51.
+// advert injects one VRRPv3 advert from the peer for VRID 51, advert_int 100 ms.
 func (p *peerTransport) advert(t *testing.T, prio uint8) {
 	t.Helper()
+	p.advertEvery(t, prio, 100*time.Millisecond)
+}
+
+// advertEvery injects one VRRPv3 advert from the peer for VRID 51 carrying interval.
+func (p *peerTransport) advertEvery(t *testing.T, prio uint8, interval time.Duration) {
+	t.Helper()
 	a := vrrp.Advertisement{Version: 3, Type: vrrp.TypeAdvertisement, VRID: 51, Priority: prio,
-		Interval: 100 * time.Millisecond, Addrs: []netip.Addr{netip.MustParseAddr("10.0.0.100")}}
+		Interval: interval, Addrs: []netip.Addr{netip.MustParseAddr("10.0.0.100")}}
 	msg, err := a.Marshal(peerAddr, vrrp.MulticastIPv4, vrrp.CodecOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -150,7 +156,48 @@ func TestTakeoverObserved(t *testing.T) {
 	if min := vrrp.SkewTime(3, 100, 100*time.Millisecond); takeovers[0] < min {
 		t.Errorf("takeover %v, want at least Skew_Time %v", takeovers[0], min)
 	}
-	if st := d.Status().Instances[0]; st.LastFrom != "BACKUP" || st.LastReason != reasonPrio0 {
+	if st := d.Status().Instances[0]; st.LastFrom != "BACKUP" || st.LastReason != "master sent priority 0" {
 		t.Errorf("status after the takeover: from %q reason %q", st.LastFrom, st.LastReason)
+	}
+}
+
+// TestTakeoverObservedFromMasterInterval: a version 3 backup times a silent master with the
+// interval the master advertised (1 s here), not its own advert_int (100 ms), and the
+// takeover it reports lasts at least that Master_Down_Interval.
+func TestTakeoverObservedFromMasterInterval(t *testing.T) {
+	k := newKernel()
+	opts := k.options(t)
+	var peer *peerTransport
+	opts.OpenTransport = func(vrrp.TransportKey) (vrrp.Transport, error) {
+		peer = &peerTransport{fakeTransport: &fakeTransport{k: k, closed: make(chan struct{})}, in: make(chan vrrp.Packet, 16)}
+		return peer, nil
+	}
+	var mu sync.Mutex
+	var takeovers []time.Duration
+	opts.OnTakeover = func(name string, d time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		takeovers = append(takeovers, d)
+	}
+	d, err := New(parse(t, instance("VI_1", 51, 100, "10.0.0.100/24")), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	running(t, d)
+	eventually(t, "VI_1 running", func() bool { return d.router.Instance("VI_1") != nil })
+	inst := d.router.Instance("VI_1")
+	peer.advertEvery(t, 200, time.Second)
+	eventually(t, "the peer heard as master", func() bool {
+		s := inst.Status()
+		return s.State == vrrp.StateBackup && s.MasterInterval == time.Second
+	})
+	k.clock.until(t, "VI_1 MASTER", func() bool { return inst.Status().State == vrrp.StateMaster })
+	eventually(t, "the takeover observed", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(takeovers) == 1
+	})
+	if min := vrrp.MasterDownInterval(3, 100, time.Second); takeovers[0] < min {
+		t.Errorf("takeover %v, want at least the master's Master_Down_Interval %v", takeovers[0], min)
 	}
 }

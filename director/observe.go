@@ -24,13 +24,6 @@ func (o *observed) lastFrom(name string) string {
 	return ""
 }
 
-// Reasons the state machine gives for a backup's takeover (vrrp/state.go); the takeover
-// metric knows from them which timer ran.
-const (
-	reasonDownTimer = "master down timer expired"
-	reasonPrio0     = "master sent priority 0"
-)
-
 // observe records an instance's change; called from onStateChange (the instance's kernel
 // worker, after the VIPs are added and announced), so it must not block.
 func (d *Director) observe(c vrrp.StateChange) {
@@ -41,43 +34,14 @@ func (d *Director) observe(c vrrp.StateChange) {
 	}
 	d.obs.last[c.Name] = c
 	d.obs.mu.Unlock()
-	if c.From == vrrp.StateBackup && c.To == vrrp.StateMaster && d.opts.OnTakeover != nil {
-		// Off the worker: reading the plan takes d.mu, which a Reload holds while it waits
-		// for instances (and so for this worker) to stop.
-		go d.observeTakeover(c, at)
+	// A takeover from a master that was heard: from the advert that armed the down timer
+	// (the old master's last advert, or its priority-0 advert) to now, after the VIPs were
+	// added and announced. The first election (no master heard) and takeovers no advert
+	// timed (address owner, fault cleared, sync group) carry no LastAdvert and are not
+	// counted.
+	if c.From == vrrp.StateBackup && c.To == vrrp.StateMaster && !c.LastAdvert.IsZero() && d.opts.OnTakeover != nil {
+		d.opts.OnTakeover(c.Name, max(at.Sub(c.LastAdvert), c.Armed))
 	}
-}
-
-// observeTakeover reports the takeover's duration: from the old master's last advert (or
-// its priority-0 advert) to now. The machine took over when its timer, armed by that advert,
-// fired at c.At; the timer ran Master_Down_Interval (or Skew_Time after priority 0). An
-// instance that never heard a master (the first election) took nothing over and is not
-// counted; neither are takeovers with other reasons (address owner, sync group, fault
-// cleared), which no advert timed.
-func (d *Director) observeTakeover(c vrrp.StateChange, at time.Time) {
-	d.mu.Lock()
-	var ic vrrp.InstanceConfig
-	found := false
-	for _, x := range d.plan.vrrp.Instances {
-		if x.Name == c.Name {
-			ic, found = x, true
-		}
-	}
-	d.mu.Unlock()
-	inst := d.router.Instance(c.Name)
-	if !found || inst == nil || inst.Counters().AdvertsReceived == 0 {
-		return
-	}
-	var wait time.Duration
-	switch c.Reason {
-	case reasonPrio0:
-		wait = vrrp.SkewTime(ic.Version, c.Priority, ic.Interval)
-	case reasonDownTimer:
-		wait = vrrp.MasterDownInterval(ic.Version, c.Priority, ic.Interval)
-	default:
-		return
-	}
-	d.opts.OnTakeover(c.Name, wait+max(at.Sub(c.At), 0))
 }
 
 func (d *Director) now() time.Time {

@@ -38,7 +38,10 @@ type Instance struct {
 	tracks      trackState
 	timer       Timer
 	timerGen    uint64
-	evTime      time.Time   // time of the event being handled: timers run from it
+	evTime      time.Time // time of the event being handled: timers run from it
+	current     Event     // the event being handled
+	downFor     time.Duration
+	downFrom    time.Time   // the receive time of the advert that armed the down timer; zero: none did
 	reportedOwn bool        // own-fault state last told to the sync group
 	change      StateChange // the last Transition, reported with the Notify that follows it
 	hold        holdState   // see Handover
@@ -273,6 +276,7 @@ func (i *Instance) receive(p Packet) {
 // handle feeds one event to the machine and carries out its actions.
 func (i *Instance) handle(ev Event) {
 	from := i.m.State()
+	i.current = ev
 	acts := i.m.Handle(i.evTime, ev)
 	for _, a := range acts {
 		i.do(a)
@@ -313,6 +317,9 @@ func (i *Instance) do(a Action) {
 		i.counters.Transitions[a.To]++
 		i.mu.Unlock()
 		i.change = StateChange{Name: i.cfg.Name, From: a.From, To: a.To, Reason: a.Reason, At: i.evTime}
+		if _, ok := i.current.(MasterDownTimerFired); ok {
+			i.change.Armed, i.change.LastAdvert = i.downFor, i.downFrom
+		}
 	case SendAdvert:
 		i.send(a.Priority)
 	case ClaimVIPs:
@@ -337,6 +344,10 @@ func (i *Instance) do(a Action) {
 	case ArmAdvertTimer:
 		i.arm(a.D, AdvertTimerFired{})
 	case ArmMasterDownTimer:
+		i.downFor, i.downFrom = a.D, time.Time{}
+		if _, ok := i.current.(AdvertReceived); ok {
+			i.downFrom = i.evTime
+		}
 		i.arm(a.D, MasterDownTimerFired{})
 	case StopTimers:
 		i.disarm()

@@ -12,6 +12,15 @@ type StateChange struct {
 	Reason    string    // why, as in the log line ("" for a sync group)
 	Priority  uint8     // the effective priority at the change; 0 for a sync group
 	At        time.Time // when the event that caused it happened
+	// Armed is how long the master down timer whose expiry caused the change ran: the
+	// Master_Down_Interval from the master's advertised interval (version 3) or Skew_Time
+	// after a priority-0 advert. Zero when no down timer caused the change.
+	Armed time.Duration
+	// LastAdvert is when the advert that armed that timer was received (the old master's
+	// last advert, or its priority-0 advert), on the runner's clock: At is LastAdvert +
+	// Armed. Zero when the change was not a down timer's expiry or no advert armed the
+	// timer (the first election, a startup, a cleared fault).
+	LastAdvert time.Time
 }
 
 // FIFOLine is keepalived's notify_fifo line for the change, e.g. `INSTANCE "VI_1" MASTER

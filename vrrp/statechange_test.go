@@ -31,13 +31,14 @@ func TestStateChangeOrder(t *testing.T) {
 	masterAt := t0.Add(MasterDownInterval(3, 150, time.Second))
 	wantA := []StateChange{
 		{Name: "VI_1", From: StateInit, To: StateBackup, Reason: "startup", Priority: 150, At: t0},
-		{Name: "VI_1", From: StateBackup, To: StateMaster, Reason: "master down timer expired", Priority: 150, At: masterAt},
+		{Name: "VI_1", From: StateBackup, To: StateMaster, Reason: "master down timer expired", Priority: 150, At: masterAt,
+			Armed: MasterDownInterval(3, 150, time.Second)}, // armed at startup: no LastAdvert
 		{Name: "VI_1", From: StateMaster, To: StateStop, Reason: "shutdown", Priority: 150, At: stopAt},
 	}
 	wantB := []StateChange{
 		{Name: "VI_1", From: StateInit, To: StateBackup, Reason: "startup", Priority: 100, At: t0},
 		{Name: "VI_1", From: StateBackup, To: StateMaster, Reason: "master sent priority 0", Priority: 100,
-			At: stopAt.Add(SkewTime(3, 100, time.Second))},
+			At: stopAt.Add(SkewTime(3, 100, time.Second)), Armed: SkewTime(3, 100, time.Second), LastAdvert: stopAt},
 	}
 	seenA := a.reported()
 	if diff := cmp.Diff(wantA, changes(seenA)); diff != "" {
@@ -278,3 +279,31 @@ func TestOpenTransportRetry(t *testing.T) {
 }
 
 var errNone = errors.New("none")
+
+// TestStateChangeArmedFromMasterInterval: a version 3 backup times the master with the
+// master's advertised interval, not its own advert_int, and its takeover's StateChange says
+// which timer ran and from which advert.
+func TestStateChangeArmedFromMasterInterval(t *testing.T) {
+	cfgA := vi1(150)
+	cfgA.Interval = 300 * time.Millisecond
+	l, a, b := pair(t, cfgA, vi1(100))
+	a.port.mu.Lock()
+	a.port.dead = true
+	a.port.mu.Unlock()
+	// A advertises every 300 ms from its takeover; its last advert is the latest such tick.
+	last := a.r.Instance("VI_1").Status().Since
+	for !last.Add(cfgA.Interval).After(l.clock.Now()) {
+		last = last.Add(cfgA.Interval)
+	}
+	l.advance(5 * time.Second)
+	got := b.reported()
+	if len(got) == 0 {
+		t.Fatal("B reported nothing")
+	}
+	armed := MasterDownInterval(3, 100, cfgA.Interval)
+	want := StateChange{Name: "VI_1", From: StateBackup, To: StateMaster, Reason: "master down timer expired",
+		Priority: 100, At: last.Add(armed), Armed: armed, LastAdvert: last}
+	if diff := cmp.Diff(want, got[len(got)-1].StateChange); diff != "" {
+		t.Errorf("B's takeover (-want +got):\n%s", diff)
+	}
+}
