@@ -264,12 +264,11 @@ func (m *Machine) masterAdvert(ev AdvertReceived) []Action {
 // takeover becomes MASTER, or asks the sync group first.
 func (m *Machine) takeover(reason string) []Action {
 	if m.cfg.SyncGroup && m.state != StateMaster {
-		if m.wantMaster {
-			return nil
-		}
+		// The group answers with GroupMaster when every member is ready. Until then the down
+		// timer keeps running and each expiry asks again, as keepalived re-checks
+		// vrrp_sync_can_goto_master whenever its down timer expires (vrrp_sync.c): a
+		// repeated ask is a fresh check of the group, never a takeover by itself.
 		m.wantMaster = true
-		// Keep a timer running so a silent group still retries; the group answers with
-		// GroupMaster when every member is ready.
 		return []Action{WantMaster{true}, ArmMasterDownTimer{m.downInterval()}}
 	}
 	return m.becomeMaster(reason)

@@ -325,6 +325,12 @@ func TestMachine(t *testing.T) {
 			want: []Action{WantMaster{true}, ArmMasterDownTimer{down100}}, wantState: StateBackup,
 		},
 		{
+			name:   "sync group member asks again each time its timer expires",
+			cfg:    func() MachineConfig { c := v3cfg(100); c.SyncGroup = true; return c }(),
+			before: []step{{0, Startup{}}, {down100, MasterDownTimerFired{}}}, step: step{2 * down100, MasterDownTimerFired{}},
+			want: []Action{WantMaster{true}, ArmMasterDownTimer{down100}}, wantState: StateBackup,
+		},
+		{
 			name:   "sync group member takes over when the group is ready",
 			cfg:    func() MachineConfig { c := v3cfg(100); c.SyncGroup = true; return c }(),
 			before: []step{{0, Startup{}}, {down100, MasterDownTimerFired{}}}, step: step{down100, GroupMaster{}},
