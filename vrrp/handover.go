@@ -53,8 +53,13 @@ func (i *Instance) Handover(ctx context.Context, hold time.Duration) (sent, unti
 		i.evTime = now
 		i.send(PriorityStop)
 		i.setHold(now.Add(hold))
-		i.handle(ForceBackup{Reason: "failover requested: sent priority 0, holding BACKUP for " + hold.String()})
-		i.applyTracks() // HoldPriority from now on
+		// HoldPriority before the down timer is armed, so that its Skew_Time is the one
+		// that runs; through ForceBackup rather than applyTracks first, which as MASTER
+		// would send a priority-1 advert after the priority-0 one (a non-preempting backup
+		// would restart its down timer on it).
+		i.handle(ForceBackup{Reason: "failover requested: sent priority 0, holding BACKUP for " + hold.String(),
+			Priority: i.heldPriority(i.m.Priority())})
+		i.applyTracks() // HoldPriority from now on: unchanged, so nothing is sent
 		r := result{sent: now, until: now.Add(hold)}
 		// Behind the ReleaseVIPs that ForceBackup queued on the kernel worker.
 		i.kernel.do(func() { res <- r })

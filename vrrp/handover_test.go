@@ -17,7 +17,7 @@ func TestHandover(t *testing.T) {
 		t.Fatalf("Handover on the BACKUP: %v, want ErrNotMaster", err)
 	}
 	hold := 30 * time.Second
-	before := ia.Counters().PriorityZeroSent
+	before, sentBefore := ia.Counters().PriorityZeroSent, ia.Counters().AdvertsSent
 	sent, until, err := ia.Handover(context.Background(), hold)
 	if err != nil {
 		t.Fatal(err)
@@ -31,6 +31,9 @@ func TestHandover(t *testing.T) {
 	}
 	if n := ia.Counters().PriorityZeroSent; n != before+1 {
 		t.Errorf("priority-0 adverts sent %d, want %d", n, before+1)
+	}
+	if n := ia.Counters().AdvertsSent; n != sentBefore+1 {
+		t.Errorf("%d adverts sent by the handover, want only the priority-0 one", n-sentBefore)
 	}
 	st := ia.Status()
 	if st.State != StateBackup || st.Priority != HoldPriority || !st.HoldUntil.Equal(until) {
@@ -92,8 +95,14 @@ func TestHandoverWithoutPeer(t *testing.T) {
 	if st.State != StateMaster || !a.addr.has(vipPfx) {
 		t.Fatalf("A is %v with VIP %v, want MASTER again", st.State, a.addr.has(vipPfx))
 	}
-	if want := sent.Add(MasterDownInterval(3, 150, time.Second)); !st.Since.Equal(want) {
+	// Held at priority 1 from the moment it stepped down: its down timer runs with
+	// HoldPriority's Skew_Time.
+	armed := MasterDownInterval(3, HoldPriority, time.Second)
+	if want := sent.Add(armed); !st.Since.Equal(want) {
 		t.Errorf("A took back at +%v, want +%v", st.Since.Sub(sent), want.Sub(sent))
+	}
+	if got := a.reported(); len(got) == 0 || got[len(got)-1].Armed != armed {
+		t.Errorf("the take-back's down timer: %+v, want armed for %v", got, armed)
 	}
 }
 

@@ -151,6 +151,9 @@ func (m *Machine) Handle(now time.Time, ev Event) []Action {
 		return m.clearFault(ev.Source)
 	case ForceBackup:
 		if m.state == StateMaster {
+			if ev.Priority != 0 && m.cfg.Priority != PriorityOwner {
+				m.priority = ev.Priority
+			}
 			return m.leaveMaster(ev.Reason)
 		}
 	case GroupMaster:

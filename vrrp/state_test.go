@@ -351,9 +351,16 @@ func TestMachine(t *testing.T) {
 		},
 		{
 			name: "force backup from master",
-			cfg:  v3cfg(100), before: master, step: step{5 * sec, ForceBackup{"sync group VG_1: VI_2 left MASTER"}},
+			cfg:  v3cfg(100), before: master, step: step{5 * sec, ForceBackup{Reason: "sync group VG_1: VI_2 left MASTER"}},
 			want: []Action{StopAnnouncing{}, ReleaseVIPs{}, Transition{StateMaster, StateBackup, "sync group VG_1: VI_2 left MASTER"},
 				Notify{StateBackup, 100}, ArmMasterDownTimer{down100}},
+			wantState: StateBackup,
+		},
+		{
+			name: "force backup with a hold priority arms that priority's down timer, no advert",
+			cfg:  v3cfg(100), before: master, step: step{5 * sec, ForceBackup{Reason: "failover", Priority: HoldPriority}},
+			want: []Action{StopAnnouncing{}, ReleaseVIPs{}, Transition{StateMaster, StateBackup, "failover"},
+				Notify{StateBackup, HoldPriority}, ArmMasterDownTimer{MasterDownInterval(3, HoldPriority, sec)}},
 			wantState: StateBackup,
 		},
 	}

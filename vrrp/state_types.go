@@ -65,8 +65,13 @@ type (
 	// FaultCleared removes a fault source.
 	FaultCleared struct{ Source string }
 	// ForceBackup makes a MASTER step down, as a sync group does when a member leaves
-	// MASTER. Other states ignore it.
-	ForceBackup struct{ Reason string }
+	// MASTER. Other states ignore it. A non-zero Priority becomes the effective priority
+	// before the down timer is armed (a Handover's HoldPriority: its Skew_Time is the one
+	// that runs), without an advert of its own; the owner's 255 stays.
+	ForceBackup struct {
+		Reason   string
+		Priority uint8
+	}
 	// GroupMaster lets a sync group member that asked for MASTER (WantMaster) take over:
 	// every member of its group is ready.
 	GroupMaster struct{}
