@@ -2,13 +2,16 @@ package vrrp
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
-	"os/exec"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/halvs/halvs/internal/script"
 )
 
 // DefaultNotifyTimeout bounds a notify script when NotifyConfig.Timeout is zero.
@@ -27,18 +30,12 @@ type NotifyConfig struct {
 // ScriptRunner runs argv and waits for it; ctx carries the timeout. RunScript is the real one.
 type ScriptRunner func(ctx context.Context, argv []string) error
 
-// RunScript runs argv directly (no shell) with stdin, stdout and stderr on /dev/null; on
-// timeout the process is killed.
+// RunScript runs argv directly (no shell) through internal/script.Run, the runner every
+// halvs script uses: its own process group, output kept only for the error; when ctx ends
+// (the notify timeout) the group gets SIGTERM and, after a grace period, SIGKILL. A non-zero
+// exit is an error.
 func RunScript(ctx context.Context, argv []string) error {
-	if len(argv) == 0 {
-		return fmt.Errorf("vrrp: empty script")
-	}
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.WaitDelay = time.Second
-	// Its own process group, so that a timeout kills what a shell script started too.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	return cmd.Run()
+	return script.Run(ctx, script.Command{Argv: argv}).Err
 }
 
 // NotifyLine is keepalived's notify_fifo line: `INSTANCE "VI_1" MASTER 150` and a newline
@@ -54,14 +51,38 @@ func NotifyArgs(script []string, kind, name string, s State, priority uint8) []s
 }
 
 // OpenFIFO opens the named pipe at path for writing without blocking when nobody reads, as
-// keepalived does (read-write, non-blocking), creating it if it does not exist.
+// keepalived does (read-write, non-blocking), creating it if it does not exist. Anything
+// else at path (a regular file, a directory) is an error and is left untouched, as is a
+// path that cannot be examined.
 func OpenFIFO(path string) (*os.File, error) {
-	if _, err := os.Stat(path); os.IsNotExist(err) {
-		if err := syscall.Mkfifo(path, 0o600); err != nil {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if err := syscall.Mkfifo(path, 0o600); err != nil && !errors.Is(err, fs.ErrExist) {
 			return nil, &os.PathError{Op: "mkfifo", Path: path, Err: err}
 		}
+	case err != nil:
+		return nil, fmt.Errorf("vrrp: notify_fifo: %w", err)
+	case fi.Mode().Type() != fs.ModeNamedPipe:
+		return nil, notFIFO(path, fi)
 	}
-	return os.OpenFile(path, os.O_RDWR|syscall.O_NONBLOCK, 0)
+	f, err := os.OpenFile(path, os.O_RDWR|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	// What was opened, in case path changed since the Stat.
+	if fi, err := f.Stat(); err != nil || fi.Mode().Type() != fs.ModeNamedPipe {
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("vrrp: notify_fifo: %w", err)
+		}
+		return nil, notFIFO(path, fi)
+	}
+	return f, nil
+}
+
+func notFIFO(path string, fi fs.FileInfo) error {
+	return fmt.Errorf("vrrp: notify_fifo %s exists and is not a named pipe (mode %v)", path, fi.Mode())
 }
 
 // notifier runs one owner's (an instance's or a sync group's) notifications in order, one
