@@ -154,7 +154,15 @@ func (st *sharedTransport) receive(clock Clock) {
 			time.Sleep(10 * time.Millisecond) // a persistent error must not spin
 			continue
 		}
-		at := eventTime(clock.Now(), p.ReceivedAt)
+		// The kernel's receive time when the Transport knows it (it lies tens to hundreds of
+		// microseconds before this goroutine gets to the packet, and Master_Down_Interval
+		// runs from the advert's arrival), else now. The Transport alone judges its stamp
+		// (see Packet.ReceivedAt): only it can tell a wall-clock step, comparing its
+		// CLOCK_REALTIME stamp with the wall clock at the read (RawTransport's receivedAt).
+		at := p.ReceivedAt
+		if at.IsZero() {
+			at = clock.Now()
+		}
 		if len(p.Payload) < 2 {
 			st.short.Add(1)
 			continue
@@ -168,16 +176,4 @@ func (st *sharedTransport) receive(clock Clock) {
 		}
 		inst.deliver(p, at)
 	}
-}
-
-// eventTime is the time a received packet's event happened: the kernel's receive time
-// when the Transport knows it (it lies tens to hundreds of microseconds before this
-// goroutine gets to the packet, and Master_Down_Interval runs from the advert's arrival),
-// else now. A receive time after now or more than maxStampAge before it does not come
-// from the clock the runner uses, and is ignored.
-func eventTime(now, received time.Time) time.Time {
-	if received.IsZero() || received.After(now) || now.Sub(received) > maxStampAge {
-		return now
-	}
-	return received
 }

@@ -18,9 +18,11 @@ type Packet struct {
 	Payload  []byte     // the VRRP message (the IP payload)
 	// ReceivedAt is when the kernel received the packet; zero when unknown. The runner
 	// times Master_Down_Interval from it rather than from when a goroutine got to the
-	// packet, which is tens to hundreds of microseconds later. A Transport that sets it
-	// gives it a monotonic reading (see RawTransport.Receive), so that durations measured
-	// from it are immune to steps of the wall clock.
+	// packet, which is tens to hundreds of microseconds later, and uses it as given. A
+	// Transport that sets it gives it a monotonic reading on time.Now's clock (see
+	// RawTransport.Receive), so that durations measured from it are immune to steps of the
+	// wall clock, never later than Receive's return; one it cannot vouch for (a wall-clock
+	// step between the kernel's stamp and the read) it leaves zero.
 	ReceivedAt time.Time
 }
 

@@ -117,22 +117,29 @@ func TestTransportPacketParse(t *testing.T) {
 	}
 }
 
-func TestEventTime(t *testing.T) {
+// TestReceivedAt: a kernel stamp becomes the packet's receive time on the monotonic clock,
+// unless a wall-clock step shows (a stamp after the read, or older than maxStampAge).
+func TestReceivedAt(t *testing.T) {
 	now := time.Now()
+	wall := now.Round(0) // the kernel's stamp has no monotonic reading
 	tests := []struct {
-		name     string
-		received time.Time
-		want     time.Time
+		name  string
+		stamp time.Time
+		want  time.Time // zero: no ReceivedAt
 	}{
-		{"unknown", time.Time{}, now},
-		{"kernel time", now.Add(-60 * time.Microsecond), now.Add(-60 * time.Microsecond)},
-		{"after now", now.Add(time.Microsecond), now},
-		{"older than maxStampAge", now.Add(-maxStampAge - 1), now},
-		{"exactly maxStampAge old", now.Add(-maxStampAge), now.Add(-maxStampAge)},
+		{"kernel time", wall.Add(-60 * time.Microsecond), now.Add(-60 * time.Microsecond)},
+		{"at the read", wall, now},
+		{"after the read", wall.Add(time.Microsecond), time.Time{}},
+		{"older than maxStampAge", wall.Add(-maxStampAge - 1), time.Time{}},
+		{"exactly maxStampAge old", wall.Add(-maxStampAge), now.Add(-maxStampAge)},
 	}
 	for _, tc := range tests {
-		if got := eventTime(now, tc.received); !got.Equal(tc.want) {
-			t.Errorf("%s: eventTime = %v, want %v", tc.name, got, tc.want)
+		got := receivedAt(tc.stamp, now)
+		if !got.Equal(tc.want) {
+			t.Errorf("%s: receivedAt = %v, want %v", tc.name, got, tc.want)
+		}
+		if !got.IsZero() && got == got.Round(0) {
+			t.Errorf("%s: %v has no monotonic reading", tc.name, got)
 		}
 	}
 }
