@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -48,10 +49,21 @@ var scopes = map[string]netlink.Scope{
 // keeps an IPv6 VIP usable at once and out of the "dadfailed" state that a split brain would
 // otherwise leave it in for good; VRRP's own election is the duplicate detection.
 //
+// The interface index of each name is looked up once and kept: the lookup costs more than
+// the address change a takeover makes (70-100 µs against 35-50 µs, measured in the daemon).
+// A link deleted and created again under the same name gets a new index; the old one fails
+// with ENODEV, and the name is looked up again. HasVIP, off the takeover path, always looks
+// the name up (a stale index would list nothing rather than fail). A name moved to another
+// link while the old link lives on (a rename) is not noticed until that link is deleted.
+//
 // A NetlinkAddresser is safe for concurrent use.
 type NetlinkAddresser struct {
 	h   *netlink.Handle
 	own bool
+
+	mu     sync.Mutex
+	links  map[string]netlink.Link // by name: index and name only (what address requests use)
+	lookup func(name string) (netlink.Link, error)
 }
 
 var _ Addresser = (*NetlinkAddresser)(nil)
@@ -80,6 +92,47 @@ func (a *NetlinkAddresser) Close() error {
 	return nil
 }
 
+// link returns the link called name, from the cache unless fresh is set.
+func (a *NetlinkAddresser) link(name string, fresh bool) (netlink.Link, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if l, ok := a.links[name]; ok && !fresh {
+		return l, nil
+	}
+	lookup := a.lookup
+	if lookup == nil {
+		lookup = a.h.LinkByName
+	}
+	l, err := lookup(name)
+	if err != nil {
+		delete(a.links, name)
+		return nil, err
+	}
+	if a.links == nil {
+		a.links = map[string]netlink.Link{}
+	}
+	// Only what address requests read: the index, and the name a label must start with.
+	l = &netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: l.Attrs().Index, Name: l.Attrs().Name}}
+	a.links[name] = l
+	return l, nil
+}
+
+// withLink runs op on dev's cached link, and once more on a fresh lookup when the cached
+// index is gone (ENODEV: the link was deleted, perhaps created again).
+func (a *NetlinkAddresser) withLink(dev string, op func(netlink.Link) error) error {
+	link, err := a.link(dev, false)
+	if err != nil {
+		return err
+	}
+	if err = op(link); !errors.Is(err, unix.ENODEV) {
+		return err
+	}
+	if link, err = a.link(dev, true); err != nil {
+		return err
+	}
+	return op(link)
+}
+
 // AddVIP adds v to its interface. A VIP already there (same address and prefix length)
 // is success, whatever its label or scope.
 func (a *NetlinkAddresser) AddVIP(v VIP) error {
@@ -87,11 +140,8 @@ func (a *NetlinkAddresser) AddVIP(v VIP) error {
 	if err != nil {
 		return &VIPError{Op: "add", VIP: v, Err: err}
 	}
-	link, err := a.h.LinkByName(v.Dev)
-	if err != nil {
-		return &VIPError{Op: "add", VIP: v, Err: err}
-	}
-	if err := a.h.AddrAdd(link, addr); err != nil && !errors.Is(err, unix.EEXIST) {
+	err = a.withLink(v.Dev, func(link netlink.Link) error { return a.h.AddrAdd(link, addr) })
+	if err != nil && !errors.Is(err, unix.EEXIST) {
 		return &VIPError{Op: "add", VIP: v, Err: err}
 	}
 	return nil
@@ -105,20 +155,13 @@ func (a *NetlinkAddresser) DelVIP(v VIP) error {
 	if _, err := netlinkAddr(v); err != nil {
 		return &VIPError{Op: "delete", VIP: v, Err: err}
 	}
-	link, err := a.h.LinkByName(v.Dev)
-	if err != nil {
-		var nf netlink.LinkNotFoundError
-		if errors.As(err, &nf) || errors.Is(err, unix.ENODEV) {
-			return nil
-		}
-		return &VIPError{Op: "delete", VIP: v, Err: err}
-	}
 	addr := &netlink.Addr{IPNet: ipNet(v)}
 	if v.Prefix.Addr().Is4() {
 		addr.Broadcast = net.IPv4zero // send no IFA_BROADCAST
 	}
-	err = a.h.AddrDel(link, addr)
-	if err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) && !errors.Is(err, unix.ENODEV) {
+	err := a.withLink(v.Dev, func(link netlink.Link) error { return a.h.AddrDel(link, addr) })
+	var nf netlink.LinkNotFoundError
+	if err != nil && !errors.As(err, &nf) && !errors.Is(err, unix.EADDRNOTAVAIL) && !errors.Is(err, unix.ENODEV) {
 		return &VIPError{Op: "delete", VIP: v, Err: err}
 	}
 	return nil
@@ -129,7 +172,7 @@ func (a *NetlinkAddresser) HasVIP(v VIP) (bool, error) {
 	if _, err := netlinkAddr(v); err != nil {
 		return false, &VIPError{Op: "check", VIP: v, Err: err}
 	}
-	link, err := a.h.LinkByName(v.Dev)
+	link, err := a.link(v.Dev, true)
 	if err != nil {
 		return false, &VIPError{Op: "check", VIP: v, Err: err}
 	}

@@ -196,3 +196,73 @@ func TestAddresserMissingInterface(t *testing.T) {
 		t.Errorf("DelVIP on a missing interface = %v, want nil (the address is not there)", err)
 	}
 }
+
+// TestAddresserCachesLinks: the interface is looked up once for any number of adds and
+// deletes; a link deleted and created again under its name (a new index) is looked up again
+// and gets the VIP.
+func TestAddresserCachesLinks(t *testing.T) {
+	_, _, hosts := newSegment(t, "10.77.0.1/24")
+	h := hosts[0].ns.Handle
+	mkDummy := func() int {
+		t.Helper()
+		// A veth pair: the test kernel may have no dummy driver.
+		if err := h.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: "hkd0"}, PeerName: "hkd1"}); err != nil {
+			t.Fatal(err)
+		}
+		l, err := h.LinkByName("hkd0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l.Attrs().Index
+	}
+	first := mkDummy()
+	t.Cleanup(func() {
+		if l, err := h.LinkByName("hkd0"); err == nil {
+			h.LinkDel(l)
+		}
+	})
+	ad := NewAddresserWithHandle(h)
+	lookups := 0
+	ad.lookup = func(name string) (netlink.Link, error) {
+		lookups++
+		return h.LinkByName(name)
+	}
+	v := VIP{Prefix: netip.MustParsePrefix("10.77.9.22/32"), Dev: "hkd0", Label: "hkd0:v"}
+	for range 3 {
+		if err := ad.AddVIP(v); err != nil {
+			t.Fatal(err)
+		}
+		if err := ad.DelVIP(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if lookups != 1 {
+		t.Errorf("%d lookups for 3 adds and deletes, want 1", lookups)
+	}
+
+	old, err := h.LinkByName("hkd0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.LinkDel(old); err != nil {
+		t.Fatal(err)
+	}
+	if second := mkDummy(); second == first {
+		t.Fatalf("the recreated link kept index %d; the test needs a new one", first)
+	}
+	if err := ad.AddVIP(v); err != nil {
+		t.Fatalf("AddVIP on the recreated link: %v", err)
+	}
+	if _, ok := readKernelAddr(t, h, "hkd0", v.Prefix); !ok {
+		t.Error("the VIP is not on the recreated link")
+	}
+	if lookups != 2 {
+		t.Errorf("%d lookups after the link was recreated, want 2 (one fresh lookup)", lookups)
+	}
+	// Deleting through a stale index of a link now gone altogether is still success.
+	cur, _ := h.LinkByName("hkd0")
+	h.LinkDel(cur)
+	if err := ad.DelVIP(v); err != nil {
+		t.Errorf("DelVIP after the link went: %v, want nil", err)
+	}
+}
