@@ -94,6 +94,12 @@ var _ Transport = (*RawTransport)(nil)
 // Send must be complete (the codec computes the checksum, so that the receive checks can
 // count bad ones instead of the kernel dropping them silently). DialTransport needs
 // CAP_NET_RAW and opens the socket in the calling thread's network namespace.
+//
+// Without opts.Src the source address is the interface's, read once, here. An interface
+// re-addressed later keeps sending adverts from the old address (which the peers also use
+// to break priority ties, and which the unicast peers may filter on) until the Transport
+// is opened again: when every instance on the interface is restarted, or halvs is. Set
+// unicast_src_ip (opts.Src) where the address may change underneath.
 func DialTransport(ifname string, family AddrFamily, opts TransportOptions) (*RawTransport, error) {
 	t, err := dialTransport(ifname, family, opts)
 	if err != nil {
@@ -324,7 +330,8 @@ func (t *RawTransport) Send(dst netip.Addr, msg []byte) error {
 	return nil
 }
 
-// LocalAddr is the source address of sent adverts (without zone).
+// LocalAddr is the source address of sent adverts (without zone), fixed when the
+// Transport was dialled (see DialTransport).
 func (t *RawTransport) LocalAddr() netip.Addr { return t.local }
 
 // Interface is the interface the Transport is bound to, as it was at dial time.
