@@ -98,8 +98,9 @@ var _ Transport = (*RawTransport)(nil)
 // Without opts.Src the source address is the interface's, read once, here. An interface
 // re-addressed later keeps sending adverts from the old address (which the peers also use
 // to break priority ties, and which the unicast peers may filter on) until the Transport
-// is opened again: when every instance on the interface is restarted, or halvs is. Set
-// unicast_src_ip (opts.Src) where the address may change underneath.
+// is opened again: a Router keeps it while any instance uses it (also across a reload
+// that restarts them all), so that means a restart of halvs. Set unicast_src_ip (opts.Src)
+// where the address may change underneath.
 func DialTransport(ifname string, family AddrFamily, opts TransportOptions) (*RawTransport, error) {
 	t, err := dialTransport(ifname, family, opts)
 	if err != nil {
