@@ -70,7 +70,7 @@ func TestAnnouncerOnTheWire(t *testing.T) {
 		}
 	}
 	request := capture.next(t, "GARP request", isARP(1, vip4))
-	if diff := cmp.Diff(hex.EncodeToString(captureHex(t, "keepalived-v2-garp.hex")), hex.EncodeToString(request)); diff != "" {
+	if diff := cmp.Diff(hex.EncodeToString(readFrame(t, "keepalived-v2-garp.hex")), hex.EncodeToString(request)); diff != "" {
 		t.Errorf("GARP request frame (-keepalived +halvs):\n%s", diff)
 	}
 	reply := capture.next(t, "GARP reply", isARP(2, vip4))
@@ -86,7 +86,7 @@ func TestAnnouncerOnTheWire(t *testing.T) {
 	})
 	// The flow label is the sender's choice (the README of the captures says so): compare
 	// everything else, checksum included.
-	wantNA := captureHex(t, "keepalived-v3-ipv6-na.hex")
+	wantNA := readFrame(t, "keepalived-v3-ipv6-na.hex")
 	for _, f := range [][]byte{wantNA, na} {
 		f[15] &^= 0x0f
 		f[16], f[17] = 0, 0

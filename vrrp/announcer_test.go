@@ -1,41 +1,15 @@
 package vrrp
 
 import (
-	"bufio"
 	"encoding/hex"
 	"net"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/mdlayher/ndp"
 )
-
-// captureHex reads a whole Ethernet frame from testdata/keepalived (captures of keepalived
-// 2.2.7: '#' lines describe, the last line is the frame in hex).
-func captureHex(t *testing.T, name string) []byte {
-	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", "keepalived", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var last string
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if l := strings.TrimSpace(s.Text()); l != "" && !strings.HasPrefix(l, "#") {
-			last = l
-		}
-	}
-	b, err := hex.DecodeString(last)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return b
-}
 
 // The director and VIP of the captures.
 var (
@@ -50,7 +24,7 @@ func TestGARPMatchesKeepalived(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"keepalived-v2-garp.hex", "keepalived-v3-garp.hex"} {
-		frame := captureHex(t, name)
+		frame := readFrame(t, name)
 		if diff := cmp.Diff(hex.EncodeToString(frame[14:]), hex.EncodeToString(request)); diff != "" {
 			t.Errorf("ARP request vs %s (-keepalived +halvs):\n%s", name, diff)
 		}
@@ -72,7 +46,7 @@ func TestUnsolicitedNAMatchesKeepalived(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	frame := captureHex(t, "keepalived-v3-ipv6-na.hex")
+	frame := readFrame(t, "keepalived-v3-ipv6-na.hex")
 	want := append([]byte(nil), frame[14+40:]...)
 	want[2], want[3] = 0, 0 // the kernel fills in the ICMPv6 checksum
 	if diff := cmp.Diff(hex.EncodeToString(want), hex.EncodeToString(got)); diff != "" {

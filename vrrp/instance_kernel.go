@@ -15,15 +15,9 @@ func (i *Instance) kernelError(what string, v VIP, err error) {
 	i.log.Error(what+" failed", "vip", v.Prefix, "dev", v.Dev, "err", err)
 }
 
-func (i *Instance) vips() []VIP {
-	i.mu.Lock()
-	defer i.mu.Unlock()
-	return i.vipsLocked
-}
-
 // owned is every address the instance adds as MASTER: the VIPs, then the excluded ones.
 func (i *Instance) owned() []VIP {
-	return append(slices.Clone(i.vips()), i.excluded...)
+	return append(slices.Clone(i.vips), i.excluded...)
 }
 
 func (i *Instance) claimVIPs() {

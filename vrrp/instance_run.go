@@ -52,8 +52,11 @@ type Instance struct {
 
 	ann announceSchedule
 
+	// Fixed for the instance's life (a change restarts it): read without mu.
+	name string
+	vips []VIP
+
 	mu         sync.Mutex
-	vipsLocked []VIP // fixed for the instance's life (a VIP change restarts it)
 	garpLocked garpSettings
 	status     Status
 	counters   Counters
@@ -79,7 +82,7 @@ func newInstance(d *Deps, tx *sharedTransport, cfg InstanceConfig, group *SyncGr
 	}
 	i.notif = &notifier{kind: "INSTANCE", name: cfg.Name, run: d.RunScript, log: log, jobs: newWorker(), cfg: cfg.Notify}
 	i.m = NewMachine(cfg.machine(tx.t.LocalAddr(), group != nil))
-	i.vipsLocked = cfg.VIPs
+	i.name, i.vips = cfg.Name, cfg.VIPs
 	i.garpLocked = cfg.garpSettings()
 	i.counters.Drops = map[DropReason]uint64{}
 	i.counters.Transitions = map[State]uint64{}
@@ -459,11 +462,7 @@ func (i *Instance) Counters() Counters {
 }
 
 // Name returns the instance name.
-func (i *Instance) Name() string {
-	i.mu.Lock()
-	defer i.mu.Unlock()
-	return i.status.Name
-}
+func (i *Instance) Name() string { return i.name }
 
 // reload applies cfg, which vrrpSame has accepted, in the loop: the state and VIPs stay.
 // Links that cfg tracks and the old configuration did not start being watched, and those

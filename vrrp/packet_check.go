@@ -117,7 +117,7 @@ func (f *ReceiveFilter) Check(p Packet) Received {
 	}
 	a := h.advert(b)
 	if h.version == 2 {
-		if a.AuthType != AuthNone && a.AuthType != AuthPass || a.AuthType != f.AuthType {
+		if a.AuthType != f.AuthType { // f's is None or Pass (Validate), so this rejects others too
 			return Received{Drop: DropAuthType}
 		}
 		if a.AuthType == AuthPass && subtle.ConstantTimeCompare(a.AuthData[:], f.AuthData[:]) != 1 {
