@@ -142,33 +142,33 @@ func applyIPVS(b lvs.Backend, table []lvs.VirtualServer, timeouts lvs.Timeouts, 
 		return exitOK
 	}
 
-	var rep lvs.Report
+	// Each report is printed as it comes rather than merged first: a table from empty is
+	// thousands of operations, and copying them buys nothing.
+	var applied, failed int
 	var errs []error
-	if hasTimeouts {
-		tr, err := r.SetTimeouts(ctx, timeouts)
-		rep.Applied, rep.Failed = append(rep.Applied, tr.Applied...), append(rep.Failed, tr.Failed...)
+	report := func(rep lvs.Report, err error) {
+		for _, o := range rep.Applied {
+			fmt.Fprintln(stdout, o)
+		}
+		for _, e := range rep.Failed {
+			fmt.Fprintf(stderr, "halvs ipvs: failed: %v\n", e)
+		}
+		applied, failed = applied+len(rep.Applied), failed+len(rep.Failed)
 		if err != nil {
 			errs = append(errs, err)
 		}
 	}
-	sr, err := r.Reconcile(ctx)
-	rep.Applied, rep.Failed = append(rep.Applied, sr.Applied...), append(rep.Failed, sr.Failed...)
-	if err != nil {
-		errs = append(errs, err)
+	if hasTimeouts {
+		report(r.SetTimeouts(ctx, timeouts))
 	}
-	for _, o := range rep.Applied {
-		fmt.Fprintln(stdout, o)
-	}
-	for _, e := range rep.Failed {
-		fmt.Fprintf(stderr, "halvs ipvs: failed: %v\n", e)
-	}
+	report(r.Reconcile(ctx))
 	if len(errs) > 0 {
-		if len(rep.Failed) == 0 { // a failure to read the table, not an operation
+		if failed == 0 { // a failure to read the table, not an operation
 			fmt.Fprintf(stderr, "halvs ipvs: %v\n", errors.Join(errs...))
 		}
 		return exitFailure
 	}
-	fmt.Fprintf(stderr, "halvs ipvs: %s applied\n", plural(len(rep.Applied), "operation"))
+	fmt.Fprintf(stderr, "halvs ipvs: %s applied\n", plural(applied, "operation"))
 	return exitOK
 }
 
