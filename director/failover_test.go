@@ -115,48 +115,72 @@ func TestFailover(t *testing.T) {
 	k.clock.until(t, "VI_3 MASTER again", func() bool { return inst.Status().State == vrrp.StateMaster })
 }
 
-// TestTakeoverObserved: a backup hears the peer master, then its priority-0 advert, takes
-// over after Skew_Time, and reports a takeover that lasted at least that long.
-func TestTakeoverObserved(t *testing.T) {
-	k := newKernel()
-	opts := k.options(t)
-	var peer *peerTransport
+// takeoverRig is a director running VI_1 (priority 100) behind a fake peer, recording the
+// takeovers it reports.
+type takeoverRig struct {
+	k    *kernel
+	d    *Director
+	inst *vrrp.Instance
+	peer *peerTransport
+
+	mu        sync.Mutex
+	takeovers []time.Duration
+}
+
+func newTakeoverRig(t *testing.T) *takeoverRig {
+	t.Helper()
+	r := &takeoverRig{k: newKernel()}
+	opts := r.k.options(t)
 	opts.OpenTransport = func(vrrp.TransportKey) (vrrp.Transport, error) {
-		peer = &peerTransport{fakeTransport: &fakeTransport{k: k, closed: make(chan struct{})}, in: make(chan vrrp.Packet, 16)}
-		return peer, nil
+		r.peer = &peerTransport{fakeTransport: &fakeTransport{k: r.k, closed: make(chan struct{})}, in: make(chan vrrp.Packet, 16)}
+		return r.peer, nil
 	}
-	var mu sync.Mutex
-	var takeovers []time.Duration
 	opts.OnTakeover = func(name string, d time.Duration) {
-		mu.Lock()
-		defer mu.Unlock()
+		r.mu.Lock()
+		defer r.mu.Unlock()
 		if name == "VI_1" {
-			takeovers = append(takeovers, d)
+			r.takeovers = append(r.takeovers, d)
 		}
 	}
 	d, err := New(parse(t, instance("VI_1", 51, 100, "10.0.0.100/24")), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.d = d
 	running(t, d)
 	eventually(t, "VI_1 running", func() bool { return d.router.Instance("VI_1") != nil })
-	inst := d.router.Instance("VI_1")
-	peer.advert(t, 200)
+	r.inst = d.router.Instance("VI_1")
+	return r
+}
+
+// takeover waits for VI_1 to become MASTER and returns the one takeover it reported.
+func (r *takeoverRig) takeover(t *testing.T) time.Duration {
+	t.Helper()
+	r.k.clock.until(t, "VI_1 MASTER", func() bool { return r.inst.Status().State == vrrp.StateMaster })
+	eventually(t, "the takeover observed", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return len(r.takeovers) == 1
+	})
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.takeovers[0]
+}
+
+// TestTakeoverObserved: a backup hears the peer master, then its priority-0 advert, takes
+// over after Skew_Time, and reports a takeover that lasted at least that long.
+func TestTakeoverObserved(t *testing.T) {
+	r := newTakeoverRig(t)
+	r.peer.advert(t, 200)
 	eventually(t, "the peer heard as master", func() bool {
-		s := inst.Status()
+		s := r.inst.Status()
 		return s.State == vrrp.StateBackup && s.MasterAddr == peerAddr && !s.MasterSince.IsZero()
 	})
-	peer.advert(t, 0)
-	k.clock.until(t, "VI_1 MASTER", func() bool { return inst.Status().State == vrrp.StateMaster })
-	eventually(t, "the takeover observed", func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(takeovers) == 1
-	})
-	if min := vrrp.SkewTime(3, 100, 100*time.Millisecond); takeovers[0] < min {
-		t.Errorf("takeover %v, want at least Skew_Time %v", takeovers[0], min)
+	r.peer.advert(t, 0)
+	if got, min := r.takeover(t), vrrp.SkewTime(3, 100, 100*time.Millisecond); got < min {
+		t.Errorf("takeover %v, want at least Skew_Time %v", got, min)
 	}
-	if st := d.Status().Instances[0]; st.LastFrom != "BACKUP" || st.LastReason != "master sent priority 0" {
+	if st := r.d.Status().Instances[0]; st.LastFrom != "BACKUP" || st.LastReason != "master sent priority 0" {
 		t.Errorf("status after the takeover: from %q reason %q", st.LastFrom, st.LastReason)
 	}
 }
@@ -165,39 +189,13 @@ func TestTakeoverObserved(t *testing.T) {
 // interval the master advertised (1 s here), not its own advert_int (100 ms), and the
 // takeover it reports lasts at least that Master_Down_Interval.
 func TestTakeoverObservedFromMasterInterval(t *testing.T) {
-	k := newKernel()
-	opts := k.options(t)
-	var peer *peerTransport
-	opts.OpenTransport = func(vrrp.TransportKey) (vrrp.Transport, error) {
-		peer = &peerTransport{fakeTransport: &fakeTransport{k: k, closed: make(chan struct{})}, in: make(chan vrrp.Packet, 16)}
-		return peer, nil
-	}
-	var mu sync.Mutex
-	var takeovers []time.Duration
-	opts.OnTakeover = func(name string, d time.Duration) {
-		mu.Lock()
-		defer mu.Unlock()
-		takeovers = append(takeovers, d)
-	}
-	d, err := New(parse(t, instance("VI_1", 51, 100, "10.0.0.100/24")), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	running(t, d)
-	eventually(t, "VI_1 running", func() bool { return d.router.Instance("VI_1") != nil })
-	inst := d.router.Instance("VI_1")
-	peer.advertEvery(t, 200, time.Second)
+	r := newTakeoverRig(t)
+	r.peer.advertEvery(t, 200, time.Second)
 	eventually(t, "the peer heard as master", func() bool {
-		s := inst.Status()
+		s := r.inst.Status()
 		return s.State == vrrp.StateBackup && s.MasterInterval == time.Second
 	})
-	k.clock.until(t, "VI_1 MASTER", func() bool { return inst.Status().State == vrrp.StateMaster })
-	eventually(t, "the takeover observed", func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(takeovers) == 1
-	})
-	if min := vrrp.MasterDownInterval(3, 100, time.Second); takeovers[0] < min {
-		t.Errorf("takeover %v, want at least the master's Master_Down_Interval %v", takeovers[0], min)
+	if got, min := r.takeover(t), vrrp.MasterDownInterval(3, 100, time.Second); got < min {
+		t.Errorf("takeover %v, want at least the master's Master_Down_Interval %v", got, min)
 	}
 }

@@ -20,7 +20,7 @@ func loopbacks(t *testing.T) []netip.Addr {
 }
 
 // tcpListener accepts and closes connections until the test ends; it returns the address.
-func tcpListener(t *testing.T, ip netip.Addr) netip.AddrPort {
+func tcpListener(t testing.TB, ip netip.Addr) netip.AddrPort {
 	t.Helper()
 	l, err := net.Listen("tcp", netip.AddrPortFrom(ip, 0).String())
 	if err != nil {

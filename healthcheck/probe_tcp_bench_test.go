@@ -2,7 +2,6 @@ package healthcheck
 
 import (
 	"context"
-	"net"
 	"net/netip"
 	"testing"
 )
@@ -10,21 +9,8 @@ import (
 // BenchmarkTCPCheck is one tcp_check against a loopback listener. Run it with -benchmem for the
 // allocations per check; the time is mostly the kernel's handshake.
 func BenchmarkTCPCheck(b *testing.B) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	c, err := NewChecker(TCPSpec{}, netip.MustParseAddrPort(l.Addr().String()), DefaultTiming(KindTCP))
+	rs := tcpListener(b, netip.MustParseAddr("127.0.0.1"))
+	c, err := NewChecker(TCPSpec{}, rs, DefaultTiming(KindTCP))
 	if err != nil {
 		b.Fatal(err)
 	}
