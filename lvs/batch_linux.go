@@ -8,16 +8,14 @@ package lvs
 // message), answering only failures unless asked for an acknowledgement: so a batch is one
 // send with NLM_F_ACK on its last message alone, then one receive per failure and one for
 // that acknowledgement. The messages are the ones moby/ipvs sends (same attributes, same
-// encodings), built from the same toMobyService/toMobyDest translations.
+// encodings), appended into one reused buffer by batch_encode_linux.go.
 
 import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"net"
 	"syscall"
 
-	"github.com/moby/ipvs"
 	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
 )
@@ -93,20 +91,20 @@ func (k *Kernel) applyBatch(ops []Op) []error {
 	if k.seq > math.MaxUint32-maxBatch {
 		k.seq = 0 // numbers stay increasing within a batch
 	}
-	var buf []byte
+	buf := k.buf[:0]
 	firstSeq := k.seq + 1
 	for i, o := range ops {
-		flags := unix.NLM_F_REQUEST
+		var flags uint16
 		if i == len(ops)-1 {
-			flags |= unix.NLM_F_ACK
+			flags = unix.NLM_F_ACK
 		}
 		k.seq++
-		msg, err := k.ipvsMessage(o, flags, k.seq)
-		if err != nil {
+		var err error
+		if buf, err = appendIPVSMessage(buf, k.family, o, flags, k.seq); err != nil {
 			return fail(err) // a caller's mistake: nothing sent
 		}
-		buf = append(buf, msg...)
 	}
+	k.buf = buf
 	lastSeq := k.seq
 	if err := unix.Sendto(k.batch.GetFd(), buf, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return fail(fmt.Errorf("ipvs: send: %w", err))
@@ -129,81 +127,4 @@ func (k *Kernel) applyBatch(ops []Op) []error {
 			}
 		}
 	}
-}
-
-// ipvsMessage is o as one IPVS generic-netlink request, as moby/ipvs would send it.
-func (k *Kernel) ipvsMessage(o Op, flags int, seq uint32) ([]byte, error) {
-	var cmd uint8
-	switch o.Kind {
-	case AddService:
-		cmd = ipvsCmdNewService
-	case UpdateService:
-		cmd = ipvsCmdSetService
-	case DeleteService:
-		cmd = ipvsCmdDelService
-	case AddDestination:
-		cmd = ipvsCmdNewDest
-	case UpdateDestination:
-		cmd = ipvsCmdSetDest
-	case DeleteDestination:
-		cmd = ipvsCmdDelDest
-	default:
-		return nil, fmt.Errorf("ipvs: %s cannot be batched", o.Kind)
-	}
-	req := nl.NewNetlinkRequest(int(k.family), flags)
-	req.Seq = seq
-	req.AddData(&nl.Genlmsg{Command: cmd, Version: ipvsGenlVersion})
-	switch o.Kind {
-	case AddService, UpdateService:
-		req.AddData(serviceAttr(toMobyService(o.Service)))
-	case DeleteService:
-		req.AddData(serviceAttr(toMobyService(Service{Key: o.Service.Key})))
-	default:
-		req.AddData(serviceAttr(toMobyService(Service{Key: o.Service.Key})))
-		d := o.Dest
-		if o.Kind == DeleteDestination {
-			d = Destination{Addr: o.Dest.Addr}
-		}
-		req.AddData(destAttr(toMobyDest(d)))
-	}
-	return req.Serialize(), nil
-}
-
-// serviceAttr is moby/ipvs' fillService: the service nested in IPVS_CMD_ATTR_SERVICE.
-func serviceAttr(s *ipvs.Service) *nl.RtAttr {
-	a := nl.NewRtAttr(ipvsCmdAttrService, nil)
-	a.AddRtAttr(ipvsSvcAttrAF, nl.Uint16Attr(s.AddressFamily))
-	if s.FWMark != 0 {
-		a.AddRtAttr(ipvsSvcAttrFWMark, nl.Uint32Attr(s.FWMark))
-	} else {
-		a.AddRtAttr(ipvsSvcAttrProtocol, nl.Uint16Attr(s.Protocol))
-		a.AddRtAttr(ipvsSvcAttrAddr, rawIP(s.Address))
-		a.AddRtAttr(ipvsSvcAttrPort, binary.BigEndian.AppendUint16(nil, s.Port))
-	}
-	a.AddRtAttr(ipvsSvcAttrSchedName, nl.ZeroTerminated(s.SchedName))
-	flags := binary.NativeEndian.AppendUint32(nil, s.Flags)
-	a.AddRtAttr(ipvsSvcAttrFlags, binary.NativeEndian.AppendUint32(flags, 0xFFFFFFFF)) // {flags, mask}
-	a.AddRtAttr(ipvsSvcAttrTimeout, nl.Uint32Attr(s.Timeout))
-	a.AddRtAttr(ipvsSvcAttrNetmask, nl.Uint32Attr(s.Netmask))
-	return a
-}
-
-// destAttr is moby/ipvs' fillDestination: the destination nested in IPVS_CMD_ATTR_DEST.
-func destAttr(d *ipvs.Destination) *nl.RtAttr {
-	a := nl.NewRtAttr(ipvsCmdAttrDest, nil)
-	a.AddRtAttr(ipvsDestAttrAddr, rawIP(d.Address))
-	a.AddRtAttr(ipvsDestAttrPort, binary.BigEndian.AppendUint16(nil, d.Port))
-	a.AddRtAttr(ipvsDestAttrFwdMethod, nl.Uint32Attr(d.ConnectionFlags&ipvs.ConnFwdMask))
-	a.AddRtAttr(ipvsDestAttrWeight, nl.Uint32Attr(uint32(d.Weight)))
-	a.AddRtAttr(ipvsDestAttrUThresh, nl.Uint32Attr(d.UpperThreshold))
-	a.AddRtAttr(ipvsDestAttrLThresh, nl.Uint32Attr(d.LowerThreshold))
-	return a
-}
-
-// rawIP is an address as IPVS wants it: 4 bytes for IPv4, 16 for IPv6.
-func rawIP(ip net.IP) []byte {
-	if v4 := ip.To4(); v4 != nil {
-		return v4
-	}
-	return ip
 }

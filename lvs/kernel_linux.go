@@ -41,6 +41,7 @@ type Kernel struct {
 	// batch is the socket of applyBatch (batch_linux.go); seq numbers its messages.
 	batch *nl.NetlinkSocket
 	seq   uint32
+	buf   []byte // applyBatch's messages, reused from batch to batch
 }
 
 // NewKernel opens the kernel's IPVS table. It returns ErrNoIPVS when the kernel has no IPVS.
@@ -261,23 +262,30 @@ func toMobyService(s Service) *ipvs.Service {
 		ms.Protocol = uint16(s.Key.Protocol)
 		ms.Port = s.Key.Addr.Port()
 	}
+	ms.Flags, ms.Timeout = kernelFlags(s)
+	return ms
+}
+
+// kernelFlags are s's IP_VS_SVC_F_* flags and its persistence timeout in seconds, as
+// IPVS_SVC_ATTR_FLAGS and IPVS_SVC_ATTR_TIMEOUT carry them.
+func kernelFlags(s Service) (flags, timeout uint32) {
 	if s.SchedFlags&SchedFlag1 != 0 {
-		ms.Flags |= svcSched1
+		flags |= svcSched1
 	}
 	if s.SchedFlags&SchedFlag2 != 0 {
-		ms.Flags |= svcSched2
+		flags |= svcSched2
 	}
 	if s.SchedFlags&SchedFlag3 != 0 {
-		ms.Flags |= svcSched3
+		flags |= svcSched3
 	}
 	if s.OnePacket {
-		ms.Flags |= svcOnePacket
+		flags |= svcOnePacket
 	}
 	if s.Persistence > 0 {
-		ms.Flags |= svcPersistent
-		ms.Timeout = uint32(s.Persistence / time.Second)
+		flags |= svcPersistent
+		timeout = uint32(s.Persistence / time.Second)
 	}
-	return ms
+	return flags, timeout
 }
 
 // kernelNetmask is the persistence netmask as IPVS_SVC_ATTR_NETMASK wants it: for IPv4 the
