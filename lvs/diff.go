@@ -27,7 +27,13 @@ func Diff(current, desired []VirtualServer, owned map[ServiceKey]bool) []Op {
 	sorted := slices.Clone(desired)
 	slices.SortFunc(sorted, func(a, b VirtualServer) int { return compareKeys(a.Service.Key, b.Service.Key) })
 
+	// A service the kernel lacks costs one operation plus one per real server: sized up
+	// front, a table from empty (thousands of operations) is one allocation instead of a
+	// dozen doublings. Changes to present services are rare and few; they append.
 	var ops []Op
+	if n := missingOps(cur, desired); n > 0 {
+		ops = make([]Op, 0, n)
+	}
 	for _, d := range sorted {
 		want[d.Service.Key] = true
 		ops = diffService(ops, cur[d.Service.Key], d)
@@ -44,6 +50,17 @@ func Diff(current, desired []VirtualServer, owned map[ServiceKey]bool) []Op {
 		ops = append(ops, Op{Kind: DeleteService, Service: Service{Key: k}})
 	}
 	return ops
+}
+
+// missingOps counts the operations that add the desired services absent from cur.
+func missingOps(cur map[ServiceKey]*VirtualServer, desired []VirtualServer) int {
+	n := 0
+	for i := range desired {
+		if cur[desired[i].Service.Key] == nil {
+			n += 1 + len(desired[i].Destinations)
+		}
+	}
+	return n
 }
 
 // diffService appends the operations that turn got (nil if absent) into want.

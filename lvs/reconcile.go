@@ -262,7 +262,9 @@ type batcher interface {
 const maxBatch = 64
 
 // run applies ops in order. Operations on a service whose addition failed are not attempted
-// and are reported as failed too.
+// and are reported as failed too. run owns ops: the report's Applied list is written over
+// it (each operation yields at most one applied, after it has been read), so a table from
+// empty costs no second list of thousands of operations.
 //
 // With a batching backend, runs of consecutive additions and updates, or of deletions, go
 // in batches; an operation that fails in its batch is then retried alone through runOne
@@ -271,15 +273,8 @@ const maxBatch = 64
 // loses a real server before its replacement is in.
 func (r *Reconciler) run(ctx context.Context, ops []Op) Report {
 	var rep Report
-	// A table programmed from empty applies every op: one allocation for all of them rather
-	// than a dozen doublings of a slice of thousands.
-	total := len(ops)
-	applied := func(o Op) {
-		if rep.Applied == nil {
-			rep.Applied = make([]Op, 0, total)
-		}
-		rep.Applied = append(rep.Applied, o)
-	}
+	out := ops[:0]
+	applied := func(o Op) { out = append(out, o) }
 	broken := map[ServiceKey]error{}
 	bb, _ := r.b.(batcher)
 	for len(ops) > 0 {
@@ -312,6 +307,9 @@ func (r *Reconciler) run(ctx context.Context, ops []Op) Report {
 			}
 		}
 		ops = ops[n:]
+	}
+	if len(out) > 0 {
+		rep.Applied = out
 	}
 	return rep
 }
