@@ -31,14 +31,14 @@ func Load(path string) (*Config, Diagnostics) {
 // filename is used in diagnostics only. When the diagnostics hold an error the returned
 // Config is nil; warnings come with a usable Config.
 func Parse(src []byte, filename string) (*Config, Diagnostics) {
-	f, hds := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
+	body, hds := parseBody(src, filename)
 	if hds.HasErrors() {
 		diags := fromHCL(hds)
 		diags.sort()
 		return nil, diags
 	}
 	d := &decoder{diags: fromHCL(hds)}
-	cfg := d.file(f.Body.(*hclsyntax.Body))
+	cfg := d.file(body)
 	validate(d, cfg)
 	d.diags.sort()
 	if d.diags.HasErrors() {
