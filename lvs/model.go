@@ -131,14 +131,19 @@ func (k ServiceKey) Validate() error {
 }
 
 // String is the key in ipvsadm's notation: "-t 10.10.10.22:80", "-f 1", "-f 1 -6".
-func (k ServiceKey) String() string {
+func (k ServiceKey) String() string { return string(k.appendTo(nil)) }
+
+// appendTo appends String's text to b.
+func (k ServiceKey) appendTo(b []byte) []byte {
 	if k.FWMark != 0 {
+		b = strconv.AppendUint(append(b, "-f "...), uint64(k.FWMark), 10)
 		if k.Family == IPv6 {
-			return "-f " + strconv.FormatUint(uint64(k.FWMark), 10) + " -6"
+			b = append(b, " -6"...)
 		}
-		return "-f " + strconv.FormatUint(uint64(k.FWMark), 10)
+		return b
 	}
-	return k.Protocol.flag() + " " + k.Addr.String()
+	b = append(b, k.Protocol.flag()...)
+	return k.Addr.AppendTo(append(b, ' '))
 }
 
 // SchedFlags are the scheduler's own flags (ipvsadm -b). Their meaning depends on the
@@ -218,30 +223,30 @@ func (s Service) Validate() error {
 // String is the service as ipvsadm --save writes it: "-A -t 10.10.10.22:80 -s wrr -p 50".
 func (s Service) String() string { return "-A " + s.spec() }
 
-func (s Service) spec() string {
-	var b strings.Builder
-	b.WriteString(s.Key.String())
-	b.WriteString(" -s ")
-	b.WriteString(s.Scheduler)
+func (s Service) spec() string { return string(s.appendSpec(nil)) }
+
+// appendSpec appends spec's text to b.
+func (s Service) appendSpec(b []byte) []byte {
+	b = s.Key.appendTo(b)
+	b = append(append(b, " -s "...), s.Scheduler...)
 	if s.SchedFlags != 0 {
-		b.WriteString(" -b ")
-		b.WriteString(s.SchedFlags.names(s.Scheduler))
+		b = append(append(b, " -b "...), s.SchedFlags.names(s.Scheduler)...)
 	}
 	if s.Persistence > 0 {
-		fmt.Fprintf(&b, " -p %d", s.Persistence/time.Second)
+		b = strconv.AppendInt(append(b, " -p "...), int64(s.Persistence/time.Second), 10)
 		if g := s.Granularity; g != 0 && g != s.Key.Family.bits() {
+			b = append(b, " -M "...)
 			if s.Key.Family == IPv6 {
-				fmt.Fprintf(&b, " -M %d", g)
+				b = strconv.AppendInt(b, int64(g), 10)
 			} else {
-				b.WriteString(" -M ")
-				b.WriteString(prefixMask4(g).String())
+				b = prefixMask4(g).AppendTo(b)
 			}
 		}
 	}
 	if s.OnePacket {
-		b.WriteString(" -o")
+		b = append(b, " -o"...)
 	}
-	return b.String()
+	return b
 }
 
 // normalized folds equivalent spellings together (a /32 granularity equals the default)
@@ -327,15 +332,20 @@ func (d Destination) Validate(k ServiceKey) error {
 }
 
 // spec is the destination part of an ipvsadm rule: "-r 10.10.10.31:80 -g -w 3".
-func (d Destination) spec() string {
-	s := "-r " + d.Addr.String() + " " + d.Forward.flag() + " -w " + strconv.Itoa(d.Weight)
+func (d Destination) spec() string { return string(d.appendSpec(nil)) }
+
+// appendSpec appends spec's text to b.
+func (d Destination) appendSpec(b []byte) []byte {
+	b = d.Addr.AppendTo(append(b, "-r "...))
+	b = append(append(append(b, ' '), d.Forward.flag()...), " -w "...)
+	b = strconv.AppendInt(b, int64(d.Weight), 10)
 	if d.Upper != 0 {
-		s += " -x " + strconv.FormatUint(uint64(d.Upper), 10)
+		b = strconv.AppendUint(append(b, " -x "...), uint64(d.Upper), 10)
 	}
 	if d.Lower != 0 {
-		s += " -y " + strconv.FormatUint(uint64(d.Lower), 10)
+		b = strconv.AppendUint(append(b, " -y "...), uint64(d.Lower), 10)
 	}
-	return s
+	return b
 }
 
 // sameAs says whether the kernel's destination got already is what want asks for. The kernel

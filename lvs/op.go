@@ -54,28 +54,35 @@ type Op struct {
 // String is the operation as an ipvsadm command line (without "ipvsadm"), so that a list
 // of ops reads like ipvsadm --save output: "-a -t 10.10.10.22:80 -r 10.10.10.31:80 -g -w 3".
 func (o Op) String() string {
-	k := o.Service.Key.String()
+	b, _ := o.AppendText(nil)
+	return string(b)
+}
+
+// AppendText appends String's text to b (encoding.TextAppender): printing the thousands of
+// operations of a table from empty costs no allocation per operation.
+func (o Op) AppendText(b []byte) ([]byte, error) {
 	switch o.Kind {
 	case AddService:
-		return "-A " + o.Service.spec()
+		return o.Service.appendSpec(append(b, "-A "...)), nil
 	case UpdateService:
-		return "-E " + o.Service.spec()
+		return o.Service.appendSpec(append(b, "-E "...)), nil
 	case DeleteService:
-		return "-D " + k
+		return o.Service.Key.appendTo(append(b, "-D "...)), nil
 	case AddDestination:
-		return "-a " + k + " " + o.Dest.spec()
+		return o.Dest.appendSpec(append(o.Service.Key.appendTo(append(b, "-a "...)), ' ')), nil
 	case UpdateDestination:
-		return "-e " + k + " " + o.Dest.spec()
+		return o.Dest.appendSpec(append(o.Service.Key.appendTo(append(b, "-e "...)), ' ')), nil
 	case DeleteDestination:
-		return "-d " + k + " -r " + o.Dest.Addr.String()
+		b = o.Service.Key.appendTo(append(b, "-d "...))
+		return o.Dest.Addr.AppendTo(append(b, " -r "...)), nil
 	case SetTimeouts:
-		return "--set " + o.Timeouts.spec()
+		return append(append(b, "--set "...), o.Timeouts.spec()...), nil
 	case StartSyncDaemon:
-		return fmt.Sprintf("--start-daemon %s --mcast-interface %s --syncid %d", o.Daemon.Role, o.Daemon.Interface, o.Daemon.SyncID)
+		return fmt.Appendf(b, "--start-daemon %s --mcast-interface %s --syncid %d", o.Daemon.Role, o.Daemon.Interface, o.Daemon.SyncID), nil
 	case StopSyncDaemon:
-		return "--stop-daemon " + o.Daemon.Role.String()
+		return append(append(b, "--stop-daemon "...), o.Daemon.Role.String()...), nil
 	}
-	return o.Kind.String()
+	return append(b, o.Kind.String()...), nil
 }
 
 // OpError is an operation the kernel refused, after retries. It unwraps to the kernel's

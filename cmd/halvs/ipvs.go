@@ -102,12 +102,11 @@ operation failed, 2 usage error.
 	if err != nil {
 		if dryRun && errors.Is(err, lvs.ErrNoIPVS) {
 			fmt.Fprintf(stderr, "halvs ipvs: %v; showing the operations from an empty table\n", err)
-			for _, o := range lvs.Diff(nil, table, nil) {
-				fmt.Fprintln(stdout, o)
-			}
+			ops := lvs.Diff(nil, table, nil)
 			if hasTimeouts {
-				fmt.Fprintln(stdout, lvs.Op{Kind: lvs.SetTimeouts, Timeouts: timeouts})
+				ops = append(ops, lvs.Op{Kind: lvs.SetTimeouts, Timeouts: timeouts})
 			}
+			printOps(stdout, ops)
 			return exitOK
 		}
 		fmt.Fprintln(stderr, err)
@@ -135,9 +134,7 @@ func applyIPVS(b lvs.Backend, table []lvs.VirtualServer, timeouts lvs.Timeouts, 
 				ops = append(ops, lvs.Op{Kind: lvs.SetTimeouts, Timeouts: timeouts})
 			}
 		}
-		for _, o := range ops {
-			fmt.Fprintln(stdout, o)
-		}
+		printOps(stdout, ops)
 		fmt.Fprintf(stderr, "halvs ipvs: dry run: %s, nothing applied\n", plural(len(ops), "operation"))
 		return exitOK
 	}
@@ -147,9 +144,7 @@ func applyIPVS(b lvs.Backend, table []lvs.VirtualServer, timeouts lvs.Timeouts, 
 	var applied, failed int
 	var errs []error
 	report := func(rep lvs.Report, err error) {
-		for _, o := range rep.Applied {
-			fmt.Fprintln(stdout, o)
-		}
+		printOps(stdout, rep.Applied)
 		for _, e := range rep.Failed {
 			fmt.Fprintf(stderr, "halvs ipvs: failed: %v\n", e)
 		}
@@ -170,6 +165,17 @@ func applyIPVS(b lvs.Backend, table []lvs.VirtualServer, timeouts lvs.Timeouts, 
 	}
 	fmt.Fprintf(stderr, "halvs ipvs: %s applied\n", plural(applied, "operation"))
 	return exitOK
+}
+
+// printOps writes one operation a line in ipvsadm's notation, each formatted into one
+// reused buffer (thousands for a table from empty).
+func printOps(w io.Writer, ops []lvs.Op) {
+	var line []byte
+	for _, o := range ops {
+		line, _ = o.AppendText(line[:0])
+		line = append(line, '\n')
+		w.Write(line)
+	}
 }
 
 // timeoutsMatch says whether the kernel's timeouts already satisfy want (zero: any).
