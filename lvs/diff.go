@@ -78,14 +78,28 @@ func diffService(ops []Op, got *VirtualServer, want VirtualServer) []Op {
 		ops = append(ops, Op{Kind: UpdateService, Service: svc})
 	}
 
-	have := make(map[netip.AddrPort]Destination, len(got.Destinations))
-	for _, d := range got.Destinations {
-		have[d.Addr] = d
+	// Each side is looked up by address: through maps for long lists, by a linear search
+	// (no allocation) for the usual handful of real servers.
+	var have map[netip.AddrPort]Destination
+	var keep map[netip.AddrPort]bool
+	if len(got.Destinations) > smallDests || len(want.Destinations) > smallDests {
+		have = make(map[netip.AddrPort]Destination, len(got.Destinations))
+		for _, d := range got.Destinations {
+			have[d.Addr] = d
+		}
+		keep = make(map[netip.AddrPort]bool, len(want.Destinations))
+		for _, d := range want.Destinations {
+			keep[d.Addr] = true
+		}
 	}
-	keep := make(map[netip.AddrPort]bool, len(want.Destinations))
 	for _, d := range want.Destinations {
-		keep[d.Addr] = true
-		h, ok := have[d.Addr]
+		var h Destination
+		ok := false
+		if have != nil {
+			h, ok = have[d.Addr]
+		} else if i := indexDest(got.Destinations, d.Addr); i >= 0 {
+			h, ok = got.Destinations[i], true
+		}
 		switch {
 		case !ok:
 			ops = append(ops, Op{Kind: AddDestination, Service: key, Dest: d})
@@ -95,7 +109,13 @@ func diffService(ops []Op, got *VirtualServer, want VirtualServer) []Op {
 	}
 	var stale []Destination
 	for _, d := range got.Destinations {
-		if !keep[d.Addr] {
+		kept := false
+		if keep != nil {
+			kept = keep[d.Addr]
+		} else {
+			kept = indexDest(want.Destinations, d.Addr) >= 0
+		}
+		if !kept {
 			stale = append(stale, d)
 		}
 	}

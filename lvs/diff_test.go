@@ -212,3 +212,28 @@ func TestDiffOrderIsDeterministic(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+// A short list of real servers is diffed by linear search and a long one through maps: both
+// must find the same additions, updates and deletions, in the same order.
+func TestDiffShortAndLongDestinationLists(t *testing.T) {
+	for _, n := range []int{3, smallDests, smallDests + 1, 3 * smallDests} {
+		cur := wideService(1, n)
+		want := wideService(1, n)
+		want.Destinations = append(want.Destinations[:1:1], want.Destinations[2:]...) // drop the second
+		want.Destinations[1].Weight = 9                                               // the third, now second
+		added := dst("10.30.0.1:80", NAT, 2)
+		want.Destinations = append([]Destination{added}, want.Destinations...)
+		k := cur.Service.Key.String()
+		wantOps := []string{
+			"-a " + k + " -r 10.30.0.1:80 -m -w 2",
+			"-e " + k + " -r " + cur.Destinations[2].Addr.String() + " -g -w 9",
+			"-d " + k + " -r " + cur.Destinations[1].Addr.String(),
+		}
+		if diff := cmp.Diff(wantOps, opStrings(Diff([]VirtualServer{cur}, []VirtualServer{want}, nil))); diff != "" {
+			t.Errorf("%d destinations: ops (-want +got):\n%s", n, diff)
+		}
+		if ops := Diff([]VirtualServer{want}, []VirtualServer{want}, nil); len(ops) != 0 {
+			t.Errorf("%d destinations: unchanged, yet %q", n, opStrings(ops))
+		}
+	}
+}

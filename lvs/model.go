@@ -373,15 +373,25 @@ func (vs VirtualServer) Validate() error {
 	if err := vs.Service.Validate(); err != nil {
 		return err
 	}
-	seen := make(map[netip.AddrPort]bool, len(vs.Destinations))
-	for _, d := range vs.Destinations {
+	// A service has a handful of real servers: comparing them pairwise is cheaper than a
+	// map (and allocates nothing) up to a few dozen.
+	var seen map[netip.AddrPort]bool
+	if len(vs.Destinations) > smallDests {
+		seen = make(map[netip.AddrPort]bool, len(vs.Destinations))
+	}
+	for i, d := range vs.Destinations {
 		if err := d.Validate(vs.Service.Key); err != nil {
 			return err
 		}
-		if seen[d.Addr] {
+		dup := seen[d.Addr]
+		if seen == nil {
+			dup = indexDest(vs.Destinations[:i], d.Addr) >= 0
+		} else {
+			seen[d.Addr] = true
+		}
+		if dup {
 			return fmt.Errorf("service %s: destination %s listed twice", vs.Service.Key, d.Addr)
 		}
-		seen[d.Addr] = true
 	}
 	if vs.Sorry.Addr.IsValid() {
 		if err := vs.Sorry.Validate(vs.Service.Key); err != nil {
@@ -389,6 +399,19 @@ func (vs VirtualServer) Validate() error {
 		}
 	}
 	return nil
+}
+
+// smallDests is the number of destinations up to which a linear search beats a map.
+const smallDests = 16
+
+// indexDest is the index of the destination at a in ds, or -1.
+func indexDest(ds []Destination, a netip.AddrPort) int {
+	for i := range ds {
+		if ds[i].Addr == a {
+			return i
+		}
+	}
+	return -1
 }
 
 // Validate checks a whole desired table: every entry valid, no service twice.

@@ -45,6 +45,8 @@ func TestValidateRejects(t *testing.T) {
 	}{
 		{"duplicate service", []VirtualServer{good, good}, "listed twice"},
 		{"duplicate destination", []VirtualServer{vs(svc(web, "rr"), rs1, rs1)}, "listed twice"},
+		{"duplicate destination, last of a few", []VirtualServer{withDup(wideService(1, smallDests))}, "listed twice"},
+		{"duplicate destination, last of many", []VirtualServer{withDup(wideService(1, 3*smallDests))}, "listed twice"},
 		{"family mismatch", []VirtualServer{vs(svc(web, "rr"), dst("[2001:db8::1]:80", DR, 1))}, "is not IPv4"},
 		{"hand-built mapped key", []VirtualServer{vs(svc(ServiceKey{Family: IPv6, Protocol: TCP, Addr: netip.MustParseAddrPort("[::ffff:10.0.0.1]:80")}, "rr"))}, "family"},
 		{"no scheduler", []VirtualServer{vs(svc(web, ""))}, "scheduler"},
@@ -65,10 +67,16 @@ func TestValidateRejects(t *testing.T) {
 			t.Errorf("%s: err = %v, want one mentioning %q", tt.name, err, tt.msg)
 		}
 	}
-	if err := Validate([]VirtualServer{good}); err != nil {
+	if err := Validate([]VirtualServer{good, wideService(1, smallDests), wideService(2, 3*smallDests)}); err != nil {
 		t.Errorf("valid table: %v", err)
 	}
 	if err := Validate([]VirtualServer{vs(svc(web, "rr"), dst("10.0.0.1:80", DR, MaxWeight))}); err != nil {
 		t.Errorf("weight MaxWeight: %v", err)
 	}
+}
+
+// withDup is v with its second destination listed again at the end.
+func withDup(v VirtualServer) VirtualServer {
+	v.Destinations = append(v.Destinations, v.Destinations[1])
+	return v
 }
