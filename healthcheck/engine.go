@@ -1,7 +1,6 @@
 package healthcheck
 
 import (
-	"container/heap"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -31,6 +30,7 @@ type probe struct {
 	due     time.Time
 	index   int // in queue; -1 while running or unscheduled
 	running bool
+	retired bool // a reload dropped or replaced it: its results feed nobody
 
 	// keepalived's checker_t state.
 	up      bool
@@ -84,7 +84,7 @@ func (o *output) script(c *script.Command, reason string) {
 // checker has alpha, quorum is up when the alive weight reaches quorum + hysteresis. Starting is
 // a reload onto an empty engine: every virtual and real server is new.
 func newEngine(vss []VirtualServer, now time.Time, rnd *rand.Rand, maxJitter time.Duration) (*engine, output, error) {
-	e := &engine{probes: map[string]*probe{}, rnd: rnd, maxJitter: maxJitter}
+	e := &engine{probes: map[string]*probe{}, queue: newProbeQueue(now), rnd: rnd, maxJitter: maxJitter}
 	out, err := e.update(vss, now)
 	if err != nil {
 		return nil, out, err
@@ -93,21 +93,20 @@ func newEngine(vss []VirtualServer, now time.Time, rnd *rand.Rand, maxJitter tim
 }
 
 // current reports whether p is still one of the engine's probes (a reload may have dropped it).
-func (e *engine) current(p *probe) bool { return e.probes[p.key] == p }
+func (e *engine) current(p *probe) bool { return !p.retired }
 
 // next returns when the earliest scheduled probe is due.
 func (e *engine) next() (time.Time, bool) {
-	if len(e.queue) == 0 {
+	if e.queue.len() == 0 {
 		return time.Time{}, false
 	}
-	return e.queue[0].due, true
+	return e.queue.first().due, true
 }
 
-// due removes and returns the probes due at or before now, marking them running.
-func (e *engine) due(now time.Time) []*probe {
-	var ps []*probe
-	for len(e.queue) > 0 && !e.queue[0].due.After(now) {
-		p := heap.Pop(&e.queue).(*probe)
+// due removes the probes due at or before now, marks them running and appends them to ps.
+func (e *engine) due(now time.Time, ps []*probe) []*probe {
+	for e.queue.len() > 0 && !e.queue.first().due.After(now) {
+		p := e.queue.pop()
 		p.running = true
 		ps = append(ps, p)
 	}
@@ -159,7 +158,7 @@ func (e *engine) result(p *probe, r Result, now time.Time) output {
 	}
 	p.hasRun = true
 	p.due = now.Add(e.jitter(delay))
-	heap.Push(&e.queue, p)
+	e.queue.push(p)
 	return out
 }
 
@@ -318,27 +317,4 @@ func intPtrEqual(a, b *int) bool {
 		return a == b
 	}
 	return *a == *b
-}
-
-// probeQueue is a min-heap of probes by due time: one timer serves every check.
-type probeQueue []*probe
-
-func (q probeQueue) Len() int           { return len(q) }
-func (q probeQueue) Less(i, j int) bool { return q[i].due.Before(q[j].due) }
-func (q probeQueue) Swap(i, j int) {
-	q[i], q[j] = q[j], q[i]
-	q[i].index, q[j].index = i, j
-}
-func (q *probeQueue) Push(x any) {
-	p := x.(*probe)
-	p.index = len(*q)
-	*q = append(*q, p)
-}
-func (q *probeQueue) Pop() any {
-	old := *q
-	p := old[len(old)-1]
-	old[len(old)-1] = nil
-	p.index = -1
-	*q = old[:len(old)-1]
-	return p
 }

@@ -70,7 +70,7 @@ func simulate(t *testing.T, vss []VirtualServer, w world, end time.Duration) (in
 		if !ok || next.Sub(t0) > end {
 			break
 		}
-		for _, p := range e.due(next) {
+		for _, p := range e.due(next, nil) {
 			f, ok := w[p.checker.String()]
 			if !ok {
 				t.Fatalf("no world answer for %s", p.checker)
@@ -416,7 +416,7 @@ func TestEngineInhibitAndSorryInEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := e.due(t0)[0]
+	p := e.due(t0, nil)[0]
 	out := e.result(p, okIf(false), t0)
 	want := []Event{
 		{Type: RealServerDown, Time: t0, VirtualServer: "vs", RealServer: netip.MustParseAddrPort("10.0.0.1:80"), Weight: 3, Inhibit: true,
@@ -441,7 +441,8 @@ func TestEngineWarmupAndJitter(t *testing.T) {
 		t.Fatal(err)
 	}
 	perMs := map[time.Duration]int{}
-	for _, p := range e.queue {
+	for _, q := range e.queue.entries {
+		p := q.p
 		off := p.due.Sub(t0)
 		if off < 0 || off >= tm.Warmup {
 			t.Fatalf("first check at %v, outside [0, %v)", off, tm.Warmup)
@@ -457,10 +458,11 @@ func TestEngineWarmupAndJitter(t *testing.T) {
 	}
 	// Run one round and check the next due times: delay_loop ± 5 ms (min(10 ms, 1 s/10) / 2).
 	now := t0.Add(tm.Warmup)
-	for _, p := range e.due(now) {
+	for _, p := range e.due(now, nil) {
 		e.result(p, Result{OK: true}, now)
 	}
-	for _, p := range e.queue {
+	for _, q := range e.queue.entries {
+		p := q.p
 		if d := p.due.Sub(now); d < tm.DelayLoop-5*time.Millisecond || d > tm.DelayLoop+5*time.Millisecond {
 			t.Fatalf("next check in %v, want %v ± 5ms", d, tm.DelayLoop)
 		}

@@ -1,7 +1,6 @@
 package healthcheck
 
 import (
-	"container/heap"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
@@ -80,8 +79,11 @@ func (e *engine) update(vss []VirtualServer, now time.Time) (output, error) {
 		if p.hasRun && bySpec[p.specKey] == nil {
 			bySpec[p.specKey] = p
 		}
-		if probes[k] == nil && p.index >= 0 {
-			heap.Remove(&e.queue, p.index)
+		if probes[k] == nil {
+			p.retired = true
+			if p.index >= 0 {
+				e.queue.remove(p.index)
+			}
 		}
 	}
 	for _, p := range freshOrder {
@@ -90,7 +92,7 @@ func (e *engine) update(vss []VirtualServer, now time.Time) (output, error) {
 		} else {
 			p.start(now, e.rnd)
 		}
-		heap.Push(&e.queue, p)
+		e.queue.push(p)
 	}
 	e.probes = probes
 

@@ -63,7 +63,7 @@ func (s *sim) run(end time.Duration) []evf {
 		if !ok || next.Sub(t0) > end {
 			return evs
 		}
-		for _, p := range s.e.due(next) {
+		for _, p := range s.e.due(next, nil) {
 			f, ok := s.w[p.checker.String()]
 			if !ok {
 				s.t.Fatalf("no world answer for %s", p.checker)
@@ -286,8 +286,8 @@ func TestEngineReloadKeepsScheduleAndProbes(t *testing.T) {
 	if got := e.probes[sharedKey]; got != shared || got.due != due || len(got.subs) != 2 {
 		t.Errorf("shared probe after reload: same %v, due %v (want %v), %d subscribers (want 2)", got == shared, got.due, due, len(got.subs))
 	}
-	if len(e.probes) != 1 || len(e.queue) != 1 {
-		t.Errorf("after reload: %d probes, %d queued; want 1 and 1", len(e.probes), len(e.queue))
+	if len(e.probes) != 1 || e.queue.len() != 1 {
+		t.Errorf("after reload: %d probes, %d queued; want 1 and 1", len(e.probes), e.queue.len())
 	}
 	st := e.status()
 	if got := st[1].RealServers[0].Checks[0].Shared; got != 2 {
@@ -303,7 +303,7 @@ func TestEngineReloadDropsRunningProbe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	running := e.due(t0)
+	running := e.due(t0, nil)
 	vss[0].RealServers = vss[0].RealServers[:1]
 	if _, err := e.update(vss, t0); err != nil {
 		t.Fatal(err)
@@ -318,8 +318,8 @@ func TestEngineReloadDropsRunningProbe(t *testing.T) {
 			t.Error("kept probe's failure raised no event")
 		}
 	}
-	if len(e.queue) != 1 {
-		t.Errorf("%d probes queued, want 1", len(e.queue))
+	if e.queue.len() != 1 {
+		t.Errorf("%d probes queued, want 1", e.queue.len())
 	}
 }
 
@@ -342,15 +342,15 @@ func TestEngineReloadInvalidChangesNothing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			before, probes, queued := e.status(), len(e.probes), len(e.queue)
+			before, probes, queued := e.status(), len(e.probes), e.queue.len()
 			if _, err := e.update(tt.vss, t0.Add(time.Second)); err == nil {
 				t.Fatal("update succeeded, want an error")
 			}
 			if diff := cmp.Diff(before, e.status(), cmp.Comparer(func(a, b netip.AddrPort) bool { return a == b })); diff != "" {
 				t.Errorf("status changed by a refused update (-want +got):\n%s", diff)
 			}
-			if len(e.probes) != probes || len(e.queue) != queued {
-				t.Errorf("probes %d queued %d, want %d and %d", len(e.probes), len(e.queue), probes, queued)
+			if len(e.probes) != probes || e.queue.len() != queued {
+				t.Errorf("probes %d queued %d, want %d and %d", len(e.probes), e.queue.len(), probes, queued)
 			}
 		})
 	}

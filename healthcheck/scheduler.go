@@ -190,11 +190,13 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	for {
 		s.mu.Lock()
 		now := s.clock.Now()
-		waiting = append(waiting, s.eng.due(now.Add(batchWindow))...)
-		for len(waiting) > 0 && running < s.opts.MaxInFlight {
-			p := waiting[0]
-			waiting[0] = nil
-			waiting = waiting[1:]
+		waiting = s.eng.due(now.Add(batchWindow), waiting)
+		s.mu.Unlock()
+		started := 0
+		for started < len(waiting) && running < s.opts.MaxInFlight {
+			p := waiting[started]
+			waiting[started] = nil
+			started++
 			if !s.eng.current(p) { // dropped by a reload while it waited
 				continue
 			}
@@ -205,6 +207,8 @@ func (s *Scheduler) Run(ctx context.Context) error {
 				s.results <- probeResult{p, p.checker.Check(checkCtx)}
 			}()
 		}
+		waiting = waiting[:copy(waiting, waiting[started:])]
+		s.mu.Lock()
 		next, ok := s.eng.next()
 		s.mu.Unlock()
 		if ok {

@@ -9,6 +9,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -24,11 +25,27 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/halvs/halvs/healthcheck"
 )
+
+// checksDone counts finished checks (OnResult), to report CPU per check.
+var checksDone atomic.Int64
+
+// slice is one part of the steady-state window.
+type slice struct {
+	pct      float64 // CPU, % of one core
+	perCheck time.Duration
+	checks   int64
+}
+
+func bySliceChecks(a, b slice) int { return cmp.Compare(a.checks, b.checks) }
+
+// windowSlices is how many parts of the steady-state window are measured on their own.
+const windowSlices = 5
 
 // profile and memProfile name the CPU and heap profile files (-cpuprofile, -memprofile), empty
 // for none.
@@ -130,7 +147,8 @@ func run(n, perVS, base, kill int, mptcp bool, window time.Duration, tm healthch
 	downAt := map[uint16]time.Time{}
 	unexpected := 0
 	s, err := healthcheck.New(vss, healthcheck.Options{
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		OnResult: func(string, netip.AddrPort, string, healthcheck.Result) { checksDone.Add(1) },
 		OnEvent: func(e healthcheck.Event) {
 			if e.Type == healthcheck.RealServerDown && !e.Initial {
 				mu.Lock()
@@ -181,7 +199,19 @@ func run(n, perVS, base, kill int, mptcp bool, window time.Duration, tm healthch
 	runtime.ReadMemStats(&ms0)
 	gc0 := ms0.NumGC
 	cpu0, wall0 := cpuTime(), time.Now()
-	time.Sleep(window)
+	// The window is measured as slices too: on a shared machine a neighbour's burst inflates
+	// every system call for a while, and the spread over the slices shows it where one total
+	// would hide it.
+	var parts []slice
+	last, lastAt, lastChecks := cpu0, wall0, checksDone.Load()
+	for range windowSlices {
+		time.Sleep(window / windowSlices)
+		now, at, checks := cpuTime(), time.Now(), checksDone.Load()
+		d := now.sub(last)
+		parts = append(parts, slice{pct: 100 * (d.user + d.sys).Seconds() / at.Sub(lastAt).Seconds(),
+			perCheck: (d.user + d.sys) / time.Duration(max(1, checks-lastChecks)), checks: checks - lastChecks})
+		last, lastAt, lastChecks = now, at, checks
+	}
 	cpu, wall := cpuTime().sub(cpu0), time.Since(wall0)
 	if profile != "" {
 		pprof.StopCPUProfile()
@@ -198,6 +228,13 @@ func run(n, perVS, base, kill int, mptcp bool, window time.Duration, tm healthch
 	fmt.Printf("steady state over %v: CPU %.1f%% of one core (user %.1f%%, system %.1f%%), RSS %.1f MiB (peak %.1f MiB), %d goroutines, %d/%d checks ran, %d spurious downs\n",
 		wall.Round(time.Millisecond), pct(cpu.user+cpu.sys), pct(cpu.user), pct(cpu.sys), float64(rss)/1024, float64(hwm)/1024,
 		runtime.NumGoroutine(), ranChecks, n, unexpected)
+	slices.SortFunc(parts, func(a, b slice) int { return cmp.Compare(a.pct, b.pct) })
+	fmt.Printf("CPU over %d slices of %v: min %.1f%%, median %.1f%%, max %.1f%% of one core\n",
+		len(parts), window/windowSlices, parts[0].pct, parts[len(parts)/2].pct, parts[len(parts)-1].pct)
+	slices.SortFunc(parts, func(a, b slice) int { return cmp.Compare(a.perCheck, b.perCheck) })
+	fmt.Printf("CPU per check over the slices: min %v, median %v, max %v (%d to %d checks a slice)\n",
+		parts[0].perCheck, parts[len(parts)/2].perCheck, parts[len(parts)-1].perCheck,
+		slices.MinFunc(parts, bySliceChecks).checks, slices.MaxFunc(parts, bySliceChecks).checks)
 	checks := float64(n) * wall.Seconds() / tm.DelayLoop.Seconds() // every check passes: one per delay_loop
 	fmt.Printf("Go heap: %.1f MiB allocated, %.1f MiB obtained from the OS, %d GCs and %.1f allocations per check in the window\n",
 		float64(ms.HeapAlloc)/(1<<20), float64(ms.Sys)/(1<<20), ms.NumGC-gc0, float64(ms.Mallocs-ms0.Mallocs)/checks)
