@@ -13,8 +13,9 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
 
-// Files where a naive split point (a line starting with an identifier after a line "}")
-// lies inside a construct: each must be parsed in one piece, with hclsyntax's own errors.
+// Files around the split rule (a line starting with an identifier after a line "}"): most
+// offer a split point inside a construct and must be parsed in one piece, with hclsyntax's
+// own errors; the others (wantChunked in TestParseBlocksMatchesWholeFile) split truly.
 var trickySources = map[string]string{
 	"heredoc":                 "global {\n  notification_email = <<EOT\n}\nvirtual_server \"x\" {\nEOT\n}\nvrrp_script \"a\" {\n  script = \"x\"\n}\n",
 	"indented heredoc":        "vrrp_script \"a\" {\n  script = <<-EOT\n}\nglobal {\n  EOT\n}\nglobal {\n}\n",
