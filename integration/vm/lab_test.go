@@ -16,17 +16,21 @@ import (
 var (
 	vip = netip.MustParseAddr("10.10.10.22")
 
-	client = host{ns: "client", addr: netip.MustParseAddr("10.10.10.100")}
-	dirA   = host{ns: "dira", addr: netip.MustParseAddr("10.10.10.30")}
-	dirB   = host{ns: "dirb", addr: netip.MustParseAddr("10.10.10.33")}
-	rs1    = host{ns: "rs1", addr: netip.MustParseAddr("10.10.10.31")}
-	rs2    = host{ns: "rs2", addr: netip.MustParseAddr("10.10.10.32")}
+	client = host{ns: nsPrefix + "client", addr: netip.MustParseAddr("10.10.10.100")}
+	dirA   = host{ns: nsPrefix + "dira", addr: netip.MustParseAddr("10.10.10.30")}
+	dirB   = host{ns: nsPrefix + "dirb", addr: netip.MustParseAddr("10.10.10.33")}
+	rs1    = host{ns: nsPrefix + "rs1", addr: netip.MustParseAddr("10.10.10.31")}
+	rs2    = host{ns: nsPrefix + "rs2", addr: netip.MustParseAddr("10.10.10.32")}
 
 	hosts       = []host{client, dirA, dirB, rs1, rs2}
 	realServers = []host{rs1, rs2}
 )
 
-const lanNS = "lan" // holds the bridge br0 and the hosts' peer ends
+// nsPrefix starts every namespace the lab creates: `make demo` builds the lab on the host when
+// its kernel has IPVS, where an operator's own namespaces must not be touched.
+const nsPrefix = "hvm-"
+
+const lanNS = nsPrefix + "lan" // holds the bridge br0 and the hosts' peer ends
 
 // host is one machine of the scenario: a network namespace whose only link, eth0, is a veth
 // to the bridge (eth0 so that configs written for real machines, the seed's included, apply).
@@ -34,6 +38,14 @@ type host struct {
 	ns   string
 	addr netip.Addr
 }
+
+// name is the host's name in the scenario ("rs1"): its namespace without the prefix. A real
+// server's page starts with it.
+func (h host) name() string { return strings.TrimPrefix(h.ns, nsPrefix) }
+
+// labOwned is set once buildLab has checked that none of the lab's namespaces existed before,
+// so that teardownLab deletes only namespaces the lab created.
+var labOwned bool
 
 // labErr is why the lab could not be built, or "" once TestMain built it.
 var labErr = "not built: needs root and a kernel with IPVS (make vm-test)"
@@ -71,6 +83,12 @@ func lab(t *testing.T) {
 // buildLab creates the LAN, the hosts, and on each real server the VIP on lo with
 // arp_ignore=1 / arp_announce=2 and an HTTP server whose page names the server.
 func buildLab() error {
+	for _, h := range append([]host{{ns: lanNS}}, hosts...) {
+		if _, err := os.Stat("/run/netns/" + h.ns); err == nil {
+			return fmt.Errorf("network namespace %s exists already; the lab would not be its owner", h.ns)
+		}
+	}
+	labOwned = true
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "ip netns add %[1]s; ip -n %[1]s link set lo up\n", lanNS)
 	fmt.Fprintf(&sb, "ip -n %s link add br0 type bridge stp_state 0 forward_delay 0\n", lanNS)
@@ -91,9 +109,9 @@ for k in all/arp_ignore eth0/arp_ignore; do echo 1 >/proc/sys/net/ipv4/conf/$k; 
 for k in all/arp_announce eth0/arp_announce; do echo 2 >/proc/sys/net/ipv4/conf/$k; done
 ip addr add %[1]s/32 dev lo
 mkdir -p /tmp/www-%[2]s
-echo '%[2]s %[3]s' >/tmp/www-%[2]s/index.html
+echo '%[4]s %[3]s' >/tmp/www-%[2]s/index.html
 httpd -f -p 80 -h /tmp/www-%[2]s </dev/null >/dev/null 2>&1 &
-echo $!`, vip, rs.ns, rs.addr)
+echo $!`, vip, rs.ns, rs.addr, rs.name())
 		out, err := nsRunErr(rs.ns, script)
 		if err != nil {
 			return err
@@ -107,7 +125,7 @@ echo $!`, vip, rs.ns, rs.addr)
 	// Each real server answers on its own address before any test relies on it.
 	for _, rs := range realServers {
 		if out, err := nsRunErr(client.ns, "timeout 5 wget -q -O - http://"+rs.addr.String()+"/"); err != nil ||
-			!strings.Contains(out, rs.ns) {
+			!strings.Contains(out, rs.name()) {
 			return fmt.Errorf("real server %s does not answer: %q %v", rs.ns, out, err)
 		}
 	}
@@ -121,7 +139,13 @@ func teardownLab() {
 			p.Kill()
 		}
 	}
+	if !labOwned {
+		return
+	}
 	for _, h := range append([]host{{ns: lanNS}}, hosts...) {
 		runErr("ip", "netns", "del", h.ns)
+	}
+	for _, rs := range realServers {
+		os.RemoveAll("/tmp/www-" + rs.ns)
 	}
 }

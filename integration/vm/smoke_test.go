@@ -16,10 +16,10 @@ func TestKernelHasIPVS(t *testing.T) {
 	if !strings.Contains(out, "IP Virtual Server version") {
 		t.Fatalf("ipvsadm -Ln: no IPVS banner:\n%s", out)
 	}
-	run(t, "ip", "netns", "add", "smoke")
-	t.Cleanup(func() { runErr("ip", "netns", "del", "smoke") })
-	if got := nsRun(t, "smoke", "ip -o link show lo | grep -c LOOPBACK"); strings.TrimSpace(got) != "1" {
-		t.Fatalf("namespace smoke has no loopback: %q", got)
+	run(t, "ip", "netns", "add", nsPrefix+"smoke")
+	t.Cleanup(func() { runErr("ip", "netns", "del", nsPrefix+"smoke") })
+	if got := nsRun(t, nsPrefix+"smoke", "ip -o link show lo | grep -c LOOPBACK"); strings.TrimSpace(got) != "1" {
+		t.Fatalf("namespace %s has no loopback: %q", nsPrefix+"smoke", got)
 	}
 	if _, err := os.Stat("/proc/net/ip_vs"); err != nil {
 		t.Fatal(err)
