@@ -22,9 +22,19 @@
 //
 // Besides, "lvs in-process" figures run the same work through the lvs package directly (no
 // process start, no configuration parsing), which says where halvs' time goes.
+//
+// The "hc" section (-sections) compares health checkers instead: the same N tcp_checks
+// (connect_timeout 1 s, delay_loop 1 s, retry 1, delay_before_retry 1 s) against loopback
+// listeners held by a child process, run in turn by `keepalived -C -n` (parent and checker
+// child), `halvs run` and the healthcheck scheduler alone in a child process. Once the table
+// is programmed and every check has run, it reads each one's utime+stime from /proc/PID/stat
+// over a window and counts the checks by the connections the listeners accepted; it prints
+// CPU as a share of the vCPU and per check, and halvs/keepalived. It fails when a checker
+// exits, never runs every check, or takes out a real server whose listener is up.
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -32,6 +42,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 func main() {
@@ -44,19 +55,58 @@ type options struct {
 	perService int
 	runs       int
 	profile    string
+	sections   map[string]bool
+	hc         hcOptions
 }
+
+var allSections = []string{"lvs", "hc"}
 
 func run(args []string) int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	var o options
-	var sizes string
+	var sizes, sections, scheduler string
+	var listen bool
 	fs.StringVar(&o.halvs, "halvs", "/halvs/bin/halvs", "the halvs `binary`")
 	fs.StringVar(&sizes, "sizes", "100,1000", "table sizes to program from empty, in `services` (comma-separated)")
 	fs.IntVar(&o.perService, "per-service", 10, "real servers per service")
 	fs.IntVar(&o.runs, "runs", 3, "runs per measurement; the table shows the median")
 	fs.StringVar(&o.profile, "cpuprofile", "", "write a Go CPU profile of the largest table programmed from empty and "+
 		"re-applied in-process to `FILE` (\"console\": print it base64-encoded between "+pprofBegin+" and "+pprofEnd+")")
+	fs.StringVar(&sections, "sections", strings.Join(allSections, ","), "sections to run, comma-separated: "+
+		"lvs (IPVS programming) and hc (health checkers' CPU)")
+	fs.IntVar(&o.hc.n, "hc-n", 500, "hc: tcp_checks, one listener each; pick it so that no checker saturates the vCPU")
+	fs.IntVar(&o.hc.base, "hc-base-port", 20000, "hc: the first listener `port` on 127.0.0.1")
+	fs.DurationVar(&o.hc.window, "hc-window", 10*time.Second, "hc: measurement window per checker")
+	fs.BoolVar(&listen, "hc-listen", false, "internal: be hc's listener process")
+	fs.StringVar(&scheduler, "hc-scheduler", "", "internal: run the health checks of HCL `FILE` in-process until SIGTERM")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	switch {
+	case listen:
+		if err := serveListeners(o.hc.n, o.hc.base, os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "hc-listen:", err)
+			return 1
+		}
+		return 0
+	case scheduler != "":
+		if err := runScheduler(scheduler); err != nil && !errors.Is(err, context.Canceled) {
+			fmt.Fprintln(os.Stderr, "hc-scheduler:", err)
+			return 1
+		}
+		return 0
+	}
+	o.sections = map[string]bool{}
+	for _, s := range strings.Split(sections, ",") {
+		s = strings.TrimSpace(s)
+		if !slices.Contains(allSections, s) {
+			fmt.Fprintf(os.Stderr, "bench: unknown section %q in -sections (want %s)\n", s, strings.Join(allSections, ", "))
+			return 2
+		}
+		o.sections[s] = true
+	}
+	if o.hc.window < time.Second {
+		fmt.Fprintln(os.Stderr, "bench: -hc-window must be at least 1s")
 		return 2
 	}
 	for _, s := range strings.Split(sizes, ",") {
@@ -72,7 +122,7 @@ func run(args []string) int {
 		return 2
 	}
 	if err := bench(o); err != nil {
-		fmt.Fprintf(os.Stderr, "lvs-bench: FAIL: %v\n", err)
+		fmt.Fprintf(os.Stderr, "%v\n", err)
 		return 1
 	}
 	return 0
@@ -80,7 +130,7 @@ func run(args []string) int {
 
 func bench(o options) error {
 	if err := preflight(o); err != nil {
-		return err
+		return fmt.Errorf("bench: FAIL: %w", err)
 	}
 	dir, err := os.MkdirTemp("", "lvs-bench")
 	if err != nil {
@@ -92,7 +142,21 @@ func bench(o options) error {
 		return err
 	}
 	defer k.close()
+	if o.sections["lvs"] {
+		if err := lvsSection(o, k, dir); err != nil {
+			return fmt.Errorf("lvs-bench: FAIL: %w", err)
+		}
+	}
+	if o.sections["hc"] {
+		if err := hcSection(o, k, dir); err != nil {
+			return fmt.Errorf("hc-bench: FAIL: %w", err)
+		}
+	}
+	return nil
+}
 
+// lvsSection is the LVS programming section.
+func lvsSection(o options, k *kernel, dir string) error {
 	res := results{runs: o.runs}
 	for _, n := range o.sizes {
 		tb := table{services: n, perService: o.perService}
