@@ -17,7 +17,8 @@
 #   BENCH_LVS_PROFILE  set to 1: also write a Go CPU profile of the lvs package programming
 #                      and re-applying the largest table in-process to bin/lvs-bench.pprof
 #   BENCH_HC_N         hc: tcp_checks, one loopback listener each (default 500)
-#   BENCH_HC_WINDOW    hc: measurement window per checker (default 10s)
+#   BENCH_HC_WINDOW    hc: measurement window per checker and run (default 10s)
+#   BENCH_HC_RUNS      hc: runs per checker, interleaved; the table shows the median (default 3)
 #   HALVS_VM_*         as for run.sh; the console log defaults to bin/vm-bench.log
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -25,7 +26,7 @@ cd "$(dirname "$0")/../.."
 export HALVS_VM_LOG=${HALVS_VM_LOG:-$PWD/bin/vm-bench.log}
 export HALVS_VM_PROGRAM=./integration/vm/bench
 args="-sections ${BENCH_VM_SECTIONS:-lvs} -runs ${BENCH_LVS_RUNS:-3} -sizes ${BENCH_LVS_SIZES:-100,1000}"
-args="$args -hc-n ${BENCH_HC_N:-500} -hc-window ${BENCH_HC_WINDOW:-10s}"
+args="$args -hc-n ${BENCH_HC_N:-500} -hc-window ${BENCH_HC_WINDOW:-10s} -hc-runs ${BENCH_HC_RUNS:-3}"
 if [ "${BENCH_LVS_PROFILE:-}" = 1 ]; then
   args="$args -cpuprofile console"
 fi

@@ -22,6 +22,7 @@ type hcOptions struct {
 	n      int
 	base   int
 	window time.Duration
+	runs   int
 }
 
 // hcProc is one process of a checker under test; pid is resolved once the checker is up
@@ -170,25 +171,31 @@ func hcSection(o options, k *kernel, dir string) error {
 	}
 	defer l.stop()
 
-	res := hcResults{table: tb, window: o.hc.window}
-	for _, c := range []struct {
+	res := hcResults{table: tb, window: o.hc.window, runs: o.hc.runs}
+	checkers := []struct {
 		name  string
 		start func() (*hcRunning, error)
 	}{
 		{"keepalived -C -n", func() (*hcRunning, error) { return startKeepalived(dir, kaFile) }},
 		{"halvs run", func() (*hcRunning, error) { return startHalvs(o.halvs, dir, hclFile) }},
 		{"healthcheck scheduler in-process", func() (*hcRunning, error) { return startScheduler(dir, hclFile) }},
-	} {
-		fmt.Printf("hc-bench: %s, %s\n", c.name, tb)
-		if err := flush(); err != nil {
-			return err
+	}
+	res.checkers = make([]hcChecker, len(checkers))
+	// Runs interleave the checkers (A B C A B C ...), so a slow spell of the host spreads
+	// over all of them rather than landing on one.
+	for run := range o.hc.runs {
+		for i, c := range checkers {
+			fmt.Printf("hc-bench: %s, %s, run %d/%d\n", c.name, tb, run+1, o.hc.runs)
+			if err := flush(); err != nil {
+				return err
+			}
+			row, err := measureChecker(o.hc, k, l, tb, c.start)
+			if err != nil {
+				return fmt.Errorf("%s: %w", c.name, err)
+			}
+			res.checkers[i].name = c.name
+			res.checkers[i].runs = append(res.checkers[i].runs, row)
 		}
-		row, err := measureChecker(o.hc, k, l, tb, c.start)
-		if err != nil {
-			return fmt.Errorf("%s: %w", c.name, err)
-		}
-		row.name = c.name
-		res.rows = append(res.rows, row)
 	}
 	if err := flush(); err != nil {
 		return err

@@ -77,6 +77,7 @@ func run(args []string) int {
 	fs.IntVar(&o.hc.n, "hc-n", 500, "hc: tcp_checks, one listener each; pick it so that no checker saturates the vCPU")
 	fs.IntVar(&o.hc.base, "hc-base-port", 20000, "hc: the first listener `port` on 127.0.0.1")
 	fs.DurationVar(&o.hc.window, "hc-window", 10*time.Second, "hc: measurement window per checker")
+	fs.IntVar(&o.hc.runs, "hc-runs", 3, "hc: runs per checker, interleaved; the table shows the median run")
 	fs.BoolVar(&listen, "hc-listen", false, "internal: be hc's listener process")
 	fs.StringVar(&scheduler, "hc-scheduler", "", "internal: run the health checks of HCL `FILE` in-process until SIGTERM")
 	if err := fs.Parse(args); err != nil {
@@ -105,8 +106,8 @@ func run(args []string) int {
 		}
 		o.sections[s] = true
 	}
-	if o.hc.window < time.Second {
-		fmt.Fprintln(os.Stderr, "bench: -hc-window must be at least 1s")
+	if o.hc.window < time.Second || o.hc.runs < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -hc-window must be at least 1s and -hc-runs at least 1")
 		return 2
 	}
 	for _, s := range strings.Split(sizes, ",") {
