@@ -67,6 +67,15 @@ section healthcheck-10k \
 # package comment says what is timed. BENCH_LVS_RUNS, BENCH_LVS_SIZES, BENCH_LVS_PROFILE=1.
 section lvs-vm integration/vm/bench.sh
 
+# --- Health checkers' CPU in the VM: keepalived against halvs (issue 5) --------------------
+# Boots the VM tier's guest once (keepalived's checker needs IPVS, which the host lacks) and
+# runs the same 500 tcp_checks at delay_loop 1 s against loopback listeners with keepalived -C,
+# halvs run and the healthcheck scheduler alone, in turn: CPU of each one's processes (utime+
+# stime) over a 10 s window once every check ran, per check, and halvs/keepalived; the checks
+# are counted by the listeners' accepts. Under TCG only the ratios mean something.
+# BENCH_HC_N, BENCH_HC_WINDOW, BENCH_HC_RUNS.
+section healthcheck-vm env BENCH_VM_SECTIONS=hc integration/vm/bench.sh
+
 # --- (next section here) -------------------------------------------------------------------
 
 if [ -n "$failed" ]; then
