@@ -205,7 +205,7 @@ func hcSection(o options, k *kernel, dir string) error {
 	return nil
 }
 
-// sample is one reading of everything the window compares.
+// hcSample is one reading of everything the window compares.
 type hcSample struct {
 	at       time.Time
 	procs    []time.Duration // user+sys per process, in hcRunning.procs order
@@ -307,7 +307,7 @@ func measureChecker(o hcOptions, k *kernel, l *listeners, tb hcTable, start func
 		if err := k.holds(want); err != nil {
 			return fail("after the window (a check failed against a live listener?): %v", err)
 		}
-	} else if b, _ := os.ReadFile(r.log); strings.Contains(string(b), " down") {
+	} else if b, _ := os.ReadFile(r.log); strings.Contains(string(b), schedulerDown) {
 		return fail("a check failed against a live listener")
 	}
 	row := hcRow{ready: ready, wall: s1.at.Sub(s0.at), checks: s1.accepted - s0.accepted,

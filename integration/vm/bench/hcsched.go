@@ -15,6 +15,9 @@ import (
 	"github.com/halvs/halvs/healthcheck"
 )
 
+// schedulerDown starts the line the scheduler's child prints when a real server goes down.
+const schedulerDown = "hc-scheduler: real server"
+
 // runScheduler is the child process of the section's third row (-hc-scheduler FILE): the
 // checks of FILE, translated as `halvs run` translates them, run by the healthcheck
 // scheduler alone, as healthcheck/bench does on the host: no IPVS, no control socket, no
@@ -39,7 +42,7 @@ func runScheduler(file string) error {
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		OnEvent: func(e healthcheck.Event) {
 			if e.Type == healthcheck.RealServerDown && !e.Initial {
-				fmt.Printf("hc-scheduler: real server %v down\n", e.RealServer)
+				fmt.Printf("%s %v down\n", schedulerDown, e.RealServer)
 			}
 		},
 	})
