@@ -19,6 +19,9 @@ type engine struct {
 	vss       []*vsState
 	rnd       *rand.Rand
 	maxJitter time.Duration
+	// window is how early a check may start to share a timer wake-up with others:
+	// maxBatchWindow, or a hundredth of the shortest delay when that is less.
+	window time.Duration
 }
 
 // probe is one shared checker: same kind, target, parameters and timing.

@@ -493,3 +493,39 @@ func TestEngineRejectsBadConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestEngineBatchWindow: checks may start up to 10 ms early to share a timer wake-up, but never
+// by more than a hundredth of any probe's delay_loop or delay_before_retry; a reload
+// recomputes it.
+func TestEngineBatchWindow(t *testing.T) {
+	slow := Timing{DelayLoop: 6 * time.Second, Retry: 1, DelayBeforeRetry: 3 * time.Second}
+	fast := Timing{DelayLoop: 200 * time.Millisecond, Retry: 1, DelayBeforeRetry: time.Second}
+	retry := Timing{DelayLoop: time.Second, Retry: 1, DelayBeforeRetry: 500 * time.Millisecond}
+	vs := func(tms ...Timing) []VirtualServer {
+		v := VirtualServer{Name: "vs", Quorum: 1}
+		for i, tm := range tms {
+			v.RealServers = append(v.RealServers, rs(fmt.Sprintf("10.0.0.%d:80", i+1), 1, tcp(0, tm)))
+		}
+		return []VirtualServer{v}
+	}
+	e, _, err := newEngine(vs(slow), t0, rand.New(rand.NewPCG(1, 2)), 10*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		vss  []VirtualServer
+		want time.Duration
+	}{
+		{vs(slow), 10 * time.Millisecond},
+		{vs(slow, fast), 2 * time.Millisecond},
+		{vs(slow, retry), 5 * time.Millisecond},
+		{vs(slow), 10 * time.Millisecond},
+	} {
+		if _, err := e.update(step.vss, t0); err != nil {
+			t.Fatal(err)
+		}
+		if e.window != step.want {
+			t.Errorf("window with %d real servers = %v, want %v", len(step.vss[0].RealServers), e.window, step.want)
+		}
+	}
+}

@@ -95,6 +95,7 @@ func (e *engine) update(vss []VirtualServer, now time.Time) (output, error) {
 		e.queue.push(p)
 	}
 	e.probes = probes
+	e.window = batchWindow(probes)
 
 	// Servers that leave run their scripts first, as keepalived clears the old services before
 	// it starts the new ones.
@@ -236,4 +237,19 @@ func (vs *vsState) reloadQuorum(prev VirtualServer, now time.Time, out *output) 
 	if vs.spec.SorryServer {
 		out.script(vs.spec.QuorumDown, "quorum_down "+vs.spec.Name)
 	}
+}
+
+// batchWindow is the engine's window for a set of probes: maxBatchWindow, or a hundredth of
+// the shortest delay_loop or delay_before_retry when that is less, so that starting early
+// never shortens any probe's period by more than 1%.
+func batchWindow(probes map[string]*probe) time.Duration {
+	w := maxBatchWindow
+	for _, p := range probes {
+		for _, d := range []time.Duration{p.timing.DelayLoop, p.timing.DelayBeforeRetry} {
+			if d > 0 {
+				w = min(w, d/100)
+			}
+		}
+	}
+	return w
 }

