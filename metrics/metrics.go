@@ -91,12 +91,34 @@ func (m *Metrics) ObserveTakeover(instance string, d time.Duration) {
 // labelled as in the snapshot's series (protocol empty for a firewall mark), the checker as
 // in halvs_check_last_success ("tcp_check 10.0.0.2:80").
 func (m *Metrics) ObserveCheck(virtualServer, protocol, realServer, checker string, ok bool, latency time.Duration) {
-	result := "failure"
-	if ok {
-		result = "success"
+	m.CheckSeries(virtualServer, protocol, realServer, checker).Observe(ok, latency)
+}
+
+// CheckSeries returns the series of one real server's checker, labelled as ObserveCheck's.
+// A caller that observes thousands of checks a second keeps them: looking a series up by its
+// labels hashes every label value, which was most of the cost of recording a result.
+func (m *Metrics) CheckSeries(virtualServer, protocol, realServer, checker string) CheckSeries {
+	return CheckSeries{
+		success: m.checkResults.WithLabelValues(virtualServer, protocol, realServer, checker, "success"),
+		failure: m.checkResults.WithLabelValues(virtualServer, protocol, realServer, checker, "failure"),
+		latency: m.checkLatency.WithLabelValues(virtualServer, protocol, realServer, checker),
 	}
-	m.checkResults.WithLabelValues(virtualServer, protocol, realServer, checker, result).Inc()
-	m.checkLatency.WithLabelValues(virtualServer, protocol, realServer, checker).Observe(latency.Seconds())
+}
+
+// CheckSeries are one checker's result counters and latency histogram.
+type CheckSeries struct {
+	success, failure prometheus.Counter
+	latency          prometheus.Observer
+}
+
+// Observe records one result.
+func (s CheckSeries) Observe(ok bool, latency time.Duration) {
+	if ok {
+		s.success.Inc()
+	} else {
+		s.failure.Inc()
+	}
+	s.latency.Observe(latency.Seconds())
 }
 
 // ObserveReconcile records what one reconcile (or one weight change) did to the kernel.

@@ -127,8 +127,11 @@ virtual_server "192.0.2.10:80" {
 		}
 		return true
 	})
-	if strings.Contains(grepHalvs(body), `result="failure"`) {
-		t.Errorf("a failure was counted:\n%s", grepHalvs(body))
+	// Both result series exist from the first result on, so that a rate of failures is 0
+	// rather than absent while all is well.
+	failure := fmt.Sprintf(`halvs_check_results_total{%s,result="failure",virtual_server="192.0.2.10:80"} 0`, labels)
+	if !strings.Contains(body, failure+"\n") {
+		t.Errorf("want %s:\n%s", failure, grepHalvs(body))
 	}
 }
 

@@ -39,6 +39,16 @@ type daemon struct {
 
 	mu   sync.Mutex // guards info
 	info runInfo
+
+	// checkSeries keeps each checker's metric series; only observeCheck uses it, from the
+	// health checks' goroutine.
+	checkSeries map[checkKey]metrics.CheckSeries
+}
+
+type checkKey struct {
+	virtualServer string
+	realServer    netip.AddrPort
+	checker       string
 }
 
 func (dm *daemon) runInfo() runInfo {
@@ -60,8 +70,17 @@ func (dm *daemon) status(context.Context) (*control.Status, error) {
 // observeCheck is the director's OnCheck: one health check result for the metrics, its
 // virtual server named as the snapshot's series name it (address and protocol apart).
 func (dm *daemon) observeCheck(vs string, rs netip.AddrPort, checker string, r healthcheck.Result) {
-	name, proto := splitHealthName(vs)
-	dm.metrics.ObserveCheck(name, proto, rs.String(), checker, r.OK, r.Latency)
+	key := checkKey{vs, rs, checker}
+	series, ok := dm.checkSeries[key]
+	if !ok {
+		name, proto := splitHealthName(vs)
+		series = dm.metrics.CheckSeries(name, proto, rs.String(), checker)
+		if dm.checkSeries == nil {
+			dm.checkSeries = map[checkKey]metrics.CheckSeries{}
+		}
+		dm.checkSeries[key] = series
+	}
+	series.Observe(r.OK, r.Latency)
 }
 
 // splitHealthName undoes healthName: "10.0.0.1:80/TCP" is 10.0.0.1:80 over TCP; a
