@@ -1,8 +1,10 @@
 // Command bench measures the health-check scheduler at scale: N tcp_checks at delay_loop 1 s
 // against loopback listeners served by a child process, reporting this process's CPU and
 // memory and the time from a listener's close to its RealServerDown event against keepalived's
-// bound (connect_timeout + retry × delay_before_retry + delay_loop). Figures are reported, not
-// asserted.
+// bound (connect_timeout + retry × delay_before_retry + delay_loop). Last, the floor: the same
+// connects and closes from one plain loop at the same rate (floor.go), the least any checker
+// making them can cost on this machine, so that halvs' own overhead is the difference.
+// Figures are reported, not asserted.
 //
 //	go run ./healthcheck/bench -n 10000
 package main
@@ -290,6 +292,21 @@ func run(n, perVS, base, kill int, mptcp bool, window time.Duration, tm healthch
 			over++
 		}
 	}
+	// The floor last, once the scheduler stopped, with the kernel in the same state (its
+	// TIME_WAIT table as full as during the window): the same rate, the listeners still open.
+	var open []int
+	for i := range n {
+		if _, closed := closedAt[uint16(base+i)]; !closed {
+			open = append(open, base+i)
+		}
+	}
+	floorPerCheck, floorChecks, err := floor(open, float64(n)/tm.DelayLoop.Seconds(), window/2)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("floor: the same connects and closes from one loop at the same rate, no scheduler (%d of them): %v of CPU per check, %.1f%% of one core at this rate\n",
+		floorChecks, floorPerCheck.Round(100*time.Nanosecond), 100*floorPerCheck.Seconds()*float64(n)/tm.DelayLoop.Seconds())
+
 	q := func(q float64) time.Duration { return lat[int(q*float64(len(lat)-1))].Round(time.Millisecond) }
 	fmt.Printf("detection of %d closed listeners: min %v, p50 %v, p99 %v, max %v; bound %v; %d beyond bound+50ms, %d missed\n",
 		len(closedAt), q(0), q(0.5), q(0.99), q(1), bound, over, missed)
