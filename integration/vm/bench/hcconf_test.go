@@ -8,7 +8,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/halvs/halvs/config"
-	"github.com/halvs/halvs/config/keepalivedconf"
 	"github.com/halvs/halvs/director"
 	"github.com/halvs/halvs/healthcheck"
 )
@@ -65,18 +64,11 @@ func TestHCHCLIsTheTableAndChecks(t *testing.T) {
 // against keepalived itself): same table, same checks as the HCL.
 func TestHCKeepalivedIsTheSame(t *testing.T) {
 	tb := hcTable{n: 300, base: 20000}
-	nodes, diags := keepalivedconf.Read("keepalived.conf", []byte(tb.keepalived()), nil)
-	if diags.HasErrors() {
-		t.Fatalf("keepalived.conf does not parse: %v", diags)
-	}
-	hcl, diags := keepalivedconf.Convert(nodes)
-	if diags.HasErrors() {
-		t.Fatalf("keepalived.conf does not convert: %v", diags)
-	}
-	if diff := cmp.Diff(tb.lvs(), hclTable(t, string(hcl)), equateNet); diff != "" {
+	hcl := convertKeepalived(t, tb.keepalived())
+	if diff := cmp.Diff(tb.lvs(), hclTable(t, hcl), equateNet); diff != "" {
 		t.Errorf("keepalived.conf's IPVS table (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(hcPlan(t, tb.hcl("/tmp/hc.sock")), hcPlan(t, string(hcl)), equateNet); diff != "" {
+	if diff := cmp.Diff(hcPlan(t, tb.hcl("/tmp/hc.sock")), hcPlan(t, hcl), equateNet); diff != "" {
 		t.Errorf("keepalived.conf's checks against the HCL's (-hcl +keepalived):\n%s", diff)
 	}
 }
