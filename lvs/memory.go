@@ -130,7 +130,7 @@ func (m *Memory) AddDestination(k ServiceKey, d Destination) error {
 	if !kernelAccepts(k, d) {
 		return syscall.EINVAL
 	}
-	if slices.ContainsFunc(ms.dests, func(x Destination) bool { return x.Addr == d.Addr }) {
+	if indexDest(ms.dests, d.Addr) >= 0 {
 		return syscall.EEXIST
 	}
 	ms.dests = append(ms.dests, d)
@@ -151,7 +151,7 @@ func (m *Memory) UpdateDestination(k ServiceKey, d Destination) error {
 	if !kernelAccepts(k, d) {
 		return syscall.EINVAL
 	}
-	i := slices.IndexFunc(ms.dests, func(x Destination) bool { return x.Addr == d.Addr })
+	i := indexDest(ms.dests, d.Addr)
 	if i < 0 {
 		return syscall.ENOENT
 	}
@@ -170,7 +170,7 @@ func (m *Memory) DeleteDestination(k ServiceKey, a netip.AddrPort) error {
 	if ms == nil {
 		return syscall.ESRCH
 	}
-	i := slices.IndexFunc(ms.dests, func(x Destination) bool { return x.Addr == a })
+	i := indexDest(ms.dests, a)
 	if i < 0 {
 		return syscall.ENOENT
 	}
