@@ -105,16 +105,34 @@ func (a *NetAnnouncer) announce(dev string, addr netip.Addr, send bool) error {
 		st.closeSocketsLocked()
 		st.index = ifi.Index
 	}
-	if addr.Is4() {
-		err = st.sendGARP(ifi, addr, send)
-	} else {
-		err = st.sendNA(ifi, addr, send)
+	reused := addr.Is4() && st.arp != nil || addr.Is6() && st.ndp != nil
+	err = st.send(ifi, addr, send)
+	if err != nil && reused && staleSocket(err) {
+		// A socket that saw its link go down (or vanish) reports it on its next send, even
+		// when the link is back: the announcement goes again on a fresh socket, so that the
+		// first GARP of a burst after a link comes back is not lost.
+		st.closeSocketsLocked()
+		err = st.send(ifi, addr, send)
 	}
 	if err != nil {
 		// Reopen next time rather than trust a socket that failed.
 		st.closeSocketsLocked()
 	}
 	return err
+}
+
+func (st *announceIface) send(ifi *net.Interface, addr netip.Addr, send bool) error {
+	if addr.Is4() {
+		return st.sendGARP(ifi, addr, send)
+	}
+	return st.sendNA(ifi, addr, send)
+}
+
+// staleSocket reports whether a send failed because of what happened to the link since the
+// socket was opened: down (ENETDOWN), or gone and perhaps recreated with a new index (ENXIO,
+// ENODEV).
+func staleSocket(err error) bool {
+	return errors.Is(err, unix.ENETDOWN) || errors.Is(err, unix.ENXIO) || errors.Is(err, unix.ENODEV)
 }
 
 func (a *NetAnnouncer) iface(dev string) (*announceIface, error) {
