@@ -53,10 +53,6 @@ type InstanceConfig struct {
 // ErrConfig is wrapped by every InstanceConfig validation error.
 var ErrConfig = errors.New("vrrp: invalid instance")
 
-// ErrRestartNeeded is returned by Instance.Reload when the new configuration changes the
-// instance's VRRP identity or wire settings; the caller must stop it and start a new one.
-var ErrRestartNeeded = errors.New("vrrp: VRRP settings changed, instance must be restarted")
-
 // withDefaults returns c with keepalived's defaults filled in.
 func (c InstanceConfig) withDefaults() InstanceConfig {
 	if c.Version == 0 {
@@ -163,19 +159,6 @@ func (c InstanceConfig) Validate() error {
 		}
 	}
 	return nil
-}
-
-// vrrpSame reports whether a and b (both defaulted) can run as the same instance without
-// a restart: the identity, the wire settings and the VIPs are equal. What may differ is
-// applied in place: priority, preemption, trackers, notify, GARP settings and the excluded
-// VIPs. Trackers include track_interface: Instance.reload starts watching added interfaces
-// and stops watching removed ones.
-func vrrpSame(a, b InstanceConfig) bool {
-	return a.Name == b.Name && a.Interface == b.Interface && a.VRID == b.VRID &&
-		a.Version == b.Version && a.Interval == b.Interval && a.AuthType == b.AuthType &&
-		a.AuthPass == b.AuthPass && slices.Equal(a.VIPs, b.VIPs) && a.UnicastSrc == b.UnicastSrc &&
-		slices.Equal(a.UnicastPeers, b.UnicastPeers) && a.V3ChecksumAsV2 == b.V3ChecksumAsV2 &&
-		a.InitialMaster == b.InitialMaster
 }
 
 func (c InstanceConfig) filter() ReceiveFilter {

@@ -42,41 +42,13 @@ func (r *Router) Shutdown() {
 }
 
 func (r *Router) apply(cfgs []InstanceConfig, groups []SyncGroupConfig, final bool) error {
-	want := map[string]InstanceConfig{}
-	vrids := map[TransportKey]map[uint8]string{}
-	for _, c := range cfgs {
-		if err := c.Validate(); err != nil {
-			return err
-		}
-		c = c.withDefaults()
-		if _, dup := want[c.Name]; dup {
-			return fmt.Errorf("%w %q: defined twice", ErrConfig, c.Name)
-		}
-		k := keyOf(c)
-		k.Src, k.Unicast = netip.Addr{}, false // one VRID per interface and family
-		if vrids[k] == nil {
-			vrids[k] = map[uint8]string{}
-		}
-		if other, dup := vrids[k][c.VRID]; dup {
-			return fmt.Errorf("%w %q: virtual_router_id %d on %s is also %q's", ErrConfig, c.Name, c.VRID, c.Interface, other)
-		}
-		vrids[k][c.VRID] = c.Name
-		want[c.Name] = c
+	want, groupOf, err := validateApply(cfgs, groups)
+	if err != nil {
+		return err
 	}
-	groupOf := map[string]string{}
-	for _, g := range groups {
-		if g.Name == "" || len(g.Members) == 0 {
-			return fmt.Errorf("%w: sync group %q has no name or no members", ErrConfig, g.Name)
-		}
-		for _, m := range g.Members {
-			if _, ok := want[m]; !ok {
-				return fmt.Errorf("%w: sync group %q: no instance %q", ErrConfig, g.Name, m)
-			}
-			if other, dup := groupOf[m]; dup {
-				return fmt.Errorf("%w: instance %q is in sync groups %q and %q", ErrConfig, m, other, g.Name)
-			}
-			groupOf[m] = g.Name
-		}
+	wantList := make([]InstanceConfig, 0, len(want))
+	for _, c := range cfgs {
+		wantList = append(wantList, want[c.Name])
 	}
 
 	// Only apply changes the Router's maps, under applyMu, so it reads them without r.mu and
@@ -84,43 +56,19 @@ func (r *Router) apply(cfgs []InstanceConfig, groups []SyncGroupConfig, final bo
 	// instance to stop or a script to end.
 	r.applyMu.Lock()
 	defer r.applyMu.Unlock()
-	// Decide what happens to each instance; open the transports that new ones need before
-	// touching anything, so a failure leaves the running set as it was.
-	var stop, start []string
-	var reload []string
-	for name, c := range want {
-		old, running := r.configs[name]
-		switch {
-		case !running:
-			start = append(start, name)
-		case vrrpSame(old, c) && r.groupOf[name] == groupOf[name]:
-			reload = append(reload, name)
-		default:
-			stop = append(stop, name)
-			start = append(start, name)
-		}
+	runningGroups := map[string][]string{}
+	for name, g := range r.groups {
+		runningGroups[name] = g.memberNames()
 	}
-	for name := range r.configs {
-		if _, ok := want[name]; !ok {
-			stop = append(stop, name)
-		}
+	p := planReload(r.configs, runningGroups, wantList, groups)
+	if !final {
+		r.deps.Logger.Debug("VRRP reload plan", "plan", p.String())
 	}
-	// A sync group with a new or restarted member is rebuilt, so all its members restart.
-	changedGroups := map[string]bool{}
-	for _, g := range groups {
-		changedGroups[g.Name] = groupChanged(r, groups, g.Name) ||
-			slices.ContainsFunc(g.Members, func(m string) bool { return slices.Contains(start, m) })
-	}
-	reload = slices.DeleteFunc(reload, func(name string) bool {
-		if changedGroups[groupOf[name]] {
-			stop = append(stop, name)
-			start = append(start, name)
-			return true
-		}
-		return false
-	})
+
+	// Open the transports that started and moved instances need before touching anything,
+	// so that a failure leaves the running set as it was.
 	opened := map[TransportKey]Transport{}
-	for _, name := range start {
+	for _, name := range slices.Concat(p.Start, p.Restart, p.Move) {
 		k := keyOf(want[name])
 		if _, ok := r.transports[k]; ok {
 			continue
@@ -147,7 +95,7 @@ func (r *Router) apply(cfgs []InstanceConfig, groups []SyncGroupConfig, final bo
 		go st.receive(r.deps.Clock)
 	}
 	var stopping []*Instance
-	for _, name := range stop {
+	for _, name := range slices.Concat(p.Stop, p.Restart) {
 		stopping = append(stopping, r.instances[name])
 		r.detach(name)
 	}
@@ -160,37 +108,22 @@ func (r *Router) apply(cfgs []InstanceConfig, groups []SyncGroupConfig, final bo
 	wg.Wait()
 	r.handOff(notifying...)
 
-	// Changed sync groups are rebuilt with their (restarted) members.
-	var oldGroups []*SyncGroup
 	r.mu.Lock()
-	for _, g := range groups {
-		if old, ok := r.groups[g.Name]; !ok || changedGroups[g.Name] {
-			if ok {
-				oldGroups = append(oldGroups, old)
-			}
-			n := &notifier{kind: "GROUP", name: g.Name, run: r.deps.RunScript,
-				log: r.deps.Logger.With("sync_group", g.Name), jobs: newWorker(), cfg: g.Notify}
-			r.groups[g.Name] = newSyncGroup(g, n, r.deps.OnStateChange)
-		} else {
-			r.groups[g.Name].notif.setConfig(g.Notify)
-		}
-	}
-	for _, name := range reload {
+	oldGroups := r.rebuildGroups(p, groups, groupOf)
+	for _, name := range p.InPlace {
 		r.configs[name] = want[name]
 	}
+	for _, name := range p.Move {
+		r.move(r.instances[name], want[name])
+	}
 	var started []*Instance
-	for _, name := range start {
+	for _, name := range slices.Concat(p.Start, p.Restart) {
 		c := want[name]
 		st := r.transports[keyOf(c)]
-		var g *SyncGroup
-		if gn := groupOf[name]; gn != "" {
-			g = r.groups[gn]
-		}
+		g := r.groups[groupOf[name]] // nil when not in a group
 		inst := newInstance(&r.deps, st, c, g)
 		if g != nil {
-			g.mu.Lock()
-			g.members = append(g.members, inst)
-			g.mu.Unlock()
+			g.addMember(inst)
 		}
 		st.mu.Lock()
 		st.byVRID[c.VRID] = inst
@@ -199,19 +132,13 @@ func (r *Router) apply(cfgs []InstanceConfig, groups []SyncGroupConfig, final bo
 		started = append(started, inst)
 	}
 	r.groupOf = groupOf
-	for name, g := range r.groups {
-		if !slices.ContainsFunc(groups, func(c SyncGroupConfig) bool { return c.Name == name }) {
-			oldGroups = append(oldGroups, g)
-			delete(r.groups, name)
-		}
-	}
 	r.mu.Unlock()
 
 	for _, g := range oldGroups {
 		r.handOff(g.stop(final))
 	}
-	for _, name := range reload {
-		r.instances[name].reload(want[name])
+	for _, name := range p.InPlace {
+		r.instances[name].reload(want[name], r.groups[groupOf[name]])
 	}
 	for _, inst := range started {
 		inst.start()
@@ -223,6 +150,112 @@ func (r *Router) apply(cfgs []InstanceConfig, groups []SyncGroupConfig, final bo
 		}
 	}
 	return nil
+}
+
+// validateApply checks cfgs and groups whole and returns the instances by name, with
+// keepalived's defaults, and each grouped instance's sync group.
+func validateApply(cfgs []InstanceConfig, groups []SyncGroupConfig) (map[string]InstanceConfig, map[string]string, error) {
+	want := map[string]InstanceConfig{}
+	vrids := map[TransportKey]map[uint8]string{}
+	for _, c := range cfgs {
+		if err := c.Validate(); err != nil {
+			return nil, nil, err
+		}
+		c = c.withDefaults()
+		if _, dup := want[c.Name]; dup {
+			return nil, nil, fmt.Errorf("%w %q: defined twice", ErrConfig, c.Name)
+		}
+		k := keyOf(c)
+		k.Src, k.Unicast = netip.Addr{}, false // one VRID per interface and family
+		if vrids[k] == nil {
+			vrids[k] = map[uint8]string{}
+		}
+		if other, dup := vrids[k][c.VRID]; dup {
+			return nil, nil, fmt.Errorf("%w %q: virtual_router_id %d on %s is also %q's", ErrConfig, c.Name, c.VRID, c.Interface, other)
+		}
+		vrids[k][c.VRID] = c.Name
+		want[c.Name] = c
+	}
+	groupOf := map[string]string{}
+	seen := map[string]bool{}
+	for _, g := range groups {
+		if g.Name == "" || len(g.Members) == 0 {
+			return nil, nil, fmt.Errorf("%w: sync group %q has no name or no members", ErrConfig, g.Name)
+		}
+		if seen[g.Name] {
+			return nil, nil, fmt.Errorf("%w: sync group %q defined twice", ErrConfig, g.Name)
+		}
+		seen[g.Name] = true
+		for _, m := range g.Members {
+			if _, ok := want[m]; !ok {
+				return nil, nil, fmt.Errorf("%w: sync group %q: no instance %q", ErrConfig, g.Name, m)
+			}
+			if other, dup := groupOf[m]; dup {
+				return nil, nil, fmt.Errorf("%w: instance %q is in sync groups %q and %q", ErrConfig, m, other, g.Name)
+			}
+			groupOf[m] = g.Name
+		}
+	}
+	return want, groupOf, nil
+}
+
+// rebuildGroups makes the sync groups those of the plan: rebuilt groups are new objects
+// whose kept members keep what the old groups knew of them (they join in place, in their
+// loops, when reload gives them the group); kept groups take their new notify settings.
+// It returns the groups that end. Called with r.mu held; started instances are added to
+// their groups by the caller.
+func (r *Router) rebuildGroups(p reloadPlan, groups []SyncGroupConfig, groupOf map[string]string) (ended []*SyncGroup) {
+	byName := map[string]SyncGroupConfig{}
+	for _, g := range groups {
+		byName[g.Name] = g
+	}
+	for _, name := range p.Keep {
+		r.groups[name].notif.setConfig(byName[name].Notify)
+	}
+	fresh := map[string]*SyncGroup{}
+	for _, name := range p.Rebuild {
+		c := byName[name]
+		n := &notifier{kind: "GROUP", name: name, run: r.deps.RunScript,
+			log: r.deps.Logger.With("sync_group", name), jobs: newWorker(), cfg: c.Notify}
+		g := newSyncGroup(c, n, r.deps.OnStateChange)
+		for _, m := range c.Members {
+			inst := r.instances[m]
+			if inst == nil {
+				continue // started or restarted: added by the caller
+			}
+			g.inherit(r.groups[r.groupOf[m]], inst)
+		}
+		if old := r.groups[name]; old != nil {
+			g.inheritState(old)
+		}
+		fresh[name] = g
+	}
+	for name, g := range r.groups {
+		if fresh[name] != nil || slices.Contains(p.Drop, name) {
+			ended = append(ended, g)
+			delete(r.groups, name)
+		}
+	}
+	for name, g := range fresh {
+		r.groups[name] = g
+	}
+	return ended
+}
+
+// move hands inst to the Transport its new configuration c needs (a change of unicast mode
+// or source); the old one closes in closeUnused when no instance uses it. Called with r.mu
+// held.
+func (r *Router) move(inst *Instance, c InstanceConfig) {
+	from, to := inst.tx.Load(), r.transports[keyOf(c)]
+	from.mu.Lock()
+	if from.byVRID[c.VRID] == inst {
+		delete(from.byVRID, c.VRID)
+	}
+	from.mu.Unlock()
+	to.mu.Lock()
+	to.byVRID[c.VRID] = inst
+	to.mu.Unlock()
+	inst.tx.Store(to)
 }
 
 // handOff keeps notify workers that are finishing their scripts without being waited for,
@@ -279,42 +312,17 @@ func sleep(clock Clock, d time.Duration) {
 	<-ch
 }
 
-// groupChanged reports whether sync group name differs between the running set and the
-// new configuration (members or existence).
-func groupChanged(r *Router, groups []SyncGroupConfig, name string) bool {
-	if name == "" {
-		return false
-	}
-	g, ok := r.groups[name]
-	idx := slices.IndexFunc(groups, func(c SyncGroupConfig) bool { return c.Name == name })
-	if !ok || idx < 0 {
-		return true
-	}
-	var running []string
-	g.mu.Lock()
-	for _, m := range g.members {
-		running = append(running, m.Name())
-	}
-	g.mu.Unlock()
-	want := slices.Clone(groups[idx].Members)
-	slices.Sort(running)
-	slices.Sort(want)
-	return !slices.Equal(running, want)
-}
-
 // detach forgets an instance that is to stop. Called with r.mu held.
 func (r *Router) detach(name string) {
 	inst := r.instances[name]
-	st := inst.tx
+	st := inst.tx.Load()
 	st.mu.Lock()
 	if st.byVRID[r.configs[name].VRID] == inst {
 		delete(st.byVRID, r.configs[name].VRID)
 	}
 	st.mu.Unlock()
-	if g := inst.group; g != nil {
-		g.mu.Lock()
-		g.members = slices.DeleteFunc(g.members, func(m *Instance) bool { return m == inst })
-		g.mu.Unlock()
+	if g := r.groups[r.groupOf[name]]; g != nil {
+		g.removeMember(inst)
 	}
 	delete(r.instances, name)
 	delete(r.configs, name)

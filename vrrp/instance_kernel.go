@@ -83,34 +83,41 @@ func (i *Instance) announce(n int) {
 	}
 }
 
-// setExcluded makes ex the excluded VIPs (a reload); while MASTER, those that went are
-// removed and the new ones added and announced.
-func (i *Instance) setExcluded(ex []VIP) {
-	old := i.excluded
-	i.excluded = ex
+// setOwned makes vips and excluded the instance's addresses (a reload). While MASTER, the
+// new ones are added and announced first, then those that went are removed: an address
+// that only moved between the two lists, or kept its address with another prefix length,
+// is never missing.
+func (i *Instance) setOwned(vips, excluded []VIP) {
+	before := i.owned()
+	i.vips, i.excluded = vips, excluded
 	if !i.claimed {
 		return
 	}
-	for _, v := range old {
-		if !slices.Contains(ex, v) {
-			if err := i.deps.Addresser.DelVIP(v); err != nil {
-				i.kernelError("remove excluded VIP", v, err)
-			}
-		}
-	}
-	for _, v := range ex {
-		if slices.Contains(old, v) {
+	after := i.owned()
+	for _, v := range after {
+		if slices.Contains(before, v) {
 			continue
 		}
 		if err := i.deps.Addresser.AddVIP(v); err != nil {
-			i.kernelError("add excluded VIP", v, err)
+			i.kernelError("add VIP", v, err)
 			continue
 		}
+		i.log.Info("VIP added by reload", "vip", v.Prefix, "dev", v.Dev)
 		for range max(i.garp().repeat, 1) {
 			if err := i.deps.Announcer.Announce(v.Dev, v.Prefix.Addr()); err != nil {
 				i.kernelError("announce", v, err)
 			}
 		}
+	}
+	for _, v := range before {
+		if slices.Contains(after, v) {
+			continue
+		}
+		if err := i.deps.Addresser.DelVIP(v); err != nil {
+			i.kernelError("remove VIP", v, err)
+			continue
+		}
+		i.log.Info("VIP removed by reload", "vip", v.Prefix, "dev", v.Dev)
 	}
 }
 

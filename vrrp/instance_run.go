@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -15,13 +16,15 @@ import (
 // VIP changes and announcements run on a kernel worker, notify scripts on a notify worker,
 // so the advert path never waits on netlink or a script.
 type Instance struct {
-	deps   *Deps
-	tx     *sharedTransport
+	deps *Deps
+	// tx is the Transport the instance sends on; a reload that changes the unicast mode or
+	// source moves the instance to another (Router.move).
+	tx     atomic.Pointer[sharedTransport]
 	log    *slog.Logger
 	box    *mailbox[input]
 	kernel *worker
 	notif  *notifier
-	group  *SyncGroup
+	group  *SyncGroup    // owned by the loop: a reload may move the instance to another group
 	done   chan struct{} // closed when the loop has finished
 
 	// The link watchers: device → the channel that stops its watcher. Changed by start,
@@ -46,15 +49,15 @@ type Instance struct {
 	change      StateChange // the last Transition, reported with the Notify that follows it
 	hold        holdState   // see Handover
 
-	// Owned by the kernel worker.
+	// Owned by the kernel worker; a reload changes both in place.
 	claimed  bool
-	excluded []VIP // virtual_ipaddress_excluded, changed in place by a reload
+	vips     []VIP // virtual_ipaddress
+	excluded []VIP // virtual_ipaddress_excluded
 
 	ann announceSchedule
 
 	// Fixed for the instance's life (a change restarts it): read without mu.
 	name string
-	vips []VIP
 
 	mu         sync.Mutex
 	garpLocked garpSettings
@@ -76,13 +79,13 @@ type input struct {
 func newInstance(d *Deps, tx *sharedTransport, cfg InstanceConfig, group *SyncGroup) *Instance {
 	log := d.Logger.With("instance", cfg.Name)
 	i := &Instance{
-		deps: d, tx: tx, log: log, box: newMailbox[input](), kernel: newWorker(), group: group,
+		deps: d, log: log, box: newMailbox[input](), kernel: newWorker(), group: group,
 		done: make(chan struct{}), cfg: cfg, filter: cfg.filter(),
-		excluded: cfg.ExcludedVIPs,
+		vips: cfg.VIPs, excluded: cfg.ExcludedVIPs, name: cfg.Name,
 	}
+	i.tx.Store(tx)
 	i.notif = &notifier{kind: "INSTANCE", name: cfg.Name, run: d.RunScript, log: log, jobs: newWorker(), cfg: cfg.Notify}
 	i.m = NewMachine(cfg.machine(tx.t.LocalAddr(), group != nil))
-	i.name, i.vips = cfg.Name, cfg.VIPs
 	i.garpLocked = cfg.garpSettings()
 	i.counters.Drops = map[DropReason]uint64{}
 	i.counters.Transitions = map[State]uint64{}
@@ -117,7 +120,7 @@ func (i *Instance) start() {
 // watchLinks makes the watched links those cfg needs, its interface and its
 // track_interfaces: new ones are watched (their state arrives through the mailbox), ones
 // no longer named stop being watched. A reload may add or remove track_interfaces in place
-// (vrrpSame ignores Track), so it calls this too.
+// (Track is tunable), so it calls this too.
 func (i *Instance) watchLinks(cfg InstanceConfig) {
 	if i.deps.Links == nil {
 		return
@@ -420,11 +423,12 @@ func (i *Instance) send(priority uint8) {
 			dsts = []netip.Addr{MulticastIPv6}
 		}
 	}
-	src := i.tx.t.LocalAddr()
+	tx := i.tx.Load().t
+	src := tx.LocalAddr()
 	for _, dst := range dsts {
 		msg, err := a.Marshal(src, dst, i.filter.Codec)
 		if err == nil {
-			err = i.tx.t.Send(dst, msg)
+			err = tx.Send(dst, msg)
 		}
 		i.mu.Lock()
 		if err != nil {
@@ -464,25 +468,48 @@ func (i *Instance) Counters() Counters {
 // Name returns the instance name.
 func (i *Instance) Name() string { return i.name }
 
-// reload applies cfg, which vrrpSame has accepted, in the loop: the state and VIPs stay.
-// Links that cfg tracks and the old configuration did not start being watched, and those
-// it no longer tracks stop.
-func (i *Instance) reload(cfg InstanceConfig) {
+// reload applies cfg, of the same identity (sameIdentity), in the loop, with no state
+// change and no priority-0 advert: the adverts carry the new settings from the next one, the
+// VIPs that went are removed and the new ones added and announced (when MASTER), and the
+// instance joins group (nil: none) if a reload moved it. Links that cfg tracks and the old
+// configuration did not start being watched, and those it no longer tracks stop.
+func (i *Instance) reload(cfg InstanceConfig, group *SyncGroup) {
 	defer i.watchLinks(cfg) // after the new Track is queued, so the first report counts
 	i.box.put(input{at: i.deps.Clock.Now(), fn: func() {
 		old := i.cfg
 		i.cfg = cfg
 		i.filter = cfg.filter()
 		i.notif.setConfig(cfg.Notify)
-		i.kernel.do(func() { i.setExcluded(cfg.ExcludedVIPs) })
-		i.m.Reconfigure(cfg.machine(i.tx.t.LocalAddr(), i.group != nil))
+		vips, excluded := cfg.VIPs, cfg.ExcludedVIPs
+		i.kernel.do(func() { i.setOwned(vips, excluded) })
 		i.mu.Lock()
 		i.status.BasePriority = cfg.Priority
 		i.garpLocked = cfg.garpSettings()
 		i.mu.Unlock()
+		i.setGroup(group)
 		i.applyTracks()
-		i.log.Info("reloaded", "priority", cfg.Priority, "was", old.Priority)
+		if changed := changedFields(old, cfg); len(changed) > 0 {
+			i.log.Info("reloaded in place", "changed", changed, "state", i.m.State())
+		}
 	}})
+}
+
+// setGroup moves the instance into group (nil: out of any), in the loop.
+func (i *Instance) setGroup(group *SyncGroup) {
+	old := i.group
+	i.group = group
+	i.m.Reconfigure(i.cfg.machine(i.tx.Load().t.LocalAddr(), group != nil))
+	if old == group {
+		return
+	}
+	if old != nil && (group == nil || old.faultSource() != group.faultSource()) {
+		i.handle(FaultCleared{Source: old.faultSource()})
+	}
+	if group != nil {
+		own := i.ownFault()
+		i.reportedOwn = own
+		group.join(i, i.m.State(), own)
+	}
 }
 
 // shutdown stops the instance as keepalived does on SIGTERM: a MASTER sends priority 0 and

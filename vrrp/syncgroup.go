@@ -2,6 +2,7 @@ package vrrp
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -32,6 +33,7 @@ type SyncGroup struct {
 	imposed    map[*Instance]bool
 	want       map[*Instance]bool
 	groupState State
+	ended      bool // stopped: a member still reporting to it (before a reload moved it) is ignored
 }
 
 func newSyncGroup(cfg SyncGroupConfig, n *notifier, hook func(StateChange)) *SyncGroup {
@@ -48,6 +50,9 @@ func (g *SyncGroup) faultSource() string { return "sync group " + g.name }
 func (g *SyncGroup) memberChanged(i *Instance, from, to State, own bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.ended {
+		return
+	}
 	g.state[i], g.ownFault[i] = to, own
 	for _, m := range g.members {
 		var culprit *Instance
@@ -83,6 +88,9 @@ func (g *SyncGroup) memberChanged(i *Instance, from, to State, own bool) {
 func (g *SyncGroup) memberWants(i *Instance, want bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.ended {
+		return
+	}
 	g.want[i] = want
 	if !want {
 		return
@@ -137,6 +145,9 @@ func (g *SyncGroup) updateGroupState(i *Instance) {
 // and for the notify scripts when wait is set; otherwise it returns the notify worker,
 // which ends once its scripts have run.
 func (g *SyncGroup) stop(wait bool) (notifying *worker) {
+	g.mu.Lock()
+	g.ended = true
+	g.mu.Unlock()
 	g.report.stop()
 	g.notif.jobs.close()
 	if wait {
@@ -154,4 +165,66 @@ func (g *SyncGroup) State() State {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.groupState
+}
+
+// memberNames returns the names of the members.
+func (g *SyncGroup) memberNames() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	names := make([]string, 0, len(g.members))
+	for _, m := range g.members {
+		names = append(names, m.Name())
+	}
+	return names
+}
+
+func (g *SyncGroup) addMember(i *Instance) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.members = append(g.members, i)
+}
+
+func (g *SyncGroup) removeMember(i *Instance) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.members = slices.DeleteFunc(g.members, func(m *Instance) bool { return m == i })
+}
+
+// inherit makes a running instance a member of g, a group a reload rebuilt, keeping what
+// its old group (nil: none) knew of it: its state, whether it is ready for MASTER, its own
+// fault, and (from a group of the same name, whose fault source is the same) whether the
+// group had put it in FAULT. The instance confirms all that when it joins, in its loop.
+func (g *SyncGroup) inherit(old *SyncGroup, i *Instance) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.members = append(g.members, i)
+	if old == nil {
+		return
+	}
+	old.mu.Lock()
+	defer old.mu.Unlock()
+	if s, ok := old.state[i]; ok {
+		g.state[i] = s
+	}
+	g.ownFault[i], g.want[i] = old.ownFault[i], old.want[i]
+	if old.name == g.name {
+		g.imposed[i] = old.imposed[i]
+	}
+}
+
+// inheritState carries the group state of the group g replaces, so that a rebuild sends no
+// notification for a state the group was already in.
+func (g *SyncGroup) inheritState(old *SyncGroup) {
+	old.mu.Lock()
+	s := old.groupState
+	old.mu.Unlock()
+	g.mu.Lock()
+	g.groupState = s
+	g.mu.Unlock()
+}
+
+// join is called by a member in its loop when a reload moved it into g: it reports the
+// member's state so that the group imposes or lifts faults and agrees on its state.
+func (g *SyncGroup) join(i *Instance, state State, own bool) {
+	g.memberChanged(i, state, state, own)
 }
