@@ -59,15 +59,18 @@ type VRRPInstance struct {
 }
 
 // VIP is one virtual_ipaddress entry in keepalived's string form
-// "ADDR[/LEN] [brd ADDR] [dev IF] [scope S] [label L] [no_track]" (no_track is read and
-// has no effect: a warning says so).
+// "ADDR[/LEN] [brd ADDR] [dev IF] [scope S] [label L] [no_track] [takeover]" (no_track is
+// read and has no effect: a warning says so).
 type VIP struct {
 	Prefix    netip.Prefix // the address and its length; /32 or /128 when none was given
 	Broadcast netip.Addr
 	Dev       string // "" means the instance's interface
 	Scope     string // "" (global), "site", "link", "host", "nowhere"
 	Label     string
-	Source    Source
+	// Takeover (halvs, the "takeover" option) lets the VIP be an address the host already
+	// holds when halvs starts: halvs then treats it as its own, and removes it on release.
+	Takeover bool
+	Source   Source
 }
 
 // Addr is the VIP's address.

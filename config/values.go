@@ -25,8 +25,12 @@ func parseVIP(s string) (VIP, error) {
 		if opt == "no_track" {
 			continue // accepted for keepalived's sake; vips warns that it does nothing
 		}
+		if opt == vipTakeover {
+			v.Takeover = true
+			continue
+		}
 		if !contains([]string{"brd", "dev", "scope", "label"}, opt) {
-			return VIP{}, fmt.Errorf("unknown option %q after the address; halvs understands brd, dev, scope, label and no_track", opt)
+			return VIP{}, fmt.Errorf("unknown option %q after the address; halvs understands brd, dev, scope, label, no_track and takeover", opt)
 		}
 		if i+1 >= len(f) {
 			return VIP{}, fmt.Errorf("%s needs a value", opt)

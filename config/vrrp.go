@@ -209,6 +209,10 @@ func (b *block) vips(name string) ([]VIP, int) {
 			b.d.errorf(it.r, "%s entry %q: %v", name, it.s, err)
 			continue
 		}
+		if err := CheckVIPAddress(v.Prefix); err != nil {
+			b.d.errorf(it.r, "%s entry %q: %v", name, it.s, err)
+			continue
+		}
 		v.Source = Source{Range: it.r}
 		if slices.Contains(strings.Fields(it.s), "no_track") {
 			b.d.warnf(it.r, "no_track is accepted for compatibility but has no effect in halvs: halvs does not put an instance in FAULT when a VIP's interface goes down")
