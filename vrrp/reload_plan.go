@@ -19,7 +19,7 @@ var (
 	tunableFields = []string{
 		"Priority", "Interval", "InitialMaster", "NoPreempt", "PreemptDelay",
 		"AuthType", "AuthPass", "VIPs", "ExcludedVIPs", "UnicastSrc", "UnicastPeers",
-		"SkipTTLCheck", "V3ChecksumAsV2",
+		"UnicastTTL", "UnicastPeerTTL", "DontTrackPrimary", "SkipTTLCheck", "V3ChecksumAsV2",
 		"GARPRepeat", "GARPDelay", "GARPRefresh", "GARPRefreshRepeat",
 		"Track", "Notify",
 	}
