@@ -3,6 +3,7 @@ package control
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -11,7 +12,7 @@ import (
 const (
 	PathStatus   = "/v1/status"   // GET: Status
 	PathFailover = "/v1/failover" // POST FailoverRequest: FailoverResult
-	PathReload   = "/v1/reload"   // POST (empty body): ReloadResult
+	PathReload   = "/v1/reload"   // POST ReloadRequest (or an empty body): ReloadResult
 )
 
 // FailoverRequest asks a MASTER to hand over gracefully: send an advert with priority 0 (so
@@ -31,6 +32,14 @@ type FailoverResult struct {
 	HoldUntil time.Time `json:"hold_until"`
 }
 
+// ReloadRequest asks the director to reread its config file. A director reloads only the
+// file it was started with: naming another is refused (ErrOtherConfig) rather than switching
+// files, since the next restart would read the first one again.
+type ReloadRequest struct {
+	// ConfigFile, when set, is the absolute path of the file the caller means to reload.
+	ConfigFile string `json:"config_file,omitempty"`
+}
+
 // ReloadResult says how a reload went. A reload that fails leaves the old config running and
 // comes back as an error (code reload_failed) carrying the diagnostics.
 type ReloadResult struct {
@@ -44,7 +53,7 @@ type ReloadResult struct {
 type Handlers struct {
 	Status   func(ctx context.Context) (*Status, error)
 	Failover func(ctx context.Context, req FailoverRequest) (*FailoverResult, error)
-	Reload   func(ctx context.Context) (*ReloadResult, error)
+	Reload   func(ctx context.Context, req ReloadRequest) (*ReloadResult, error)
 }
 
 // Errors a handler returns so that the client can tell them apart (errors.Is works on the
@@ -55,6 +64,7 @@ var (
 	ErrReloadFailed    = errors.New("reload failed")
 	ErrBusy            = errors.New("busy: another reload or failover is in progress")
 	ErrNotImplemented  = errors.New("not implemented by this halvs")
+	ErrOtherConfig     = errors.New("not the configuration file this halvs runs")
 )
 
 // codes maps the sentinels to their wire codes and HTTP statuses.
@@ -68,16 +78,40 @@ var codes = []struct {
 	{ErrReloadFailed, "reload_failed", 422},
 	{ErrBusy, "busy", 429},
 	{ErrNotImplemented, "not_implemented", 501},
+	{ErrOtherConfig, "other_config", 409},
 }
+
+// DiagnosticsError is a handler's error with findings the client should print one per line
+// (a refused config's "FILE:LINE:COL: error: message" lines); they travel as the error
+// body's details.
+type DiagnosticsError struct {
+	Err         error
+	Diagnostics []string
+}
+
+func (e *DiagnosticsError) Error() string {
+	if len(e.Diagnostics) == 0 {
+		return e.Err.Error()
+	}
+	return e.Err.Error() + ":\n" + strings.Join(e.Diagnostics, "\n")
+}
+
+func (e *DiagnosticsError) Unwrap() error { return e.Err }
 
 // Error is an error response as the client sees it.
 type Error struct {
 	Status  int    // HTTP status
 	Code    string // "unknown_instance", "bad_request", "internal", ...
 	Message string
+	Details []string // a DiagnosticsError's findings, one per line
 }
 
-func (e *Error) Error() string { return e.Message }
+func (e *Error) Error() string {
+	if len(e.Details) == 0 {
+		return e.Message
+	}
+	return e.Message + ":\n" + strings.Join(e.Details, "\n")
+}
 
 // Is lets errors.Is(err, ErrNotMaster) hold for an error that came over the socket.
 func (e *Error) Is(target error) bool {
@@ -90,6 +124,7 @@ func (e *Error) Is(target error) bool {
 }
 
 type errorBody struct {
-	Error string `json:"error"`
-	Code  string `json:"code"`
+	Error   string   `json:"error"`
+	Code    string   `json:"code"`
+	Details []string `json:"details,omitempty"`
 }

@@ -50,9 +50,11 @@ func (c *Client) Failover(ctx context.Context, req FailoverRequest) (*FailoverRe
 }
 
 // Reload asks the director to reread its config, as SIGHUP does, and waits for the outcome.
-func (c *Client) Reload(ctx context.Context) (*ReloadResult, error) {
+// A refused config is an error that matches ErrReloadFailed, with the findings in its
+// Details (an *Error).
+func (c *Client) Reload(ctx context.Context, req ReloadRequest) (*ReloadResult, error) {
 	var res ReloadResult
-	if err := c.do(ctx, http.MethodPost, PathReload, struct{}{}, &res); err != nil {
+	if err := c.do(ctx, http.MethodPost, PathReload, req, &res); err != nil {
 		return nil, err
 	}
 	return &res, nil
@@ -89,7 +91,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		if json.Unmarshal(b, &eb) != nil || eb.Error == "" {
 			eb = errorBody{Error: strings.TrimSpace(string(b)), Code: "http"}
 		}
-		return &Error{Status: resp.StatusCode, Code: eb.Code, Message: eb.Error}
+		return &Error{Status: resp.StatusCode, Code: eb.Code, Message: eb.Error, Details: eb.Details}
 	}
 	if err := json.Unmarshal(b, out); err != nil {
 		return fmt.Errorf("control socket %s: bad response: %w", c.Path, err)

@@ -182,23 +182,55 @@ func TestFailoverBadRequests(t *testing.T) {
 
 func TestReload(t *testing.T) {
 	fail := false
-	c := serve(t, Handlers{Reload: func(context.Context) (*ReloadResult, error) {
+	var seen []ReloadRequest
+	c := serve(t, Handlers{Reload: func(_ context.Context, req ReloadRequest) (*ReloadResult, error) {
+		seen = append(seen, req)
 		if fail {
-			return nil, fmt.Errorf("%w: halvs.hcl:3:5: unknown keyword", ErrReloadFailed)
+			return nil, &DiagnosticsError{Err: fmt.Errorf("%w: /etc/halvs.hcl refused", ErrReloadFailed),
+				Diagnostics: []string{"/etc/halvs.hcl:3:5: error: unknown keyword", "/etc/halvs.hcl:9:1: warning: deprecated"}}
 		}
-		return &ReloadResult{ConfigFile: "halvs.hcl", Changes: []string{"real server 10.10.10.33:80 added"}}, nil
+		return &ReloadResult{ConfigFile: "/etc/halvs.hcl", Changes: []string{"real server 10.10.10.33:80 added"}}, nil
 	}})
-	got, err := c.Reload(context.Background())
+	got, err := c.Reload(context.Background(), ReloadRequest{ConfigFile: "/etc/halvs.hcl"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(&ReloadResult{ConfigFile: "halvs.hcl", Changes: []string{"real server 10.10.10.33:80 added"}}, got); diff != "" {
+	if diff := cmp.Diff(&ReloadResult{ConfigFile: "/etc/halvs.hcl", Changes: []string{"real server 10.10.10.33:80 added"}}, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 	fail = true
-	_, err = c.Reload(context.Background())
-	if !errors.Is(err, ErrReloadFailed) || !strings.Contains(err.Error(), "unknown keyword") {
-		t.Errorf("failed reload: err = %v", err)
+	_, err = c.Reload(context.Background(), ReloadRequest{})
+	var ae *Error
+	if !errors.Is(err, ErrReloadFailed) || !errors.As(err, &ae) {
+		t.Fatalf("failed reload: err = %v, want ErrReloadFailed", err)
+	}
+	want := &Error{Status: 422, Code: "reload_failed", Message: "reload failed: /etc/halvs.hcl refused",
+		Details: []string{"/etc/halvs.hcl:3:5: error: unknown keyword", "/etc/halvs.hcl:9:1: warning: deprecated"}}
+	if diff := cmp.Diff(want, ae); diff != "" {
+		t.Errorf("failed reload (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]ReloadRequest{{ConfigFile: "/etc/halvs.hcl"}, {}}, seen); diff != "" {
+		t.Errorf("requests seen by the director (-want +got):\n%s", diff)
+	}
+}
+
+func TestReloadBadRequests(t *testing.T) {
+	called := false
+	c := serve(t, Handlers{Reload: func(context.Context, ReloadRequest) (*ReloadResult, error) {
+		called = true
+		return &ReloadResult{}, nil
+	}})
+	for _, body := range []string{`{"config_file":`, `{"file":"/etc/halvs.hcl"}`, `{"config_file":"halvs.hcl"}`, `{"config_file":"/etc/../etc/halvs.hcl"}`} {
+		status, text := rawPost(t, c, PathReload, body)
+		if status != http.StatusBadRequest || !strings.Contains(text, `"bad_request"`) {
+			t.Errorf("POST %s: %d %s, want 400 bad_request", body, status, text)
+		}
+	}
+	if called {
+		t.Error("the director was called for a malformed request")
+	}
+	if status, text := rawPost(t, c, PathReload, ""); status != http.StatusOK || !called {
+		t.Errorf("empty body: %d %s", status, text)
 	}
 }
 
@@ -208,7 +240,7 @@ func TestUnimplementedAndInternal(t *testing.T) {
 	if _, err := c.Status(context.Background()); !errors.As(err, &ae) || ae.Status != 500 || ae.Code != "internal" {
 		t.Errorf("status error = %#v", err)
 	}
-	if _, err := c.Reload(context.Background()); !errors.Is(err, ErrNotImplemented) {
+	if _, err := c.Reload(context.Background(), ReloadRequest{}); !errors.Is(err, ErrNotImplemented) {
 		t.Errorf("reload without handler: %v, want ErrNotImplemented", err)
 	}
 	if _, err := c.Failover(context.Background(), FailoverRequest{}); !errors.Is(err, ErrNotImplemented) {

@@ -10,9 +10,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"syscall"
 	"time"
 
+	"github.com/halvs/halvs/internal/httplimit"
 	"golang.org/x/sys/unix"
 )
 
@@ -66,8 +68,27 @@ func removeStale(path string) error {
 	return nil
 }
 
+// DefaultLimits bound the control socket's clients. The socket is root only, so these guard
+// against a stuck or careless client (a script that opens connections and never reads),
+// not an attacker: every halvs request is a few hundred bytes, and a reply for 30,000 real
+// servers is written in well under a second. Beyond MaxConns a connection waits its turn,
+// so a burst of `halvs status` calls is answered, only later.
+var DefaultLimits = httplimit.Limits{
+	ReadHeaderTimeout: 5 * time.Second,
+	ReadTimeout:       10 * time.Second,
+	// Reload and failover lift it while they work (a reload of a large table takes
+	// seconds); it then bounds writing their reply.
+	WriteTimeout: 30 * time.Second,
+	// The CLI opens one connection a request and never reuses it.
+	IdleTimeout: 30 * time.Second,
+	MaxConns:    64,
+}
+
 // Server serves the API on a unix listener.
 type Server struct {
+	// Limits bound each client; NewServer sets DefaultLimits. Change them before Serve.
+	Limits httplimit.Limits
+
 	h   Handlers
 	log *slog.Logger
 	srv *http.Server
@@ -81,22 +102,26 @@ func NewServer(h Handlers, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{h: h, log: log}
+	s := &Server{h: h, log: log, Limits: DefaultLimits}
 	self := uint32(os.Geteuid())
 	s.allow = func(uid uint32) bool { return uid == 0 || uid == self }
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+PathStatus, s.status)
 	mux.HandleFunc("POST "+PathFailover, s.failover)
 	mux.HandleFunc("POST "+PathReload, s.reload)
-	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	s.srv = &http.Server{Handler: mux, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	return s
 }
 
-// Serve answers requests on l until Shutdown; it returns http.ErrServerClosed after a
-// Shutdown.
+// Serve answers requests on l until Shutdown, within s.Limits; it returns
+// http.ErrServerClosed after a Shutdown.
 func (s *Server) Serve(l *net.UnixListener) error {
-	return s.srv.Serve(&peerListener{UnixListener: l, s: s})
+	lim := s.Limits
+	s.srv.ReadHeaderTimeout, s.srv.ReadTimeout = lim.ReadHeaderTimeout, lim.ReadTimeout
+	s.srv.WriteTimeout, s.srv.IdleTimeout = lim.WriteTimeout, lim.IdleTimeout
+	// The cap counts only connections from allowed peers: a refused one is closed inside
+	// peerListener's Accept and never holds a slot.
+	return s.srv.Serve(lim.Listener(&peerListener{UnixListener: l, s: s}))
 }
 
 // Shutdown stops accepting, waits for requests in flight (until ctx ends) and closes the
@@ -171,7 +196,9 @@ func (s *Server) failover(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusBadRequest, errorBody{Error: "failover request: hold must not be negative", Code: "bad_request"})
 		return
 	}
+	rearm := s.Limits.LiftWriteTimeout(w)
 	res, err := s.h.Failover(r.Context(), req)
+	rearm()
 	if err != nil {
 		s.fail(w, err)
 		return
@@ -185,19 +212,42 @@ func (s *Server) reload(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, ErrNotImplemented)
 		return
 	}
-	res, err := s.h.Reload(r.Context())
+	var req ReloadRequest
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<16))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) {
+		reply(w, http.StatusBadRequest, errorBody{Error: "reload request: " + err.Error(), Code: "bad_request"})
+		return
+	}
+	if req.ConfigFile != "" && (!filepath.IsAbs(req.ConfigFile) || filepath.Clean(req.ConfigFile) != req.ConfigFile) {
+		reply(w, http.StatusBadRequest, errorBody{Error: fmt.Sprintf("reload request: config_file %q must be an absolute, clean path", req.ConfigFile), Code: "bad_request"})
+		return
+	}
+	// A reload runs to the end once started (the director cannot half-apply a config), so
+	// it is not bound by WriteTimeout; its reply is.
+	rearm := s.Limits.LiftWriteTimeout(w)
+	res, err := s.h.Reload(r.Context(), req)
+	rearm()
 	if err != nil {
 		s.fail(w, err)
 		return
 	}
+	s.log.Info("control: reload", "config", res.ConfigFile, "changes", len(res.Changes))
 	reply(w, http.StatusOK, res)
 }
 
-// fail answers with the status and code of err's sentinel, or 500.
+// fail answers with the status and code of err's sentinel, or 500; a DiagnosticsError's
+// findings go in the details.
 func (s *Server) fail(w http.ResponseWriter, err error) {
+	body := errorBody{Error: err.Error()}
+	var de *DiagnosticsError
+	if errors.As(err, &de) {
+		body.Error, body.Details = de.Err.Error(), de.Diagnostics
+	}
 	for _, c := range codes {
 		if errors.Is(err, c.err) {
-			reply(w, c.status, errorBody{Error: err.Error(), Code: c.code})
+			body.Code = c.code
+			reply(w, c.status, body)
 			return
 		}
 	}

@@ -2,8 +2,6 @@ package metrics
 
 import (
 	"context"
-	"errors"
-	"net"
 	"net/http"
 	"time"
 
@@ -139,30 +137,6 @@ func (m *Metrics) ObserveReload(err error, at time.Time) {
 	}
 	m.reloads.WithLabelValues("success").Inc()
 	m.reloadTime.Set(float64(at.UnixNano()) / 1e9)
-}
-
-// ServeListener serves /metrics on l (opened by the caller from global.metrics_listen, so
-// that a taken port stops the director before it changes anything) until ctx ends.
-func ServeListener(ctx context.Context, l net.Listener, h http.Handler) error {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", h)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	done := make(chan struct{})
-	go func() {
-		select {
-		case <-ctx.Done():
-			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			_ = srv.Shutdown(sctx)
-		case <-done:
-		}
-	}()
-	err := srv.Serve(l)
-	close(done)
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
-	}
-	return err
 }
 
 // ObserveLoad records the config loaded at startup: the last-success time, without

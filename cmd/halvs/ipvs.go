@@ -7,10 +7,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"runtime/debug"
+	"syscall"
+	"time"
 
 	"github.com/halvs/halvs/config"
+	"github.com/halvs/halvs/control"
 	"github.com/halvs/halvs/director"
 	"github.com/halvs/halvs/lvs"
 )
@@ -34,14 +38,15 @@ func runIPVS(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ipvs", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var path string
-	var dryRun bool
+	var dryRun, force bool
 	for _, name := range []string{"config", "c", "f"} {
 		fs.StringVar(&path, name, "", "the HCL configuration `FILE`")
 	}
 	fs.BoolVar(&dryRun, "dry-run", false, "print the operations without applying them")
 	fs.BoolVar(&dryRun, "n", false, "short for --dry-run")
+	fs.BoolVar(&force, "force", false, "apply even while a halvs daemon answers on FILE's control socket")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: halvs ipvs -c FILE [--dry-run]
+		fmt.Fprint(stderr, `Usage: halvs ipvs -c FILE [--dry-run] [--force]
 
 Programs the IPVS table described by FILE's virtual_server blocks (real servers at their
 configured weights, no health checks) and the global lvs_timeouts, then exits. It reads the
@@ -53,13 +58,19 @@ Each operation is printed on stdout in ipvsadm's notation, e.g.
   -a -t 10.10.10.22:80 -r 10.10.10.31:80 -g -w 3
 so the output of a dry run against an empty table is valid 'ipvsadm --restore' input.
 
+It refuses to apply while a halvs daemon answers on FILE's global.control_socket: that
+daemon owns the table, and its health checks set the weights; this command would put back
+the real servers the checks took out. Change a running director with 'halvs reload'.
+
 Flags:
   -c, -f, --config FILE   the configuration (a lone FILE argument works too)
   -n, --dry-run           print the operations, change nothing (without IPVS in the kernel:
-                          the operations that would build the table from empty)
+                          the operations that would build the table from empty); allowed
+                          while a daemon runs
+  --force                 apply even while a halvs daemon runs
 
-Exit status: 0 applied (or nothing to do), 1 invalid config, IPVS missing or an
-operation failed, 2 usage error.
+Exit status: 0 applied (or nothing to do), 1 invalid config, a daemon running (without
+--force), IPVS missing or an operation failed, 2 usage error.
 `)
 	}
 	if err := fs.Parse(args); err != nil {
@@ -97,6 +108,14 @@ operation failed, 2 usage error.
 		return exitOK
 	}
 
+	if !dryRun && !force {
+		if why := daemonOwnsIPVS(cfg.Global.ControlSocket); why != "" {
+			fmt.Fprintf(stderr, "halvs ipvs: %s: refusing to change the IPVS table.\n", why)
+			fmt.Fprintf(stderr, "halvs ipvs: the daemon owns the table and its health checks set the weights: applying %s would put back the real servers the checks took out, and fight the daemon. Change a running director with 'halvs reload'; --dry-run shows the difference, --force applies anyway.\n", path)
+			return exitFailure
+		}
+	}
+
 	b, closeB, err := openIPVS()
 	if err != nil {
 		if dryRun && errors.Is(err, lvs.ErrNoIPVS) {
@@ -113,6 +132,26 @@ operation failed, 2 usage error.
 	}
 	defer closeB()
 	return applyIPVS(b, table, timeouts, hasTimeouts, dryRun, stdout, stderr)
+}
+
+// daemonOwnsIPVS says why a halvs daemon is taken to be running on socket ("" when none
+// is): something accepts connections there (a stale socket file refuses them). The running
+// file's name comes from its status, when it answers in time.
+func daemonOwnsIPVS(socket string) string {
+	c, err := net.DialTimeout("unix", socket, time.Second)
+	switch {
+	case errors.Is(err, syscall.EACCES):
+		return fmt.Sprintf("the control socket %s exists and is root only, so a halvs may be running; run as root to find out", socket)
+	case err != nil:
+		return ""
+	}
+	c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if st, err := control.NewClient(socket).Status(ctx); err == nil && st.ConfigFile != "" {
+		return fmt.Sprintf("a halvs daemon answers on %s (running %s)", socket, st.ConfigFile)
+	}
+	return fmt.Sprintf("a halvs daemon answers on %s", socket)
 }
 
 func applyIPVS(b lvs.Backend, table []lvs.VirtualServer, timeouts lvs.Timeouts, hasTimeouts, dryRun bool, stdout, stderr io.Writer) int {

@@ -2,13 +2,17 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/halvs/halvs/control"
 	"github.com/halvs/halvs/lvs"
 )
 
@@ -119,5 +123,74 @@ func TestIPVSBadInput(t *testing.T) {
 	}
 	if code, _, errOut := runIPVSCmd("-h"); code != exitOK || !strings.Contains(errOut, "ipvsadm") {
 		t.Errorf("-h: exit %d, %q", code, errOut)
+	}
+}
+
+// seedWithSocket writes the seed config with global.control_socket = sock.
+func seedWithSocket(t *testing.T, sock string) string {
+	t.Helper()
+	seed, err := os.ReadFile(ipvsSeedConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := strings.Replace(string(seed), `router_id = "LVS_DEVEL"`, `router_id = "LVS_DEVEL"`+"\n  control_socket = \""+sock+"\"", 1)
+	path := filepath.Join(t.TempDir(), "halvs.hcl")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestIPVSRefusesLiveDaemon: while a halvs answers on the config's control socket, ipvs
+// changes nothing unless --force; --dry-run is always allowed; a stale socket file (its
+// halvs died) is no daemon.
+func TestIPVSRefusesLiveDaemon(t *testing.T) {
+	live := serveControl(t, control.Handlers{Status: func(context.Context) (*control.Status, error) {
+		return &control.Status{ConfigFile: "/etc/halvs/halvs.hcl"}, nil
+	}})
+	stale := filepath.Join(t.TempDir(), "stale.sock")
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: stale, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.SetUnlinkOnClose(false)
+	l.Close()
+
+	tests := []struct {
+		name    string
+		socket  string
+		flags   []string
+		code    int
+		wantOps []string
+		wantErr string
+	}{
+		{name: "daemon running", socket: live, code: exitFailure,
+			wantErr: "a halvs daemon answers on " + live + " (running /etc/halvs/halvs.hcl): refusing to change the IPVS table"},
+		{name: "daemon running, --dry-run", socket: live, flags: []string{"--dry-run"}, code: exitOK, wantOps: ipvsSeedOps},
+		{name: "daemon running, --force", socket: live, flags: []string{"--force"}, code: exitOK, wantOps: ipvsSeedOps},
+		{name: "stale socket", socket: stale, code: exitOK, wantOps: ipvsSeedOps},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := lvs.NewMemory()
+			withMemoryIPVS(t, m)
+			code, out, errOut := runIPVSCmd(append(tt.flags, "-c", seedWithSocket(t, tt.socket))...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.code, errOut)
+			}
+			if diff := cmp.Diff(tt.wantOps, ipvsLines(out)); diff != "" {
+				t.Errorf("ops (-want +got):\n%s", diff)
+			}
+			if !strings.Contains(errOut, tt.wantErr) {
+				t.Errorf("stderr lacks %q:\n%s", tt.wantErr, errOut)
+			}
+			applied := 0
+			if tt.code == exitOK && !slices.Contains(tt.flags, "--dry-run") {
+				applied = len(ipvsSeedOps)
+			}
+			if m.Changes() != applied {
+				t.Errorf("%d kernel changes, want %d", m.Changes(), applied)
+			}
+		})
 	}
 }

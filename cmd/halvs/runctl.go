@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -106,9 +107,16 @@ func (dm *daemon) hup() {
 	dm.reloadLocked()
 }
 
-// controlReload is the control socket's reload: refused with ErrBusy while another reload or
-// a failover runs, or within reloadGap of the previous reload.
-func (dm *daemon) controlReload(context.Context) (*control.ReloadResult, error) {
+// controlReload is the control socket's reload: refused with ErrOtherConfig when the request
+// names a file other than the one halvs runs, with ErrBusy while another reload or a
+// failover runs, or within reloadGap of the previous reload.
+func (dm *daemon) controlReload(_ context.Context, req control.ReloadRequest) (*control.ReloadResult, error) {
+	if req.ConfigFile != "" {
+		if path := dm.runInfo().path; !sameFile(req.ConfigFile, path) {
+			return nil, fmt.Errorf("%w: this halvs runs %s and reloads only that file; to run %s, restart halvs with -c %s",
+				control.ErrOtherConfig, path, req.ConfigFile, req.ConfigFile)
+		}
+	}
 	if !dm.ops.TryLock() {
 		return nil, fmt.Errorf("%w: a reload or failover is running", control.ErrBusy)
 	}
@@ -117,6 +125,17 @@ func (dm *daemon) controlReload(context.Context) (*control.ReloadResult, error) 
 		return nil, fmt.Errorf("%w: at most one reload a second; try again in %v", control.ErrBusy, wait.Round(time.Millisecond))
 	}
 	return dm.reloadLocked()
+}
+
+// sameFile says whether two paths name one file: the same path, or two links to it (an
+// operator may name /etc/halvs/halvs.hcl through a symlink the unit does not use).
+func sameFile(a, b string) bool {
+	if a == b {
+		return true
+	}
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(fa, fb)
 }
 
 // reloadLocked re-reads the config file and hands it to the director; a refused config
@@ -137,19 +156,18 @@ func (dm *daemon) reloadLocked() (*control.ReloadResult, error) {
 	cfg, diags := config.Load(path)
 	logDiagnostics(dm.log, diags)
 	res := &control.ReloadResult{ConfigFile: path}
-	var errs []string
+	var all []string // every finding, "FILE:LINE:COL: error: message", in file order
 	for _, dg := range diags {
-		line := fmt.Sprintf("%s:%d:%d: %s", dg.Range.Filename, dg.Range.Start.Line, dg.Range.Start.Column, dg.Message)
+		all = append(all, dg.String())
 		if dg.Severity == config.SeverityWarning {
-			res.Warnings = append(res.Warnings, line)
-		} else {
-			errs = append(errs, line)
+			res.Warnings = append(res.Warnings, dg.String())
 		}
 	}
 	var err error
 	if cfg == nil {
 		dm.log.Error("reload refused: configuration invalid; the running one is kept", "config", path, "errors", len(diags.Errors()))
-		err = fmt.Errorf("%w: %s", control.ErrReloadFailed, strings.Join(errs, "; "))
+		err = &control.DiagnosticsError{Err: fmt.Errorf("%w: %s has %s; the running configuration is kept",
+			control.ErrReloadFailed, path, plural(len(diags.Errors()), "error")), Diagnostics: all}
 	} else if rerr := dm.d.Reload(cfg); rerr != nil {
 		dm.log.Error("reload refused; the running configuration is kept", "config", path, "err", rerr)
 		err = fmt.Errorf("%w: %v", control.ErrReloadFailed, rerr)
@@ -160,9 +178,9 @@ func (dm *daemon) reloadLocked() (*control.ReloadResult, error) {
 		return nil, err
 	}
 	dm.mu.Lock()
+	res.Changes = configChanges(dm.info.cfg, cfg)
 	dm.info.cfg, dm.info.loaded = cfg, at
 	dm.mu.Unlock()
-	res.Changes = []string{dm.summary()}
 	return res, nil
 }
 

@@ -133,7 +133,7 @@ func TestReloadSerialised(t *testing.T) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	dm := &daemon{log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: func() time.Time { return now }}
 	dm.ops.Lock()
-	if _, err := dm.controlReload(context.Background()); !errors.Is(err, control.ErrBusy) {
+	if _, err := dm.controlReload(context.Background(), control.ReloadRequest{}); !errors.Is(err, control.ErrBusy) {
 		t.Errorf("reload during another operation: %v, want ErrBusy", err)
 	}
 	if _, err := dm.failover(context.Background(), control.FailoverRequest{}); !errors.Is(err, control.ErrBusy) {
@@ -141,7 +141,7 @@ func TestReloadSerialised(t *testing.T) {
 	}
 	dm.ops.Unlock()
 	dm.lastReload = now.Add(-300 * time.Millisecond)
-	_, err := dm.controlReload(context.Background())
+	_, err := dm.controlReload(context.Background(), control.ReloadRequest{})
 	if !errors.Is(err, control.ErrBusy) || !cmp.Equal(err.Error(), "busy: another reload or failover is in progress: at most one reload a second; try again in 700ms") {
 		t.Errorf("reload 300ms after the last: %v", err)
 	}
