@@ -94,14 +94,18 @@ func newInstance(d *Deps, tx *sharedTransport, cfg InstanceConfig, group *SyncGr
 }
 
 // start begins the loop: VIPs left by an earlier run are removed (keepalived does the
-// same) and the announcer gets ready for them, the links are watched, then the machine
-// starts.
+// same, but only those the Addresser can prove halvs added: never the host's own) and the
+// announcer gets ready for them, the links are watched, then the machine starts.
 func (i *Instance) start() {
 	i.kernel.do(func() {
 		prep, _ := i.deps.Announcer.(AnnouncePreparer)
+		added, _ := i.deps.Addresser.(AddedVIPs)
 		for _, v := range i.owned() {
-			if err := i.deps.Addresser.DelVIP(v); err != nil {
-				i.kernelError("remove stale VIP", v, err)
+			if added != nil && added.Added(v) {
+				i.log.Info("removing a VIP left by an earlier run", "vip", v.Prefix, "dev", v.Dev)
+				if err := i.deps.Addresser.DelVIP(v); err != nil {
+					i.kernelError("remove stale VIP", v, err)
+				}
 			}
 			if prep == nil {
 				continue
