@@ -122,15 +122,23 @@ func TestReloadDecisions(t *testing.T) {
 			wantVIPs: []string{"10.0.0.1/32", "10.0.0.2/32", "10.0.0.3/32"},
 		},
 		{
-			name: "priority and notify change in place, VIP change restarts, removed stops, new starts",
+			name: "notify and VIP change in place, VRID change restarts, removed stops, new starts",
 			next: strings.Replace(owner("VI_1", 51, "10.0.0.1/32", ""), `state             = "MASTER"`,
 				"state = \"MASTER\"\n  notify_master = \"/bin/true\"", 1) +
-				owner("VI_2", 52, "10.0.0.12/32", "") + owner("VI_4", 54, "10.0.0.4/32", ""),
-			kept:        []string{"VI_1"},
-			restarted:   []string{"VI_2"},
-			gone:        []string{"VI_3"},
-			wantVIPs:    []string{"10.0.0.1/32", "10.0.0.12/32", "10.0.0.4/32"},
+				owner("VI_2", 52, "10.0.0.12/32", "") + owner("VI_3", 63, "10.0.0.13/32", "") +
+				owner("VI_4", 54, "10.0.0.4/32", ""),
+			kept:        []string{"VI_1", "VI_2"},
+			restarted:   []string{"VI_3"},
+			wantVIPs:    []string{"10.0.0.1/32", "10.0.0.12/32", "10.0.0.13/32", "10.0.0.4/32"},
 			wantRemoved: []string{"10.0.0.2/32", "10.0.0.3/32"},
+		},
+		{
+			name:        "an instance removed",
+			next:        owner("VI_1", 51, "10.0.0.1/32", "") + owner("VI_2", 52, "10.0.0.2/32", ""),
+			kept:        []string{"VI_1", "VI_2"},
+			gone:        []string{"VI_3"},
+			wantVIPs:    []string{"10.0.0.1/32", "10.0.0.2/32"},
+			wantRemoved: []string{"10.0.0.3/32"},
 		},
 	}
 	for _, tt := range tests {
