@@ -25,6 +25,10 @@ type Options struct {
 	KeepIPVS bool
 	// Users resolves script_user and misc_check users; SystemUsers when nil.
 	Users UserLookup
+	// VIPRecord is the file that records the VIPs halvs added (vrrp.Ledger), so that the
+	// next start removes those a crash left and never the host's own addresses. Empty: the
+	// record is kept in memory, and a start removes no address an earlier run left.
+	VIPRecord string
 
 	// The kernel-facing pieces; nil means the real ones (netlink, raw sockets, IPVS). Unit
 	// tests hand in fakes. An Addresser or Announcer given here stays the caller's: the
@@ -71,6 +75,10 @@ type Director struct {
 	// owned are the kernel handles openVRRP opened itself, closed when the Director ends;
 	// those the caller passed in through Options stay the caller's to close.
 	owned []io.Closer
+	// ledger wraps the Addresser and records the VIPs it adds; lister, when the Addresser
+	// can list the host's addresses, is what checkHostAddresses reads.
+	ledger *vrrp.Ledger
+	lister vrrp.AddressLister
 
 	mu      sync.Mutex // serialises Reload and the end of Run; guards what follows
 	cfg     *config.Config
@@ -181,6 +189,10 @@ func New(cfg *config.Config, opts Options) (*Director, error) {
 		d.closeKernel()
 		return nil, err
 	}
+	if err := d.checkHostAddresses(cfg, planVIPs(p.vrrp)); err != nil {
+		d.closeKernel()
+		return nil, err
+	}
 	d.health, err = healthcheck.New(p.healthSet(), healthcheck.Options{
 		Clock: opts.HealthClock, Logger: d.log, OnEvent: d.onHealthEvent, OnResult: opts.OnCheck,
 	})
@@ -203,6 +215,12 @@ func (d *Director) openVRRP() error {
 		addr = a
 		d.owned = append(d.owned, a)
 	}
+	d.lister, _ = addr.(vrrp.AddressLister)
+	led, err := vrrp.OpenLedger(o.VIPRecord, addr, d.log)
+	if err != nil {
+		return err
+	}
+	d.ledger, addr = led, led
 	if ann == nil {
 		a := vrrp.NewAnnouncer()
 		ann = a
@@ -264,6 +282,7 @@ func (d *Director) Run(ctx context.Context) error {
 	healthCtx, stopHealth := context.WithCancel(context.Background())
 	healthDone := make(chan error, 1)
 	go func() { healthDone <- d.health.Run(healthCtx) }()
+	d.removeLeftovers(p.vrrp)
 	err := d.applyVRRP(p)
 	d.mu.Unlock()
 	if err != nil {
