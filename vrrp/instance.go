@@ -3,6 +3,7 @@ package vrrp
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"time"
@@ -37,9 +38,18 @@ type InstanceConfig struct {
 	// UnicastSrc is unicast_src_ip (or mcast_src_ip); zero means the interface's address.
 	UnicastSrc   netip.Addr
 	UnicastPeers []netip.Addr // non-empty selects unicast mode
-	// SkipTTLCheck accepts adverts whatever their TTL (keepalived does so in unicast mode).
+	// UnicastTTL is unicast_ttl, the TTL / hop limit of unicast adverts; 255 when zero.
+	UnicastTTL uint8
+	// UnicastPeerTTL is min_ttl / max_ttl of the unicast peers that have them: their adverts
+	// are dropped (DropTTL) outside the range. Other unicast adverts pass at any TTL, as in
+	// keepalived; multicast ones need 255 (RFC 5798).
+	UnicastPeerTTL map[netip.Addr]TTLRange
+	// SkipTTLCheck accepts multicast adverts whatever their TTL too (no keyword sets it).
 	SkipTTLCheck   bool
 	V3ChecksumAsV2 bool
+	// DontTrackPrimary is dont_track_primary: the instance's own interface going down is
+	// not a fault (its track_interface entries still are).
+	DontTrackPrimary bool
 
 	GARPRepeat        int           // announcements per burst; DefaultGARPRepeat when zero
 	GARPDelay         time.Duration // to the second burst; DefaultGARPDelay when zero, <0 for none
@@ -150,6 +160,11 @@ func (c InstanceConfig) Validate() error {
 	if c.GARPRepeat < 0 || c.GARPRefresh < 0 || c.GARPRefreshRepeat < 0 {
 		return bad("negative gratuitous ARP setting")
 	}
+	for p, r := range c.UnicastPeerTTL {
+		if !slices.Contains(c.UnicastPeers, p) || r.Min > r.Max {
+			return bad("unicast peer TTL range %v %d-%d: not a peer, or min above max", p, r.Min, r.Max)
+		}
+	}
 	for _, t := range c.Track {
 		if t.Name == "" || t.Kind < TrackInterface || t.Kind > TrackVirtualServer {
 			return bad("tracked object %+v has no name or kind", t)
@@ -168,6 +183,7 @@ func (c InstanceConfig) filter() ReceiveFilter {
 		AuthType:     c.AuthType,
 		Interval:     c.Interval,
 		Peers:        slices.Clone(c.UnicastPeers),
+		PeerTTL:      maps.Clone(c.UnicastPeerTTL),
 		SkipTTLCheck: c.SkipTTLCheck,
 		Codec:        CodecOptions{V3ChecksumAsV2: c.V3ChecksumAsV2},
 	}

@@ -1,6 +1,7 @@
 package vrrp
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -12,7 +13,7 @@ import (
 func keyOf(c InstanceConfig) TransportKey {
 	k := TransportKey{Dev: c.Interface, IPv6: c.IPv6(), Unicast: len(c.UnicastPeers) > 0}
 	if k.Unicast {
-		k.Src = c.UnicastSrc
+		k.Src, k.TTL = c.UnicastSrc, cmp.Or(c.UnicastTTL, TTL)
 	}
 	return k
 }
@@ -166,7 +167,7 @@ func validateApply(cfgs []InstanceConfig, groups []SyncGroupConfig) (map[string]
 			return nil, nil, fmt.Errorf("%w %q: defined twice", ErrConfig, c.Name)
 		}
 		k := keyOf(c)
-		k.Src, k.Unicast = netip.Addr{}, false // one VRID per interface and family
+		k.Src, k.Unicast, k.TTL = netip.Addr{}, false, 0 // one VRID per interface and family
 		if vrids[k] == nil {
 			vrids[k] = map[uint8]string{}
 		}

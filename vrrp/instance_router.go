@@ -12,12 +12,13 @@ import (
 )
 
 // TransportKey identifies one Transport that instances share: one per interface, address
-// family and (for unicast mode) source address.
+// family and (for unicast mode) source address and TTL.
 type TransportKey struct {
 	Dev     string
 	IPv6    bool
 	Unicast bool
 	Src     netip.Addr // unicast_src_ip; zero for the interface's address
+	TTL     uint8      // unicast_ttl; zero for 255 (multicast always sends 255)
 }
 
 // Deps are the Router's collaborators. Addresser, Announcer and OpenTransport are

@@ -160,21 +160,27 @@ func (i *Instance) watchLinks(cfg InstanceConfig) {
 }
 
 // watchLink watches one device until stop closes. The instance's own interface also
-// drives LinkChanged (down is a fault); every watched device feeds its track_interface.
+// drives LinkChanged (down is a fault, unless dont_track_primary); every watched device
+// feeds its track_interface.
 func (i *Instance) watchLink(dev string, own bool, stop chan struct{}) {
-	err := i.deps.Links.Watch(dev, func(up bool) {
+	report := func(up bool) {
 		now := i.deps.Clock.Now()
 		if own {
-			i.box.put(input{at: now, ev: LinkChanged{Dev: dev, Up: up}})
+			// Decided in the loop, which owns cfg: a reload may change dont_track_primary.
+			// Up is always reported: it clears the fault of a link that went down before
+			// dont_track_primary was set, or of the interface also being a weight-0
+			// track_interface (whose fault only LinkChanged clears).
+			i.box.put(input{at: now, fn: func() {
+				if up || !i.cfg.DontTrackPrimary {
+					i.handle(LinkChanged{Dev: dev, Up: up})
+				}
+			}})
 		}
 		i.box.put(input{at: now, fn: func() { i.setTracked(TrackInterface, dev, up) }})
-	}, stop)
-	if err != nil {
+	}
+	if err := i.deps.Links.Watch(dev, report, stop); err != nil {
 		i.log.Error("cannot watch link; treating it as down", "dev", dev, "err", err)
-		if own {
-			i.box.put(input{at: i.deps.Clock.Now(), ev: LinkChanged{Dev: dev, Up: false}})
-		}
-		i.box.put(input{at: i.deps.Clock.Now(), fn: func() { i.setTracked(TrackInterface, dev, false) }})
+		report(false)
 	}
 }
 

@@ -33,7 +33,8 @@ type Transport interface {
 	// net.ErrClosed). Receive must not be called concurrently with itself.
 	Receive() (Packet, error)
 	// Send writes msg to dst (the VRRP multicast group or a unicast peer) with TTL / hop
-	// limit 255 and LocalAddr as the source. Safe for concurrent use with Receive.
+	// limit 255 (unicast: unicast_ttl) and LocalAddr as the source. Safe for concurrent use
+	// with Receive.
 	Send(dst netip.Addr, msg []byte) error
 	// LocalAddr is the source address of sent adverts: the interface's primary IPv4 address
 	// (or unicast_src_ip), or its IPv6 link-local address.

@@ -17,7 +17,7 @@ const (
 	DropNone               DropReason = iota
 	DropLength                        // shorter than the fixed header
 	DropAddrCount                     // address count does not match the length
-	DropTTL                           // TTL / hop limit is not 255
+	DropTTL                           // multicast: TTL / hop limit not 255; unicast: outside the peer's min_ttl..max_ttl
 	DropVersion                       // not the instance's VRRP version
 	DropAuthType                      // v2: unknown auth type, or not the configured one
 	DropAuthPass                      // v2: PASS password differs
@@ -29,6 +29,7 @@ const (
 	DropUnknownPeer                   // unicast source is not a configured peer
 	NoteIntervalMismatchV3            // v3: advert interval differs from ours (accepted, logged)
 	NoteVIPMismatch                   // VIP list differs from ours (accepted, counted)
+	DropQueueFull                     // the instance's mailbox was full (a flood): not even checked
 	numDropReasons
 )
 
@@ -48,6 +49,7 @@ var dropNames = [...]string{
 	DropUnknownPeer:        "unknown_peer",
 	NoteIntervalMismatchV3: "interval_mismatch_v3",
 	NoteVIPMismatch:        "vip_mismatch",
+	DropQueueFull:          "queue_full",
 }
 
 // String returns a short snake_case name suitable as a metric label.
@@ -81,11 +83,22 @@ type ReceiveFilter struct {
 	// Peers, when not empty, puts the instance in unicast mode: only unicast messages from
 	// these sources are accepted.
 	Peers []netip.Addr
-	// SkipTTLCheck accepts any TTL / hop limit (keepalived skips the check in unicast mode;
-	// halvs checks unless told not to).
+	// PeerTTL is the TTL / hop limit accepted from some of the Peers (keepalived's min_ttl
+	// and max_ttl). A unicast message from any other peer is accepted at any TTL: RFC 5798's
+	// rule of 255 is for the multicast group, and keepalived does not apply it to unicast,
+	// whose adverts may cross routers.
+	PeerTTL map[netip.Addr]TTLRange
+	// SkipTTLCheck accepts multicast messages at any TTL / hop limit too. No keyword sets
+	// it (keepalived always checks multicast); it is for tools and tests.
 	SkipTTLCheck bool
 	Codec        CodecOptions
 }
+
+// TTLRange is the TTL / hop limit accepted from a unicast peer, both ends included.
+type TTLRange struct{ Min, Max uint8 }
+
+// Contains reports whether ttl is within r.
+func (r TTLRange) Contains(ttl int) bool { return ttl >= int(r.Min) && ttl <= int(r.Max) }
 
 // Received is the outcome of ReceiveFilter.Check.
 type Received struct {
@@ -109,7 +122,7 @@ func (f *ReceiveFilter) Check(p Packet) Received {
 	if reason != DropNone {
 		return Received{Drop: reason}
 	}
-	if !f.SkipTTLCheck && p.HopLimit != -1 && p.HopLimit != TTL {
+	if len(f.Peers) == 0 && !f.SkipTTLCheck && p.HopLimit != -1 && p.HopLimit != TTL {
 		return Received{Drop: DropTTL}
 	}
 	if h.version != f.Version {
@@ -148,6 +161,10 @@ func (f *ReceiveFilter) Check(p Packet) Received {
 	}
 	if len(f.Peers) > 0 && !slices.Contains(f.Peers, src) {
 		return Received{Drop: DropUnknownPeer}
+	}
+	// keepalived checks a peer's range where it finds the peer (vrrp.c check_ttl_hl).
+	if r, ok := f.PeerTTL[src]; ok && len(f.Peers) > 0 && p.HopLimit != -1 && !r.Contains(p.HopLimit) {
+		return Received{Drop: DropTTL}
 	}
 	return Received{Advert: a, Notes: notes}
 }

@@ -40,6 +40,12 @@ func TestCheckReasons(t *testing.T) {
 	}
 	good2 := pkt(v2, MulticastIPv4)
 	good3 := pkt(v3, MulticastIPv4)
+	hops := func(p Packet, ttl int) Packet { p.HopLimit = ttl; return p }
+	unicast := func(ttl map[netip.Addr]TTLRange) ReceiveFilter {
+		f := f3
+		f.Peers, f.PeerTTL = []netip.Addr{peer, client}, ttl
+		return f
+	}
 	mutate := func(p Packet, f func(b []byte) []byte) Packet {
 		p.Payload = f(bytes.Clone(p.Payload))
 		return p
@@ -86,6 +92,22 @@ func TestCheckReasons(t *testing.T) {
 			pkt: pkt(v3, director)},
 		{name: "unicast unknown peer", filter: func() ReceiveFilter { f := f3; f.Peers = []netip.Addr{client}; return f }(),
 			pkt: pkt(v3, director), drop: DropUnknownPeer},
+		{name: "unicast any ttl", filter: unicast(nil), pkt: hops(pkt(v3, director), 62)},
+		{name: "unicast ttl in the peer's range", filter: unicast(map[netip.Addr]TTLRange{peer: {Min: 250, Max: 254}}),
+			pkt: hops(pkt(v3, director), 250)},
+		{name: "unicast ttl below min_ttl", filter: unicast(map[netip.Addr]TTLRange{peer: {Min: 255, Max: 255}}),
+			pkt: hops(pkt(v3, director), 254), drop: DropTTL},
+		{name: "unicast ttl above max_ttl", filter: unicast(map[netip.Addr]TTLRange{peer: {Min: 0, Max: 64}}),
+			pkt: pkt(v3, director), drop: DropTTL},
+		{name: "unicast ttl unknown", filter: unicast(map[netip.Addr]TTLRange{peer: {Min: 255, Max: 255}}),
+			pkt: hops(pkt(v3, director), -1)},
+		{name: "unicast other peer's range", filter: unicast(map[netip.Addr]TTLRange{client: {Min: 255, Max: 255}}),
+			pkt: hops(pkt(v3, director), 1)},
+		{name: "unicast ttl after the peer check", filter: func() ReceiveFilter {
+			f := unicast(map[netip.Addr]TTLRange{peer: {Min: 255, Max: 255}})
+			f.Peers = []netip.Addr{client}
+			return f
+		}(), pkt: hops(pkt(v3, director), 1), drop: DropUnknownPeer},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

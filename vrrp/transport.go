@@ -47,6 +47,10 @@ type TransportOptions struct {
 	// up once at dial time. In unicast mode the socket also binds to it, with IP_FREEBIND so the
 	// address need not exist yet (keepalived does the same).
 	Src netip.Addr
+	// TTL is the TTL / hop limit of unicast adverts (keepalived's unicast_ttl); zero means
+	// 255. Multicast adverts always leave with 255, the only value RFC 5798 lets a receiver
+	// accept.
+	TTL uint8
 }
 
 // ErrNoSourceAddress means the interface has no address a Transport could send from: no
@@ -65,6 +69,7 @@ type RawTransport struct {
 	ifi    *net.Interface
 	family AddrFamily
 	local  netip.Addr
+	ttl    int // of sent adverts
 	conn   net.PacketConn
 	p4     *ipv4.PacketConn
 	p6     *ipv6.PacketConn
@@ -85,8 +90,8 @@ var _ Transport = (*RawTransport)(nil)
 //     (IP_MULTICAST_ALL off, so groups that other sockets joined are not delivered here),
 //     multicast loopback off, outgoing multicast interface set;
 //   - unicast mode: bound to the source address, no group;
-//   - TTL / hop limit 255 for unicast and multicast, TOS / traffic class 0xc0, and for IPv4
-//     no DF bit, matching keepalived's header;
+//   - TTL / hop limit 255 for multicast, opts.TTL (255 by default) for unicast, TOS /
+//     traffic class 0xc0, and for IPv4 no DF bit, matching keepalived's header;
 //   - the received TTL / hop limit, destination, interface and kernel receive time reported
 //     per packet.
 //
@@ -116,7 +121,7 @@ func OpenTransport(k TransportKey) (Transport, error) {
 	if k.IPv6 {
 		f = FamilyIPv6
 	}
-	t, err := DialTransport(k.Dev, f, TransportOptions{Unicast: k.Unicast, Src: k.Src})
+	t, err := DialTransport(k.Dev, f, TransportOptions{Unicast: k.Unicast, Src: k.Src, TTL: k.TTL})
 	if err != nil {
 		return nil, err // not a typed nil inside the interface
 	}
@@ -144,7 +149,10 @@ func dialTransport(ifname string, family AddrFamily, opts TransportOptions) (*Ra
 		}
 	}
 
-	t := &RawTransport{ifi: ifi, family: family, local: src, buf: make([]byte, 1<<16), oob: make([]byte, oobSize)}
+	t := &RawTransport{ifi: ifi, family: family, local: src, ttl: TTL, buf: make([]byte, 1<<16), oob: make([]byte, oobSize)}
+	if opts.Unicast && opts.TTL != 0 {
+		t.ttl = int(opts.TTL)
+	}
 	network, bind := "ip4:"+strconv.Itoa(Protocol), MulticastIPv4.String()
 	if family == FamilyIPv6 {
 		network, bind = "ip6:"+strconv.Itoa(Protocol), MulticastIPv6.WithZone(ifname).String()
@@ -236,7 +244,7 @@ func (t *RawTransport) setup4(unicast bool) error {
 		name string
 		fn   func() error
 	}{
-		{"TTL", func() error { return p.SetTTL(TTL) }},
+		{"TTL", func() error { return p.SetTTL(t.ttl) }},
 		{"multicast TTL", func() error { return p.SetMulticastTTL(TTL) }},
 		{"TOS", func() error { return p.SetTOS(tosNetworkControl) }},
 		{"multicast loopback", func() error { return p.SetMulticastLoopback(false) }},
@@ -268,7 +276,7 @@ func (t *RawTransport) setup6(unicast bool) error {
 		name string
 		fn   func() error
 	}{
-		{"hop limit", func() error { return p.SetHopLimit(TTL) }},
+		{"hop limit", func() error { return p.SetHopLimit(t.ttl) }},
 		{"multicast hop limit", func() error { return p.SetMulticastHopLimit(TTL) }},
 		{"multicast loopback", func() error { return p.SetMulticastLoopback(false) }},
 		{"multicast interface", func() error { return p.SetMulticastInterface(t.ifi) }},
@@ -304,7 +312,7 @@ func (t *RawTransport) setup6(unicast bool) error {
 }
 
 // Send writes msg to dst (the multicast group or a unicast peer) from LocalAddr out of the
-// Transport's interface, with TTL / hop limit 255.
+// Transport's interface, with TTL / hop limit 255 (or the unicast TTL of TransportOptions).
 func (t *RawTransport) Send(dst netip.Addr, msg []byte) error {
 	dst = dst.Unmap()
 	if !dst.IsValid() || dst.Is4() != (t.family == FamilyIPv4) {
@@ -315,7 +323,7 @@ func (t *RawTransport) Send(dst netip.Addr, msg []byte) error {
 		cm := &ipv4.ControlMessage{Src: t.local.AsSlice(), IfIndex: t.ifi.Index}
 		_, err = t.p4.WriteTo(msg, cm, &net.IPAddr{IP: dst.AsSlice()})
 	} else {
-		cm := &ipv6.ControlMessage{Src: t.local.AsSlice(), IfIndex: t.ifi.Index, HopLimit: TTL, TrafficClass: tosNetworkControl}
+		cm := &ipv6.ControlMessage{Src: t.local.AsSlice(), IfIndex: t.ifi.Index, HopLimit: t.ttl, TrafficClass: tosNetworkControl}
 		to := &net.IPAddr{IP: dst.AsSlice()}
 		if dst.IsLinkLocalUnicast() || dst.IsLinkLocalMulticast() {
 			to.Zone = t.ifi.Name
