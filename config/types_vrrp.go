@@ -40,7 +40,9 @@ type VRRPInstance struct {
 	VirtualIPAddresses      []VIP
 	VirtualIPAddressesExcl  []VIP // virtual_ipaddress_excluded: added and removed, not advertised
 	UnicastSrcIP            netip.Addr
-	UnicastPeers            []netip.Addr // empty: multicast
+	UnicastPeers            []netip.Addr            // empty: multicast
+	UnicastPeerTTL          map[netip.Addr]TTLRange // peers with min_ttl / max_ttl; others: any TTL
+	UnicastTTL              int                     // unicast_ttl, 1..255 (255): TTL of sent unicast adverts
 	TrackInterfaces         []TrackInterface
 	TrackScripts            []TrackScript
 	TrackVirtualServers     []TrackVirtualServer
@@ -49,6 +51,7 @@ type VRRPInstance struct {
 	GarpMasterRefresh       time.Duration
 	GarpMasterRefreshRepeat int
 	V3ChecksumAsV2          bool
+	DontTrackPrimary        bool // the interface going down is no fault (track_interface still is)
 	NotifyMaster            Script
 	NotifyBackup            Script
 	NotifyFault             Script
@@ -57,6 +60,10 @@ type VRRPInstance struct {
 	NotifyFifo              string
 	Source                  Source
 }
+
+// TTLRange is the TTL (IPv6: hop limit) accepted from a unicast peer, both ends included:
+// keepalived's "unicast_peer { ADDR min_ttl N max_ttl N }", each end 0..255.
+type TTLRange struct{ Min, Max int }
 
 // VIP is one virtual_ipaddress entry in keepalived's string form
 // "ADDR[/LEN] [brd ADDR] [dev IF] [scope S] [label L] [no_track] [takeover]" (no_track is

@@ -53,7 +53,7 @@ func (d *decoder) trackFile(name string, blk *hclsyntax.Block) TrackFile {
 var vrrpInstanceSchema = schema{
 	attrs: []string{"state", "interface", "virtual_router_id", "priority", "advert_int", "version",
 		"nopreempt", "preempt_delay", "virtual_ipaddress", "virtual_ipaddress_excluded",
-		"unicast_src_ip", "unicast_peer", "track_interface", "track_script", "track_virtual_server",
+		"unicast_src_ip", "unicast_peer", "unicast_ttl", "track_interface", "track_script", "track_virtual_server",
 		"garp_master_delay", "garp_master_repeat", "garp_master_refresh", "garp_master_refresh_repeat",
 		"accept", "v3_checksum_as_v2", "dont_track_primary",
 		"notify_master", "notify_backup", "notify_fault", "notify_stop", "notify", "notify_fifo"},
@@ -140,19 +140,7 @@ func (d *decoder) vrrpInstance(name string, blk *hclsyntax.Block, cfg *Config) V
 		}
 		vi.UnicastSrcIP = a
 	}
-	if items, ok := b.strings("unicast_peer"); ok {
-		var ranges []hcl.Range
-		for _, it := range items {
-			a, err := parseAddr(it.s)
-			if err != nil {
-				d.errorf(it.r, "unicast_peer: %v (halvs does not take min_ttl/max_ttl)", err)
-				continue
-			}
-			vi.UnicastPeers = append(vi.UnicastPeers, a)
-			ranges = append(ranges, it.r)
-		}
-		vi.Source.setEntries("unicast_peer", ranges)
-	}
+	b.unicast(&vi)
 	b.trackInterfaces(&vi)
 	b.trackScripts(&vi, cfg.VRRPScripts)
 	b.trackVirtualServers(&vi)
@@ -162,7 +150,7 @@ func (d *decoder) vrrpInstance(name string, blk *hclsyntax.Block, cfg *Config) V
 	b.integer("garp_master_refresh_repeat", &vi.GarpMasterRefreshRepeat, 1, 255)
 	b.noEffect("accept", "halvs adds no firewall rules, so a backup's VIPs are never filtered (keepalived acts on no_accept only in strict mode)")
 	b.boolean("v3_checksum_as_v2", &vi.V3ChecksumAsV2)
-	b.noEffect("dont_track_primary", "halvs does not put an instance in FAULT when its interface goes down")
+	b.boolean("dont_track_primary", &vi.DontTrackPrimary)
 	b.script("notify_master", &vi.NotifyMaster)
 	b.script("notify_backup", &vi.NotifyBackup)
 	b.script("notify_fault", &vi.NotifyFault)

@@ -53,6 +53,16 @@ func TestVRRPInstanceDefaults(t *testing.T) {
 				v.UnicastSrcIP = netip.MustParseAddr("10.0.0.1")
 				v.UnicastPeers = []netip.Addr{netip.MustParseAddr("10.0.0.2")}
 			}},
+		{"unicast across routers", "  unicast_ttl = 64\n  unicast_peer = [\"10.0.0.2\", \"10.0.0.3 min_ttl 250\", \"10.0.0.4 max_ttl 254 min_ttl 1\"]\n",
+			func(v *config.VRRPInstance) {
+				v.UnicastTTL = 64
+				v.UnicastPeers = []netip.Addr{netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("10.0.0.3"), netip.MustParseAddr("10.0.0.4")}
+				v.UnicastPeerTTL = map[netip.Addr]config.TTLRange{
+					netip.MustParseAddr("10.0.0.3"): {Min: 250, Max: 255},
+					netip.MustParseAddr("10.0.0.4"): {Min: 1, Max: 254},
+				}
+			}},
+		{"dont_track_primary", "  dont_track_primary = true\n", func(v *config.VRRPInstance) { v.DontTrackPrimary = true }},
 		{"VIP string form", "  virtual_ipaddress = [\"10.10.10.22/24 brd 10.10.10.255 dev eth1 scope link label eth1:0 no_track\"]\n  virtual_ipaddress_excluded = [\"2001:db8::9\"]\n",
 			func(v *config.VRRPInstance) {
 				v.VirtualIPAddresses = []config.VIP{{Prefix: netip.MustParsePrefix("10.10.10.22/24"), Broadcast: netip.MustParseAddr("10.10.10.255"),
@@ -80,7 +90,7 @@ func TestVRRPInstanceDefaults(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := mustParse(t, vi(tc.lines)+script)
 			want := config.VRRPInstance{Name: "VI_1", State: config.StateBackup, Interface: "eth0", VirtualRouterID: 51,
-				Priority: 100, AdvertInt: time.Second, Version: 2, Family: config.IPv4,
+				Priority: 100, AdvertInt: time.Second, Version: 2, Family: config.IPv4, UnicastTTL: 255,
 				GarpMasterDelay: 5 * time.Second, GarpMasterRepeat: 5, GarpMasterRefreshRepeat: 1,
 				VirtualIPAddresses: []config.VIP{{Prefix: netip.MustParsePrefix(defaultVIP + "/32")}}}
 			tc.want(&want)
@@ -126,7 +136,7 @@ func TestVRRPInstanceValidation(t *testing.T) {
 		{name: "no_track has no effect", src: vi("  virtual_ipaddress = [\"10.0.0.1\", \"10.0.0.2 no_track\"]\n"),
 			want: []string{`4:36: warning: no_track is accepted for compatibility but has no effect in halvs`}},
 		{name: "accept has no effect", src: vi("  accept = false\n"), want: []string{`4:12: warning: accept is accepted for compatibility but has no effect in halvs`}},
-		{name: "dont_track_primary has no effect", src: vi("  dont_track_primary = true\n"), want: []string{`4:24: warning: dont_track_primary is accepted for compatibility but has no effect in halvs`}},
+		{name: "dont_track_primary has an effect", src: vi("  dont_track_primary = true\n")},
 		{name: "state", src: vi("  state = \"SLAVE\"\n"), want: []string{`4:11: error: state must be "MASTER" or "BACKUP", not "SLAVE"`}},
 		{name: "state case", src: vi("  state = \"backup\"\n"), want: []string{`4:11: error: state must be "MASTER" or "BACKUP", not "backup"; did you mean "BACKUP"?`}},
 		{name: "nopreempt with master", src: vi("  state = \"MASTER\"\n  nopreempt = true\n"), want: []string{`5:15: warning: nopreempt has no effect with state = "MASTER"`}},
@@ -164,8 +174,22 @@ func TestVRRPInstanceValidation(t *testing.T) {
 			want: []string{"4:43: error: unicast_peer 10.0.0.2 is listed twice"}},
 		{name: "unicast family", src: vi("  virtual_ipaddress = [\"10.0.0.9\"]\n  unicast_src_ip = \"2001:db8::1\"\n"),
 			want: []string{"5:20: error: unicast_src_ip 2001:db8::1 is IPv6 but the instance is IPv4", "5:20: warning: unicast_src_ip without unicast_peer"}},
-		{name: "unicast peer not an address", src: vi("  unicast_peer = [\"10.0.0.2 min_ttl 3\"]\n"),
-			want: []string{`4:19: error: unicast_peer: "10.0.0.2 min_ttl 3" is not an IP address`}},
+		{name: "unicast peer not an address", src: vi("  unicast_peer = [\"10.0.0.256 min_ttl 3\"]\n"),
+			want: []string{`4:19: error: unicast_peer: "10.0.0.256" is not an IP address`}},
+		{name: "unicast peer option", src: vi("  unicast_peer = [\"10.0.0.2\", \"10.0.0.3 ttl 3\"]\n"),
+			want: []string{`4:31: error: unicast_peer: unexpected "ttl"; the form is "ADDRESS [min_ttl N] [max_ttl N]"`}},
+		{name: "unicast peer ttl range", src: vi("  unicast_peer = [\"10.0.0.2 min_ttl 256\"]\n"),
+			want: []string{`4:19: error: unicast_peer: min_ttl "256" must be a whole number from 0 to 255`}},
+		{name: "unicast peer ttl missing", src: vi("  unicast_peer = [\"10.0.0.2 max_ttl\"]\n"),
+			want: []string{`4:19: error: unicast_peer: max_ttl needs a TTL from 0 to 255`}},
+		{name: "unicast peer ttl twice", src: vi("  unicast_peer = [\"10.0.0.2 min_ttl 1 min_ttl 2\"]\n"),
+			want: []string{`4:19: error: unicast_peer: min_ttl given twice`}},
+		{name: "unicast peer drops everything", src: vi("  unicast_peer = [\"10.0.0.2 min_ttl 255 max_ttl 250\"]\n"),
+			want: []string{`4:19: error: unicast_peer: min_ttl 255 is above max_ttl 250: every advert from 10.0.0.2 would be dropped`}},
+		{name: "unicast_ttl range", src: vi("  unicast_peer = [\"10.0.0.2\"]\n  unicast_ttl = 0\n"),
+			want: []string{`5:17: error: unicast_ttl must be a whole number from 1 to 255, not 0`}},
+		{name: "unicast_ttl without peers", src: vi("  unicast_ttl = 64\n"),
+			want: []string{`4:17: error: unicast_ttl sets the TTL of unicast adverts, but this instance has no unicast_peer`}},
 		{name: "preempt_delay", src: vi("  preempt_delay = 1001\n"), want: []string{"4:19: error: preempt_delay must be from 0 to 1000 seconds"}},
 		{name: "old keyword", src: vi("  no_accept = true\n"), want: []string{`4:3: error: unknown keyword "no_accept" in vrrp_instance "VI_1"; write accept = false`}},
 		{name: "empty script", src: vi("  notify_master = \"\"\n"), want: []string{"4:19: error: notify_master names no program"}},

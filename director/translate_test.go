@@ -73,7 +73,9 @@ vrrp_instance "VI_6" {
   advert_int        = "100ms"
   nopreempt         = true
   unicast_src_ip    = "2001:db8::1"
-  unicast_peer      = ["2001:db8::2"]
+  unicast_peer      = ["2001:db8::2 min_ttl 250"]
+  unicast_ttl       = 64
+  dont_track_primary = true
   virtual_ipaddress = ["fe80::22", "2001:db8::22/64"]
   garp_master_delay = "2s"
   garp_master_repeat = 3
@@ -100,7 +102,7 @@ func TestTranslateVRRP(t *testing.T) {
 	want := VRRPPlan{
 		Instances: []vrrp.InstanceConfig{{
 			Name: "VI_1", Interface: "eth0", VRID: 51, Version: 2, Priority: 150, Interval: time.Second,
-			InitialMaster: true, AuthType: vrrp.AuthPass, AuthPass: "secret",
+			InitialMaster: true, AuthType: vrrp.AuthPass, AuthPass: "secret", UnicastTTL: 255,
 			VIPs: []vrrp.VIP{
 				{Prefix: netip.MustParsePrefix("10.10.10.22/24"), Dev: "eth1", Label: "eth1:0"},
 				{Prefix: netip.MustParsePrefix("10.10.10.23/32"), Dev: "eth0"},
@@ -117,6 +119,8 @@ func TestTranslateVRRP(t *testing.T) {
 			Name: "VI_6", Interface: "eth0", VRID: 52, Version: 3, Priority: 100, Interval: 100 * time.Millisecond,
 			NoPreempt:  true,
 			UnicastSrc: netip.MustParseAddr("2001:db8::1"), UnicastPeers: []netip.Addr{netip.MustParseAddr("2001:db8::2")},
+			UnicastTTL: 64, UnicastPeerTTL: map[netip.Addr]vrrp.TTLRange{netip.MustParseAddr("2001:db8::2"): {Min: 250, Max: 255}},
+			DontTrackPrimary: true,
 			VIPs: []vrrp.VIP{
 				{Prefix: netip.MustParsePrefix("fe80::22/128"), Dev: "eth0"},
 				{Prefix: netip.MustParsePrefix("2001:db8::22/64"), Dev: "eth0"},

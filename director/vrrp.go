@@ -2,6 +2,7 @@ package director
 
 import (
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/halvs/halvs/config"
@@ -99,6 +100,9 @@ func instanceConfig(vi *config.VRRPInstance) (vrrp.InstanceConfig, error) {
 	if vi.Priority < 1 || vi.Priority > 255 {
 		return vrrp.InstanceConfig{}, bad("priority %d out of 1-255", vi.Priority)
 	}
+	if vi.UnicastTTL < 0 || vi.UnicastTTL > 255 {
+		return vrrp.InstanceConfig{}, bad("unicast_ttl %d out of 1-255", vi.UnicastTTL)
+	}
 	ic := vrrp.InstanceConfig{
 		Name:           vi.Name,
 		Interface:      vi.Interface,
@@ -111,7 +115,10 @@ func instanceConfig(vi *config.VRRPInstance) (vrrp.InstanceConfig, error) {
 		PreemptDelay:   vi.PreemptDelay,
 		UnicastSrc:     vi.UnicastSrcIP,
 		UnicastPeers:   append(vi.UnicastPeers[:0:0], vi.UnicastPeers...),
+		UnicastTTL:     uint8(vi.UnicastTTL),
 		V3ChecksumAsV2: vi.V3ChecksumAsV2,
+
+		DontTrackPrimary: vi.DontTrackPrimary,
 
 		GARPRepeat:        vi.GarpMasterRepeat,
 		GARPDelay:         vi.GarpMasterDelay,
@@ -129,6 +136,15 @@ func instanceConfig(vi *config.VRRPInstance) (vrrp.InstanceConfig, error) {
 	}
 	if vi.Auth != nil {
 		ic.AuthType, ic.AuthPass = vrrp.AuthPass, vi.Auth.Pass
+	}
+	for p, r := range vi.UnicastPeerTTL {
+		if r.Min < 0 || r.Max > 255 || r.Min > r.Max {
+			return vrrp.InstanceConfig{}, bad("unicast_peer %s: TTL range %d-%d", p, r.Min, r.Max)
+		}
+		if ic.UnicastPeerTTL == nil {
+			ic.UnicastPeerTTL = map[netip.Addr]vrrp.TTLRange{}
+		}
+		ic.UnicastPeerTTL[p] = vrrp.TTLRange{Min: uint8(r.Min), Max: uint8(r.Max)}
 	}
 	for _, v := range vi.VirtualIPAddresses {
 		ic.VIPs = append(ic.VIPs, vipOf(v, vi.Interface))

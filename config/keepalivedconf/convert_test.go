@@ -458,6 +458,7 @@ include extra.conf
     p1
   }
   interfce eth0
+  unicast_ttl 64
 }
 garp_group {
   interface eth0
@@ -479,8 +480,10 @@ bogus_block {
 		`extra.conf:2: warning: use_vmac in vrrp_instance "V" left out: halvs does not create VMAC or ipvlan interfaces`,
 		`extra.conf:3: warning: track_process in vrrp_instance "V" left out: halvs does not track files, processes or BFD from VRRP`,
 		`extra.conf:6: warning: unknown keyword "interfce" in vrrp_instance "V", left out (keepalived would reject it too); did you mean "interface"?`,
-		"extra.conf:8: warning: garp_group in the top level left out: halvs does not support it",
-		`extra.conf:11: warning: unknown keyword "bogus_block" in the top level, left out (keepalived would reject it too)`,
+		"extra.conf:9: warning: garp_group in the top level left out: halvs does not support it",
+		`extra.conf:12: warning: unknown keyword "bogus_block" in the top level, left out (keepalived would reject it too)`,
+		// Instances are completed once the global settings are known.
+		`extra.conf:7: warning: unicast_ttl in vrrp_instance "V" left out: it has no unicast_peer (keepalived resets it, with an error)`,
 	}
 	if diff := cmp.Diff(want, diagStrings(cdiags)); diff != "" {
 		t.Errorf("diagnostics (-want +got):\n%s", diff)

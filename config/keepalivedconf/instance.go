@@ -11,7 +11,8 @@ import (
 // completeInstance applies what keepalived's vrrp_complete_instance does to a vrrp_instance
 // once its version is known, so that the output says what keepalived would run and passes
 // halvs check: an advert_int VRRP cannot carry is rounded (and clamped) as keepalived does,
-// and VRRPv3's authentication, which keepalived ignores, is left out. Each is a warning.
+// and VRRPv3's authentication and a unicast_ttl without unicast peers, which keepalived
+// ignores, are left out. Each is a warning.
 func (c *converter) completeInstance(o *out) {
 	version := 2
 	if c.global != nil {
@@ -33,6 +34,10 @@ func (c *converter) completeInstance(o *out) {
 			c.diags.add(Warning, o.set["advert_int"], "advert_int %s in %s: VRRPv%d carries %s; keepalived makes it %s, and so does the conversion",
 				v.AsBigFloat().Text('g', -1), o.what, version, advertUnit(version), cty.NumberFloatVal(rounded).AsBigFloat().Text('g', -1))
 		}
+	}
+	if pos, ok := o.set["unicast_ttl"]; ok && len(o.lists["unicast_peer"]) == 0 {
+		o.body.RemoveAttribute("unicast_ttl")
+		c.diags.add(Warning, pos, "unicast_ttl in %s left out: it has no unicast_peer (keepalived resets it, with an error)", o.what)
 	}
 	if version == 3 {
 		if pos, ok := o.set["authentication"]; ok {

@@ -45,6 +45,7 @@ var vrrpInstanceSpec = map[string]conv{
 	"virtual_ipaddress_excluded": entries("virtual_ipaddress_excluded", vipEntry),
 	"unicast_src_ip":             str("unicast_src_ip"),
 	"unicast_peer":               entries("unicast_peer", peerEntry),
+	"unicast_ttl":                integer("unicast_ttl"),
 	"track_interface":            entries("track_interface", nil),
 	"track_script":               entries("track_script", nil),
 	"garp_master_delay":          duration("garp_master_delay"),
@@ -254,12 +255,20 @@ func vipEntry(c *converter, n *Node) (string, bool) {
 	return strings.Join(keep, " "), true
 }
 
-// peerEntry keeps a unicast_peer's address; its min_ttl/max_ttl have no halvs equivalent.
+// peerEntry keeps a unicast_peer's address and its min_ttl / max_ttl, the only options
+// keepalived knows; the rest of an entry with anything else is left out, as keepalived
+// stops reading it there.
 func peerEntry(c *converter, n *Node) (string, bool) {
-	if len(n.Words) > 1 {
-		c.warn(n, "unicast_peer %s: %q left out (halvs does not filter peers by TTL)", n.Words[0], strings.Join(n.Words[1:], " "))
+	w := n.Words
+	keep := []string{w[0]}
+	for i := 1; i < len(w); i += 2 {
+		if (w[i] != "min_ttl" && w[i] != "max_ttl") || i+1 >= len(w) {
+			c.warn(n, "unicast_peer %s: %q left out (keepalived takes min_ttl N and max_ttl N there)", w[0], strings.Join(w[i:], " "))
+			break
+		}
+		keep = append(keep, w[i], w[i+1])
 	}
-	return n.Words[0], true
+	return strings.Join(keep, " "), true
 }
 
 // numberOrString writes a whole number as a number and anything else ("200-299 503",

@@ -13,7 +13,7 @@ vrrp_instance "VI_1" {
   virtual_router_id = 51
   priority          = 150
   nopreempt         = false
-  unicast_peer      = ["10.10.10.40"]
+  unicast_peer      = ["10.10.10.40 min_ttl 250"]
   virtual_ipaddress = ["10.10.10.22/24 dev eth0", "10.10.10.24/24"]
   notify_master     = "/bin/notify.sh master"
 }

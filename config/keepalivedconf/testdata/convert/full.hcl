@@ -40,7 +40,9 @@ vrrp_instance "VI_1" {
     auth_pass = "secret"
   }
   unicast_src_ip             = "10.10.10.30"
-  unicast_peer               = ["10.10.10.40"]
+  unicast_ttl                = 64
+  unicast_peer               = ["10.10.10.40 min_ttl 250 max_ttl 255", "10.10.10.41"]
+  dont_track_primary         = true
   virtual_ipaddress          = ["10.10.10.22/24 dev eth0 label eth0:1", "10.10.10.23"]
   virtual_ipaddress_excluded = ["192.168.1.10/24 dev eth1"]
   track_interface            = ["eth1 weight -10"]
