@@ -365,6 +365,9 @@ func (d *Director) Reload(cfg *config.Config) error {
 	if !d.running || d.stopped {
 		return errors.New("director: not running")
 	}
+	if err := d.checkHostAddresses(cfg, addedVIPs(d.plan.vrrp, p.vrrp)); err != nil {
+		return err
+	}
 	var opened *ipvsSide
 	if p.needIPVS && d.ipvs.Load() == nil {
 		if opened, err = d.openIPVS(); err != nil {

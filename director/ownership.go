@@ -82,6 +82,15 @@ func planVIPs(p VRRPPlan) []vrrp.VIP {
 	return out
 }
 
+// addedVIPs is every VIP the instances of next may add that those of running could not: what
+// a reload adds, and so checks against the host's addresses.
+func addedVIPs(running, next VRRPPlan) []vrrp.VIP {
+	had := planVIPs(running)
+	return slices.DeleteFunc(planVIPs(next), func(v vrrp.VIP) bool {
+		return slices.ContainsFunc(had, func(w vrrp.VIP) bool { return sameVIP(v, w) })
+	})
+}
+
 // removeLeftovers removes the VIPs on record that no instance of p has: an earlier run added
 // them and ended without removing them (killed, or with another config). The instances
 // remove their own at start. Called by Run before the instances start, when nothing on

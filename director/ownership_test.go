@@ -142,3 +142,37 @@ func TestRunRemovesOnlyRecordedVIPs(t *testing.T) {
 		t.Errorf("record after a clean stop = %s, want none on record", got)
 	}
 }
+
+// TestReloadRefusesHostAddresses: a reload that adds a VIP the host already holds is refused
+// like a start (nothing changes, the running VIPs stay); the VIPs it keeps are not checked
+// again, since halvs holds them itself.
+func TestReloadRefusesHostAddresses(t *testing.T) {
+	k := newKernel()
+	opts := k.options(t)
+	opts.Addresser = listingAddresser{(*fakeAddresser)(k), []vrrp.HostAddress{hostAddr("eth0", "10.0.0.5/24")}}
+	opts.VIPRecord = filepath.Join(t.TempDir(), "vips.json")
+	d, err := New(parse(t, owner("VI_1", 51, "10.0.0.6/24", "")), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	running(t, d)
+	inst := masterOf(t, d, "VI_1")
+	eventually(t, "VIP added", func() bool { return k.hasVIP("10.0.0.6/24") })
+	opsBefore := len(k.opLog())
+
+	err = d.Reload(parse(t, owner("VI_1", 51, "10.0.0.6/24", `  virtual_ipaddress_excluded = ["10.0.0.5/32"]`+"\n")))
+	if err == nil || !strings.Contains(err.Error(), "10.0.0.5 is already an address of eth0") {
+		t.Fatalf("Reload = %v, want the host's address refused", err)
+	}
+	if ops := k.opLog()[opsBefore:]; len(ops) > 0 {
+		t.Errorf("a refused reload changed addresses: %q", ops)
+	}
+	// The same VIP again, with a change elsewhere: accepted, in place.
+	if err := d.Reload(parse(t, owner("VI_1", 51, "10.0.0.6/24", `  virtual_ipaddress_excluded = ["10.0.0.7/32"]`+"\n"))); err != nil {
+		t.Fatalf("Reload: %v", err)
+	}
+	eventually(t, "excluded VIP added", func() bool { return k.hasVIP("10.0.0.7/32") })
+	if d.router.Instance("VI_1") != inst || !k.hasVIP("10.0.0.6/24") {
+		t.Error("the reload restarted the instance or lost its VIP")
+	}
+}
