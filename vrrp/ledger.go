@@ -65,8 +65,9 @@ type ledgerEntry struct {
 
 // OpenLedger returns a Ledger over next with the record kept in the file at path, reading
 // what an earlier run left there; path "" keeps the record in memory only (nothing from an
-// earlier run is known). The file is written at once, so that a location where it cannot
-// be written is an error now rather than at the first takeover. A file that cannot be read
+// earlier run is known). A missing file is written at once, and the directory of an
+// existing one tried, so that a location where the record cannot be written is an error now
+// rather than at the first takeover. A file that cannot be read
 // or parsed is an error: it is never written by halvs in that state, and guessing would
 // either delete the host's addresses or leave stale VIPs. log is slog.Default when nil.
 func OpenLedger(path string, next Addresser, log *slog.Logger) (*Ledger, error) {
@@ -80,23 +81,31 @@ func OpenLedger(path string, next Addresser, log *slog.Logger) (*Ledger, error) 
 	b, err := os.ReadFile(path)
 	switch {
 	case os.IsNotExist(err):
+		if err := l.persist(); err != nil {
+			return nil, err
+		}
+		return l, nil
 	case err != nil:
 		return nil, fmt.Errorf("vrrp: VIP record: %w", err)
-	default:
-		var f ledgerFile
-		if err := json.Unmarshal(b, &f); err != nil {
-			return nil, fmt.Errorf("vrrp: VIP record %s is not valid (%v); if no halvs runs, remove the addresses it lists by hand, then the file", path, err)
-		}
-		for _, e := range f.VIPs {
-			if !e.Prefix.IsValid() || e.Dev == "" {
-				return nil, fmt.Errorf("vrrp: VIP record %s lists an entry without an address or interface", path)
-			}
-			l.held[ledgerKey(e)] = true
-		}
 	}
-	if err := l.persist(); err != nil {
-		return nil, err
+	var f ledgerFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("vrrp: VIP record %s is not valid (%v); if no halvs runs, remove the addresses it lists by hand, then the file", path, err)
 	}
+	for _, e := range f.VIPs {
+		if !e.Prefix.IsValid() || e.Dev == "" {
+			return nil, fmt.Errorf("vrrp: VIP record %s lists an entry without an address or interface", path)
+		}
+		l.held[ledgerKey(e)] = true
+	}
+	// The record stays as it is (a second halvs started by mistake must not rewrite the
+	// running one's); only the directory is tried, where every update writes.
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return nil, fmt.Errorf("vrrp: VIP record: %w", err)
+	}
+	tmp.Close()
+	os.Remove(tmp.Name())
 	return l, nil
 }
 

@@ -117,7 +117,8 @@ control socket in use by another halvs, metrics port taken, or a runtime failure
 		}
 	}
 	d, err := director.New(cfg, runOptions(director.Options{Logger: log, KeepIPVS: keepIPVS, OnReady: ready,
-		OnTakeover: dm.metrics.ObserveTakeover, OnIPVSReport: dm.metrics.ObserveReconcile, OnCheck: dm.observeCheck}))
+		OnTakeover: dm.metrics.ObserveTakeover, OnIPVSReport: dm.metrics.ObserveReconcile, OnCheck: dm.observeCheck,
+		VIPRecord: vipRecordPath(cfg.Global.ControlSocket)}))
 	if err != nil {
 		if errors.Is(err, lvs.ErrNoIPVS) {
 			fmt.Fprintf(stderr, "halvs run: %v\n", lvs.ErrNoIPVS)
