@@ -24,6 +24,8 @@ type Instance struct {
 	VIPs      []netip.Prefix
 	NoPreempt bool
 	Unicast   bool // unicast to the other director's IPv4 address instead of multicast
+	// PeerOptions follow the peer's address in its unicast_peer entry: "min_ttl 255".
+	PeerOptions string
 }
 
 func (in Instance) withDefaults() Instance {
@@ -96,7 +98,7 @@ func (in Instance) keepalivedConf(node, peer *Node) string {
 		fmt.Fprintf(&b, "  authentication {\n    auth_type PASS\n    auth_pass %s\n  }\n", in.AuthPass)
 	}
 	if in.Unicast {
-		fmt.Fprintf(&b, "  unicast_src_ip %s\n  unicast_peer {\n    %s\n  }\n", node.Addr4, peer.Addr4)
+		fmt.Fprintf(&b, "  unicast_src_ip %s\n  unicast_peer {\n    %s\n  }\n", node.Addr4, strings.TrimSpace(peer.Addr4.String()+" "+in.PeerOptions))
 	}
 	b.WriteString("  virtual_ipaddress {\n")
 	for _, v := range in.VIPs {
@@ -118,7 +120,7 @@ func (in Instance) halvsHCL(node, peer *Node, dir string) string {
 		fmt.Fprintf(&b, "  authentication {\n    auth_type = \"PASS\"\n    auth_pass = %q\n  }\n", in.AuthPass)
 	}
 	if in.Unicast {
-		fmt.Fprintf(&b, "  unicast_src_ip = %q\n  unicast_peer = [%q]\n", node.Addr4, peer.Addr4)
+		fmt.Fprintf(&b, "  unicast_src_ip = %q\n  unicast_peer = [%q]\n", node.Addr4, strings.TrimSpace(peer.Addr4.String()+" "+in.PeerOptions))
 	}
 	vips := make([]string, len(in.VIPs))
 	for i, v := range in.VIPs {
