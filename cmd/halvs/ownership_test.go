@@ -222,3 +222,26 @@ func TestCrashLeftoversRemoved(t *testing.T) {
 		t.Errorf("halvs run exit %d after SIGTERM, want 0", code)
 	}
 }
+
+// TestConvertReportsLoopbackVIP: a keepalived.conf with the loopback address as a VIP
+// converts, but the check of the output refuses it, at its place in the output, naming the
+// address and why; convert exits 1 with the HCL still written.
+func TestConvertReportsLoopbackVIP(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "k.conf")
+	src := "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  virtual_ipaddress {\n    127.0.0.1/8 dev lo\n  }\n}\n"
+	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runHalvs("convert", p)
+	if code != exitFailure {
+		t.Errorf("exit %d, want %d:\n%s", code, exitFailure, stderr)
+	}
+	if !strings.Contains(stdout, `"127.0.0.1/8 dev lo"`) {
+		t.Errorf("the entry is not in the HCL written:\n%s", stdout)
+	}
+	for _, want := range []string{`<converted output>:`, `error: virtual_ipaddress entry "127.0.0.1/8 dev lo": 127.0.0.1 is a loopback address`} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+}
