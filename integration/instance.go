@@ -26,6 +26,8 @@ type Instance struct {
 	Unicast   bool // unicast to the other director's IPv4 address instead of multicast
 	// PeerOptions follow the peer's address in its unicast_peer entry: "min_ttl 255".
 	PeerOptions string
+	// DontTrackPrimary: the interface going down is no fault (dont_track_primary).
+	DontTrackPrimary bool
 }
 
 func (in Instance) withDefaults() Instance {
@@ -94,6 +96,9 @@ func (in Instance) keepalivedConf(node, peer *Node) string {
 	if in.NoPreempt {
 		b.WriteString("  nopreempt\n")
 	}
+	if in.DontTrackPrimary {
+		b.WriteString("  dont_track_primary\n")
+	}
 	if in.AuthPass != "" {
 		fmt.Fprintf(&b, "  authentication {\n    auth_type PASS\n    auth_pass %s\n  }\n", in.AuthPass)
 	}
@@ -115,6 +120,9 @@ func (in Instance) halvsHCL(node, peer *Node, dir string) string {
 		in.Name, in.State, node.If, in.VRID, in.Priority, in.Interval.String(), in.Version)
 	if in.NoPreempt {
 		b.WriteString("  nopreempt = true\n")
+	}
+	if in.DontTrackPrimary {
+		b.WriteString("  dont_track_primary = true\n")
 	}
 	if in.AuthPass != "" {
 		fmt.Fprintf(&b, "  authentication {\n    auth_type = \"PASS\"\n    auth_pass = %q\n  }\n", in.AuthPass)
