@@ -32,6 +32,9 @@ type Diagnostic struct {
 	Severity Severity
 	Message  string    // what is wrong and what would be right
 	Range    hcl.Range // Filename, Start.Line and Start.Column name the place
+	// Omitted is set on the last diagnostic of a capped list only: how many findings were
+	// left out after it (-1: not counted, the parse stopped).
+	Omitted int
 }
 
 // String formats the diagnostic as compilers do: "FILE:LINE:COL: error: message".
@@ -97,6 +100,45 @@ func (ds Diagnostics) Err() error {
 		return nil
 	}
 	return errors.New(strings.TrimRight(errs.String(), "\n"))
+}
+
+// Counts is the number of errors and warnings found, those left out of a capped list
+// included (as errors: a capped list is refused anyway).
+func (ds Diagnostics) Counts() (errors, warnings int) {
+	for _, d := range ds {
+		if d.Severity == SeverityWarning {
+			warnings++
+		} else {
+			errors++
+		}
+		if d.Omitted > 0 {
+			errors += d.Omitted - 1 // the line that stands for them counts once already
+		}
+	}
+	return errors, warnings
+}
+
+// capped keeps the first max diagnostics and replaces the rest, with the omitted ones
+// already counted, by one line that counts them.
+func (ds Diagnostics) capped(max, omitted int, filename string) Diagnostics {
+	if len(ds) > max {
+		omitted += len(ds) - max
+		ds = ds[:max:max]
+	}
+	if omitted == 0 {
+		return ds
+	}
+	return append(ds, Diagnostic{Severity: SeverityError, Omitted: omitted, Range: hcl.Range{Filename: filename},
+		Message: fmt.Sprintf("and %s more (only the first %d are shown)", thousands(omitted), max)})
+}
+
+// thousands formats n as 284,000.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 func (ds Diagnostics) sort() {

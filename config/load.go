@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -18,23 +17,47 @@ const (
 // LVS_MAX_TIMEOUT (31 days) does.
 const MaxLVSTimeout = 31 * 24 * time.Hour
 
-// Load reads and parses the HCL file at path. See Parse.
+// Load reads and parses the HCL file at path under the default Limits. See LoadWith.
 func Load(path string) (*Config, Diagnostics) {
-	src, err := os.ReadFile(path)
+	return LoadWith(path, Limits{})
+}
+
+// LoadWith reads the regular file at path, at most lim.MaxSize bytes, and parses it. A
+// FIFO, a device or a directory is refused without blocking on it. See ParseWith.
+func LoadWith(path string, lim Limits) (*Config, Diagnostics) {
+	src, err := readConfig(path, lim.maxSize())
 	if err != nil {
 		return nil, Diagnostics{{Severity: SeverityError, Message: fmt.Sprintf("cannot read config: %v", err), Range: hcl.Range{Filename: path}}}
 	}
-	return Parse(src, path)
+	return ParseWith(src, path, lim)
 }
 
-// Parse decodes an HCL configuration, applies keepalived's defaults and validates it. The
-// filename is used in diagnostics only. When the diagnostics hold an error the returned
-// Config is nil; warnings come with a usable Config.
+// Parse is ParseWith under the default Limits.
 func Parse(src []byte, filename string) (*Config, Diagnostics) {
-	body, hds := parseBody(src, filename)
+	return ParseWith(src, filename, Limits{})
+}
+
+// ParseWith decodes an HCL configuration, applies keepalived's defaults and validates it.
+// The filename is used in diagnostics only. When the diagnostics hold an error the returned
+// Config is nil; warnings come with a usable Config. Input that is not UTF-8, nests deeper
+// than lim.MaxDepth or has a top-level item of more than lim.MaxItemTokens tokens is
+// refused before HCL parses it; at most lim.MaxErrors diagnostics are returned, the last
+// one then counting those left out.
+func ParseWith(src []byte, filename string, lim Limits) (*Config, Diagnostics) {
+	scan := prescan(src, filename, lim)
+	if scan.fatal {
+		return nil, scan.diags.capped(lim.maxErrors(), scan.omitted, filename)
+	}
+	body, hds, stopped := parseBody(src, filename, scan, lim)
 	if hds.HasErrors() {
 		diags := fromHCL(hds)
 		diags.sort()
+		diags = diags.capped(lim.maxErrors(), 0, filename)
+		if stopped != nil {
+			diags = append(diags, Diagnostic{Severity: SeverityError, Omitted: -1,
+				Message: fmt.Sprintf("too many errors; the rest of the file, from line %d, was not checked", stopped.Line),
+				Range:   hcl.Range{Filename: filename, Start: *stopped, End: *stopped}})
+		}
 		return nil, diags
 	}
 	d := &decoder{diags: fromHCL(hds)}
@@ -42,9 +65,9 @@ func Parse(src []byte, filename string) (*Config, Diagnostics) {
 	validate(d, cfg)
 	d.diags.sort()
 	if d.diags.HasErrors() {
-		return nil, d.diags
+		return nil, d.diags.capped(lim.maxErrors(), 0, filename)
 	}
-	return cfg, d.diags
+	return cfg, d.diags.capped(lim.maxErrors(), 0, filename)
 }
 
 var topSchema = schema{blocks: []string{"global", "vrrp_script", "vrrp_instance", "vrrp_sync_group",

@@ -1,77 +1,79 @@
 package config
 
-// The HCL parse, one top-level block at a time. hclsyntax lexes a whole file into one slice
-// of tokens before parsing it; for a table of 1,000 virtual servers that slice grows to
-// 150,000 tokens (14 MB, copied at each growth), which under emulation costs a tenth of the
-// parse. Parsing each top-level block on its own keeps every slice small and lets the
-// garbage collector reuse one block's memory for the next.
+// The HCL parse, in chunks of whole top-level items. hclsyntax lexes its whole input into
+// one slice of tokens (about 350 bytes each) before parsing it; for a table of 1,000
+// virtual servers that is 150,000 tokens, and for a 16 MB file of punctuation gigabytes.
+// Parsing a few thousand tokens' worth of top-level items at a time keeps every slice small
+// and lets the garbage collector reuse one chunk's memory for the next.
 //
-// Why the result is the one hclsyntax gives for the whole file: a chunk starts where a line
-// begins with an identifier and the last non-blank line before it is exactly "}". When that
-// point is the boundary of two top-level items (the lexer in its normal state, no bracket,
-// block, heredoc, comment or string open), lexing and parsing the two sides apart yields the
-// same tokens at the same positions and so the same items: an item's parse depends only on
-// its own tokens, and the chunk is given its starting line and byte. When it is not a
-// boundary, the chunk before it ends inside whatever construct is open, and hclsyntax
-// reports an error for every construct left open at the end of its input (parse_test.go
-// checks each kind). Any diagnostic in any chunk, or an attribute at the top level (a
-// duplicate across chunks would go unnoticed), sends the whole file through hclsyntax in
-// one piece, so errors keep their exact messages and positions.
+// Why the result is the one hclsyntax gives for the whole file: the pre-scan (prescan.go)
+// cuts only where a line begins at the top level, in code, with no bracket, string,
+// heredoc or comment open, where hclsyntax's lexer is in its initial state and its parser
+// between two body items; each chunk is given its starting line and byte, so its items
+// come out the same, positions included. When a chunk has a diagnostic, or an attribute
+// at the top level (a duplicate across chunks would go unnoticed), a file of modest size
+// is parsed again in one piece, so errors keep hclsyntax's exact messages and positions.
+// A larger one keeps the chunks' diagnostics, and stops once there are enough to report.
 
 import (
-	"bytes"
+	"fmt"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
 
+// chunkTokens is the size a chunk grows to before it is cut at the next boundary.
+const chunkTokens = 4096
+
 // parseBody is the body hclsyntax.ParseConfig(src, filename, hcl.InitialPos) returns, with
-// its diagnostics; when they hold an error, the body may be nil or partial.
-func parseBody(src []byte, filename string) (*hclsyntax.Body, hcl.Diagnostics) {
-	if body := parseBlocks(src, filename); body != nil {
-		return body, nil
+// its diagnostics, or, for a file of more than lim's item tokens with errors, the
+// diagnostics of its chunks up to lim's error count (then stopped says where the parse
+// stopped). When the diagnostics hold an error, the body may be nil or partial.
+func parseBody(src []byte, filename string, scan scanResult, lim Limits) (body *hclsyntax.Body, diags hcl.Diagnostics, stopped *hcl.Pos) {
+	body, diags, stopped, whole := parseChunks(src, filename, scan, lim)
+	if !whole {
+		return body, diags, stopped
 	}
 	f, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
-	body, _ := f.Body.(*hclsyntax.Body)
-	return body, diags
+	body, _ = f.Body.(*hclsyntax.Body)
+	return body, diags, nil
 }
 
-// parseBlocks parses src in chunks (see the file comment) and returns the merged top-level
-// body, or nil when the file has to be parsed in one piece: a chunk had a diagnostic or a
-// top-level attribute, or there is nowhere to split.
-func parseBlocks(src []byte, filename string) *hclsyntax.Body {
+// parseChunks parses src in chunks cut at the scan's boundaries. whole asks for the file
+// to be parsed in one piece instead (it is small enough and a chunk had a diagnostic or a
+// top-level attribute).
+func parseChunks(src []byte, filename string, scan scanResult, lim Limits) (body *hclsyntax.Body, diags hcl.Diagnostics, stopped *hcl.Pos, whole bool) {
+	small := scan.tokens <= lim.maxItemTokens()
 	var bodies []*hclsyntax.Body
-	start := hcl.InitialPos // where the current chunk begins
-	line := 1               // the line that begins at byte i
-	closed := false         // the last non-blank line was exactly "}"
-	parse := func(end int) bool {
-		f, diags := hclsyntax.ParseConfig(src[start.Byte:end], filename, start)
-		b, ok := f.Body.(*hclsyntax.Body)
-		if len(diags) > 0 || !ok || len(b.Attributes) > 0 {
-			return false
+	errs := 0
+	start := bound{pos: hcl.InitialPos}
+	cuts := append(scan.bounds, bound{pos: hcl.Pos{Byte: len(src)}, tokens: scan.tokens})
+	for k, b := range cuts {
+		f, ds := hclsyntax.ParseConfig(src[start.pos.Byte:b.pos.Byte], filename, start.pos)
+		cb, ok := f.Body.(*hclsyntax.Body)
+		if small && (len(ds) > 0 || !ok || len(cb.Attributes) > 0) {
+			return nil, nil, nil, true
 		}
-		bodies = append(bodies, b)
-		return true
-	}
-	for i := 0; i < len(src); line++ {
-		n := bytes.IndexByte(src[i:], '\n')
-		if n < 0 {
+		diags = append(diags, ds...)
+		if ok {
+			bodies = append(bodies, cb)
+		}
+		if errs += len(ds.Errs()); errs >= lim.maxErrors() && k < len(cuts)-1 {
+			at := b.pos
+			stopped = &at
 			break
 		}
-		if n > 0 {
-			if closed && identStart(src[i]) {
-				if !parse(i) {
-					return nil
-				}
-				start = hcl.Pos{Line: line, Column: 1, Byte: i}
-			}
-			closed = n == 1 && src[i] == '}'
-		}
-		i += n + 1
+		start = b
 	}
-	if len(bodies) == 0 || !parse(len(src)) {
-		return nil
+	if len(bodies) == 0 {
+		return nil, diags, stopped, false
 	}
+	return merge(bodies, &diags), diags, stopped, false
+}
+
+// merge joins the chunks' bodies into the body of the whole file. A top-level attribute
+// set twice is reported as hclsyntax reports it.
+func merge(bodies []*hclsyntax.Body, diags *hcl.Diagnostics) *hclsyntax.Body {
 	first, last := bodies[0], bodies[len(bodies)-1]
 	merged := &hclsyntax.Body{
 		Attributes: hclsyntax.Attributes{},
@@ -85,12 +87,15 @@ func parseBlocks(src []byte, filename string) *hclsyntax.Body {
 	merged.Blocks = make(hclsyntax.Blocks, 0, n)
 	for _, b := range bodies {
 		merged.Blocks = append(merged.Blocks, b.Blocks...)
+		for name, a := range b.Attributes {
+			if prev, dup := merged.Attributes[name]; dup {
+				*diags = append(*diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Attribute redefined",
+					Detail:  fmt.Sprintf("The argument %q was already set at %s. Each argument may only be set once.", name, prev.NameRange),
+					Subject: &a.NameRange})
+				continue
+			}
+			merged.Attributes[name] = a
+		}
 	}
 	return merged
-}
-
-// identStart reports whether c can begin an HCL identifier, in ASCII; a line that begins
-// otherwise is simply not a split point.
-func identStart(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_'
 }

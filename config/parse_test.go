@@ -13,9 +13,11 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
 
-// Files around the split rule (a line starting with an identifier after a line "}"): most
-// offer a split point inside a construct and must be parsed in one piece, with hclsyntax's
-// own errors; the others (wantChunked in TestParseBlocksMatchesWholeFile) split truly.
+// Files around the split rule (a line that begins at the top level, outside any construct):
+// many hold a line that looks like a split point ("}" then an identifier) inside a heredoc,
+// a comment, a string or a bracket, where the pre-scan must not cut; those with an error
+// or a top-level attribute are parsed in one piece, with hclsyntax's own errors (wantChunked
+// in TestParseBlocksMatchesWholeFile says which are chunked).
 var trickySources = map[string]string{
 	"heredoc":                 "global {\n  notification_email = <<EOT\n}\nvirtual_server \"x\" {\nEOT\n}\nvrrp_script \"a\" {\n  script = \"x\"\n}\n",
 	"indented heredoc":        "vrrp_script \"a\" {\n  script = <<-EOT\n}\nglobal {\n  EOT\n}\nglobal {\n}\n",
@@ -82,8 +84,12 @@ func itoa(i int) string { return strconv.Itoa(i) }
 // hclsyntax finds no diagnostic in the whole file and the same body, positions included.
 func checkParseBlocks(t *testing.T, src []byte) (chunked bool) {
 	t.Helper()
-	got := parseBlocks(src, "t.hcl")
-	if got == nil {
+	scan := prescanChunks(src, "t.hcl", Limits{}, 1)
+	if scan.fatal {
+		return false
+	}
+	got, cdiags, _, whole := parseChunks(src, "t.hcl", scan, Limits{})
+	if whole || len(cdiags) > 0 || len(scan.bounds) == 0 {
 		return false
 	}
 	f, diags := hclsyntax.ParseConfig(src, "t.hcl", hcl.InitialPos)
@@ -110,6 +116,9 @@ func TestParseBlocksMatchesWholeFile(t *testing.T) {
 	wantChunked := map[string]bool{
 		"lvs table": true, "../examples/seed/director-a.hcl": true, "../examples/seed/director-b.hcl": true,
 		"braces in string": true, "leading comments": true, "no final newline": true, "bom": true, "unicode": true,
+		"heredoc": true, "indented heredoc": true, "heredoc template": true, "block comment": true,
+		"comment in block": true, "object value": true, "nested block": true, "crlf": true,
+		"trailing space": true, "one block": true,
 	}
 	for name, src := range parseSources(t) {
 		t.Run(name, func(t *testing.T) {
@@ -144,7 +153,7 @@ func TestParseChunkedErrorsUnchanged(t *testing.T) {
 		if !hds.HasErrors() {
 			continue
 		}
-		_, diags := parseBody([]byte(src), "t.hcl")
+		_, diags, _ := parseBody([]byte(src), "t.hcl", prescan([]byte(src), "t.hcl", Limits{}), Limits{})
 		want, got := fromHCL(hds), fromHCL(diags)
 		if diff := cmp.Diff(want.String(), got.String()); diff != "" {
 			t.Errorf("%s: diagnostics (-want +got):\n%s", name, diff)
