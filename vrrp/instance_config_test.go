@@ -30,6 +30,9 @@ func TestInstanceConfigValidate(t *testing.T) {
 		{name: "PASS with v3", mod: func(c *InstanceConfig) { c.AuthType, c.AuthPass = AuthPass, "x" }},
 		{name: "AH", mod: func(c *InstanceConfig) { c.Version, c.AuthType = 2, AuthAH }},
 		{name: "unicast peer of the other family", mod: func(c *InstanceConfig) { c.UnicastPeers = []netip.Addr{netip.MustParseAddr("fd00::1")} }},
+		{name: "unicast peer TTL range", mod: func(c *InstanceConfig) { unicastTTL(c, hostB, TTLRange{Min: 250, Max: 255}) }, ok: true},
+		{name: "TTL range of no peer", mod: func(c *InstanceConfig) { unicastTTL(c, hostA, TTLRange{Min: 250, Max: 255}) }},
+		{name: "TTL range min above max", mod: func(c *InstanceConfig) { unicastTTL(c, hostB, TTLRange{Min: 255, Max: 250}) }},
 		{name: "tracker without name", mod: func(c *InstanceConfig) { c.Track = []Track{{Kind: TrackScript}} }},
 		{name: "tracker weight", mod: func(c *InstanceConfig) { c.Track = []Track{{Kind: TrackScript, Name: "x", Weight: 255}} }},
 		{name: "excluded of the other family", mod: func(c *InstanceConfig) { c.ExcludedVIPs = v6 }, ok: true},
@@ -49,4 +52,10 @@ func TestInstanceConfigValidate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// unicastTTL makes c unicast to hostB and gives peer the TTL range r.
+func unicastTTL(c *InstanceConfig, peer netip.Addr, r TTLRange) {
+	c.UnicastPeers = []netip.Addr{hostB}
+	c.UnicastPeerTTL = map[netip.Addr]TTLRange{peer: r}
 }
