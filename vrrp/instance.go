@@ -236,6 +236,10 @@ type Counters struct {
 	VIPRepairs       uint64                // VIPs found missing while MASTER and re-added
 	KernelErrors     uint64                // failed VIP add/remove/check and announcements
 	ScriptErrors     uint64                // failed or timed-out notify scripts
+	// RepliesLimited counts lower-priority and priority-0 adverts a MASTER did not answer,
+	// having answered one within the advert interval (see Machine.masterAdvert).
+	RepliesLimited uint64
+	LogSuppressed  uint64 // advert-path log lines not written (see logLimiter)
 }
 
 func (c InstanceConfig) garpSettings() garpSettings {

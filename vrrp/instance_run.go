@@ -21,7 +21,8 @@ type Instance struct {
 	// source moves the instance to another (Router.move).
 	tx     atomic.Pointer[sharedTransport]
 	log    *slog.Logger
-	box    *mailbox[input]
+	logs   *logLimiter // the advert path's lines, rate-limited
+	box    *inbox
 	kernel *worker
 	notif  *notifier
 	group  *SyncGroup    // owned by the loop: a reload may move the instance to another group
@@ -79,7 +80,7 @@ type input struct {
 func newInstance(d *Deps, tx *sharedTransport, cfg InstanceConfig, group *SyncGroup) *Instance {
 	log := d.Logger.With("instance", cfg.Name)
 	i := &Instance{
-		deps: d, log: log, box: newMailbox[input](), kernel: newWorker(), group: group,
+		deps: d, log: log, box: newInbox(PacketQueueLimit), kernel: newWorker(), group: group,
 		done: make(chan struct{}), cfg: cfg, filter: cfg.filter(),
 		vips: cfg.VIPs, excluded: cfg.ExcludedVIPs, name: cfg.Name,
 	}
@@ -89,6 +90,7 @@ func newInstance(d *Deps, tx *sharedTransport, cfg InstanceConfig, group *SyncGr
 	i.garpLocked = cfg.garpSettings()
 	i.counters.Drops = map[DropReason]uint64{}
 	i.counters.Transitions = map[State]uint64{}
+	i.logs = newLogLimiter(log, d.Clock, logWindow, logBurst, i.countSuppressed)
 	i.status = Status{Name: cfg.Name, State: StateInit, Priority: cfg.Priority, BasePriority: cfg.Priority, Since: d.Clock.Now()}
 	return i
 }
@@ -232,15 +234,22 @@ func sortedKeys(m map[string]bool) []string {
 	return keys
 }
 
-// deliver hands a received packet to the loop; called by the receive goroutine.
+// deliver hands a received packet to the loop; called by the receive goroutine. A full
+// mailbox drops it (see inbox).
 func (i *Instance) deliver(p Packet, at time.Time) {
-	i.box.put(input{at: at, pkt: &p})
+	if !i.box.put(input{at: at, pkt: &p}) {
+		i.queueFull(p)
+	}
 }
 
 func (i *Instance) loop() {
 	defer close(i.done)
 	for range i.box.ready {
-		for _, in := range i.box.take() {
+		for {
+			in, ok := i.box.next()
+			if !ok {
+				break
+			}
 			if in.stop {
 				i.box.done()
 				return
@@ -259,8 +268,8 @@ func (i *Instance) loop() {
 			default:
 				i.handle(in.ev)
 			}
+			i.box.done()
 		}
-		i.box.done()
 	}
 }
 
@@ -280,11 +289,11 @@ func (i *Instance) receive(p Packet) {
 	}
 	i.mu.Unlock()
 	if r.Drop != DropNone {
-		i.log.Debug("advert dropped", "src", p.Src, "reason", r.Drop)
+		i.logs.Log(slog.LevelDebug, "dropped "+r.Drop.String(), "advert dropped", "src", p.Src, "reason", r.Drop)
 		return
 	}
 	for _, n := range r.Notes {
-		i.log.Debug("advert accepted with mismatch", "src", p.Src, "note", n)
+		i.logs.Log(slog.LevelDebug, "noted "+n.String(), "advert accepted with mismatch", "src", p.Src, "note", n)
 	}
 	i.handle(AdvertReceived{Advert: r.Advert, Src: p.Src.Unmap()})
 }
@@ -353,8 +362,10 @@ func (i *Instance) do(a Action) {
 	case StopAnnouncing:
 		i.stopAnnouncing()
 	case Reannounce:
-		i.log.Info("lower-priority advert from another master: re-announcing the VIPs")
+		i.logs.Log(slog.LevelInfo, "", "lower-priority advert from another master: re-announcing the VIPs")
 		i.kernel.do(func() { i.announce(i.cfg.GARPRepeat) })
+	case ReplyLimited:
+		i.replyLimited()
 	case VerifyVIPs:
 		i.kernel.do(i.verifyVIPs)
 	case ArmAdvertTimer:

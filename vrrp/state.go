@@ -71,6 +71,9 @@ type Machine struct {
 	faults         []string  // active fault sources, sorted
 	wantMaster     bool
 	prio0          bool // the down timer was armed by a priority-0 advert
+	// When, as MASTER, we last answered a lower-priority advert and a priority-0 one (see
+	// replyDue); zero: not since becoming MASTER.
+	lowerAnswered, stopAnswered time.Time
 }
 
 // NewMachine returns a machine in INIT; send Startup to start it.
@@ -123,7 +126,7 @@ func (m *Machine) Handle(now time.Time, ev Event) []Action {
 		case StateBackup:
 			return m.backupAdvert(now, ev)
 		case StateMaster:
-			return m.masterAdvert(ev)
+			return m.masterAdvert(now, ev)
 		}
 	case MasterDownTimerFired:
 		if m.state == StateBackup {
@@ -236,11 +239,16 @@ func (m *Machine) backupAdvert(now time.Time, ev AdvertReceived) []Action {
 	return acts
 }
 
-// masterAdvert is RFC 5798 §6.4.3 with RFC 9568's answer to a lower-priority advert.
-func (m *Machine) masterAdvert(ev AdvertReceived) []Action {
+// masterAdvert is RFC 5798 §6.4.3 with RFC 9568's answer to a lower-priority advert. The
+// answers are rate-limited (see replyDue): each costs an advert and a GARP burst per VIP,
+// and a forged flood must not be amplified into a flood of our own.
+func (m *Machine) masterAdvert(now time.Time, ev AdvertReceived) []Action {
 	a := ev.Advert
 	if a.Priority == PriorityStop {
 		// Another router that thought it was master is leaving: assert ourselves at once.
+		if !m.replyDue(&m.stopAnswered, now) {
+			return []Action{ReplyLimited{}}
+		}
 		return []Action{SendAdvert{m.priority}, ArmAdvertTimer{m.cfg.Interval}}
 	}
 	cmp := ev.Src.Compare(m.cfg.LocalAddr)
@@ -259,9 +267,25 @@ func (m *Machine) masterAdvert(ev AdvertReceived) []Action {
 		// Two masters: the other one claimed our VIPs (a partition healed, or it missed our
 		// adverts). Answer now so it steps down without waiting for our timer, and re-announce
 		// so that neighbours forget its MAC.
+		if !m.replyDue(&m.lowerAnswered, now) {
+			return []Action{ReplyLimited{}}
+		}
 		return []Action{SendAdvert{m.priority}, ArmAdvertTimer{m.cfg.Interval}, Reannounce{}}
 	}
 	return nil // our own address at our priority: a looped-back advert
+}
+
+// replyDue reports whether an answer may go out at now, given when the last one of its
+// kind went (*last), and if so records now. At most one answer per advert interval: the
+// first advert of a second master is answered at once, as keepalived does; answering more
+// within the interval would only repeat what that answer told, and the advert timer sends
+// the next advert anyway. A clock that went back (now before *last) does not silence them.
+func (m *Machine) replyDue(last *time.Time, now time.Time) bool {
+	if !last.IsZero() && !now.Before(*last) && now.Before(last.Add(m.cfg.Interval)) {
+		return false
+	}
+	*last = now
+	return true
 }
 
 // takeover becomes MASTER, or asks the sync group first.
@@ -285,6 +309,7 @@ func (m *Machine) becomeMaster(reason string) []Action {
 	m.masterInterval = m.cfg.Interval
 	m.masterAddr, m.masterPriority = m.cfg.LocalAddr, m.priority
 	m.prio0 = false
+	m.lowerAnswered, m.stopAnswered = time.Time{}, time.Time{}
 	acts := []Action{
 		Transition{from, StateMaster, reason},
 		SendAdvert{m.priority},

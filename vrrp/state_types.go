@@ -116,6 +116,9 @@ type (
 	// Reannounce sends one extra burst: a lower-priority advert showed a peer that may have
 	// claimed the VIPs (split brain healing), so neighbours' caches may be stale.
 	Reannounce struct{}
+	// ReplyLimited: a lower-priority (or priority-0) advert reached a MASTER within an
+	// advert interval of its last answer to one, so it is not answered again (counted).
+	ReplyLimited struct{}
 	// VerifyVIPs checks that the kernel still has the VIPs and repairs them if not.
 	VerifyVIPs struct{}
 	// ArmAdvertTimer arms the advert timer to fire after D.
@@ -141,6 +144,7 @@ func (ReleaseVIPs) isAction()        {}
 func (StartAnnouncing) isAction()    {}
 func (StopAnnouncing) isAction()     {}
 func (Reannounce) isAction()         {}
+func (ReplyLimited) isAction()       {}
 func (VerifyVIPs) isAction()         {}
 func (ArmAdvertTimer) isAction()     {}
 func (ArmMasterDownTimer) isAction() {}
