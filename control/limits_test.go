@@ -73,7 +73,8 @@ func TestSlowHeadersCut(t *testing.T) {
 	}
 }
 
-// TestConnectionCap: beyond MaxConns a client waits, and is answered once a slot frees.
+// TestConnectionCap: beyond MaxConns a client waits, and is answered once a slot frees; a
+// burst far beyond it is answered in turn.
 func TestConnectionCap(t *testing.T) {
 	c := serve(t, statusHandlers(), withLimits(httplimit.Limits{MaxConns: 2, IdleTimeout: time.Minute}))
 	first, _ := keepAliveStatus(t, c)
@@ -97,6 +98,28 @@ func TestConnectionCap(t *testing.T) {
 		}
 	case <-time.After(patience):
 		t.Fatal("the waiting client was not served after a slot freed")
+	}
+
+	// A burst far beyond the cap is queued, not refused: every client gets its status.
+	const clients = 500
+	errs := make(chan error, clients)
+	for range clients {
+		go func() {
+			_, err := c.Status(context.Background())
+			errs <- err
+		}()
+	}
+	failed := 0
+	for range clients {
+		if err := <-errs; err != nil {
+			if failed == 0 {
+				t.Errorf("a client of the burst failed: %v", err)
+			}
+			failed++
+		}
+	}
+	if failed > 0 {
+		t.Errorf("%d of a burst of %d clients failed", failed, clients)
 	}
 }
 
@@ -122,3 +145,4 @@ func TestLongOperationsOutlastWriteTimeout(t *testing.T) {
 		t.Errorf("failover: %+v, %v", res, err)
 	}
 }
+
