@@ -145,4 +145,3 @@ func TestLongOperationsOutlastWriteTimeout(t *testing.T) {
 		t.Errorf("failover: %+v, %v", res, err)
 	}
 }
-
