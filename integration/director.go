@@ -35,6 +35,9 @@ type Director struct {
 	Node *Node
 	Conf string // path of the configuration file
 	Dir  string // per-process directory: config, pid files
+	// RunDir holds halvs' control socket and VIP record: one per node, shared by every
+	// halvs started there (Dir for keepalived).
+	RunDir string
 
 	cmd  *exec.Cmd
 	out  *syncBuffer
@@ -134,7 +137,13 @@ func StartDirector(t testing.TB, impl Impl, node, peer *Node, in Instance, extra
 		t.Fatalf("unknown implementation %q", impl)
 	}
 	args = append(args, extra...)
-	if err := os.WriteFile(d.Conf, []byte(in.Render(impl, node, peer, dir)), 0o644); err != nil {
+	d.RunDir = dir
+	if impl == Halvs {
+		// A restarted halvs finds what the last one on this node left, as under systemd:
+		// its control socket and, beside it, the record of the VIPs it added.
+		d.RunDir = nodeRunDir(t, node)
+	}
+	if err := os.WriteFile(d.Conf, []byte(in.Render(impl, node, peer, d.RunDir)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	d.cmd = node.NS.Command(context.Background(), args[0], args[1:]...)
@@ -150,6 +159,19 @@ func StartDirector(t testing.TB, impl Impl, node, peer *Node, in Instance, extra
 		}
 	})
 	return d
+}
+
+// nodeRunDir is halvs' runtime directory on node (control socket, VIP record), the same for
+// every halvs the test starts there; it is removed when the test ends. The namespace's name
+// is unique on the machine, so the directory is too.
+func nodeRunDir(t testing.TB, node *Node) string {
+	t.Helper()
+	dir := filepath.Join(os.TempDir(), "halvs-run-"+node.NS.Name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
 }
 
 func (d *Director) config() string {
@@ -259,7 +281,7 @@ func (d *Director) Status() (HalvsStatus, error) {
 	if d.Impl != Halvs {
 		return st, fmt.Errorf("%s has no halvs status", d.Impl)
 	}
-	cmd := exec.Command(HalvsBinary(), "status", "--json", "--socket", filepath.Join(d.Dir, "halvs.sock"))
+	cmd := exec.Command(HalvsBinary(), "status", "--json", "--socket", filepath.Join(d.RunDir, "halvs.sock"))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

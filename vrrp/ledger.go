@@ -67,9 +67,9 @@ type ledgerEntry struct {
 // what an earlier run left there; path "" keeps the record in memory only (nothing from an
 // earlier run is known). A missing file is written at once, and the directory of an
 // existing one tried, so that a location where the record cannot be written is an error now
-// rather than at the first takeover. A file that cannot be read
-// or parsed is an error: it is never written by halvs in that state, and guessing would
-// either delete the host's addresses or leave stale VIPs. log is slog.Default when nil.
+// rather than at the first takeover. A file that cannot be read or parsed is an error: halvs
+// never leaves it in that state, and guessing would either delete the host's addresses or
+// leave stale VIPs. log is slog.Default when nil.
 func OpenLedger(path string, next Addresser, log *slog.Logger) (*Ledger, error) {
 	if log == nil {
 		log = slog.Default()
