@@ -70,9 +70,8 @@ func removeStale(path string) error {
 
 // DefaultLimits bound the control socket's clients. The socket is root only, so these guard
 // against a stuck or careless client (a script that opens connections and never reads),
-// not an attacker: every halvs request is a few hundred bytes, and a reply for 30,000 real
-// servers is written in well under a second. Beyond MaxConns a connection waits its turn,
-// so a burst of `halvs status` calls is answered, only later.
+// not an attacker; every request halvs sends is a few hundred bytes. Beyond MaxConns a
+// connection waits its turn, so a burst of `halvs status` calls is answered, only later.
 var DefaultLimits = httplimit.Limits{
 	ReadHeaderTimeout: 5 * time.Second,
 	ReadTimeout:       10 * time.Second,
@@ -116,12 +115,10 @@ func NewServer(h Handlers, log *slog.Logger) *Server {
 // Serve answers requests on l until Shutdown, within s.Limits; it returns
 // http.ErrServerClosed after a Shutdown.
 func (s *Server) Serve(l *net.UnixListener) error {
-	lim := s.Limits
-	s.srv.ReadHeaderTimeout, s.srv.ReadTimeout = lim.ReadHeaderTimeout, lim.ReadTimeout
-	s.srv.WriteTimeout, s.srv.IdleTimeout = lim.WriteTimeout, lim.IdleTimeout
+	s.Limits.Apply(s.srv)
 	// The cap counts only connections from allowed peers: a refused one is closed inside
 	// peerListener's Accept and never holds a slot.
-	return s.srv.Serve(lim.Listener(&peerListener{UnixListener: l, s: s}))
+	return s.srv.Serve(s.Limits.Listener(&peerListener{UnixListener: l, s: s}))
 }
 
 // Shutdown stops accepting, waits for requests in flight (until ctx ends) and closes the

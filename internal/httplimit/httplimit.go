@@ -29,14 +29,15 @@ type Limits struct {
 
 // Server returns an http.Server for h with these timeouts; errorLog may be nil.
 func (l Limits) Server(h http.Handler, errorLog *log.Logger) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: l.ReadHeaderTimeout,
-		ReadTimeout:       l.ReadTimeout,
-		WriteTimeout:      l.WriteTimeout,
-		IdleTimeout:       l.IdleTimeout,
-		ErrorLog:          errorLog,
-	}
+	srv := &http.Server{Handler: h, ErrorLog: errorLog}
+	l.Apply(srv)
+	return srv
+}
+
+// Apply sets srv's timeouts to these; srv must not be serving yet.
+func (l Limits) Apply(srv *http.Server) {
+	srv.ReadHeaderTimeout, srv.ReadTimeout = l.ReadHeaderTimeout, l.ReadTimeout
+	srv.WriteTimeout, srv.IdleTimeout = l.WriteTimeout, l.IdleTimeout
 }
 
 // Listener returns ln limited to MaxConns connections at once (ln itself when MaxConns is 0).
