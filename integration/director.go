@@ -39,6 +39,10 @@ type Director struct {
 	// halvs started there (Dir for keepalived).
 	RunDir string
 
+	// render is the configuration file for an Instance on this director, as StartDirector
+	// wrote it: Rewrite writes another for a reload.
+	render func(Instance) string
+
 	cmd  *exec.Cmd
 	out  *syncBuffer
 	done chan struct{}
@@ -143,7 +147,8 @@ func StartDirector(t testing.TB, impl Impl, node, peer *Node, in Instance, extra
 		// its control socket and, beside it, the record of the VIPs it added.
 		d.RunDir = nodeRunDir(t, node)
 	}
-	if err := os.WriteFile(d.Conf, []byte(in.Render(impl, node, peer, d.RunDir)), 0o644); err != nil {
+	d.render = func(in Instance) string { return in.Render(impl, node, peer, d.RunDir) }
+	if err := os.WriteFile(d.Conf, []byte(d.render(in)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	d.cmd = node.NS.Command(context.Background(), args[0], args[1:]...)
@@ -292,6 +297,16 @@ func (d *Director) Status() (HalvsStatus, error) {
 		return st, fmt.Errorf("halvs status on %s: %v: %s", d.Node.Name, err, out)
 	}
 	return st, nil
+}
+
+// Rewrite replaces the director's configuration file with in's, whole (a new file renamed
+// over the old, so that a reload never reads half of it). Signal(SIGHUP) then reloads it.
+func (d *Director) Rewrite(in Instance) error {
+	tmp := d.Conf + ".new"
+	if err := os.WriteFile(tmp, []byte(d.render(in)), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, d.Conf)
 }
 
 // Signal sends sig to the director (SIGHUP: reload).

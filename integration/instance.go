@@ -28,6 +28,16 @@ type Instance struct {
 	PeerOptions string
 	// DontTrackPrimary: the interface going down is no fault (dont_track_primary).
 	DontTrackPrimary bool
+	// ExtraPeers are unicast peers after the other director (Unicast only).
+	ExtraPeers []netip.Addr
+	// Scripts are vrrp_script checks the instance tracks (track_script), each with its weight.
+	Scripts []Script
+}
+
+// Script is a vrrp_script run every second and tracked by the instance with Weight.
+type Script struct {
+	Name, Path string
+	Weight     int
 }
 
 func (in Instance) withDefaults() Instance {
@@ -90,6 +100,9 @@ func interval(d time.Duration) string {
 func (in Instance) keepalivedConf(node, peer *Node) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "global_defs {\n  router_id %s\n  vrrp_version %d\n}\n\n", node.Name, in.Version)
+	for _, s := range in.Scripts {
+		fmt.Fprintf(&b, "vrrp_script %s {\n  script %q\n  interval 1\n  weight %d\n}\n\n", s.Name, s.Path, s.Weight)
+	}
 	fmt.Fprintf(&b, "vrrp_instance %s {\n  state %s\n  interface %s\n  virtual_router_id %d\n  priority %d\n  advert_int %s\n",
 		in.Name, in.State, node.If, in.VRID, in.Priority, interval(in.Interval))
 	fmt.Fprintf(&b, "  version %d\n", in.Version)
@@ -103,7 +116,14 @@ func (in Instance) keepalivedConf(node, peer *Node) string {
 		fmt.Fprintf(&b, "  authentication {\n    auth_type PASS\n    auth_pass %s\n  }\n", in.AuthPass)
 	}
 	if in.Unicast {
-		fmt.Fprintf(&b, "  unicast_src_ip %s\n  unicast_peer {\n    %s\n  }\n", node.Addr4, strings.TrimSpace(peer.Addr4.String()+" "+in.PeerOptions))
+		fmt.Fprintf(&b, "  unicast_src_ip %s\n  unicast_peer {\n    %s\n  }\n", node.Addr4, strings.Join(in.peerEntries(peer), "\n    "))
+	}
+	if len(in.Scripts) > 0 {
+		b.WriteString("  track_script {\n")
+		for _, s := range in.Scripts {
+			fmt.Fprintf(&b, "    %s\n", s.Name)
+		}
+		b.WriteString("  }\n")
 	}
 	b.WriteString("  virtual_ipaddress {\n")
 	for _, v := range in.VIPs {
@@ -116,6 +136,11 @@ func (in Instance) keepalivedConf(node, peer *Node) string {
 func (in Instance) halvsHCL(node, peer *Node, dir string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "global {\n  router_id = %q\n  control_socket = %q\n}\n\n", node.Name, filepath.Join(dir, "halvs.sock"))
+	var tracked []string
+	for _, s := range in.Scripts {
+		fmt.Fprintf(&b, "vrrp_script %q {\n  script = %q\n  interval = \"1s\"\n  weight = %d\n}\n\n", s.Name, s.Path, s.Weight)
+		tracked = append(tracked, strconv.Quote(s.Name))
+	}
 	fmt.Fprintf(&b, "vrrp_instance %q {\n  state = %q\n  interface = %q\n  virtual_router_id = %d\n  priority = %d\n  advert_int = %q\n  version = %d\n",
 		in.Name, in.State, node.If, in.VRID, in.Priority, in.Interval.String(), in.Version)
 	if in.NoPreempt {
@@ -128,7 +153,14 @@ func (in Instance) halvsHCL(node, peer *Node, dir string) string {
 		fmt.Fprintf(&b, "  authentication {\n    auth_type = \"PASS\"\n    auth_pass = %q\n  }\n", in.AuthPass)
 	}
 	if in.Unicast {
-		fmt.Fprintf(&b, "  unicast_src_ip = %q\n  unicast_peer = [%q]\n", node.Addr4, strings.TrimSpace(peer.Addr4.String()+" "+in.PeerOptions))
+		peers := in.peerEntries(peer)
+		for i, p := range peers {
+			peers[i] = strconv.Quote(p)
+		}
+		fmt.Fprintf(&b, "  unicast_src_ip = %q\n  unicast_peer = [%s]\n", node.Addr4, strings.Join(peers, ", "))
+	}
+	if len(tracked) > 0 {
+		fmt.Fprintf(&b, "  track_script = [%s]\n", strings.Join(tracked, ", "))
 	}
 	vips := make([]string, len(in.VIPs))
 	for i, v := range in.VIPs {
@@ -136,4 +168,14 @@ func (in Instance) halvsHCL(node, peer *Node, dir string) string {
 	}
 	fmt.Fprintf(&b, "  virtual_ipaddress = [%s]\n}\n", strings.Join(vips, ", "))
 	return b.String()
+}
+
+// peerEntries are the unicast_peer entries: the other director (with PeerOptions), then
+// ExtraPeers.
+func (in Instance) peerEntries(peer *Node) []string {
+	out := []string{strings.TrimSpace(peer.Addr4.String() + " " + in.PeerOptions)}
+	for _, a := range in.ExtraPeers {
+		out = append(out, a.String())
+	}
+	return out
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -51,7 +52,10 @@ type Event struct {
 	Version  int
 	VRID     int
 	Priority int
-	TTL      int // TTL or hop limit of the IP packet
+	TTL      int           // TTL or hop limit of the IP packet
+	Dst      netip.Addr    // IP destination: the multicast group or a unicast peer
+	Interval time.Duration // the advert interval the advert carries
+	Auth     string        // VRRPv2 PASS: the password field, without its NUL padding
 	// Op is the ARP operation (1 request, 2 reply) for KindGARP; for KindNA, Op is 1 when the
 	// solicited flag is clear (unsolicited).
 	Op int
@@ -202,13 +206,13 @@ func parseFrame(b []byte) (Event, bool) {
 		if p[9] != protoVRRP || len(p) < ihl+8 {
 			return Event{}, false
 		}
-		e.TTL, e.IP = int(p[8]), netip.AddrFrom4([4]byte(p[12:16]))
+		e.TTL, e.IP, e.Dst = int(p[8]), netip.AddrFrom4([4]byte(p[12:16])), netip.AddrFrom4([4]byte(p[16:20]))
 		return advert(e, p[ihl:])
 	case unix.ETH_P_IPV6:
 		if len(p) < 40 || p[0]>>4 != 6 {
 			return Event{}, false
 		}
-		e.TTL, e.IP = int(p[7]), netip.AddrFrom16([16]byte(p[8:24]))
+		e.TTL, e.IP, e.Dst = int(p[7]), netip.AddrFrom16([16]byte(p[8:24])), netip.AddrFrom16([16]byte(p[24:40]))
 		switch p[6] { // next header; extension headers are not expected on this segment
 		case protoVRRP:
 			return advert(e, p[40:])
@@ -232,6 +236,17 @@ func advert(e Event, v []byte) (Event, bool) {
 		return Event{}, false
 	}
 	e.Kind, e.Version, e.VRID, e.Priority = KindAdvert, int(v[0]>>4), int(v[1]), int(v[2])
+	if e.Version == 3 {
+		// Max Adver Int: the low 12 bits, in centiseconds (RFC 5798 §5.2.7).
+		e.Interval = time.Duration(binary.BigEndian.Uint16(v[4:6])&0x0fff) * 10 * time.Millisecond
+		return e, true
+	}
+	// RFC 3768 §5.3: Adver Int in seconds; after the IPv4 addresses, 8 bytes of
+	// authentication data, which for type 1 (PASS) is the password padded with NULs.
+	e.Interval = time.Duration(v[5]) * time.Second
+	if auth := 8 + 4*int(v[3]); v[4] == 1 && len(v) >= auth+8 {
+		e.Auth = strings.TrimRight(string(v[auth:auth+8]), "\x00")
+	}
 	return e, true
 }
 

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -29,6 +30,7 @@ func TestParseFrame(t *testing.T) {
 		return c
 	}
 	const eth, ip4, ip6 = 14, 20, 40 // header lengths
+	group4 := netip.MustParseAddr("224.0.0.18")
 	tests := []struct {
 		name  string
 		frame []byte
@@ -37,14 +39,19 @@ func TestParseFrame(t *testing.T) {
 	}{
 		{"v2 garp", garp, Event{Kind: KindGARP, SrcMAC: kaMAC, IP: netip.MustParseAddr("10.10.10.22"), Op: 1}, true},
 		{"v2 pass advert", advert4, Event{Kind: KindAdvert, SrcMAC: kaMAC, IP: netip.MustParseAddr("10.10.10.30"),
-			Version: 2, VRID: 51, Priority: 150, TTL: 255}, true},
+			Version: 2, VRID: 51, Priority: 150, TTL: 255, Dst: group4, Interval: time.Second, Auth: "1111"}, true},
+		// Authentication type 0: the 8 bytes after the addresses are no password.
+		{"v2 advert without authentication", edit(advert4, eth+ip4+4, 0), Event{Kind: KindAdvert, SrcMAC: kaMAC,
+			IP: netip.MustParseAddr("10.10.10.30"), Version: 2, VRID: 51, Priority: 150, TTL: 255, Dst: group4, Interval: time.Second}, true},
 		{"v3 priority 0", readHexFrame(t, "keepalived-v3-prio0.hex"), Event{Kind: KindAdvert, SrcMAC: kaMAC,
-			IP: netip.MustParseAddr("10.10.10.30"), Version: 3, VRID: 51, Priority: 0, TTL: 255}, true},
+			IP: netip.MustParseAddr("10.10.10.30"), Version: 3, VRID: 51, Priority: 0, TTL: 255, Dst: group4, Interval: time.Second}, true},
 		{"v3 unicast advert", readHexFrame(t, "keepalived-v3-unicast-advert.hex"), Event{Kind: KindAdvert, SrcMAC: kaMAC,
-			IP: netip.MustParseAddr("10.10.10.30"), Version: 3, VRID: 53, Priority: 150, TTL: 255}, true},
+			IP: netip.MustParseAddr("10.10.10.30"), Version: 3, VRID: 53, Priority: 150, TTL: 255,
+			Dst: netip.MustParseAddr("10.10.10.100"), Interval: time.Second}, true},
 		{"v3 ipv6 advert", advert6, Event{Kind: KindAdvert, SrcMAC: kaMAC, IP: netip.MustParseAddr("fe80::aff:fe0a:a1e"),
-			Version: 3, VRID: 52, Priority: 150, TTL: 255}, true},
-		{"v3 ipv6 na", na, Event{Kind: KindNA, SrcMAC: kaMAC, IP: netip.MustParseAddr("fe80::5:2"), TTL: 255, Op: 1}, true},
+			Version: 3, VRID: 52, Priority: 150, TTL: 255, Dst: netip.MustParseAddr("ff02::12"), Interval: 100 * time.Millisecond}, true},
+		{"v3 ipv6 na", na, Event{Kind: KindNA, SrcMAC: kaMAC, IP: netip.MustParseAddr("fe80::5:2"), TTL: 255, Op: 1,
+			Dst: netip.MustParseAddr("ff02::1")}, true},
 
 		// An ARP request that asks for another host is not gratuitous.
 		{"arp who-has", edit(garp, eth+24, 10, 10, 10, 100), Event{}, false},
