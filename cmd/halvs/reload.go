@@ -108,7 +108,11 @@ Exit status: 0 reloaded, 1 refused (the old configuration stays) or no halvs ans
 		for _, d := range ae.Details {
 			fmt.Fprintln(stderr, d)
 		}
-		fmt.Fprintf(stderr, "halvs reload: %s\n", ae.Message)
+		if errors.Is(err, control.ErrBusy) {
+			fmt.Fprintf(stderr, "halvs reload: gave up after %v: %s\n", timeout, ae.Message)
+		} else {
+			fmt.Fprintf(stderr, "halvs reload: %s\n", ae.Message)
+		}
 	case len(local) > 0:
 		local.Write(stderr)
 		fmt.Fprintf(stderr, "halvs reload: %s is invalid (above), so its control_socket is unknown, and %v; give --socket PATH\n", cfgPath, err)
@@ -118,16 +122,25 @@ Exit status: 0 reloaded, 1 refused (the old configuration stays) or no halvs ans
 	return exitFailure
 }
 
-// reload asks c to reload, again every reloadRetry while halvs is busy, until ctx ends.
+// reload asks c to reload, again every reloadRetry while halvs is busy, until ctx ends;
+// then the last busy answer says why it gave up.
 func reload(ctx context.Context, c *control.Client, req control.ReloadRequest) (*control.ReloadResult, error) {
+	var busy error
 	for {
 		res, err := c.Reload(ctx, req)
-		if !errors.Is(err, control.ErrBusy) {
-			return res, err
+		switch {
+		case err == nil:
+			return res, nil
+		case errors.Is(err, control.ErrBusy):
+			busy = err
+		case busy != nil && ctx.Err() != nil: // the time ran out during a retry
+			return nil, busy
+		default:
+			return nil, err
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("gave up: %w", err)
+			return nil, busy
 		case <-time.After(reloadRetry):
 		}
 	}
