@@ -23,6 +23,9 @@ type Status struct {
 	Instances      []Instance      `json:"instances"`
 	VirtualServers []VirtualServer `json:"virtual_servers"`
 	SyncDaemon     *SyncDaemon     `json:"sync_daemon,omitempty"` // nil: no lvs_sync_daemon block
+	// UnroutedDrops counts received VRRP messages no instance could take, by reason: "vrid"
+	// (no instance has that VRID) or "length" (too short to carry one).
+	UnroutedDrops map[string]uint64 `json:"unrouted_drops,omitempty"`
 }
 
 // Instance is one vrrp_instance.
@@ -65,6 +68,9 @@ type Counters struct {
 	VIPRepairs           uint64            `json:"vip_repairs"`
 	KernelErrors         uint64            `json:"kernel_errors"`
 	ScriptErrors         uint64            `json:"script_errors"`
+	// RepliesLimited counts lower-priority adverts not answered (one answer per advert_int).
+	RepliesLimited uint64 `json:"replies_limited"`
+	LogSuppressed  uint64 `json:"log_lines_suppressed"` // advert-path log lines over their rate limit
 }
 
 // VirtualServer is one IPVS service as configured and as the kernel counts it.

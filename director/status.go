@@ -48,6 +48,8 @@ type InstanceStatus struct {
 	VIPRepairs        uint64            `json:"vip_repairs"`
 	KernelErrors      uint64            `json:"kernel_errors"`
 	ScriptErrors      uint64            `json:"script_errors"`
+	RepliesLimited    uint64            `json:"replies_limited"`      // lower-priority adverts not answered (rate limit)
+	LogSuppressed     uint64            `json:"log_lines_suppressed"` // advert-path log lines over their rate limit
 }
 
 // SyncGroupStatus is one vrrp_sync_group.
@@ -124,6 +126,7 @@ func (d *Director) Status() Status {
 			AdvertsSent: c.AdvertsSent, AdvertsReceived: c.AdvertsReceived, PriorityZeroSent: c.PriorityZeroSent,
 			PriorityZeroRcvd: c.PriorityZeroRcvd, SendErrors: c.SendErrors, VIPRepairs: c.VIPRepairs,
 			KernelErrors: c.KernelErrors, ScriptErrors: c.ScriptErrors,
+			RepliesLimited: c.RepliesLimited, LogSuppressed: c.LogSuppressed,
 			Drops: map[string]uint64{}, Transitions: map[string]uint64{},
 		}
 		for r, n := range c.Drops {

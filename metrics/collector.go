@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/halvs/halvs/control"
+	"github.com/halvs/halvs/vrrp"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -13,6 +14,22 @@ import (
 var vrrpStates = []string{"INIT", "BACKUP", "MASTER", "FAULT", "STOP"}
 
 var syncRoles = []string{"master", "backup", "none"}
+
+// dropReasons are the reason label values of halvs_vrrp_advert_drops_total, all present on
+// every scrape so that a flood shows as a rate from its first drop; unroutedReasons those of
+// halvs_vrrp_unrouted_drops_total.
+var (
+	dropReasons     = reasonNames(vrrp.DropReasons())
+	unroutedReasons = reasonNames([]vrrp.DropReason{vrrp.DropLength, vrrp.DropVRID})
+)
+
+func reasonNames(rs []vrrp.DropReason) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.String()
+	}
+	return out
+}
 
 // scrapeTimeout bounds one snapshot read, so a wedged director cannot hang Prometheus.
 const scrapeTimeout = 5 * time.Second
@@ -33,7 +50,10 @@ var (
 	vrrpRcvd   = desc("halvs_vrrp_adverts_received_total", "VRRP adverts received and accepted.", "instance")
 	vrrpP0Sent = desc("halvs_vrrp_priority_zero_sent_total", "Priority-0 adverts sent (graceful hand-overs).", "instance")
 	vrrpP0Rcvd = desc("halvs_vrrp_priority_zero_received_total", "Priority-0 adverts received from a master stepping down.", "instance")
-	vrrpDrops  = desc("halvs_vrrp_advert_drops_total", "Received adverts rejected (or, for interval_mismatch_v3 and vip_mismatch, accepted but odd), by reason.", "instance", "reason")
+	vrrpDrops  = desc("halvs_vrrp_advert_drops_total", "Received adverts rejected (or, for interval_mismatch_v3 and vip_mismatch, accepted but odd), by reason; queue_full: dropped unread by a flooded instance.", "instance", "reason")
+	vrrpUnrout = desc("halvs_vrrp_unrouted_drops_total", "Received VRRP messages no instance could take, by reason: vrid (no instance has that VRID), length (too short to carry one).", "reason")
+	vrrpLimit  = desc("halvs_vrrp_replies_limited_total", "Lower-priority adverts a MASTER did not answer, having answered one within the advert interval.", "instance")
+	vrrpLogSup = desc("halvs_vrrp_log_lines_suppressed_total", "Advert-path log lines not written, over their rate limit.", "instance")
 	vrrpSendEr = desc("halvs_vrrp_send_errors_total", "Adverts the kernel refused to send.", "instance")
 	vrrpRepair = desc("halvs_vrrp_vip_repairs_total", "VIPs found missing while MASTER and added back.", "instance")
 	vrrpKernEr = desc("halvs_vrrp_kernel_errors_total", "Failed VIP additions, removals, checks and announcements.", "instance")
@@ -71,7 +91,7 @@ func newStatusCollector(f StatusFunc) *statusCollector { return &statusCollector
 
 func (c *statusCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{statusOK, vrrpState, vrrpPrio, vrrpEff, vrrpTrans, vrrpSent, vrrpRcvd,
-		vrrpP0Sent, vrrpP0Rcvd, vrrpDrops, vrrpSendEr, vrrpRepair, vrrpKernEr, vrrpScript, vrrpSince,
+		vrrpP0Sent, vrrpP0Rcvd, vrrpDrops, vrrpUnrout, vrrpLimit, vrrpLogSup, vrrpSendEr, vrrpRepair, vrrpKernEr, vrrpScript, vrrpSince,
 		vsQuorum, vsAlive, rsHealthy, rsWeight, rsEff, rsInTable, chkOK, chkLat,
 		svcConns, svcPkts, svcBytes, dstConns, dstPkts, dstBytes, dstActive, dstInact, syncRole} {
 		ch <- d
@@ -89,6 +109,9 @@ func (c *statusCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- gauge(statusOK, 1)
 	for i := range st.Instances {
 		collectInstance(ch, &st.Instances[i])
+	}
+	for _, r := range unroutedReasons {
+		ch <- counter(vrrpUnrout, st.UnroutedDrops[r], r)
 	}
 	for i := range st.VirtualServers {
 		collectVirtualServer(ch, &st.VirtualServers[i])
@@ -114,9 +137,11 @@ func collectInstance(ch chan<- prometheus.Metric, in *control.Instance) {
 	for _, s := range vrrpStates {
 		ch <- counter(vrrpTrans, k.Transitions[s], n, s)
 	}
-	for reason, v := range k.Drops {
-		ch <- counter(vrrpDrops, v, n, reason)
+	for _, r := range dropReasons {
+		ch <- counter(vrrpDrops, k.Drops[r], n, r)
 	}
+	ch <- counter(vrrpLimit, k.RepliesLimited, n)
+	ch <- counter(vrrpLogSup, k.LogSuppressed, n)
 	ch <- counter(vrrpSent, k.AdvertsSent, n)
 	ch <- counter(vrrpRcvd, k.AdvertsReceived, n)
 	ch <- counter(vrrpP0Sent, k.PriorityZeroSent, n)

@@ -78,9 +78,10 @@ var wantNames = []string{
 	"halvs_real_server_weight", "halvs_status_snapshot_success",
 	"halvs_virtual_server_alive_weight", "halvs_virtual_server_quorum_up",
 	"halvs_vrrp_advert_drops_total", "halvs_vrrp_adverts_received_total", "halvs_vrrp_adverts_sent_total",
-	"halvs_vrrp_effective_priority", "halvs_vrrp_kernel_errors_total", "halvs_vrrp_priority",
-	"halvs_vrrp_priority_zero_received_total", "halvs_vrrp_priority_zero_sent_total",
-	"halvs_vrrp_script_errors_total", "halvs_vrrp_send_errors_total", "halvs_vrrp_state",
+	"halvs_vrrp_effective_priority", "halvs_vrrp_kernel_errors_total", "halvs_vrrp_log_lines_suppressed_total",
+	"halvs_vrrp_priority", "halvs_vrrp_priority_zero_received_total", "halvs_vrrp_priority_zero_sent_total",
+	"halvs_vrrp_replies_limited_total", "halvs_vrrp_script_errors_total", "halvs_vrrp_send_errors_total",
+	"halvs_vrrp_state", "halvs_vrrp_unrouted_drops_total",
 	"halvs_vrrp_state_since_timestamp_seconds", "halvs_vrrp_transitions_total", "halvs_vrrp_vip_repairs_total",
 }
 
@@ -132,9 +133,23 @@ halvs_real_server_healthy{protocol="TCP",real_server="10.10.10.31:80",virtual_se
 # TYPE halvs_ipvs_service_bytes_total counter
 halvs_ipvs_service_bytes_total{direction="in",protocol="TCP",virtual_server="10.10.10.22:80"} 5000
 halvs_ipvs_service_bytes_total{direction="out",protocol="TCP",virtual_server="10.10.10.22:80"} 4000
-# HELP halvs_vrrp_advert_drops_total Received adverts rejected (or, for interval_mismatch_v3 and vip_mismatch, accepted but odd), by reason.
+# HELP halvs_vrrp_advert_drops_total Received adverts rejected (or, for interval_mismatch_v3 and vip_mismatch, accepted but odd), by reason; queue_full: dropped unread by a flooded instance.
 # TYPE halvs_vrrp_advert_drops_total counter
+halvs_vrrp_advert_drops_total{instance="VI_1",reason="address_count"} 0
+halvs_vrrp_advert_drops_total{instance="VI_1",reason="auth_password"} 0
+halvs_vrrp_advert_drops_total{instance="VI_1",reason="auth_type"} 0
+halvs_vrrp_advert_drops_total{instance="VI_1",reason="checksum"} 0
+halvs_vrrp_advert_drops_total{instance="VI_1",reason="destination"} 0
+halvs_vrrp_advert_drops_total{instance="VI_1",reason="interval"} 0
+halvs_vrrp_advert_drops_total{instance="VI_1",reason="interval_mismatch_v3"} 0
+halvs_vrrp_advert_drops_total{instance="VI_1",reason="length"} 0
+halvs_vrrp_advert_drops_total{instance="VI_1",reason="queue_full"} 0
 halvs_vrrp_advert_drops_total{instance="VI_1",reason="ttl"} 3
+halvs_vrrp_advert_drops_total{instance="VI_1",reason="type"} 0
+halvs_vrrp_advert_drops_total{instance="VI_1",reason="unknown_peer"} 0
+halvs_vrrp_advert_drops_total{instance="VI_1",reason="version"} 0
+halvs_vrrp_advert_drops_total{instance="VI_1",reason="vip_mismatch"} 0
+halvs_vrrp_advert_drops_total{instance="VI_1",reason="vrid"} 0
 # HELP halvs_ipvs_sync_daemon_role 1 for the IPVS connection-sync role this director has, 0 for the others.
 # TYPE halvs_ipvs_sync_daemon_role gauge
 halvs_ipvs_sync_daemon_role{role="backup"} 0

@@ -56,6 +56,7 @@ func toControlStatus(st director.Status, stats []lvs.ServiceStats, info runInfo)
 				PriorityZeroSent: is.PriorityZeroSent, PriorityZeroReceived: is.PriorityZeroRcvd,
 				SendErrors: is.SendErrors, Drops: nonEmpty(is.Drops), Transitions: nonEmpty(is.Transitions),
 				VIPRepairs: is.VIPRepairs, KernelErrors: is.KernelErrors, ScriptErrors: is.ScriptErrors,
+				RepliesLimited: is.RepliesLimited, LogSuppressed: is.LogSuppressed,
 			},
 		}
 		if !is.MasterAddr.IsValid() {
@@ -137,6 +138,7 @@ func toControlStatus(st director.Status, stats []lvs.ServiceStats, info runInfo)
 		}
 		out.SyncDaemon = &control.SyncDaemon{Role: role, Interface: sd.Interface, SyncID: id, Instance: sd.Instance}
 	}
+	out.UnroutedDrops = nonEmpty(st.UnroutedDrops)
 	return out
 }
 
