@@ -76,6 +76,15 @@ section lvs-vm integration/vm/bench.sh
 # BENCH_HC_N, BENCH_HC_WINDOW, BENCH_HC_RUNS.
 section healthcheck-vm env BENCH_VM_SECTIONS=hc integration/vm/bench.sh
 
+# --- Reload at scale in the VM (issue 10) -------------------------------------------------
+# Boots the VM tier's guest once and runs `halvs run`, then keepalived, on 2,000 virtual
+# servers × 16 real servers with one VRRPv3 instance at advert_int 0.1 s on a veth to a peer
+# namespace that records every advert. Each is reloaded (SIGHUP) with one weight changed,
+# BENCH_RELOAD_RUNS times after a warm-up: SIGHUP to the new weight in the kernel, the IPVS
+# operations halvs applied, and the largest advert gap during each reload against as long a
+# window before it. BENCH_RELOAD_RUNS, BENCH_RELOAD_SIZE, BENCH_RELOAD_KEEPALIVED.
+section reload-vm env BENCH_VM_SECTIONS=reload integration/vm/bench.sh
+
 # --- (next section here) -------------------------------------------------------------------
 
 if [ -n "$failed" ]; then

@@ -8,6 +8,9 @@
 #   hc   CPU of keepalived's checker, halvs run and the healthcheck scheduler running the same
 #        tcp_checks against loopback listeners; fails when a checker exits, never runs every
 #        check, or takes out a real server whose listener is up
+#   reload  reload at scale: halvs run, then keepalived, on 2,000 × 16 with a VRRPv3 instance at
+#        advert_int 0.1 s, one weight changed per SIGHUP; fails when a daemon does not apply
+#        the change or halvs' instance leaves MASTER
 # It fails too when the guest does not finish.
 #
 # Environment:
@@ -19,6 +22,9 @@
 #   BENCH_HC_N         hc: tcp_checks, one loopback listener each (default 500)
 #   BENCH_HC_WINDOW    hc: measurement window per checker and run (default 10s)
 #   BENCH_HC_RUNS      hc: runs per checker, interleaved; the table shows the median (default 3)
+#   BENCH_RELOAD_RUNS  reload: reloads per daemon after a warm-up (default 5)
+#   BENCH_RELOAD_SIZE  reload: SERVICESxREAL_SERVERS (default 2000x16)
+#   BENCH_RELOAD_KEEPALIVED  reload: set to 0 to leave keepalived out
 #   HALVS_VM_*         as for run.sh; the console log defaults to bin/vm-bench.log
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -30,13 +36,18 @@ args="$args -hc-n ${BENCH_HC_N:-500} -hc-window ${BENCH_HC_WINDOW:-10s} -hc-runs
 if [ "${BENCH_LVS_PROFILE:-}" = 1 ]; then
   args="$args -cpuprofile console"
 fi
+size=${BENCH_RELOAD_SIZE:-2000x16}
+args="$args -reload-runs ${BENCH_RELOAD_RUNS:-5} -reload-services ${size%x*} -reload-per-service ${size#*x}"
+if [ "${BENCH_RELOAD_KEEPALIVED:-1}" = 0 ]; then
+  args="$args -reload-keepalived=false"
+fi
 export HALVS_VM_ARGS=$args
 
 status=0
 integration/vm/run.sh || status=$?
 
 echo
-sed -n '/^LVS programming/,/^lvs-bench: done/p; /^Health checks:/,/^hc-bench: done/p' "$HALVS_VM_LOG"
+sed -n '/^LVS programming/,/^lvs-bench: done/p; /^Health checks:/,/^hc-bench: done/p; /^Reload at scale/,/^reload-bench: done/p' "$HALVS_VM_LOG"
 if [ "${BENCH_LVS_PROFILE:-}" = 1 ] && grep -q '^LVS-BENCH-PPROF-END' "$HALVS_VM_LOG"; then
   sed -n '/^LVS-BENCH-PPROF-BEGIN/,/^LVS-BENCH-PPROF-END/{/^LVS-BENCH-PPROF/d;p}' "$HALVS_VM_LOG" |
     base64 -d >bin/lvs-bench.pprof

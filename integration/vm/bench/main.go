@@ -31,6 +31,12 @@
 // over a window and counts the checks by the connections the listeners accepted; it prints
 // CPU as a share of the vCPU and per check, and halvs/keepalived. It fails when a checker
 // exits, never runs every check, or takes out a real server whose listener is up.
+//
+// The "reload" section reloads `halvs run`, then keepalived, on issue 10's table (2,000
+// virtual servers × 16 real servers and one VRRPv3 instance at advert_int 0.1 s), one weight
+// changed each time: from SIGHUP to the weight in the kernel, the IPVS operations halvs
+// applied, and the advert gaps a peer namespace sees during the reload against a window as
+// long before it (reload.go says exactly what is timed).
 package main
 
 import (
@@ -57,9 +63,10 @@ type options struct {
 	profile    string
 	sections   map[string]bool
 	hc         hcOptions
+	reload     reloadOptions
 }
 
-var allSections = []string{"lvs", "hc"}
+var allSections = []string{"lvs", "hc", "reload"}
 
 func run(args []string) int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
@@ -73,11 +80,16 @@ func run(args []string) int {
 	fs.StringVar(&o.profile, "cpuprofile", "", "write a Go CPU profile of the largest table programmed from empty and "+
 		"re-applied in-process to `FILE` (\"console\": print it base64-encoded between "+pprofBegin+" and "+pprofEnd+")")
 	fs.StringVar(&sections, "sections", strings.Join(allSections, ","), "sections to run, comma-separated: "+
-		"lvs (IPVS programming) and hc (health checkers' CPU)")
+		"lvs (IPVS programming), hc (health checkers' CPU) and reload (reload at scale)")
 	fs.IntVar(&o.hc.n, "hc-n", 500, "hc: tcp_checks, one listener each; pick it so that no checker saturates the vCPU")
 	fs.IntVar(&o.hc.base, "hc-base-port", 20000, "hc: the first listener `port` on 127.0.0.1")
 	fs.DurationVar(&o.hc.window, "hc-window", 10*time.Second, "hc: measurement window per checker")
 	fs.IntVar(&o.hc.runs, "hc-runs", 3, "hc: runs per checker, interleaved; the table shows the median run")
+	fs.IntVar(&o.reload.services, "reload-services", 2000, "reload: virtual servers")
+	fs.IntVar(&o.reload.perService, "reload-per-service", 16, "reload: real servers per virtual server")
+	fs.IntVar(&o.reload.runs, "reload-runs", 5, "reload: reloads per daemon, after one warm-up")
+	fs.DurationVar(&o.reload.interval, "reload-advert-int", 100*time.Millisecond, "reload: the VRRP instance's advert_int")
+	fs.BoolVar(&o.reload.keepalived, "reload-keepalived", true, "reload: reload keepalived on the same table after halvs")
 	fs.BoolVar(&listen, "hc-listen", false, "internal: be hc's listener process")
 	fs.StringVar(&scheduler, "hc-scheduler", "", "internal: run the health checks of HCL `FILE` in-process until SIGTERM")
 	if err := fs.Parse(args); err != nil {
@@ -105,6 +117,10 @@ func run(args []string) int {
 			return 2
 		}
 		o.sections[s] = true
+	}
+	if o.reload.runs < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -reload-runs must be at least 1")
+		return 2
 	}
 	if o.hc.window < time.Second || o.hc.runs < 1 {
 		fmt.Fprintln(os.Stderr, "bench: -hc-window must be at least 1s and -hc-runs at least 1")
@@ -151,6 +167,11 @@ func bench(o options) error {
 	if o.sections["hc"] {
 		if err := hcSection(o, k, dir); err != nil {
 			return fmt.Errorf("hc-bench: FAIL: %w", err)
+		}
+	}
+	if o.sections["reload"] {
+		if err := reloadSection(o, k, dir); err != nil {
+			return fmt.Errorf("reload-bench: FAIL: %w", err)
 		}
 	}
 	return nil
