@@ -66,75 +66,12 @@ func (r *Router) apply(cfgs []InstanceConfig, groups []SyncGroupConfig, final bo
 		r.deps.Logger.Debug("VRRP reload plan", "plan", p.String())
 	}
 
-	// Open the transports that started and moved instances need before touching anything,
-	// so that a failure leaves the running set as it was.
-	opened := map[TransportKey]Transport{}
-	for _, name := range slices.Concat(p.Start, p.Restart, p.Move) {
-		k := keyOf(want[name])
-		if _, ok := r.transports[k]; ok {
-			continue
-		}
-		if _, ok := opened[k]; ok {
-			continue
-		}
-		t, err := r.openTransport(k)
-		if err != nil {
-			for _, t := range opened {
-				t.Close()
-			}
-			return fmt.Errorf("vrrp: instance %q: %w", name, err)
-		}
-		opened[k] = t
+	opened, err := r.openTransports(p, want)
+	if err != nil {
+		return err
 	}
-
-	// Stop what goes, in parallel (each sends its priority-0 advert at once), after taking
-	// it out of the maps so that readers no longer see it.
-	r.mu.Lock()
-	for k, t := range opened {
-		st := &sharedTransport{key: k, t: t, log: r.deps.Logger.With("dev", k.Dev), done: make(chan struct{}), byVRID: map[uint8]*Instance{}}
-		r.transports[k] = st
-		go st.receive(r.deps.Clock)
-	}
-	var stopping []*Instance
-	for _, name := range slices.Concat(p.Stop, p.Restart) {
-		stopping = append(stopping, r.instances[name])
-		r.detach(name)
-	}
-	r.mu.Unlock()
-	notifying := make([]*worker, len(stopping))
-	var wg sync.WaitGroup
-	for n, inst := range stopping {
-		wg.Go(func() { notifying[n] = inst.shutdown(final) })
-	}
-	wg.Wait()
-	r.handOff(notifying...)
-
-	r.mu.Lock()
-	oldGroups := r.rebuildGroups(p, groups, groupOf)
-	for _, name := range p.InPlace {
-		r.configs[name] = want[name]
-	}
-	for _, name := range p.Move {
-		r.move(r.instances[name], want[name])
-	}
-	var started []*Instance
-	for _, name := range slices.Concat(p.Start, p.Restart) {
-		c := want[name]
-		st := r.transports[keyOf(c)]
-		g := r.groups[groupOf[name]] // nil when not in a group
-		inst := newInstance(&r.deps, st, c, g)
-		if g != nil {
-			g.addMember(inst)
-		}
-		st.mu.Lock()
-		st.byVRID[c.VRID] = inst
-		st.mu.Unlock()
-		r.instances[name], r.configs[name] = inst, c
-		started = append(started, inst)
-	}
-	r.groupOf = groupOf
-	r.mu.Unlock()
-
+	r.stopInstances(slices.Concat(p.Stop, p.Restart), opened, final)
+	oldGroups, started := r.install(p, want, groups, groupOf)
 	for _, g := range oldGroups {
 		r.handOff(g.stop(final))
 	}
@@ -151,6 +88,87 @@ func (r *Router) apply(cfgs []InstanceConfig, groups []SyncGroupConfig, final bo
 		}
 	}
 	return nil
+}
+
+// openTransports opens the transports that started and moved instances need, before
+// anything changes, so that a failure leaves the running set as it was.
+func (r *Router) openTransports(p reloadPlan, want map[string]InstanceConfig) (map[TransportKey]Transport, error) {
+	opened := map[TransportKey]Transport{}
+	for _, name := range slices.Concat(p.Start, p.Restart, p.Move) {
+		k := keyOf(want[name])
+		if _, ok := r.transports[k]; ok {
+			continue
+		}
+		if _, ok := opened[k]; ok {
+			continue
+		}
+		t, err := r.openTransport(k)
+		if err != nil {
+			for _, t := range opened {
+				t.Close()
+			}
+			return nil, fmt.Errorf("vrrp: instance %q: %w", name, err)
+		}
+		opened[k] = t
+	}
+	return opened, nil
+}
+
+// stopInstances starts receiving on the opened transports and stops the instances named, in
+// parallel (each sends its priority-0 advert at once), after taking them out of the maps so
+// that readers no longer see them.
+func (r *Router) stopInstances(names []string, opened map[TransportKey]Transport, final bool) {
+	r.mu.Lock()
+	for k, t := range opened {
+		st := &sharedTransport{key: k, t: t, log: r.deps.Logger.With("dev", k.Dev), done: make(chan struct{}), byVRID: map[uint8]*Instance{}}
+		r.transports[k] = st
+		go st.receive(r.deps.Clock)
+	}
+	var stopping []*Instance
+	for _, name := range names {
+		stopping = append(stopping, r.instances[name])
+		r.detach(name)
+	}
+	r.mu.Unlock()
+	notifying := make([]*worker, len(stopping))
+	var wg sync.WaitGroup
+	for n, inst := range stopping {
+		wg.Go(func() { notifying[n] = inst.shutdown(final) })
+	}
+	wg.Wait()
+	r.handOff(notifying...)
+}
+
+// install makes the maps those of the plan: sync groups rebuilt, the kept instances' new
+// settings recorded and their transports moved, new instances made (not yet started). It
+// returns the sync groups that end and the instances to start.
+func (r *Router) install(p reloadPlan, want map[string]InstanceConfig, groups []SyncGroupConfig,
+	groupOf map[string]string) (ended []*SyncGroup, started []*Instance) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ended = r.rebuildGroups(p, groups, groupOf)
+	for _, name := range p.InPlace {
+		r.configs[name] = want[name]
+	}
+	for _, name := range p.Move {
+		r.move(r.instances[name], want[name])
+	}
+	for _, name := range slices.Concat(p.Start, p.Restart) {
+		c := want[name]
+		st := r.transports[keyOf(c)]
+		g := r.groups[groupOf[name]] // nil when not in a group
+		inst := newInstance(&r.deps, st, c, g)
+		if g != nil {
+			g.addMember(inst)
+		}
+		st.mu.Lock()
+		st.byVRID[c.VRID] = inst
+		st.mu.Unlock()
+		r.instances[name], r.configs[name] = inst, c
+		started = append(started, inst)
+	}
+	r.groupOf = groupOf
+	return ended, started
 }
 
 // validateApply checks cfgs and groups whole and returns the instances by name, with
