@@ -1,16 +1,12 @@
 package config
 
 import (
-	"fmt"
-	"io/fs"
 	"os"
-	"os/exec"
 	"os/user"
-	"path/filepath"
-	"strings"
-	"syscall"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/halvs/halvs/internal/script"
 )
 
 // scriptUse is one configured script: what runs it, as whom, and where it is set.
@@ -25,7 +21,9 @@ type scriptUse struct {
 // (lib/notify.c) makes it at load: a script that runs as root (or is set-user-ID or
 // set-group-ID root) must not be replaceable by anyone else, so its file and every directory
 // on its resolved path must be owned by root and not writable by a non-root group or by
-// everyone (a directory with the sticky bit, such as /tmp, may be). keepalived disables such
+// everyone (a directory with the sticky bit, such as /tmp, may be): script.Unsafe. The
+// director's runner holds each script to the file checked here (script.Guard), since a
+// symbolic link on the configured path may be swapped after the load. keepalived disables such
 // a script and carries on; halvs refuses the configuration, since a director that silently
 // loses its notify or check scripts behaves differently from the one configured. A script
 // that cannot be found here only draws a warning: the check may run on another host.
@@ -41,7 +39,7 @@ func checkScriptSecurity(d *decoder, cfg *Config) {
 			continue
 		}
 		prog := u.script.Argv[0]
-		path, err := resolveScript(prog)
+		path, err := script.Resolve(prog)
 		if err != nil {
 			d.warnf(u.at, "enable_script_security cannot check %s %q: %v", u.keyword, prog, err)
 			continue
@@ -51,10 +49,10 @@ func checkScriptSecurity(d *decoder, cfg *Config) {
 			d.warnf(u.at, "enable_script_security cannot check %s %q: %v", u.keyword, prog, err)
 			continue
 		}
-		if !runsAsRoot(u.user, u.group) && !setIDRoot(fi) {
+		if !runsAsRoot(u.user, u.group) && !script.SetIDRoot(fi) {
 			continue
 		}
-		if bad, why := insecurePath(path); bad != "" {
+		if bad, why := script.Unsafe(path); bad != "" {
 			d.errorf(u.at, "enable_script_security: %s %q runs as root but %s %s; keepalived would disable it. Make it root-owned and not writable by group or others, or run it as another user",
 				u.keyword, prog, bad, why)
 		}
@@ -97,23 +95,6 @@ func scriptUses(cfg *Config) []scriptUse {
 	return out
 }
 
-// resolveScript finds the file a script runs: a bare name through PATH, then every symbolic
-// link resolved, as keepalived's realpath does before it checks the path.
-func resolveScript(prog string) (string, error) {
-	if !strings.Contains(prog, "/") {
-		p, err := exec.LookPath(prog)
-		if err != nil {
-			return "", fmt.Errorf("not found in PATH")
-		}
-		prog = p
-	}
-	real, err := filepath.EvalSymlinks(prog)
-	if err != nil {
-		return "", err
-	}
-	return filepath.Abs(real)
-}
-
 // runsAsRoot reports whether a script run as user (and group) has root's user or group ID.
 // "" is the user halvs itself runs as. A user or group unknown here is taken as not root:
 // there is nothing to compare, and the director's own host decides.
@@ -140,47 +121,4 @@ func runsAsRoot(name, group string) bool {
 		}
 	}
 	return g.Gid == "0"
-}
-
-// setIDRoot reports whether an executable gains root's user or group ID when run.
-func setIDRoot(fi fs.FileInfo) bool {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return false
-	}
-	m := fi.Mode()
-	return st.Uid == 0 && m&fs.ModeSetuid != 0 && m&0o100 != 0 ||
-		st.Gid == 0 && m&fs.ModeSetgid != 0 && m&0o010 != 0
-}
-
-// insecurePath walks path from "/" as keepalived's check_security does and returns the first
-// element a non-root user could change, with the reason, or "".
-func insecurePath(path string) (string, string) {
-	elems, cur := []string{"/"}, "/"
-	for _, part := range strings.Split(strings.Trim(path, "/"), "/") {
-		cur = filepath.Join(cur, part)
-		elems = append(elems, cur)
-	}
-	for _, e := range elems {
-		fi, err := os.Lstat(e)
-		if err != nil {
-			return e, fmt.Sprintf("cannot be read (%v)", err)
-		}
-		st, ok := fi.Sys().(*syscall.Stat_t)
-		if !ok {
-			return e, "has no owner to check"
-		}
-		m := fi.Mode()
-		if st.Uid != 0 {
-			return e, fmt.Sprintf("is owned by user ID %d, not root", st.Uid)
-		}
-		guarded := m.IsDir() && m&fs.ModeSticky == 0 || m.IsRegular()
-		if guarded && st.Gid != 0 && m&0o020 != 0 {
-			return e, fmt.Sprintf("is writable by group ID %d", st.Gid)
-		}
-		if guarded && m&0o002 != 0 {
-			return e, "is writable by everyone"
-		}
-	}
-	return "", ""
 }

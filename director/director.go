@@ -43,6 +43,9 @@ type Options struct {
 	OpenIPVS    func() (lvs.Backend, error)
 	VRRPClock   vrrp.Clock        // vrrp.RealClock when nil
 	HealthClock healthcheck.Clock // the system clock when nil
+	// ScriptWait bounds how long Run waits for running scripts once stopping before it
+	// kills them; DefaultScriptWait when zero.
+	ScriptWait time.Duration
 	// OnReady, when set, is called once Run has started everything (systemd's READY=1).
 	OnReady func()
 	// IPVSRetry is the wait before a failed reconcile is tried again; 5 s when zero.
@@ -72,6 +75,7 @@ type Director struct {
 	router *vrrp.Router
 	fifos  *notifyFIFOs
 	health *healthcheck.Scheduler
+	host   *scriptHost // runs the scripts: scripts.go
 	// owned are the kernel handles openVRRP opened itself, closed when the Director ends;
 	// those the caller passed in through Options stay the caller's to close.
 	owned []io.Closer
@@ -170,12 +174,17 @@ func New(cfg *config.Config, opts Options) (*Director, error) {
 	if opts.IPVSRetry <= 0 {
 		opts.IPVSRetry = 5 * time.Second
 	}
+	if opts.ScriptWait <= 0 {
+		opts.ScriptWait = DefaultScriptWait
+	}
 	p, err := translate(cfg, opts.Users)
 	if err != nil {
 		return nil, err
 	}
 	d := &Director{opts: opts, log: opts.Logger, cfg: cfg, plan: p, scripts: map[string]*scriptRunner{}}
 	d.global.Store(&cfg.Global)
+	d.host = newScriptHost(d.log)
+	d.host.pin(p)
 	d.track.init()
 	d.inst.init()
 	if p.needIPVS {
@@ -195,6 +204,7 @@ func New(cfg *config.Config, opts Options) (*Director, error) {
 	}
 	d.health, err = healthcheck.New(p.healthSet(), healthcheck.Options{
 		Clock: opts.HealthClock, Logger: d.log, OnEvent: d.onHealthEvent, OnResult: opts.OnCheck,
+		RunScript: d.runScript,
 	})
 	if err != nil {
 		d.closeKernel()
@@ -260,13 +270,15 @@ func (d *Director) runNotify(ctx context.Context, argv []string) error {
 	if err != nil {
 		return err
 	}
-	return scriptRunnerAs(cred)(ctx, argv)
+	return d.scriptRunnerAs(cred)(ctx, argv)
 }
 
 // Run starts everything and runs until ctx is done, then stops as keepalived does on
 // SIGTERM: every MASTER sends priority 0 and releases its VIPs, notify_stop runs, the health
 // checks stop (omega scripts run), and the owned IPVS services are removed unless KeepIPVS.
-// Every director programs the IPVS table whatever its VRRP state. Run may be called once.
+// Scripts still running ScriptWait after the stop began (or at once after KillScripts) are
+// killed, so the stop never waits longer on them. Every director programs the IPVS table
+// whatever its VRRP state. Run may be called once.
 func (d *Director) Run(ctx context.Context) error {
 	d.mu.Lock()
 	if d.running || d.stopped {
@@ -298,6 +310,7 @@ func (d *Director) Run(ctx context.Context) error {
 
 	<-ctx.Done()
 	d.log.Info("stopping")
+	defer d.host.killAfter(d.opts.ScriptWait)()
 	d.mu.Lock()
 	d.stopped = true
 	for name, s := range d.scripts {
@@ -379,6 +392,7 @@ func (d *Director) Reload(cfg *config.Config) error {
 	// global settings and FIFOs are in place first, as Run has them before its Apply. An
 	// instance Apply stops keeps its notify_fifo until then.
 	old := d.cfg
+	d.host.pin(p)
 	d.global.Store(&cfg.Global)
 	d.fifos.configure(cfg.Global.NotifyFifo, unionFIFOs(d.plan.vrrp.FIFOs, p.vrrp.FIFOs))
 	if err := d.router.Apply(p.vrrp.Instances, p.vrrp.SyncGroups); err != nil {

@@ -114,7 +114,7 @@ func (d *Director) startScript(sp ScriptPlan) {
 		d.feed(ref, false)
 	}
 	log := d.log.With("script", sp.Name)
-	tr := vrrp.NewScriptTracker(sp.ScriptConfig, scriptRunnerAs(cred), d.opts.VRRPClock, log, func(up bool) {
+	tr := vrrp.NewScriptTracker(sp.ScriptConfig, d.scriptRunnerAs(cred), d.opts.VRRPClock, log, func(up bool) {
 		if up {
 			log.Info("VRRP_Script succeeded", "state", "OK")
 		} else {

@@ -1,7 +1,6 @@
 package director
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -9,7 +8,6 @@ import (
 	"strconv"
 
 	"github.com/halvs/halvs/internal/script"
-	"github.com/halvs/halvs/vrrp"
 )
 
 // UserLookup resolves the user and group names of script_user, vrrp_script's user and
@@ -56,12 +54,4 @@ func (l UserLookup) credential(name, group string) (*script.Credential, error) {
 		return nil, nil
 	}
 	return &script.Credential{UID: uid, GID: gid, Groups: []uint32{}}, nil
-}
-
-// scriptRunnerAs returns a vrrp.ScriptRunner that runs argv as cred through internal/script (its
-// own process group, killed with it on timeout), a non-zero exit is an error.
-func scriptRunnerAs(cred *script.Credential) vrrp.ScriptRunner {
-	return func(ctx context.Context, argv []string) error {
-		return script.Run(ctx, script.Command{Argv: argv, User: cred}).Err
-	}
 }

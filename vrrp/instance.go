@@ -236,6 +236,9 @@ type Counters struct {
 	VIPRepairs       uint64                // VIPs found missing while MASTER and re-added
 	KernelErrors     uint64                // failed VIP add/remove/check and announcements
 	ScriptErrors     uint64                // failed or timed-out notify scripts
+	// NotifyDropped counts state notifications whose scripts did not run (or not all of
+	// them) because a newer state was notified first (see notifier).
+	NotifyDropped uint64
 	// RepliesLimited counts lower-priority and priority-0 adverts a MASTER did not answer,
 	// having answered one within the advert interval (see Machine.masterAdvert).
 	RepliesLimited uint64

@@ -481,6 +481,7 @@ func (i *Instance) Counters() Counters {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	c := i.counters
+	c.NotifyDropped = i.notif.Dropped()
 	c.Drops = maps.Clone(c.Drops)
 	c.Transitions = maps.Clone(c.Transitions)
 	return c

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -85,16 +86,34 @@ func notFIFO(path string, fi fs.FileInfo) error {
 	return fmt.Errorf("vrrp: notify_fifo %s exists and is not a named pipe (mode %v)", path, fi.Mode())
 }
 
-// notifier runs one owner's (an instance's or a sync group's) notifications in order, one
-// at a time, off the advert path.
+// notifier runs one owner's (an instance's or a sync group's) notify scripts off the advert
+// path, one at a time, for the state the owner is in, not for a backlog, as keepalived runs
+// the script of the state it enters: while a script runs, at most one notification waits, and
+// a newer one replaces it; a notification whose state is no longer the latest when its next
+// script would start is dropped. So notify_master never starts after STOP was notified, and a
+// flapping instance never piles up scripts.
 type notifier struct {
 	kind, name string
 	run        ScriptRunner
 	log        *slog.Logger
-	jobs       *worker
+	jobs       *worker // runs drain; holds at most one drain at a time
 
-	mu  sync.Mutex
-	cfg NotifyConfig
+	dropped atomic.Uint64 // notifications replaced or abandoned before they ran
+
+	mu        sync.Mutex
+	cfg       NotifyConfig
+	seq       uint64        // of the latest notification
+	pending   *notification // waiting for the running one; nil if none
+	scheduled bool          // a drain is queued or running
+}
+
+// notification is the scripts of one state change.
+type notification struct {
+	seq     uint64
+	state   State
+	scripts [][]string
+	timeout time.Duration
+	onErr   func()
 }
 
 func (n *notifier) setConfig(c NotifyConfig) {
@@ -103,12 +122,12 @@ func (n *notifier) setConfig(c NotifyConfig) {
 	n.mu.Unlock()
 }
 
-// notify queues the scripts for state s. (The notify_fifo line is the owner of
-// Deps.OnStateChange's to write: StateChange.FIFOLine.)
+// notify queues the scripts for state s in place of any notification still waiting. (The
+// notify_fifo line is the owner of Deps.OnStateChange's to write: StateChange.FIFOLine.)
+// It never blocks.
 func (n *notifier) notify(s State, priority uint8, onErr func()) {
 	n.mu.Lock()
 	cfg := n.cfg
-	n.mu.Unlock()
 	var scripts [][]string
 	switch s {
 	case StateMaster:
@@ -127,26 +146,86 @@ func (n *notifier) notify(s State, priority uint8, onErr func()) {
 	if timeout <= 0 {
 		timeout = DefaultNotifyTimeout
 	}
-	n.jobs.do(func() {
-		for _, argv := range scripts {
-			if len(argv) == 0 {
-				continue
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), timeout)
-			start := time.Now()
-			err := n.run(ctx, argv)
-			cancel()
-			if err != nil {
-				n.log.Warn("notify script failed", "script", argv, "state", s, "err", err, "took", time.Since(start))
-				if onErr != nil {
-					onErr()
-				}
-				continue
-			}
-			n.log.Debug("notify script done", "script", argv, "state", s)
-		}
-	})
+	n.seq++
+	if old := n.pending; old != nil {
+		n.dropNote(old, s)
+	}
+	n.pending = &notification{seq: n.seq, state: s, scripts: scripts, timeout: timeout, onErr: onErr}
+	schedule := !n.scheduled
+	n.scheduled = true
+	n.mu.Unlock()
+	if schedule {
+		n.jobs.do(n.drain)
+	}
 }
+
+// dropNote counts and logs a notification that will not run. Called with mu held.
+func (n *notifier) dropNote(old *notification, now State) {
+	n.dropped.Add(1)
+	n.log.Debug("notify scripts dropped: the state changed before they ran", "state", old.state, "now", now)
+}
+
+// drain runs the waiting notification, and the ones that replace it meanwhile, on the worker.
+func (n *notifier) drain() {
+	for {
+		n.mu.Lock()
+		job := n.pending
+		n.pending = nil
+		if job == nil {
+			n.scheduled = false
+			n.mu.Unlock()
+			return
+		}
+		n.mu.Unlock()
+		n.runScripts(job)
+	}
+}
+
+// current reports whether job is still the latest notification.
+func (n *notifier) current(job *notification) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return job.seq == n.seq
+}
+
+func (n *notifier) runScripts(job *notification) {
+	for _, argv := range job.scripts {
+		if len(argv) == 0 {
+			continue
+		}
+		if !n.current(job) {
+			// The newer notification runs next.
+			n.mu.Lock()
+			n.dropNote(job, n.pendingState())
+			n.mu.Unlock()
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), job.timeout)
+		start := time.Now()
+		err := n.run(ctx, argv)
+		cancel()
+		if err != nil {
+			n.log.Warn("notify script failed", "script", argv, "state", job.state, "err", err, "took", time.Since(start))
+			if job.onErr != nil {
+				job.onErr()
+			}
+			continue
+		}
+		n.log.Debug("notify script done", "script", argv, "state", job.state)
+	}
+}
+
+// pendingState is the state of the waiting notification (INIT if none). Called with mu held.
+func (n *notifier) pendingState() State {
+	if n.pending == nil {
+		return StateInit
+	}
+	return n.pending.state
+}
+
+// Dropped returns how many notifications were replaced or abandoned before all their
+// scripts ran.
+func (n *notifier) Dropped() uint64 { return n.dropped.Load() }
 
 // worker runs queued jobs one at a time, in order, in its own goroutine.
 type worker struct {

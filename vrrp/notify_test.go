@@ -3,7 +3,9 @@ package vrrp
 import (
 	"context"
 	"errors"
+	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestNotifyLineAndArgs(t *testing.T) {
@@ -118,5 +122,139 @@ func TestOpenFIFO(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(regular); string(b) != "keep" {
 		t.Errorf("the regular file now holds %q, want it untouched", b)
+	}
+}
+
+// gatedRunner records the scripts it runs; each run waits until the test releases it.
+type gatedRunner struct {
+	ran     chan string   // argv[0] of each run, as it starts
+	release chan struct{} // one receive lets one run finish
+}
+
+func newGatedRunner() *gatedRunner {
+	return &gatedRunner{ran: make(chan string, 100), release: make(chan struct{})}
+}
+
+func (g *gatedRunner) run(ctx context.Context, argv []string) error {
+	g.ran <- argv[0]
+	select {
+	case <-g.release:
+	case <-ctx.Done():
+	}
+	return nil
+}
+
+// next waits for the next script to start and returns its name.
+func (g *gatedRunner) next(t *testing.T) string {
+	t.Helper()
+	select {
+	case s := <-g.ran:
+		return s
+	case <-time.After(5 * time.Second):
+		t.Fatal("no notify script started")
+		return ""
+	}
+}
+
+func newTestNotifier(run ScriptRunner) *notifier {
+	return &notifier{kind: "INSTANCE", name: "VI_1", run: run, log: slog.New(slog.NewTextHandler(io.Discard, nil)), jobs: newWorker(),
+		cfg: NotifyConfig{Master: []string{"master"}, Backup: []string{"backup"}, Fault: []string{"fault"}, Stop: []string{"stop"}}}
+}
+
+// TestNotifyCollapsesToLatest: while one notify script runs, further state changes replace
+// the one waiting; what runs next is the latest state's script, and notify_master queued
+// before STOP never starts after it.
+func TestNotifyCollapsesToLatest(t *testing.T) {
+	tests := []struct {
+		name        string
+		queued      []State // notified while the first (BACKUP) script runs
+		want        []string
+		wantDropped uint64
+	}{
+		{"master then stop", []State{StateMaster, StateStop}, []string{"backup", "stop"}, 1},
+		{"a flap collapses", []State{StateMaster, StateBackup, StateMaster, StateBackup, StateMaster}, []string{"backup", "master"}, 4},
+		{"one change runs", []State{StateFault}, []string{"backup", "fault"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := newGatedRunner()
+			n := newTestNotifier(g.run)
+			n.notify(StateBackup, 100, nil)
+			got := []string{g.next(t)}
+			for _, s := range tt.queued {
+				n.notify(s, 100, nil)
+			}
+			g.release <- struct{}{}
+			got = append(got, g.next(t))
+			g.release <- struct{}{}
+			n.jobs.stop()
+			close(g.ran)
+			for s := range g.ran {
+				got = append(got, s)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("scripts run (-want +got):\n%s", diff)
+			}
+			if got := n.Dropped(); got != tt.wantDropped {
+				t.Errorf("Dropped() = %d, want %d", got, tt.wantDropped)
+			}
+		})
+	}
+}
+
+// TestNotifyDropsStaleRest: a state's second script (the generic notify) does not start once
+// a newer state was notified; the newer state's scripts run instead.
+func TestNotifyDropsStaleRest(t *testing.T) {
+	g := newGatedRunner()
+	n := newTestNotifier(g.run)
+	n.setConfig(NotifyConfig{Master: []string{"master"}, Stop: []string{"stop"}, Notify: []string{"notify"}})
+	n.notify(StateMaster, 100, nil)
+	if got := g.next(t); got != "master" {
+		t.Fatalf("first script %q, want master", got)
+	}
+	n.notify(StateStop, 100, nil)
+	g.release <- struct{}{}
+	var got []string
+	for range 2 {
+		got = append(got, g.next(t))
+		g.release <- struct{}{}
+	}
+	n.jobs.stop()
+	if diff := cmp.Diff([]string{"stop", "notify"}, got); diff != "" {
+		t.Errorf("scripts after STOP (-want +got):\n%s", diff)
+	}
+	if got := n.Dropped(); got != 1 {
+		t.Errorf("Dropped() = %d, want 1 (MASTER's generic notify)", got)
+	}
+}
+
+// TestNotifyFloodBounded: a thousand state changes while a script hangs queue one
+// notification, not a thousand.
+func TestNotifyFloodBounded(t *testing.T) {
+	g := newGatedRunner()
+	n := newTestNotifier(g.run)
+	n.notify(StateBackup, 100, nil)
+	g.next(t)
+	for k := range 1000 {
+		n.notify([]State{StateMaster, StateBackup}[k%2], 100, nil)
+	}
+	n.mu.Lock()
+	pending := n.pending != nil
+	n.mu.Unlock()
+	if !pending {
+		t.Fatal("nothing waiting after the flood")
+	}
+	close(g.release) // every run finishes at once from now on
+	n.jobs.stop()
+	close(g.ran)
+	var rest []string
+	for s := range g.ran {
+		rest = append(rest, s)
+	}
+	if diff := cmp.Diff([]string{"backup"}, rest); diff != "" {
+		t.Errorf("scripts after the first (-want +got):\n%s", diff)
+	}
+	if got := n.Dropped(); got != 999 {
+		t.Errorf("Dropped() = %d, want 999", got)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -22,6 +23,11 @@ var (
 // ErrTimeout is wrapped by Result.Err when the command ran past its Timeout and was killed.
 var ErrTimeout = errors.New("script: timed out")
 
+// ErrKilled, as the cause of a Run's cancelled context (context.WithCancelCause), kills the
+// process group with SIGKILL at once instead of SIGTERM and a grace period: a daemon that has
+// waited its bound for scripts on shutdown does not wait once more.
+var ErrKilled = errors.New("script: killed")
+
 // Credential is the user a command runs as (setuid/setgid in the child, before exec).
 type Credential struct {
 	UID, GID uint32
@@ -30,12 +36,23 @@ type Credential struct {
 
 // Command describes one program run. The zero Timeout means no timeout.
 type Command struct {
-	// Argv[0] is the program (looked up in PATH when it holds no slash), the rest its arguments.
-	// No shell is involved.
+	// Argv[0] is the program (looked up in SafePath when it holds no slash), the rest its
+	// arguments. No shell is involved; the environment is Env().
 	Argv []string
 	// User, when set, is the uid/gid the program runs as (requires privilege).
 	User    *Credential
 	Timeout time.Duration
+	// Guard, when set, is enable_script_security: a run with root's privileges executes only
+	// the file the Guard vetted, and is refused (an error wrapping ErrInsecure) otherwise.
+	Guard *Guard
+}
+
+// asRoot reports whether the program runs with root's user or group ID (before set-ID bits).
+func (c Command) asRoot() bool {
+	if c.User == nil {
+		return os.Geteuid() == 0 || os.Getegid() == 0
+	}
+	return c.User.UID == 0 || c.User.GID == 0
 }
 
 // String renders the command for logs, quoting arguments that need it.
@@ -77,7 +94,8 @@ func (c Command) Validate() error {
 
 // Run starts the command in its own process group and waits for it. On timeout, or when ctx is
 // cancelled, the whole group gets SIGTERM and, two seconds later, SIGKILL, so children a script
-// forked do not outlive it. Run is safe for concurrent use.
+// forked do not outlive it (SIGKILL at once when ctx's cause is ErrKilled). A ctx already done
+// starts nothing. Run is safe for concurrent use.
 func Run(ctx context.Context, c Command) Result {
 	start := time.Now()
 	res := Result{ExitCode: -1}
@@ -85,10 +103,25 @@ func Run(ctx context.Context, c Command) Result {
 		res.Err = err
 		return res
 	}
+	if ctx.Err() != nil {
+		res.Err = fmt.Errorf("script: %s not started: %w", c.String(), context.Cause(ctx))
+		return res
+	}
 	argv := c.Argv
+	var path string
+	var err error
+	if c.Guard != nil {
+		path, err = c.Guard.admit(argv[0], c.asRoot())
+	} else {
+		path, err = LookPath(argv[0])
+	}
+	if err != nil {
+		res.Err = fmt.Errorf("script: start %s: %w", argv[0], err)
+		return res
+	}
 	limit, grace := outputLimit, killGrace
 	out := &tail{limit: limit}
-	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd := &exec.Cmd{Path: path, Args: argv, Env: Env()}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if c.User != nil {
@@ -121,6 +154,9 @@ func Run(ctx context.Context, c Command) Result {
 		werr = killGroup(pgid, grace, done)
 	case <-ctx.Done():
 		cancelled = true
+		if errors.Is(context.Cause(ctx), ErrKilled) {
+			grace = 0
+		}
 		werr = killGroup(pgid, grace, done)
 	}
 	res.Duration = time.Since(start)
@@ -141,7 +177,7 @@ func Run(ctx context.Context, c Command) Result {
 		res.Err = fmt.Errorf("%w after %v (%s)", ErrTimeout, c.Timeout, c.String())
 	case cancelled:
 		// Even a program that traps SIGTERM and exits 0 did not finish its job.
-		res.Err = fmt.Errorf("script: %s cancelled: %w", c.String(), ctx.Err())
+		res.Err = fmt.Errorf("script: %s cancelled: %w", c.String(), context.Cause(ctx))
 	case res.Signal != 0:
 		res.Err = fmt.Errorf("script: %s killed by signal %v", c.String(), res.Signal)
 	case res.ExitCode > 0:
@@ -152,8 +188,13 @@ func Run(ctx context.Context, c Command) Result {
 	return res
 }
 
-// killGroup sends SIGTERM to the group, then SIGKILL after grace, and returns Wait's error.
+// killGroup sends SIGTERM to the group, then SIGKILL after grace (at once when grace is
+// zero), and returns Wait's error.
 func killGroup(pgid int, grace time.Duration, done <-chan error) error {
+	if grace <= 0 {
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		return <-done
+	}
 	_ = syscall.Kill(-pgid, syscall.SIGTERM)
 	t := time.NewTimer(grace)
 	defer t.Stop()
