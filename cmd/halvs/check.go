@@ -21,16 +21,19 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	for _, name := range []string{"config", "c", "f"} {
 		fs.StringVar(&path, name, "", "the HCL configuration `FILE` to check")
 	}
+	maxSize := maxConfigSize(fs)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: halvs check -c FILE
+		fmt.Fprint(stderr, `Usage: halvs check -c FILE [--max-config-size BYTES]
        halvs -t -c FILE     (as keepalived users type it)
 
 Reads FILE (halvs' HCL configuration), applies keepalived's defaults and checks everything
 halvs can check without touching the system. Each problem is printed as
-FILE:LINE:COL: error: message (or warning: ...).
+FILE:LINE:COL: error: message (or warning: ...); after the first 50, one line counts the
+rest. FILE must be a regular file.
 
 Flags:
   -c, -f, --config FILE   the configuration to check (a lone FILE argument works too)
+  --max-config-size BYTES refuse a FILE larger than BYTES (default 16777216, 16 MiB)
 
 Exit status: 0 valid (warnings may be printed), 1 invalid, 2 usage error.
 `)
@@ -46,10 +49,11 @@ Exit status: 0 valid (warnings may be printed), 1 invalid, 2 usage error.
 		fs.Usage()
 		return exitUsage
 	}
-	cfg, diags := config.Load(path)
+	cfg, diags := config.LoadWith(path, config.Limits{MaxSize: *maxSize})
 	diags.Write(stderr)
 	if diags.HasErrors() {
-		fmt.Fprintf(stderr, "%s: %s\n", path, countLine(len(diags.Errors()), "error", len(diags.Warnings()), "warning"))
+		errs, warns := diags.Counts()
+		fmt.Fprintf(stderr, "%s: %s\n", path, countLine(errs, "error", warns, "warning"))
 		return exitFailure
 	}
 	fmt.Fprintf(stdout, "config OK: %s\n", summary(cfg))

@@ -4,7 +4,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+
+	"github.com/halvs/halvs/config"
 )
+
+// maxConfigSize adds --max-config-size to a command that loads a config: the most bytes
+// the file may hold, for a table too big for the default.
+func maxConfigSize(fs *flag.FlagSet) *int64 {
+	return fs.Int64("max-config-size", config.DefaultMaxSize, "refuse a configuration larger than `BYTES`")
+}
 
 // configPath is the config file of a command that takes -c FILE or a lone FILE argument,
 // after fs.Parse: flagPath when -c gave one (then no argument may follow), else the single

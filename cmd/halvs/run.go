@@ -46,8 +46,10 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.BoolVar(&keepIPVS, "keep-ipvs", false, "on stop, leave the IPVS services in the kernel (for an upgrade)")
+	maxSize := maxConfigSize(fs)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: halvs run -c FILE [--log-format text|json] [--log-level LEVEL] [--keep-ipvs]
+                 [--max-config-size BYTES]
 
 Runs the director in the foreground, as 'keepalived -n -f FILE' does: the vrrp_instance
 blocks elect a master that owns the virtual addresses, and, when FILE has virtual_server
@@ -76,6 +78,9 @@ Flags:
                          dropped advert and why
   --keep-ipvs            on stop, leave the IPVS services in place; the next start adopts
                          them with zero operations
+  --max-config-size BYTES
+                         refuse a FILE larger than BYTES, at start and on every
+                         reload (default 16777216, 16 MiB)
 
 Exit status: 0 after a clean stop, 1 invalid config, IPVS missing for a config that needs it,
 control socket in use by another halvs, metrics port taken, or a runtime failure, 2 usage error.
@@ -97,17 +102,19 @@ control socket in use by another halvs, metrics port taken, or a runtime failure
 		return exitUsage
 	}
 
-	cfg, diags := config.Load(path)
+	limits := config.Limits{MaxSize: *maxSize}
+	cfg, diags := config.LoadWith(path, limits)
 	logDiagnostics(log, diags)
 	if cfg == nil {
-		log.Error("configuration refused", "config", path, "errors", len(diags.Errors()))
+		errs, _ := diags.Counts()
+		log.Error("configuration refused", "config", path, "errors", errs)
 		return exitFailure
 	}
 	started := time.Now()
 	if abs, err := filepath.Abs(path); err == nil {
 		path = abs // status shows it, and a reload from another directory reads the same file
 	}
-	dm := &daemon{log: log, notify: sdnotify.New(), now: time.Now,
+	dm := &daemon{log: log, notify: sdnotify.New(), now: time.Now, limits: limits,
 		info: runInfo{cfg: cfg, path: path, loaded: started, started: started}}
 	dm.metrics = metrics.New(dm.status)
 	dm.metrics.ObserveLoad(started)

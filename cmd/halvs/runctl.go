@@ -32,6 +32,7 @@ type daemon struct {
 	notify  *sdnotify.Notifier
 	metrics *metrics.Metrics
 	now     func() time.Time
+	limits  config.Limits // every reload reads the file under these
 
 	// ops serialises reloads and failovers: the control socket's requests are refused with
 	// ErrBusy while one runs, SIGHUP waits its turn.
@@ -153,7 +154,7 @@ func (dm *daemon) reloadLocked() (*control.ReloadResult, error) {
 		}
 	}()
 	dm.log.Info("reloading configuration", "config", path)
-	cfg, diags := config.Load(path)
+	cfg, diags := config.LoadWith(path, dm.limits)
 	logDiagnostics(dm.log, diags)
 	res := &control.ReloadResult{ConfigFile: path}
 	var all []string // every finding, "FILE:LINE:COL: error: message", in file order
