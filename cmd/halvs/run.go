@@ -70,6 +70,9 @@ Signals:
                   validation is logged and the running configuration kept.
   SIGTERM, SIGINT stop: MASTERs send priority 0 and release their addresses, notify_stop
                   runs, the IPVS services halvs owns are removed (unless --keep-ipvs).
+                  Scripts still running `+director.DefaultScriptWait.String()+` after the signal are killed (SIGKILL).
+                  A second SIGTERM or SIGINT kills them at once: the addresses and
+                  IPVS services are still released, only the scripts are not waited for.
 
 Flags:
   -c, -f, --config FILE  the configuration (a lone FILE argument works too)
@@ -180,6 +183,7 @@ control socket in use by another halvs, metrics port taken, or a runtime failure
 	defer close(hups)
 	runErr := make(chan error, 1)
 	go func() { runErr <- d.Run(ctx) }()
+	stopping := false
 	for {
 		select {
 		case err := <-runErr:
@@ -196,6 +200,14 @@ control socket in use by another halvs, metrics port taken, or a runtime failure
 				}
 				continue
 			}
+			if stopping {
+				// The VIPs and IPVS services are still released; only the scripts are not
+				// waited for.
+				log.Warn("second signal: stopping without waiting for scripts", "signal", s.String())
+				d.KillScripts()
+				continue
+			}
+			stopping = true
 			log.Info("signal received: stopping", "signal", s.String())
 			if err := dm.notify.Stopping("stopping: releasing the VIPs"); err != nil {
 				log.Warn("sd_notify failed", "state", "STOPPING", "err", err)
