@@ -67,10 +67,11 @@ var ErrNotRegular = errors.New("not a regular file")
 // ErrTooLarge: the config file is larger than Limits.MaxSize.
 var ErrTooLarge = errors.New("file too large")
 
-// readConfig reads the regular file at path, at most max bytes. The type is checked before
-// the open (which on a FIFO would block until a writer comes) and again on the opened file
-// (the path may have been swapped in between); the open is non-blocking for that case.
-func readConfig(path string, max int64) ([]byte, error) {
+// ReadRegularFile reads the regular file at path, at most max bytes, failing with
+// ErrNotRegular or ErrTooLarge otherwise. The type is checked before the open (which on a
+// FIFO would block until a writer comes) and again on the opened file (the path may have
+// been swapped in between); the open is non-blocking for that case.
+func ReadRegularFile(path string, max int64) ([]byte, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err

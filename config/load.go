@@ -25,7 +25,7 @@ func Load(path string) (*Config, Diagnostics) {
 // LoadWith reads the regular file at path, at most lim.MaxSize bytes, and parses it. A
 // FIFO, a device or a directory is refused without blocking on it. See ParseWith.
 func LoadWith(path string, lim Limits) (*Config, Diagnostics) {
-	src, err := readConfig(path, lim.maxSize())
+	src, err := ReadRegularFile(path, lim.maxSize())
 	if err != nil {
 		return nil, Diagnostics{{Severity: SeverityError, Message: fmt.Sprintf("cannot read config: %v", err), Range: hcl.Range{Filename: path}}}
 	}

@@ -1,6 +1,7 @@
 package keepalivedconf
 
 import (
+	"errors"
 	"path/filepath"
 	"strings"
 )
@@ -32,7 +33,16 @@ func (r *reader) include(pattern string, pos Pos) {
 		r.diags.add(Error, pos, "include names no file")
 		return
 	}
+	if len(pattern) >= keepalivedMaxBuf {
+		r.diags.add(Error, pos, "include pattern longer than keepalived's limit of %d characters", keepalivedMaxBuf-1)
+		return
+	}
+	if n := countBraces(pattern, maxBracePatterns); n > maxBracePatterns {
+		r.diags.add(Error, pos, "include %s expands to more than %d patterns; name fewer alternatives", pattern, maxBracePatterns)
+		return
+	}
 	base := filepath.Dir(r.file)
+	files := 0
 	for _, alt := range expandBraces(pattern) {
 		if !filepath.IsAbs(alt) {
 			alt = filepath.Join(base, alt)
@@ -50,6 +60,10 @@ func (r *reader) include(pattern string, pos Pos) {
 			}
 			continue
 		}
+		if files += len(matches); files > maxIncludeFiles {
+			r.diags.add(Error, pos, "include %s matches more than %d files", pattern, maxIncludeFiles)
+			return
+		}
 		for _, m := range matches {
 			if r.aborted {
 				return
@@ -58,7 +72,11 @@ func (r *reader) include(pattern string, pos Pos) {
 				r.abort(pos, "includes nest deeper than %d files (does %s include itself?)", maxIncludeDepth, m)
 				return
 			}
-			src, err := r.opts.ReadFile(m)
+			src, err := r.readFile(m)
+			if errors.Is(err, errTotalSize) {
+				r.abort(pos, "include %s: %v", m, err)
+				return
+			}
 			if err != nil {
 				r.diags.add(Error, pos, "include %s: %v", m, err)
 				continue
@@ -68,6 +86,50 @@ func (r *reader) include(pattern string, pos Pos) {
 			r.depth--
 		}
 	}
+}
+
+// countBraces is how many patterns expandBraces(s) returns, or limit+1 when more. It
+// follows expandBraces' reading: each group's alternatives hold balanced braces, so a
+// group multiplies what follows it.
+func countBraces(s string, limit int) int {
+	open := -1
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' {
+			i++
+			continue
+		}
+		if s[i] == '{' {
+			open = i
+			break
+		}
+	}
+	if open < 0 {
+		return 1
+	}
+	depth, last, sum := 0, open+1, 0
+	for i := open; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '{':
+			depth++
+		case ',', '}':
+			if s[i] == ',' && depth != 1 {
+				continue
+			}
+			if s[i] == '}' {
+				if depth--; depth != 0 {
+					continue
+				}
+			}
+			sum = min(sum+countBraces(s[last:i], limit), limit+1)
+			last = i + 1
+			if s[i] == '}' {
+				return min(sum*countBraces(s[i+1:], limit), limit+1)
+			}
+		}
+	}
+	return countBraces(s[open+1:], limit)
 }
 
 // expandBraces expands csh-style alternatives ("conf.d/{a,b}.conf"), which keepalived's

@@ -1,10 +1,14 @@
 package keepalivedconf
 
 import (
+	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/halvs/halvs/config"
 )
 
 // Limits that keep a hostile or mistaken input (a ~SEQ over a billion values, a parameter
@@ -15,6 +19,13 @@ const (
 	maxSubstitutions = 1_000 // per line; real lines need a handful
 	maxIncludeDepth  = 32
 	keepalivedMaxBuf = 1024 // keepalived ignores longer lines (MAXBUF)
+	// maxBracePatterns bounds what one include's {a,b} alternatives expand to, and
+	// maxIncludeFiles the files one include reads ("include {a,b}{a,b}..." doubles with
+	// every pair).
+	maxBracePatterns = 10_000
+	maxIncludeFiles  = 1_000
+	// defaultMaxTotalSize bounds the bytes of all the files read, includes included.
+	defaultMaxTotalSize = 64 << 20
 )
 
 // Options adjust how a configuration is read. The zero value reads from the file system the
@@ -29,13 +40,18 @@ type Options struct {
 	Getenv func(string) string
 	// Random gives ${_RANDOM MIN MAX}, a number in [lo, hi]; nil means math/rand.
 	Random func(lo, hi int) int
-	// ReadFile and Glob reach the files; nil means os.ReadFile and filepath.Glob (keeping
-	// regular files only). Tests and fuzzing substitute an in-memory file system.
+	// ReadFile and Glob reach the files; nil means reading regular files only, at most
+	// MaxFileSize bytes (config.ReadRegularFile), and filepath.Glob without directories.
+	// Tests and fuzzing substitute an in-memory file system.
 	ReadFile func(name string) ([]byte, error)
 	Glob     func(pattern string) ([]string, error)
 	// MaxLines bounds the number of lines read after include, ~SEQ, ~LST and multi-line
 	// parameter expansion; 0 means 1,000,000.
 	MaxLines int
+	// MaxFileSize bounds each file read, the first one and every include; 0 means
+	// config.DefaultMaxSize (16 MiB). MaxTotalSize bounds them all together; 0 means 64 MiB.
+	MaxFileSize  int64
+	MaxTotalSize int64
 }
 
 func (o *Options) withDefaults() Options {
@@ -49,8 +65,15 @@ func (o *Options) withDefaults() Options {
 	if opts.Random == nil {
 		opts.Random = func(lo, hi int) int { return lo + rand.IntN(hi-lo+1) }
 	}
+	if opts.MaxFileSize <= 0 {
+		opts.MaxFileSize = config.DefaultMaxSize
+	}
+	if opts.MaxTotalSize <= 0 {
+		opts.MaxTotalSize = defaultMaxTotalSize
+	}
 	if opts.ReadFile == nil {
-		opts.ReadFile = os.ReadFile
+		max := opts.MaxFileSize
+		opts.ReadFile = func(name string) ([]byte, error) { return config.ReadRegularFile(name, max) }
 	}
 	if opts.Glob == nil {
 		opts.Glob = globFiles
@@ -61,7 +84,8 @@ func (o *Options) withDefaults() Options {
 	return opts
 }
 
-// globFiles is filepath.Glob without directories, which keepalived skips too.
+// globFiles is filepath.Glob without directories, which keepalived skips too. Other
+// files that are not regular are kept, for ReadFile to refuse by name.
 func globFiles(pattern string) ([]string, error) {
 	matches, err := filepath.Glob(pattern)
 	files := matches[:0]
@@ -78,21 +102,45 @@ func globFiles(pattern string) ([]string, error) {
 // statements must not be used.
 func ReadFile(path string, opts *Options) ([]*Node, Diagnostics) {
 	o := opts.withDefaults()
-	src, err := o.ReadFile(path)
+	r := newReader(o)
+	src, err := r.readFile(path)
 	if err != nil {
 		return nil, Diagnostics{{Severity: Error, Pos: Pos{File: path}, Msg: err.Error()}}
 	}
-	return read(path, src, o)
+	return r.read(path, src)
 }
 
 // Read reads a keepalived configuration held in src; name is its path, used in diagnostics
 // and as the base for relative includes.
 func Read(name string, src []byte, opts *Options) ([]*Node, Diagnostics) {
-	return read(name, src, opts.withDefaults())
+	r := newReader(opts.withDefaults())
+	r.total = int64(len(src))
+	return r.read(name, src)
 }
 
-func read(name string, src []byte, opts Options) ([]*Node, Diagnostics) {
-	r := &reader{opts: opts, defs: map[string]*definition{}}
+// errTotalSize: the files read, includes included, hold more than Options.MaxTotalSize.
+var errTotalSize = errors.New("the files read, includes included, are too large together")
+
+func newReader(opts Options) *reader {
+	return &reader{opts: opts, defs: map[string]*definition{}}
+}
+
+// readFile reads one file through opts.ReadFile, within the size limits.
+func (r *reader) readFile(name string) ([]byte, error) {
+	src, err := r.opts.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(src)) > r.opts.MaxFileSize {
+		return nil, fmt.Errorf("%w: more than %d bytes", config.ErrTooLarge, r.opts.MaxFileSize)
+	}
+	if r.total += int64(len(src)); r.total > r.opts.MaxTotalSize {
+		return nil, fmt.Errorf("%w: more than %d bytes", errTotalSize, r.opts.MaxTotalSize)
+	}
+	return src, nil
+}
+
+func (r *reader) read(name string, src []byte) ([]*Node, Diagnostics) {
 	r.predefine()
 	r.readSource(name, src)
 	r.endDefinition()
@@ -120,6 +168,7 @@ type reader struct {
 	file    string      // the file being read, for relative includes
 	pwd     string      // its absolute directory, for ${_PWD}
 	depth   int         // include depth
+	total   int64       // bytes read from all files
 	lines   int         // lines processed so far, bounded by opts.MaxLines
 	pending *definition // a multi-line definition still collecting lines
 	aborted bool
