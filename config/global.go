@@ -14,13 +14,15 @@ func defaultGlobal() Global {
 		VRRPGarpMasterRepeat:        5,
 		VRRPGarpMasterRefreshRepeat: 1,
 		ControlSocket:               DefaultControlSocket,
+		LVSSyncPreemptDelay:         DefaultLVSSyncPreemptDelay,
 	}
 }
 
 var globalSchema = schema{
 	attrs: []string{"router_id", "script_user", "enable_script_security", "vrrp_version",
 		"vrrp_garp_master_delay", "vrrp_garp_master_repeat", "vrrp_garp_master_refresh",
-		"vrrp_garp_master_refresh_repeat", "notify_fifo", "control_socket", "metrics_listen"},
+		"vrrp_garp_master_refresh_repeat", "notify_fifo", "control_socket", "metrics_listen",
+		"lvs_sync_preempt_delay", "lvs_sloppy_tcp", "lvs_sloppy_sctp"},
 	blocks: []string{"lvs_sync_daemon", "lvs_timeouts"},
 }
 
@@ -68,6 +70,11 @@ func (d *decoder) global(blk *hclsyntax.Block) Global {
 		s.integer("sync_id", &sd.SyncID, 0, 255)
 		g.LVSSyncDaemon = sd
 	}
+	if b.duration("lvs_sync_preempt_delay", &g.LVSSyncPreemptDelay) && g.LVSSyncPreemptDelay > MaxLVSSyncPreemptDelay {
+		b.errorf("lvs_sync_preempt_delay", "lvs_sync_preempt_delay must be at most %v", MaxLVSSyncPreemptDelay)
+	}
+	b.boolean("lvs_sloppy_tcp", &g.LVSSloppyTCP)
+	b.boolean("lvs_sloppy_sctp", &g.LVSSloppySCTP)
 	if tb := b.single("lvs_timeouts"); tb != nil {
 		t := d.open("lvs_timeouts", tb.Body, tb.DefRange(), schema{attrs: []string{"tcp", "tcpfin", "udp"}})
 		lt := &LVSTimeouts{Source: t.src}

@@ -11,7 +11,8 @@ import (
 func TestGlobalDefaults(t *testing.T) {
 	got := mustParse(t, "").Global
 	want := config.Global{VRRPVersion: 2, VRRPGarpMasterDelay: 5 * time.Second, VRRPGarpMasterRepeat: 5,
-		VRRPGarpMasterRefreshRepeat: 1, ControlSocket: "/run/halvs.sock"}
+		VRRPGarpMasterRefreshRepeat: 1, ControlSocket: "/run/halvs.sock",
+		LVSSyncPreemptDelay: config.DefaultLVSSyncPreemptDelay}
 	if diff := cmp.Diff(want, got, config.IgnorePositions()); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
 	}
@@ -48,8 +49,9 @@ vrrp_instance "VI_1" {
 		EnableScriptSecurity: true, VRRPVersion: 3, VRRPGarpMasterDelay: 1500 * time.Millisecond,
 		VRRPGarpMasterRepeat: 2, VRRPGarpMasterRefresh: time.Minute, VRRPGarpMasterRefreshRepeat: 1,
 		ControlSocket: "/tmp/h.sock", MetricsListen: ":9650",
-		LVSSyncDaemon: &config.LVSSyncDaemon{Interface: "eth1", Instance: "VI_1", SyncID: 42},
-		LVSTimeouts:   &config.LVSTimeouts{TCP: 900 * time.Second, TCPFin: 2 * time.Minute}}
+		LVSSyncDaemon:       &config.LVSSyncDaemon{Interface: "eth1", Instance: "VI_1", SyncID: 42},
+		LVSTimeouts:         &config.LVSTimeouts{TCP: 900 * time.Second, TCPFin: 2 * time.Minute},
+		LVSSyncPreemptDelay: config.DefaultLVSSyncPreemptDelay}
 	if diff := cmp.Diff(want, cfg.Global, config.IgnorePositions()); diff != "" {
 		t.Errorf("global (-want +got):\n%s", diff)
 	}

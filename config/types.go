@@ -70,6 +70,12 @@ type Global struct {
 	ControlSocket               string         // halvs: the status/control socket path
 	MetricsListen               string         // halvs: "host:port" for /metrics; "" is off
 	Source                      Source
+
+	// halvs: with lvs_sync_daemon, how long a director that would preempt runs as the sync
+	// backup first (0: no wait); see DefaultLVSSyncPreemptDelay.
+	LVSSyncPreemptDelay time.Duration
+	LVSSloppyTCP        bool // halvs: net.ipv4.vs.sloppy_tcp (schedule mid-stream TCP packets)
+	LVSSloppySCTP       bool // halvs: net.ipv4.vs.sloppy_sctp
 }
 
 // LVSSyncDaemon is global's lvs_sync_daemon block: the kernel IPVS connection sync daemon,
