@@ -36,6 +36,9 @@ var trickySources = map[string]string{
 	"duplicate top attribute": "x = {\n}\nx = {\n}\n",
 	"crlf":                    "global {\r\n}\r\nvrrp_script \"a\" {\r\n}\r\n",
 	"no final newline":        "global {\n}\nvrrp_script \"a\" {\n  script = \"x\"\n}",
+	"heredoc at top level":    "x = <<EOT\n}\ny {\nEOT\nglobal {\n}\n",
+	"interpolated braces":     "global {\n  router_id = \"${\"}\"}{\"\n}\nglobal {\n}\n",
+	"escaped template":        "global {\n  router_id = \"$${ %%{ \\\" {\"\n}\nglobal {\n}\n",
 	"leading comments":        "# one\n// two\n/* three */\nglobal {\n}\n\n\n# between\nvrrp_script \"a\" {\n}\n\nvrrp_script \"b\" {\n}\n",
 	"syntax error late":       "global {\n}\nvrrp_script \"a\" {\n  script = \n}\n",
 	"bom":                     "\ufeffglobal {\n}\nvrrp_script \"a\" {\n}\n",
@@ -118,7 +121,7 @@ func TestParseBlocksMatchesWholeFile(t *testing.T) {
 		"braces in string": true, "leading comments": true, "no final newline": true, "bom": true, "unicode": true,
 		"heredoc": true, "indented heredoc": true, "heredoc template": true, "block comment": true,
 		"comment in block": true, "object value": true, "nested block": true, "crlf": true,
-		"trailing space": true, "one block": true,
+		"trailing space": true, "one block": true, "escaped template": true, "interpolated braces": true,
 	}
 	for name, src := range parseSources(t) {
 		t.Run(name, func(t *testing.T) {
