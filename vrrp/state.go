@@ -68,6 +68,7 @@ type Machine struct {
 	masterAddr     netip.Addr
 	masterPriority uint8
 	preemptAt      time.Time // zero: no preempt delay running
+	preemptHeld    bool      // a PreemptHold is in force (see preempt_gate.go)
 	faults         []string  // active fault sources, sorted
 	wantMaster     bool
 	prio0          bool // the down timer was armed by a priority-0 advert
@@ -163,6 +164,8 @@ func (m *Machine) Handle(now time.Time, ev Event) []Action {
 		if m.state == StateBackup && m.wantMaster {
 			return m.becomeMaster("sync group ready")
 		}
+	case PreemptHold:
+		m.preemptHeld = ev.Hold
 	case Shutdown:
 		return m.shutdown()
 	}
@@ -213,7 +216,7 @@ func (m *Machine) backupAdvert(now time.Time, ev AdvertReceived) []Action {
 		m.masterAddr, m.masterPriority, m.prio0 = ev.Src, 0, true
 		return []Action{ArmMasterDownTimer{SkewTime(m.cfg.Version, m.priority, m.masterInterval)}}
 	}
-	delaying := m.cfg.PreemptDelay > 0 && (m.preemptAt.IsZero() || now.Before(m.preemptAt))
+	delaying := (m.cfg.PreemptDelay > 0 && (m.preemptAt.IsZero() || now.Before(m.preemptAt))) || m.preemptHeld
 	if !m.cfg.NoPreempt && a.Priority < m.priority && !delaying {
 		// A lower-priority master and we may preempt: ignore its advert so that the down
 		// timer, still running from the last accepted advert, expires.
