@@ -151,6 +151,14 @@ func TestTransportReceivedAtIsTheKernels(t *testing.T) {
 	_, _, h := newSegment(t, "10.77.0.1/24", "10.77.0.2/24")
 	ta := dialIn(t, h[0].ns, "hk0", FamilyIPv4, TransportOptions{})
 	tb := dialIn(t, h[1].ns, "hk0", FamilyIPv4, TransportOptions{})
+	// The kernel turns receive stamping on for the whole stack through deferred work after
+	// the first socket asks; until it runs, recvmsg stamps with the time of the read. A
+	// daemon's long-lived socket meets that once; a fresh test waits for it with one packet.
+	if err := ta.Send(MulticastIPv4, []byte("warm up")); err != nil {
+		t.Fatal(err)
+	}
+	receiveWithinRaw(t, tb)
+	time.Sleep(20 * time.Millisecond)
 	capture := captureOn(t, h[1].ns, "hk0")
 	if err := ta.Send(MulticastIPv4, []byte("stamp me")); err != nil {
 		t.Fatal(err)
