@@ -148,10 +148,12 @@ func (r *reloadRig) run(t *testing.T, c reloadCase) {
 
 	w := r.watch(hup, watch, added, removed, slices.Concat(kept, added, removed))
 	for _, v := range added {
-		d, ok := w.answered[v]
-		if !ok || d > bound {
-			t.Errorf("new VIP %s answered from A at +%v (0: not within %v), want within %v of the SIGHUP", v, d.Round(time.Millisecond), watch, bound)
-		} else {
+		switch d, ok := w.answered[v]; {
+		case !ok:
+			t.Errorf("new VIP %s did not answer from A within %v of the SIGHUP, want within %v", v, watch, bound)
+		case d > bound:
+			t.Errorf("new VIP %s answered from A %v after the SIGHUP, want within %v", v, d.Round(time.Millisecond), bound)
+		default:
 			t.Logf("new VIP %s answered from A %v after the SIGHUP", v, d.Round(time.Millisecond))
 		}
 		if _, _, err := r.obs.WaitFor(obsMark, 0, AnnounceFrom(lab.A.MAC, v)); err != nil {
@@ -159,10 +161,12 @@ func (r *reloadRig) run(t *testing.T, c reloadCase) {
 		}
 	}
 	for _, v := range removed {
-		d, ok := w.gone[v]
-		if !ok || d > bound {
-			t.Errorf("removed VIP %s gone from A at +%v (0: still there after %v), want within %v of the SIGHUP", v, d.Round(time.Millisecond), watch, bound)
-		} else {
+		switch d, ok := w.gone[v]; {
+		case !ok:
+			t.Errorf("removed VIP %s still on A %v after the SIGHUP, want it gone within %v", v, watch, bound)
+		case d > bound:
+			t.Errorf("removed VIP %s gone from A %v after the SIGHUP, want within %v", v, d.Round(time.Millisecond), bound)
+		default:
 			t.Logf("removed VIP %s gone from A %v after the SIGHUP", v, d.Round(time.Millisecond))
 		}
 	}

@@ -74,7 +74,6 @@ func TestReloadInPlace(t *testing.T) {
 // so the wait is generous.
 func checkPriority(prio int) func(t *testing.T, r *reloadRig, hup time.Time, advMark int) {
 	return func(t *testing.T, r *reloadRig, hup time.Time, advMark int) {
-		t.Helper()
 		if _, err := r.advertFromA(advMark, time.Until(hup.Add(5*time.Second)), func(e Event) bool { return e.Priority == prio }); err != nil {
 			t.Errorf("no advert from A at priority %d after the reload: %v", prio, err)
 		}
@@ -89,7 +88,6 @@ func checkPriority(prio int) func(t *testing.T, r *reloadRig, hup time.Time, adv
 // over within 3 s. At its own interval it could not before 3 × 1 s + skew = 3.6 s; at A's it
 // takes 3 × 100 ms + skew, about 0.36 s.
 func checkInterval(t *testing.T, r *reloadRig, hup time.Time, advMark int) {
-	t.Helper()
 	if _, err := r.advertFromA(advMark, time.Until(hup.Add(time.Second+reloadSlack)), func(e Event) bool {
 		return e.Interval == 100*time.Millisecond
 	}); err != nil {
@@ -117,7 +115,6 @@ func checkInterval(t *testing.T, r *reloadRig, hup time.Time, advMark int) {
 // password drops do not.
 func checkPassword(pass string) func(t *testing.T, r *reloadRig, hup time.Time, advMark int) {
 	return func(t *testing.T, r *reloadRig, hup time.Time, advMark int) {
-		t.Helper()
 		if _, err := r.advertFromA(advMark, time.Until(hup.Add(time.Second+reloadSlack)), func(e Event) bool { return e.Auth == pass }); err != nil {
 			t.Errorf("no advert from A with password %q after the reload: %v", pass, err)
 		}
@@ -136,7 +133,6 @@ func checkPassword(pass string) func(t *testing.T, r *reloadRig, hup time.Time, 
 // the rest of the reload's watch (at least two intervals).
 func checkPeer(peer netip.Addr, added bool) func(t *testing.T, r *reloadRig, hup time.Time, advMark int) {
 	return func(t *testing.T, r *reloadRig, hup time.Time, _ int) {
-		t.Helper()
 		toPeer := func(e Event) bool { return AdvertFrom(r.lab.A.MAC)(e) && e.Dst == peer }
 		var got []Event
 		for _, e := range r.obs.Events() {
