@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -14,7 +15,7 @@ import (
 // Every checker block follows one pattern: the common keywords (connectAttrs for checkers
 // that open a connection, timingAttrs for all but file_check), then its own.
 var (
-	connectAttrs = []string{"connect_ip", "connect_port", "bindto", "bind_port", "bind_if", "connect_timeout"}
+	connectAttrs = []string{"connect_ip", "connect_port", "bindto", "bind_port", "bind_if", "connect_timeout", "fwmark"}
 	timingAttrs  = []string{"retry", "nb_get_retry", "delay_before_retry", "delay_loop", "warmup", "alpha"}
 )
 
@@ -27,6 +28,7 @@ var checkerSchemas = map[CheckerKind]schema{
 	CheckUDP:  {attrs: concat(connectAttrs, timingAttrs, []string{"payload", "require_reply", "min_reply_length", "max_reply_length"})},
 	CheckMisc: {attrs: concat(timingAttrs, []string{"misc_path", "misc_timeout", "misc_dynamic", "user"})},
 	CheckFile: {attrs: []string{"track_file", "dynamic", "weight", "reverse"}},
+	CheckSMTP: {attrs: concat(connectAttrs, timingAttrs, []string{"helo_name"}), blocks: []string{"host"}},
 }
 
 func concat(lists ...[]string) []string {
@@ -56,6 +58,14 @@ func (d *decoder) checker(kind CheckerKind, blk *hclsyntax.Block, rs RealServer,
 		c.UDP = b.udpCheck()
 	case CheckFile:
 		c.File = d.fileCheck(b, blk)
+	case CheckSMTP:
+		c.SMTP = &SMTPCheck{}
+		// The HELO argument is one word of printable ASCII (a domain name or address
+		// literal): a space or line break would end the command early or start another.
+		if b.str("helo_name", &c.SMTP.HeloName) && (c.SMTP.HeloName == "" || len(c.SMTP.HeloName) > 255 ||
+			strings.IndexFunc(c.SMTP.HeloName, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0) {
+			b.errorf("helo_name", "helo_name must be one word of printable ASCII, 1 to 255 characters (a domain name such as \"lb1.example.net\")")
+		}
 	}
 	if c.ConnectPort == 0 && kind != CheckPing && kind != CheckMisc && kind != CheckFile {
 		d.errorf(blk.DefRange(), "%s of a real server without a port needs connect_port", kind)
@@ -64,6 +74,13 @@ func (d *decoder) checker(kind CheckerKind, blk *hclsyntax.Block, rs RealServer,
 }
 
 func (d *decoder) checkerCommon(b *block, c *Checker, in inherited) {
+	b.connection(c)
+	d.checkerTiming(b, c, in)
+}
+
+// connection reads the keywords of keepalived's conn_opts (connect_ip … fwmark) but
+// connect_timeout, which is inherited.
+func (b *block) connection(c *Checker) {
 	var s string
 	if b.str("connect_ip", &s) {
 		a, err := parseAddr(s)
@@ -88,6 +105,16 @@ func (d *decoder) checkerCommon(b *block, c *Checker, in inherited) {
 	if b.integer("bind_port", &port, 1, 65535) {
 		c.BindPort = uint16(port)
 	}
+	var mark int
+	if b.integer("fwmark", &mark, 1, 1<<32-1) {
+		c.FWMark = uint32(mark)
+	}
+	if c.FWMark != 0 && c.Kind == CheckPing {
+		b.errorf("fwmark", "fwmark marks a checker's TCP or UDP connection; ping_check's ICMP echo is not marked")
+	}
+}
+
+func (d *decoder) checkerTiming(b *block, c *Checker, in inherited) {
 	if b.str("bind_if", &c.BindIf) {
 		if err := checkIfName(c.BindIf); err != nil {
 			b.errorf("bind_if", "bind_if: %v", err)
@@ -137,6 +164,56 @@ func (d *decoder) checkerCommon(b *block, c *Checker, in inherited) {
 	if c.ConnectTimeout <= 0 && c.Kind != CheckMisc {
 		b.errorf("connect_timeout", "connect_timeout must be more than 0")
 	}
+}
+
+// checkers decodes a checker block into the checkers it stands for: one, or for a smtp_check
+// with host blocks one per host, plus the block's own when it sets a connection keyword
+// (keepalived's smtp_check_end_handler).
+func (d *decoder) checkers(kind CheckerKind, blk *hclsyntax.Block, rs RealServer, in inherited) []Checker {
+	c, ok := d.checker(kind, blk, rs, in)
+	if !ok {
+		return nil
+	}
+	var hosts []*hclsyntax.Block
+	for _, hb := range blk.Body.Blocks {
+		if kind == CheckSMTP && hb.Type == "host" {
+			hosts = append(hosts, hb)
+		}
+	}
+	if len(hosts) == 0 {
+		return []Checker{c}
+	}
+	d.warnf(hosts[0].DefRange(), "host blocks are deprecated in keepalived; write one smtp_check per host (each host is a checker of its own either way)")
+	var out []Checker
+	for _, name := range append([]string{"fwmark"}, connectAttrs...) {
+		if _, set := blk.Body.Attributes[name]; set {
+			out = append(out, c)
+			break
+		}
+	}
+	timeout := 5 * time.Second // the real server's or virtual server's, not the smtp_check's
+	if in.connectTimeout != nil {
+		timeout = *in.connectTimeout
+	}
+	for i, hb := range hosts {
+		if len(hb.Labels) > 0 {
+			d.errorf(hb.LabelRanges[0], "host blocks take no name: write host { connect_ip = \"...\" }")
+		}
+		hc := c
+		h := d.open(fmt.Sprintf("host %d of smtp_check", i+1), hb.Body, hb.DefRange(), schema{attrs: connectAttrs})
+		hc.Source, hc.SMTP = h.src, &SMTPCheck{HeloName: c.SMTP.HeloName, Host: i + 1}
+		hc.ConnectIP, hc.ConnectPort, hc.BindTo, hc.BindPort, hc.BindIf, hc.FWMark = rs.Addr.Addr(), rs.Addr.Port(), netip.Addr{}, 0, "", 0
+		hc.ConnectTimeout = timeout
+		h.connection(&hc)
+		if h.duration("connect_timeout", &hc.ConnectTimeout) && hc.ConnectTimeout <= 0 {
+			h.errorf("connect_timeout", "connect_timeout must be more than 0")
+		}
+		if hc.ConnectPort == 0 {
+			d.errorf(hb.DefRange(), "host of smtp_check on a real server without a port needs connect_port")
+		}
+		out = append(out, hc)
+	}
+	return out
 }
 
 func (d *decoder) httpCheck(b *block, kind CheckerKind, vhost string) *HTTPCheck {

@@ -341,7 +341,7 @@ func parseGranularity(s string, bits int) (int, error) {
 
 var realServerSchema = schema{
 	attrs:  append([]string{"weight", "lvs_method", "lb_kind", "notify_up", "notify_down", "uthreshold", "lthreshold"}, inheritedAttrs...),
-	blocks: []string{"tcp_check", "http_get", "ssl_get", "misc_check", "dns_check", "udp_check", "ping_check", "file_check"},
+	blocks: []string{"tcp_check", "http_get", "ssl_get", "misc_check", "dns_check", "udp_check", "ping_check", "file_check", "smtp_check"},
 }
 
 func (d *decoder) realServer(key string, blk *hclsyntax.Block, vs *VirtualServer, in inherited) (RealServer, bool) {
@@ -372,9 +372,7 @@ func (d *decoder) realServer(key string, blk *hclsyntax.Block, vs *VirtualServer
 				d.errorf(blk.LabelRanges[0], "%s blocks take no name: write %s { ... }", blk.Type, blk.Type)
 				continue
 			}
-			if c, ok := d.checker(CheckerKind(blk.Type), blk, rs, in); ok {
-				rs.Checkers = append(rs.Checkers, c)
-			}
+			rs.Checkers = append(rs.Checkers, d.checkers(CheckerKind(blk.Type), blk, rs, in)...)
 		}
 	}
 	return rs, true

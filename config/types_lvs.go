@@ -126,9 +126,10 @@ const (
 	CheckUDP  CheckerKind = "udp_check"
 	CheckPing CheckerKind = "ping_check"
 	CheckFile CheckerKind = "file_check"
+	CheckSMTP CheckerKind = "smtp_check"
 )
 
-var checkerKinds = []CheckerKind{CheckTCP, CheckHTTP, CheckSSL, CheckMisc, CheckDNS, CheckUDP, CheckPing, CheckFile}
+var checkerKinds = []CheckerKind{CheckTCP, CheckHTTP, CheckSSL, CheckMisc, CheckDNS, CheckUDP, CheckPing, CheckFile, CheckSMTP}
 
 // Checker is one health checker of a real server, every value resolved (checker, then real
 // server, then virtual server, then keepalived's default for the kind). Exactly the
@@ -140,6 +141,7 @@ type Checker struct {
 	BindTo           netip.Addr
 	BindPort         uint16
 	BindIf           string
+	FWMark           uint32 // fwmark: SO_MARK on the checker's socket; 0 is none
 	ConnectTimeout   time.Duration
 	Retry            int
 	DelayBeforeRetry time.Duration
@@ -151,6 +153,7 @@ type Checker struct {
 	DNS              *DNSCheck
 	UDP              *UDPCheck
 	File             *FileCheck
+	SMTP             *SMTPCheck
 	Source           Source
 }
 
@@ -209,6 +212,13 @@ type FileCheck struct {
 	Dynamic   bool
 	Weight    int
 	Reverse   bool
+}
+
+// SMTPCheck holds smtp_check settings. Each host block of a smtp_check is a Checker of its own
+// (keepalived runs one checker per host); Host is its position, for messages.
+type SMTPCheck struct {
+	HeloName string // "" : the director's host name
+	Host     int    // 0: the smtp_check block itself; n: its n-th host block
 }
 
 // VirtualServerGroup is a `virtual_server_group "NAME"` block.

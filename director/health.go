@@ -107,7 +107,7 @@ func healthVS(cfg *config.Config, vs *config.VirtualServer, users UserLookup) (H
 func healthCheck(cfg *config.Config, c config.Checker, users UserLookup) (healthcheck.Check, error) {
 	conn := healthcheck.Conn{
 		ConnectIP: c.ConnectIP, ConnectPort: c.ConnectPort, BindTo: c.BindTo, BindPort: c.BindPort,
-		BindInterface: c.BindIf, ConnectTimeout: c.ConnectTimeout,
+		BindInterface: c.BindIf, ConnectTimeout: c.ConnectTimeout, FWMark: c.FWMark,
 	}
 	timing := healthcheck.Timing{DelayLoop: c.DelayLoop, Retry: c.Retry, DelayBeforeRetry: c.DelayBeforeRetry,
 		Warmup: c.Warmup, Alpha: c.Alpha}
@@ -166,6 +166,11 @@ func healthCheck(cfg *config.Config, c config.Checker, users UserLookup) (health
 			return healthcheck.Check{}, err
 		}
 		spec = u
+	case config.CheckSMTP:
+		if c.SMTP == nil {
+			return healthcheck.Check{}, fmt.Errorf("no smtp settings")
+		}
+		spec = healthcheck.SMTPSpec{Conn: conn, HeloName: c.SMTP.HeloName}
 	case config.CheckFile:
 		if c.File == nil {
 			return healthcheck.Check{}, fmt.Errorf("no track_file")

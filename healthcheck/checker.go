@@ -42,10 +42,11 @@ const (
 	KindDNS  Kind = "DNS_CHECK"
 	KindPing Kind = "PING_CHECK"
 	KindFile Kind = "FILE_CHECK"
+	KindSMTP Kind = "SMTP_CHECK"
 )
 
 // Spec is one checker block with its parameters. Each kind has its own spec type (TCPSpec,
-// HTTPSpec, MiscSpec, UDPSpec, DNSSpec, PingSpec, FileSpec); zero-valued parameters take
+// HTTPSpec, MiscSpec, UDPSpec, DNSSpec, PingSpec, FileSpec, SMTPSpec); zero-valued parameters take
 // keepalived's defaults. The set is closed: the scheduler needs each kind's identity.
 type Spec interface {
 	Kind() Kind

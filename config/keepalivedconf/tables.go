@@ -146,6 +146,7 @@ var realServerSpec = with(inherited, map[string]conv{
 	"UDP_CHECK":   sub("udp_check", connectChecker(udpSpec), true),
 	"MISC_CHECK":  sub("misc_check", with(timing, miscSpec), true),
 	"FILE_CHECK":  sub("file_check", map[string]conv{"track_file": str("track_file"), "weight": weightReverse(true)}, true),
+	"SMTP_CHECK":  sub("smtp_check", connectChecker(map[string]conv{"helo_name": str("helo_name"), "host": smtpHost}), true),
 })
 
 // timing are the keywords every checker but FILE_CHECK takes.
@@ -166,7 +167,31 @@ func connectChecker(own map[string]conv) map[string]conv {
 		"bind_port":       integer("bind_port"),
 		"bind_if":         str("bind_if"),
 		"connect_timeout": duration("connect_timeout"),
+		"fwmark":          integer("fwmark"),
 	}, own))
+}
+
+// smtpHost converts a SMTP_CHECK host block. Its connection keywords stay in the host; the
+// timing keywords keepalived accepts there set the smtp_check's own (keepalived applies them
+// to the checker, not the host), so they move up to it.
+func smtpHost(c *converter, o *out, n *Node) {
+	if !c.needBlock(n) {
+		return
+	}
+	c.extra(n, 0)
+	host := newOut(o.body.AppendNewBlock("host", nil).Body(), "host of "+o.what)
+	conn := connectChecker(nil)
+	for _, child := range n.Block {
+		kw := child.Keyword()
+		switch {
+		case timing[kw] != nil:
+			timing[kw](c, o, child)
+		case conn[kw] != nil:
+			conn[kw](c, host, child)
+		default:
+			c.unsupported(child, host.what, []string{"connect_ip", "connect_port", "bindto", "bind_port", "bind_if", "connect_timeout", "fwmark"})
+		}
+	}
 }
 
 var httpSpec = map[string]conv{

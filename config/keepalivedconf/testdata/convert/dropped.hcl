@@ -22,6 +22,7 @@ virtual_server "10.10.10.22:80" {
   protocol = "TCP"
   real_server "10.10.10.31:80" {
     tcp_check {
+      fwmark       = 5
       connect_port = 80
     }
   }

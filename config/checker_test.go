@@ -1,0 +1,82 @@
+package config_test
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/halvs/halvs/config"
+)
+
+// TestSMTPCheckHosts: keepalived runs one checker per host block, each with its own connection
+// options defaulting to the real server's address (not the smtp_check's), plus the
+// smtp_check's own when it sets a connection keyword; timing and helo_name are shared.
+func TestSMTPCheckHosts(t *testing.T) {
+	rsAddr := netip.MustParseAddr("10.0.0.2")
+	base := config.Checker{Kind: config.CheckSMTP, ConnectIP: rsAddr, ConnectPort: 25, ConnectTimeout: 3 * time.Second,
+		Retry: 2, DelayBeforeRetry: time.Second, DelayLoop: time.Minute, Warmup: time.Minute}
+	with := func(f func(*config.Checker)) config.Checker { c := base; f(&c); return c }
+	tests := []struct {
+		name string
+		body string
+		want []config.Checker
+	}{
+		{"no hosts", "      helo_name = \"lb1.example.net\"\n      retry = 2\n", []config.Checker{
+			with(func(c *config.Checker) { c.SMTP = &config.SMTPCheck{HeloName: "lb1.example.net"} }),
+		}},
+		{"hosts only: one checker per host", "      retry = 2\n      host {\n        connect_ip = \"10.0.0.5\"\n        connect_port = 2525\n      }\n      host {\n        connect_timeout = 1\n        fwmark = 7\n      }\n",
+			[]config.Checker{
+				with(func(c *config.Checker) {
+					c.ConnectIP, c.ConnectPort, c.SMTP = netip.MustParseAddr("10.0.0.5"), 2525, &config.SMTPCheck{Host: 1}
+				}),
+				with(func(c *config.Checker) {
+					c.ConnectTimeout, c.FWMark, c.SMTP = time.Second, 7, &config.SMTPCheck{Host: 2}
+				}),
+			}},
+		{"own connection keyword keeps the block's checker", "      retry = 2\n      connect_timeout = 9\n      fwmark = 3\n      host {\n        bindto = \"10.0.0.30\"\n      }\n",
+			[]config.Checker{
+				with(func(c *config.Checker) { c.ConnectTimeout, c.FWMark, c.SMTP = 9*time.Second, 3, &config.SMTPCheck{} }),
+				with(func(c *config.Checker) {
+					c.BindTo, c.SMTP = netip.MustParseAddr("10.0.0.30"), &config.SMTPCheck{Host: 1}
+				}),
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			src := vs("  connect_timeout = 3\n  real_server \"10.0.0.2:25\" {\n    smtp_check {\n" + tc.body + "    }\n  }\n")
+			cfg, diags := config.Parse([]byte(src), "t.hcl")
+			if diags.HasErrors() {
+				t.Fatalf("unexpected errors:\n%s", diags)
+			}
+			got := cfg.VirtualServers[0].RealServers[0].Checkers
+			if diff := cmp.Diff(tc.want, got, config.IgnorePositions()); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestCheckerKeywordValidation(t *testing.T) {
+	smtp := func(body string) string { return rs("    smtp_check {\n" + body + "    }\n") }
+	runDiagCases(t, []diagCase{
+		{name: "smtp_check", src: smtp("      helo_name = \"lb1.example.net\"\n")},
+		{name: "helo_name with a space", src: smtp("      helo_name = \"a b\"\n"), want: []string{`5:19: error: helo_name must be one word of printable ASCII`}},
+		{name: "helo_name with a line break", src: smtp("      helo_name = \"a\\r\\nQUIT\"\n"), want: []string{`5:19: error: helo_name must be one word`}},
+		{name: "host block deprecated", src: smtp("      host {\n        connect_ip = \"10.0.0.5\"\n      }\n"),
+			want: []string{`5:7: warning: host blocks are deprecated in keepalived; write one smtp_check per host`}},
+		{name: "timing belongs to smtp_check, not host", src: smtp("      host {\n        retry = 3\n      }\n"),
+			want: []string{`5:7: warning: host blocks are deprecated`, `6:9: error: unknown keyword "retry" in host 1 of smtp_check`}},
+		{name: "host label", src: smtp("      host \"a\" {\n      }\n"),
+			want: []string{`5:7: warning: host blocks are deprecated`, `5:12: error: host blocks take no name`}},
+		{name: "host bindto family", src: smtp("      host {\n        bindto = \"2001:db8::1\"\n      }\n"),
+			want: []string{`5:7: warning: host blocks are deprecated`, `6:18: error: bindto 2001:db8::1 is not in the family of the address checked`}},
+		{name: "host only in smtp_check", src: rs("    tcp_check {\n      host {\n      }\n    }\n"),
+			want: []string{`5:7: error: unknown block "host" in tcp_check`}},
+		{name: "fwmark", src: rs("    tcp_check {\n      fwmark = 4294967295\n    }\n")},
+		{name: "fwmark zero", src: rs("    tcp_check {\n      fwmark = 0\n    }\n"), want: []string{`5:16: error: fwmark must be a whole number from 1 to 4294967295, not 0`}},
+		{name: "fwmark on ping_check", src: rs("    ping_check {\n      fwmark = 1\n    }\n"), want: []string{`5:16: error: fwmark marks a checker's TCP or UDP connection; ping_check's ICMP echo is not marked`}},
+		{name: "fwmark not on misc_check", src: rs("    misc_check {\n      misc_path = \"/bin/x\"\n      fwmark = 1\n    }\n"),
+			want: []string{`6:7: error: unknown keyword "fwmark" in misc_check`}},
+	})
+}

@@ -1,0 +1,27 @@
+virtual_server "10.10.10.22:25" {
+  protocol        = "TCP"
+  lvs_method      = "DR"
+  connect_timeout = 4
+  real_server "10.10.10.31:25" {
+    smtp_check {
+      helo_name = "lb1.example.net"
+      retry     = 2
+      fwmark    = 9
+    }
+  }
+  real_server "10.10.10.32:25" {
+    smtp_check {
+      delay_before_retry = 2
+      host {
+        connect_ip   = "10.10.10.132"
+        connect_port = 2525
+        bindto       = "10.10.10.30"
+      }
+      retry = 4
+      host {
+        connect_timeout = 2
+        fwmark          = 11
+      }
+    }
+  }
+}

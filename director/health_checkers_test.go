@@ -1,0 +1,53 @@
+package director
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/halvs/halvs/healthcheck"
+)
+
+// TestTranslateCheckerKeywords: smtp_check (and its host blocks), fwmark reach the health
+// checks as configured.
+func TestTranslateCheckerKeywords(t *testing.T) {
+	cfg := parse(t, `
+virtual_server "10.10.10.22:25" {
+  protocol = "TCP"
+  real_server "10.10.10.31:25" {
+    smtp_check {
+      helo_name = "lb1.example.net"
+      fwmark    = 9
+      host {
+        connect_port = 2525
+      }
+    }
+    tcp_check {
+      fwmark = 4294967295
+    }
+  }
+}
+`)
+	got, err := TranslateHealth(cfg, fakeUsers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := netip.MustParseAddr("10.10.10.31")
+	conn := func(port uint16, mark uint32) healthcheck.Conn {
+		return healthcheck.Conn{ConnectIP: rs, ConnectPort: port, ConnectTimeout: 5 * time.Second, FWMark: mark}
+	}
+	timing := healthcheck.Timing{DelayLoop: time.Minute, Retry: 1, DelayBeforeRetry: time.Second, Warmup: time.Minute}
+	want := []healthcheck.Check{
+		{Spec: healthcheck.SMTPSpec{Conn: conn(25, 9), HeloName: "lb1.example.net"}, Timing: timing},
+		{Spec: healthcheck.SMTPSpec{Conn: conn(2525, 0), HeloName: "lb1.example.net"}, Timing: timing},
+		{Spec: healthcheck.TCPSpec{Conn: conn(25, 4294967295)}, Timing: timing},
+	}
+	if diff := cmp.Diff(want, got[0].VS.RealServers[0].Checks, cmpNet); diff != "" {
+		t.Errorf("checks (-want +got):\n%s", diff)
+	}
+	if _, err := healthcheck.New([]healthcheck.VirtualServer{got[0].VS}, healthcheck.Options{}); err != nil {
+		t.Errorf("healthcheck.New: %v", err)
+	}
+}
