@@ -62,6 +62,9 @@ type Options struct {
 	// none), checker the check's String ("tcp_check 10.0.0.2:80"). It is called from the
 	// health scheduler's goroutine and must not block.
 	OnCheck func(virtualServer string, realServer netip.AddrPort, checker string, r healthcheck.Result)
+	// SetIPVSSysctl writes net.ipv4.vs.NAME (lvs_sloppy_tcp, the sync settings); lvs.SetSysctl
+	// when nil.
+	SetIPVSSysctl func(name, value string) error
 }
 
 // Director runs one halvs configuration: the VRRP instances, the vrrp_scripts they track,
@@ -296,6 +299,9 @@ func (d *Director) Run(ctx context.Context) error {
 	go func() { healthDone <- d.health.Run(healthCtx) }()
 	d.removeLeftovers(p.vrrp)
 	err := d.applyVRRP(p)
+	if s := d.ipvs.Load(); s != nil && err == nil && p.syncd != nil {
+		s.gate.hold(p.syncInst, d.cfg.Global.LVSSyncPreemptDelay)
+	}
 	d.mu.Unlock()
 	if err != nil {
 		stopHealth()
@@ -318,6 +324,9 @@ func (d *Director) Run(ctx context.Context) error {
 		delete(d.scripts, name)
 	}
 	d.mu.Unlock()
+	if s := d.ipvs.Load(); s != nil {
+		s.gate.beforeShutdown() // syncgate.go: the peer hears of the connections first
+	}
 	d.router.Shutdown() // priority 0, VIPs released, notify_stop: in parallel for every instance
 	stopHealth()
 	<-healthDone

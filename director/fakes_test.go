@@ -28,7 +28,8 @@ type kernel struct {
 	ipvs    *lvs.Memory
 	noIPVS  bool
 	openErr error
-	closed  []string // "addresser", "announcer": Close calls on the fakes handed in
+	closed  []string          // "addresser", "announcer": Close calls on the fakes handed in
+	sysctl  map[string]string // net.ipv4.vs.* as the director set them
 }
 
 func newKernel() *kernel {
@@ -54,6 +55,15 @@ func (k *kernel) options(t *testing.T) Options {
 				return nil, lvs.ErrNoIPVS
 			}
 			return k.ipvs, nil
+		},
+		SetIPVSSysctl: func(name, value string) error {
+			k.mu.Lock()
+			defer k.mu.Unlock()
+			if k.sysctl == nil {
+				k.sysctl = map[string]string{}
+			}
+			k.sysctl[name] = value
+			return nil
 		},
 		VRRPClock: k.clock, HealthClock: k.clock,
 		IPVSRetry: time.Hour,

@@ -28,6 +28,9 @@ type ipvsSide struct {
 	syncd    *lvs.SyncDaemon
 	syncInst string
 	retry    *time.Timer
+	sloppy   map[string]bool // sloppy_tcp / sloppy_sctp as last set
+
+	gate syncGate // syncgate.go
 
 	mu    sync.Mutex // guards what Status reads
 	dests map[destRef]destState
@@ -62,10 +65,13 @@ func (d *Director) openIPVS() (*ipvsSide, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ipvsSide{
+	s := &ipvsSide{
 		d: d, q: newQueue(), backend: b, rec: lvs.NewReconciler(b, lvs.Options{}),
 		plans: map[string]HealthPlan{}, quorum: map[string]bool{}, dests: map[destRef]destState{},
-	}, nil
+		sloppy: map[string]bool{},
+	}
+	s.gate.d = d
+	return s, nil
 }
 
 // start programs p's table, timeouts and sync daemon (backup until its instance is MASTER).
@@ -112,6 +118,7 @@ func (s *ipvsSide) apply(p plan, first bool) {
 		return
 	}
 	s.reconcile()
+	s.setSysctls(p)
 	switch {
 	case p.syncd == nil && s.syncd != nil:
 		s.syncd = nil
@@ -166,6 +173,7 @@ func (s *ipvsSide) setSync(role lvs.SyncRole) {
 	sd.Role = role
 	rep, err := s.rec.SetSyncDaemon(context.Background(), sd)
 	s.count(rep)
+	s.gate.syncStarted(role, err == nil)
 	if err != nil {
 		s.d.log.Error("IPVS: cannot start the sync daemon", "role", role, "interface", sd.Interface, "err", err)
 		return
@@ -192,6 +200,7 @@ func (s *ipvsSide) stopSync(ctx context.Context) {
 
 // instanceState switches the sync daemon's role when its instance changes state.
 func (s *ipvsSide) instanceState(name string, st vrrp.State) {
+	s.gate.instanceState(name, st, time.Now())
 	s.q.do(func() {
 		if s.syncd == nil || name != s.syncInst {
 			return
