@@ -23,7 +23,7 @@ import (
 )
 
 // chunkTokens is the size a chunk grows to before it is cut at the next boundary.
-const chunkTokens = 4096
+const chunkTokens = 512
 
 // parseBody is the body hclsyntax.ParseConfig(src, filename, hcl.InitialPos) returns, with
 // its diagnostics, or, for a file of more than lim's item tokens with errors, the
