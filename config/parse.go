@@ -3,7 +3,7 @@ package config
 // The HCL parse, in chunks of whole top-level items. hclsyntax lexes its whole input into
 // one slice of tokens (about 350 bytes each) before parsing it; for a table of 1,000
 // virtual servers that is 150,000 tokens, and for a 16 MB file of punctuation gigabytes.
-// Parsing a few thousand tokens' worth of top-level items at a time keeps every slice small
+// Parsing a few hundred tokens' worth of top-level items at a time keeps every slice small
 // and lets the garbage collector reuse one chunk's memory for the next.
 //
 // Why the result is the one hclsyntax gives for the whole file: the pre-scan (prescan.go)
