@@ -256,7 +256,12 @@ func (s *scanner) code(i int) int {
 		return i + 2
 	case c == '[' || c == '(' || c == '{':
 		s.res.tokens++
-		kind := map[byte]frameKind{'[': frameBracket, '(': frameParen, '{': frameBrace}[c]
+		kind := frameBrace
+		if c == '[' {
+			kind = frameBracket
+		} else if c == '(' {
+			kind = frameParen
+		}
 		s.push(i, frame{kind: kind})
 		return i + 1
 	case c == ']' || c == ')':
