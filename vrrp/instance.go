@@ -166,7 +166,7 @@ func (c InstanceConfig) Validate() error {
 		}
 	}
 	for _, t := range c.Track {
-		if t.Name == "" || t.Kind < TrackInterface || t.Kind > TrackVirtualServer {
+		if t.Name == "" || t.Kind < TrackInterface || t.Kind > TrackProcess {
 			return bad("tracked object %+v has no name or kind", t)
 		}
 		if t.Weight < -254 || t.Weight > 254 {

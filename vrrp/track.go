@@ -10,12 +10,14 @@ import (
 // TrackKind says what a tracked object is.
 type TrackKind uint8
 
-// Tracked object kinds: keepalived's track_interface, track_script and, halvs' addition,
-// a virtual server's quorum.
+// Tracked object kinds: keepalived's track_interface, track_script, track_file and
+// track_process and, halvs' addition, a virtual server's quorum.
 const (
 	TrackInterface TrackKind = iota + 1
 	TrackScript
 	TrackVirtualServer
+	TrackFile    // a number in a file (SetTrackedValue), keepalived's track_file
+	TrackProcess // a process quorum (SetTracked), keepalived's vrrp_track_process
 )
 
 func (k TrackKind) String() string {
@@ -26,6 +28,10 @@ func (k TrackKind) String() string {
 		return "script"
 	case TrackVirtualServer:
 		return "virtual_server"
+	case TrackFile:
+		return "file"
+	case TrackProcess:
+		return "process"
 	}
 	return "track"
 }
@@ -33,11 +39,16 @@ func (k TrackKind) String() string {
 // Track is one tracked object of an instance. Weight 0 puts the instance in FAULT while
 // the object is down. A positive weight is added to the priority while it is up, a
 // negative one while it is down (keepalived's rule). An object whose state is not yet
-// known counts as neither up nor down.
+// known counts as neither up nor down. A TrackFile's contribution is its value times
+// Weight instead (see fileEffect).
 type Track struct {
 	Kind   TrackKind
-	Name   string // interface name, vrrp_script name or virtual server name
+	Name   string // interface, vrrp_script, virtual server, track_file or vrrp_track_process name
 	Weight int
+	// Reverse is keepalived's `reverse` on a TrackFile or TrackProcess: the weight is
+	// multiplied by -1 (and with weight 0 the fault condition is inverted). The director
+	// inverts the state of the other kinds before it feeds them.
+	Reverse bool
 }
 
 func (t Track) source() string {
@@ -54,7 +65,18 @@ type trackKey struct {
 
 // trackState computes the priority delta and fault sources of an instance's trackers.
 type trackState struct {
-	up map[trackKey]bool // absent: unknown
+	up    map[trackKey]bool // absent: unknown
+	value map[trackKey]int  // TrackFile values; absent: unknown
+}
+
+func (s *trackState) setValue(k TrackKind, name string, v int) (changed bool) {
+	if s.value == nil {
+		s.value = map[trackKey]int{}
+	}
+	key := trackKey{k, name}
+	old, known := s.value[key]
+	s.value[key] = v
+	return !known || old != v
 }
 
 func (s *trackState) set(k TrackKind, name string, up bool) (changed bool) {
@@ -72,8 +94,24 @@ func (s *trackState) set(k TrackKind, name string, up bool) (changed bool) {
 func (s *trackState) eval(tracks []Track) (delta int, faults map[string]bool) {
 	faults = map[string]bool{}
 	for _, t := range tracks {
+		if t.Kind == TrackFile {
+			v, known := s.value[trackKey{t.Kind, t.Name}]
+			if !known {
+				continue
+			}
+			d, fault := fileEffect(v, t.Weight, t.Reverse)
+			faults[t.source()] = faults[t.source()] || fault
+			delta += d
+			continue
+		}
 		up, known := s.up[trackKey{t.Kind, t.Name}]
 		if !known {
+			continue
+		}
+		if t.Kind == TrackProcess {
+			d, fault := processEffect(up, t.Weight, t.Reverse)
+			faults[t.source()] = faults[t.source()] || fault
+			delta += d
 			continue
 		}
 		switch {
