@@ -113,8 +113,8 @@ func (d *Director) startScript(sp ScriptPlan) {
 	if sp.InitFail {
 		d.feed(ref, false)
 	}
-	log := d.log.With("script", sp.Name)
-	tr := vrrp.NewScriptTracker(sp.ScriptConfig, d.scriptRunnerAs(cred), d.opts.VRRPClock, log, func(up bool) {
+	log := d.log.With("script", sp.Name) // the tracker adds "script" to its own logger
+	tr := vrrp.NewScriptTracker(sp.ScriptConfig, d.scriptRunnerAs(cred), d.opts.VRRPClock, d.log, func(up bool) {
 		if up {
 			log.Info("VRRP_Script succeeded", "state", "OK")
 		} else {

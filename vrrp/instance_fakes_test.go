@@ -3,6 +3,8 @@ package vrrp
 import (
 	"bytes"
 	"context"
+	"io"
+	"log/slog"
 	"maps"
 	"net"
 	"net/netip"
@@ -377,6 +379,8 @@ type lab struct {
 	// ignoreNotify lets settle return while notify scripts are still running (a test
 	// holding a script back).
 	ignoreNotify bool
+	// logTo, when set, gets the hosts' logs as JSON lines (info and up) instead of t.Log.
+	logTo io.Writer
 }
 
 func newLab(t *testing.T) *lab {
@@ -400,7 +404,7 @@ func (l *lab) host(local netip.Addr) *host {
 		},
 		OnStateChange: h.onStateChange,
 		RunScript:     h.script.run,
-		Logger:        testLogger(l.t),
+		Logger:        l.logger(),
 	})
 	if err != nil {
 		l.t.Fatal(err)
@@ -408,6 +412,13 @@ func (l *lab) host(local netip.Addr) *host {
 	h.r = r
 	l.hosts = append(l.hosts, h)
 	return h
+}
+
+func (l *lab) logger() *slog.Logger {
+	if l.logTo != nil {
+		return slog.New(slog.NewJSONHandler(l.logTo, nil))
+	}
+	return testLogger(l.t)
 }
 
 func (h *host) onStateChange(c StateChange) {

@@ -25,7 +25,9 @@ func (i *Instance) claimVIPs() {
 	for _, v := range i.owned() {
 		if err := i.deps.Addresser.AddVIP(v); err != nil {
 			i.kernelError("add VIP", v, err)
+			continue
 		}
+		i.log.Info("setting VIP", "vip", v.Prefix, "dev", v.Dev)
 	}
 }
 
@@ -34,7 +36,9 @@ func (i *Instance) releaseVIPs() {
 	for _, v := range i.owned() {
 		if err := i.deps.Addresser.DelVIP(v); err != nil {
 			i.kernelError("remove VIP", v, err)
+			continue
 		}
+		i.log.Info("removing VIP", "vip", v.Prefix, "dev", v.Dev)
 	}
 }
 
@@ -61,7 +65,22 @@ func (i *Instance) verifyVIPs() {
 		i.mu.Lock()
 		i.counters.VIPRepairs++
 		i.mu.Unlock()
-		for range max(i.garp().repeat, 1) {
+		i.announceVIP(v, max(i.garp().repeat, 1))
+	}
+}
+
+// announce sends n announcements for every VIP, if the VIPs are ours.
+func (i *Instance) announce(n int) {
+	if !i.claimed || n <= 0 {
+		return
+	}
+	vips := i.owned()
+	for _, v := range vips {
+		i.logBurst(v, n)
+	}
+	// keepalived's order: each round covers every VIP, so all get one early.
+	for range n {
+		for _, v := range vips {
 			if err := i.deps.Announcer.Announce(v.Dev, v.Prefix.Addr()); err != nil {
 				i.kernelError("announce", v, err)
 			}
@@ -69,18 +88,24 @@ func (i *Instance) verifyVIPs() {
 	}
 }
 
-// announce sends n announcements for every VIP, if the VIPs are ours.
-func (i *Instance) announce(n int) {
-	if !i.claimed {
-		return
-	}
+// announceVIP sends one burst of n announcements for v alone.
+func (i *Instance) announceVIP(v VIP, n int) {
+	i.logBurst(v, n)
 	for range n {
-		for _, v := range i.owned() {
-			if err := i.deps.Announcer.Announce(v.Dev, v.Prefix.Addr()); err != nil {
-				i.kernelError("announce", v, err)
-			}
+		if err := i.deps.Announcer.Announce(v.Dev, v.Prefix.Addr()); err != nil {
+			i.kernelError("announce", v, err)
 		}
 	}
+}
+
+// logBurst is keepalived's line for a burst of n gratuitous ARPs (IPv4) or unsolicited
+// neighbour adverts (IPv6) for v: operators grep for it after a takeover.
+func (i *Instance) logBurst(v VIP, n int) {
+	what := "gratuitous ARPs"
+	if v.Prefix.Addr().Is6() {
+		what = "Unsolicited Neighbour Adverts"
+	}
+	i.log.Info("Sending/queueing "+what, "dev", v.Dev, "vip", v.Prefix.Addr(), "count", n)
 }
 
 // setOwned makes vips and excluded the instance's addresses (a reload). While MASTER, the
@@ -102,12 +127,8 @@ func (i *Instance) setOwned(vips, excluded []VIP) {
 			i.kernelError("add VIP", v, err)
 			continue
 		}
-		i.log.Info("VIP added by reload", "vip", v.Prefix, "dev", v.Dev)
-		for range max(i.garp().repeat, 1) {
-			if err := i.deps.Announcer.Announce(v.Dev, v.Prefix.Addr()); err != nil {
-				i.kernelError("announce", v, err)
-			}
-		}
+		i.log.Info("setting VIP", "vip", v.Prefix, "dev", v.Dev, "by", "reload")
+		i.announceVIP(v, max(i.garp().repeat, 1))
 	}
 	for _, v := range before {
 		if slices.Contains(after, v) {
@@ -117,7 +138,7 @@ func (i *Instance) setOwned(vips, excluded []VIP) {
 			i.kernelError("remove VIP", v, err)
 			continue
 		}
-		i.log.Info("VIP removed by reload", "vip", v.Prefix, "dev", v.Dev)
+		i.log.Info("removing VIP", "vip", v.Prefix, "dev", v.Dev, "by", "reload")
 	}
 }
 

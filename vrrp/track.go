@@ -153,7 +153,8 @@ type ScriptTracker struct {
 }
 
 // NewScriptTracker returns a tracker that calls report on every state change (and once
-// with the first settled state). run and clock may be nil for the real ones.
+// with the first settled state). run and clock may be nil for the real ones. Its lines
+// carry "script" (cfg.Name): log must not have that key already.
 func NewScriptTracker(cfg ScriptConfig, run ScriptRunner, clock Clock, log *slog.Logger, report func(up bool)) *ScriptTracker {
 	if cfg.Interval <= 0 {
 		cfg.Interval = time.Second
