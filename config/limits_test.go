@@ -35,7 +35,8 @@ func TestLoadRefusesSpecialFiles(t *testing.T) {
 		{"FIFO", fifo, fifo + ": error: cannot read config: not a regular file (a FIFO)\n"},
 		{"symlink to a FIFO", link, link + ": error: cannot read config: not a regular file (a FIFO)\n"},
 		{"device", "/dev/zero", "/dev/zero: error: cannot read config: not a regular file (a character device)\n"},
-		{"directory", dir, dir + ": error: cannot read config: not a regular file (a directory)\n"},
+		{"directory: its *.hcl files, each refused", dir, dir + ": error: include " + fifo + ": not a regular file (a FIFO)\n" +
+			dir + ": error: include " + link + ": not a regular file (a FIFO)\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,6 +2,8 @@ package config
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -24,12 +26,18 @@ func Load(path string) (*Config, Diagnostics) {
 
 // LoadWith reads the regular file at path, at most lim.MaxSize bytes, and parses it. A
 // FIFO, a device or a directory is refused without blocking on it. See ParseWith.
+//
+// A directory is read as the files DIR/*.hcl, in sorted order. A file's top-level
+// include = ["conf.d/*.hcl"] reads the files it names (include.go).
 func LoadWith(path string, lim Limits) (*Config, Diagnostics) {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return loadDir(path, lim)
+	}
 	src, err := ReadRegularFile(path, lim.maxSize())
 	if err != nil {
 		return nil, Diagnostics{{Severity: SeverityError, Message: fmt.Sprintf("cannot read config: %v", err), Range: hcl.Range{Filename: path}}}
 	}
-	return ParseWith(src, path, lim)
+	return parse(src, path, lim, true)
 }
 
 // Parse is ParseWith under the default Limits.
@@ -43,7 +51,17 @@ func Parse(src []byte, filename string) (*Config, Diagnostics) {
 // than lim.MaxDepth or has a top-level item of more than lim.MaxItemTokens tokens is
 // refused before HCL parses it; at most lim.MaxErrors diagnostics are returned, the last
 // one then counting those left out.
+//
+// A configuration in keepalived.conf syntax is refused with one diagnostic naming
+// halvs convert. include needs the files on disk: ParseWith refuses it (see LoadWith).
 func ParseWith(src []byte, filename string, lim Limits) (*Config, Diagnostics) {
+	return parse(src, filename, lim, false)
+}
+
+func parse(src []byte, filename string, lim Limits, includes bool) (*Config, Diagnostics) {
+	if d, ok := keepalivedSyntax(src, filename); ok {
+		return nil, Diagnostics{d}
+	}
 	scan := prescan(src, filename, lim)
 	if scan.fatal {
 		return nil, scan.diags.capped(lim.maxErrors(), scan.omitted, filename)
@@ -60,7 +78,16 @@ func ParseWith(src []byte, filename string, lim Limits) (*Config, Diagnostics) {
 		}
 		return nil, diags
 	}
+	if a := body.Attributes["include"]; a != nil && includes {
+		in := newIncluder(lim, len(src))
+		in.diags = fromHCL(hds)
+		abs, _ := filepath.Abs(filename)
+		return decodeIncluded(body, in.blocks(body, filename, []string{abs}), in, filename)
+	}
 	d := &decoder{diags: fromHCL(hds)}
+	if a := body.Attributes["include"]; a != nil {
+		d.errorf(a.NameRange, "include reads files from disk: load %s from a file (halvs check -c FILE) to use it", filename)
+	}
 	cfg := d.file(body)
 	validate(d, cfg)
 	d.diags.sort()
@@ -70,7 +97,7 @@ func ParseWith(src []byte, filename string, lim Limits) (*Config, Diagnostics) {
 	return cfg, d.diags.capped(lim.maxErrors(), 0, filename)
 }
 
-var topSchema = schema{blocks: []string{"global", "vrrp_script", "vrrp_instance", "vrrp_sync_group",
+var topSchema = schema{attrs: []string{"include"}, blocks: []string{"global", "vrrp_script", "vrrp_instance", "vrrp_sync_group",
 	"track_file", "virtual_server_group", "virtual_server"}}
 
 // file decodes the top level. vrrp_script and track_file are read first so that later
