@@ -157,6 +157,9 @@ func startPair(t *testing.T, edits []string) *pair {
 		}
 	})
 	want := map[string]dest{destKey(rs1): {Forward: "Route", Weight: 3}, destKey(rs2): {Forward: "Route", Weight: 3}}
+	for _, rs := range realServers {
+		want[fmt.Sprintf("TCP %s:%d -> %s:%d", vip, echoPort, rs.addr, echoPort)] = dest{Forward: "Route", Weight: 3}
+	}
 	for _, d := range []host{dirA, dirB} {
 		if got, ok := waitTable(t, d, want, 15*time.Second); !ok {
 			t.Fatalf("IPVS table on %s:\n%s", d.ns, got)
