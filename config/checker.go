@@ -22,8 +22,8 @@ var (
 var checkerSchemas = map[CheckerKind]schema{
 	CheckTCP:  {attrs: concat(connectAttrs, timingAttrs)},
 	CheckPing: {attrs: concat(connectAttrs, timingAttrs)},
-	CheckHTTP: {attrs: concat(connectAttrs, timingAttrs, []string{"http_protocol", "virtualhost"}), blocks: []string{"url"}},
-	CheckSSL:  {attrs: concat(connectAttrs, timingAttrs, []string{"http_protocol", "virtualhost", "enable_sni", "tls_verify", "ca_file"}), blocks: []string{"url"}},
+	CheckHTTP: {attrs: concat(connectAttrs, timingAttrs, []string{"http_protocol", "virtualhost", "fast_recovery"}), blocks: []string{"url"}},
+	CheckSSL:  {attrs: concat(connectAttrs, timingAttrs, []string{"http_protocol", "virtualhost", "fast_recovery", "enable_sni", "sni_name", "tls_verify", "ca_file"}), blocks: []string{"url"}},
 	CheckDNS:  {attrs: concat(connectAttrs, timingAttrs, []string{"type", "name"})},
 	CheckUDP:  {attrs: concat(connectAttrs, timingAttrs, []string{"payload", "require_reply", "min_reply_length", "max_reply_length"})},
 	CheckMisc: {attrs: concat(timingAttrs, []string{"misc_path", "misc_timeout", "misc_dynamic", "user"})},
@@ -222,8 +222,21 @@ func (d *decoder) httpCheck(b *block, kind CheckerKind, vhost string) *HTTPCheck
 		b.errorf("http_protocol", "http_protocol must be \"1.0\", \"1.0C\" or \"1.1\", not %q", h.HTTPProtocol)
 	}
 	b.str("virtualhost", &h.Virtualhost)
+	var fast bool
+	if b.boolean("fast_recovery", &fast) && !fast {
+		b.warnf("fast_recovery", "fast_recovery = false has no effect: halvs fetches every url of a checker in each check, so a recovered server is back after one check (keepalived's fast_recovery)")
+	}
 	if kind == CheckSSL {
 		b.boolean("enable_sni", &h.EnableSNI)
+		if b.str("sni_name", &h.SNIName) {
+			if h.SNIName == "" || strings.ContainsAny(h.SNIName, " /:") {
+				b.errorf("sni_name", "sni_name must be a host name such as \"www.example.com\"")
+			}
+			if b.has("enable_sni") && !h.EnableSNI {
+				b.errorf("sni_name", "sni_name sends a server name; it cannot go with enable_sni = false")
+			}
+			h.EnableSNI = true // keepalived: sni_name turns enable_sni on
+		}
 		b.boolean("tls_verify", &h.TLSVerify)
 		if b.str("ca_file", &h.CAFile) && !h.TLSVerify {
 			b.errorf("ca_file", "ca_file is only read with tls_verify = true (keepalived never verifies the server's certificate)")
@@ -234,7 +247,8 @@ func (d *decoder) httpCheck(b *block, kind CheckerKind, vhost string) *HTTPCheck
 		b.d.errorf(b.src.Range, "%s needs at least one url { path = \"/\" }", kind)
 	}
 	for _, ub := range urls {
-		u := d.open("url", ub.Body, ub.DefRange(), schema{attrs: []string{"path", "status_code", "digest", "virtualhost"}})
+		u := d.open("url", ub.Body, ub.DefRange(), schema{attrs: []string{"path", "status_code", "digest", "virtualhost",
+			"regex", "regex_no_match", "regex_min_offset", "regex_max_offset", "regex_options"}})
 		url := URL{StatusCodes: []StatusRange{{200, 299}}, Virtualhost: h.Virtualhost, Source: u.src}
 		if !u.str("path", &url.Path) || !strings.HasPrefix(url.Path, "/") {
 			d.errorf(ub.DefRange(), "url needs path = \"/...\" (an absolute path)")
@@ -247,6 +261,7 @@ func (d *decoder) httpCheck(b *block, kind CheckerKind, vhost string) *HTTPCheck
 			}
 		}
 		u.str("virtualhost", &url.Virtualhost)
+		u.regex(&url)
 		h.URLs = append(h.URLs, url)
 	}
 	return h

@@ -59,6 +59,14 @@ func TestSMTPCheckHosts(t *testing.T) {
 
 func TestCheckerKeywordValidation(t *testing.T) {
 	smtp := func(body string) string { return rs("    smtp_check {\n" + body + "    }\n") }
+	// url puts lines (from line 7) in the url of an http_get.
+	url := func(lines string) string {
+		return rs("    http_get {\n      url {\n        path = \"/\"\n" + lines + "      }\n    }\n")
+	}
+	// ssl puts lines (from line 5) in an ssl_get with one url.
+	ssl := func(lines string) string {
+		return rs("    ssl_get {\n" + lines + "      url {\n        path = \"/\"\n      }\n    }\n")
+	}
 	runDiagCases(t, []diagCase{
 		{name: "smtp_check", src: smtp("      helo_name = \"lb1.example.net\"\n")},
 		{name: "helo_name with a space", src: smtp("      helo_name = \"a b\"\n"), want: []string{`5:19: error: helo_name must be one word of printable ASCII`}},
@@ -76,6 +84,32 @@ func TestCheckerKeywordValidation(t *testing.T) {
 		{name: "fwmark", src: rs("    tcp_check {\n      fwmark = 4294967295\n    }\n")},
 		{name: "fwmark zero", src: rs("    tcp_check {\n      fwmark = 0\n    }\n"), want: []string{`5:16: error: fwmark must be a whole number from 1 to 4294967295, not 0`}},
 		{name: "fwmark on ping_check", src: rs("    ping_check {\n      fwmark = 1\n    }\n"), want: []string{`5:16: error: fwmark marks a checker's TCP or UDP connection; ping_check's ICMP echo is not marked`}},
+		{name: "regex keywords", src: url(`        regex = "status: (OK|WARN)"
+        regex_no_match = true
+        regex_min_offset = 2
+        regex_max_offset = 100
+        regex_options = ["caseless", "dotall", "utf"]
+`)},
+		{name: "PCRE lookahead", src: url("        regex = \"a(?=b)\"\n"),
+			want: []string{`7:17: error: regex: error parsing regexp: invalid or unsupported Perl syntax: ` + "`(?=`" + `; halvs uses Go's RE2, which has no lookahead`}},
+		{name: "bad regex", src: url("        regex = \"(a\"\n"), want: []string{`7:17: error: regex: error parsing regexp: missing closing )`}},
+		{name: "empty regex", src: url("        regex = \"\"\n"), want: []string{`7:17: error: regex must not be empty`}},
+		{name: "regex_no_match without regex", src: url("        regex_no_match = true\n"), want: []string{`7:26: error: regex_no_match needs a regex in the same url`}},
+		{name: "max below min", src: url("        regex = \"a\"\n        regex_min_offset = 5\n        regex_max_offset = 4\n"),
+			want: []string{`9:28: error: regex_max_offset 4 is below regex_min_offset 5`}},
+		{name: "negative offset", src: url("        regex = \"a\"\n        regex_min_offset = -1\n"),
+			want: []string{`8:28: error: regex_min_offset must be a whole number from 0 to 2147483647, not -1`}},
+		{name: "PCRE-only option", src: url("        regex = \"a\"\n        regex_options = [\"extended\"]\n"),
+			want: []string{`8:26: error: regex_options "extended" has no RE2 equivalent; halvs takes caseless dotall multiline no_auto_capture`}},
+		{name: "fast_recovery", src: rs("    http_get {\n      fast_recovery = true\n      url {\n        path = \"/\"\n      }\n    }\n")},
+		{name: "fast_recovery false", src: rs("    http_get {\n      fast_recovery = false\n      url {\n        path = \"/\"\n      }\n    }\n"),
+			want: []string{`5:23: warning: fast_recovery = false has no effect: halvs fetches every url of a checker in each check`}},
+		{name: "sni_name", src: ssl("      sni_name = \"www.example.com\"\n")},
+		{name: "sni_name with enable_sni off", src: ssl("      enable_sni = false\n      sni_name = \"www.example.com\"\n"),
+			want: []string{`6:18: error: sni_name sends a server name; it cannot go with enable_sni = false`}},
+		{name: "sni_name not a name", src: ssl("      sni_name = \"a b\"\n"), want: []string{`5:18: error: sni_name must be a host name`}},
+		{name: "sni_name only on ssl_get", src: rs("    http_get {\n      sni_name = \"a\"\n      url {\n        path = \"/\"\n      }\n    }\n"),
+			want: []string{`5:7: error: unknown keyword "sni_name" in http_get`}},
 		{name: "fwmark not on misc_check", src: rs("    misc_check {\n      misc_path = \"/bin/x\"\n      fwmark = 1\n    }\n"),
 			want: []string{`6:7: error: unknown keyword "fwmark" in misc_check`}},
 	})

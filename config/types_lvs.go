@@ -162,7 +162,8 @@ type HTTPCheck struct {
 	URLs         []URL
 	HTTPProtocol string // "1.0", "1.0C" or "1.1"; default "1.0"
 	Virtualhost  string
-	EnableSNI    bool // ssl_get only
+	EnableSNI    bool   // ssl_get only
+	SNIName      string // ssl_get: the server name sent (sni_name); "" : the virtual host
 	// TLSVerify checks the server's certificate chain and name, against the roots in CAFile
 	// (PEM; empty: the system's). ssl_get only; a halvs addition, keepalived never verifies.
 	TLSVerify bool
@@ -175,7 +176,15 @@ type URL struct {
 	StatusCodes []StatusRange // default 200-299
 	Digest      string        // lowercase hex MD5 of the body; "" is not checked
 	Virtualhost string
-	Source      Source
+	// Regex must match the body (Go's RE2 syntax; "" is not checked), or not with RegexNoMatch;
+	// the match starts at or after RegexMinOffset and at or before RegexMaxOffset (nil: anywhere).
+	// RegexOptions are keepalived's regex_options (RegexFlags turns them into RE2 flags).
+	Regex          string
+	RegexNoMatch   bool
+	RegexMinOffset int
+	RegexMaxOffset *int
+	RegexOptions   []string
+	Source         Source
 }
 
 // StatusRange is an inclusive range of HTTP status codes.

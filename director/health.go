@@ -122,9 +122,17 @@ func healthCheck(cfg *config.Config, c config.Checker, users UserLookup) (health
 			return healthcheck.Check{}, fmt.Errorf("no url settings")
 		}
 		h := healthcheck.HTTPSpec{Conn: conn, TLS: c.Kind == config.CheckSSL, VirtualHost: c.HTTP.Virtualhost,
-			HTTPProtocol: c.HTTP.HTTPProtocol, EnableSNI: c.HTTP.EnableSNI, TLSVerify: c.HTTP.TLSVerify, CAFile: c.HTTP.CAFile}
+			HTTPProtocol: c.HTTP.HTTPProtocol, EnableSNI: c.HTTP.EnableSNI, SNIName: c.HTTP.SNIName,
+			TLSVerify: c.HTTP.TLSVerify, CAFile: c.HTTP.CAFile}
 		for _, u := range c.HTTP.URLs {
-			hu := healthcheck.URL{Path: u.Path, Digest: u.Digest, VirtualHost: u.Virtualhost}
+			hu := healthcheck.URL{Path: u.Path, Digest: u.Digest, VirtualHost: u.Virtualhost,
+				RegexNoMatch: u.RegexNoMatch, RegexMinOffset: u.RegexMinOffset}
+			if u.Regex != "" {
+				hu.Regex = config.RegexFlags(u.RegexOptions) + u.Regex
+			}
+			if u.RegexMaxOffset != nil {
+				hu.RegexOffsetLimit = *u.RegexMaxOffset + 1 // the first offset a match may not start at
+			}
 			for _, r := range u.StatusCodes {
 				hu.StatusCodes = append(hu.StatusCodes, healthcheck.StatusRange{Min: r.Min, Max: r.Max})
 			}

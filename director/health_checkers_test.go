@@ -10,8 +10,8 @@ import (
 	"github.com/halvs/halvs/healthcheck"
 )
 
-// TestTranslateCheckerKeywords: smtp_check (and its host blocks), fwmark reach the health
-// checks as configured.
+// TestTranslateCheckerKeywords: smtp_check (and its host blocks), fwmark, the url regex
+// keywords and sni_name reach the health checks as configured.
 func TestTranslateCheckerKeywords(t *testing.T) {
 	cfg := parse(t, `
 virtual_server "10.10.10.22:25" {
@@ -27,6 +27,27 @@ virtual_server "10.10.10.22:25" {
     tcp_check {
       fwmark = 4294967295
     }
+    http_get {
+      fast_recovery = true
+      url {
+        path             = "/health"
+        regex            = "status: OK"
+        regex_options    = ["caseless", "dotall"]
+        regex_min_offset = 3
+        regex_max_offset = 100
+      }
+      url {
+        path           = "/errors"
+        regex          = "error"
+        regex_no_match = true
+      }
+    }
+    ssl_get {
+      sni_name = "www.example.com"
+      url {
+        path = "/"
+      }
+    }
   }
 }
 `)
@@ -39,10 +60,19 @@ virtual_server "10.10.10.22:25" {
 		return healthcheck.Conn{ConnectIP: rs, ConnectPort: port, ConnectTimeout: 5 * time.Second, FWMark: mark}
 	}
 	timing := healthcheck.Timing{DelayLoop: time.Minute, Retry: 1, DelayBeforeRetry: time.Second, Warmup: time.Minute}
+	httpTiming := timing
+	httpTiming.DelayBeforeRetry = 3 * time.Second
+	ok := []healthcheck.StatusRange{{Min: 200, Max: 299}}
 	want := []healthcheck.Check{
 		{Spec: healthcheck.SMTPSpec{Conn: conn(25, 9), HeloName: "lb1.example.net"}, Timing: timing},
 		{Spec: healthcheck.SMTPSpec{Conn: conn(2525, 0), HeloName: "lb1.example.net"}, Timing: timing},
 		{Spec: healthcheck.TCPSpec{Conn: conn(25, 4294967295)}, Timing: timing},
+		{Spec: healthcheck.HTTPSpec{Conn: conn(25, 0), HTTPProtocol: "1.0", URLs: []healthcheck.URL{
+			{Path: "/health", StatusCodes: ok, Regex: "(?is)status: OK", RegexMinOffset: 3, RegexOffsetLimit: 101},
+			{Path: "/errors", StatusCodes: ok, Regex: "error", RegexNoMatch: true},
+		}}, Timing: httpTiming},
+		{Spec: healthcheck.HTTPSpec{Conn: conn(25, 0), TLS: true, HTTPProtocol: "1.0", EnableSNI: true, SNIName: "www.example.com",
+			URLs: []healthcheck.URL{{Path: "/", StatusCodes: ok}}}, Timing: httpTiming},
 	}
 	if diff := cmp.Diff(want, got[0].VS.RealServers[0].Checks, cmpNet); diff != "" {
 		t.Errorf("checks (-want +got):\n%s", diff)

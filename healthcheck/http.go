@@ -1,19 +1,14 @@
 package healthcheck
 
 import (
-	"bytes"
 	"context"
 	"crypto/md5"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"hash"
 	"io"
-	"net"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -27,8 +22,10 @@ type HTTPSpec struct {
 	URLs         []URL  // at least one
 	VirtualHost  string // virtualhost: the Host header for URLs without their own
 	HTTPProtocol string // http_protocol: "1.0" (default), "1.1" or "1.0C" (1.0 with Connection: close)
-	// EnableSNI sends the virtual host as TLS server name (keepalived enable_sni).
+	// EnableSNI sends a TLS server name (keepalived enable_sni): SNIName, else the url's or
+	// the checker's virtual host. SNIName alone turns it on, as keepalived's sni_name does.
 	EnableSNI bool
+	SNIName   string
 	// TLSVerify checks the server's certificate chain and name (a halvs addition; keepalived
 	// never verifies): the name is the server name sent, else the connect address (an IP SAN).
 	// CAFile holds the trusted roots (PEM); empty: the system's.
@@ -44,6 +41,15 @@ type URL struct {
 	// Digest is the hex MD5 of the body (what `genhash` prints); empty: not checked.
 	Digest      string
 	VirtualHost string
+	// Regex must match the body (Go's RE2 syntax, on the raw bytes of the first MaxRegexBody
+	// bytes); with RegexNoMatch it must not. Empty: not checked.
+	Regex        string
+	RegexNoMatch bool
+	// RegexMinOffset and RegexOffsetLimit bound where the match starts: at or after
+	// RegexMinOffset (regex_min_offset), before RegexOffsetLimit (regex_max_offset + 1, as
+	// keepalived keeps it; 0: no limit).
+	RegexMinOffset   int
+	RegexOffsetLimit int
 }
 
 // StatusRange is an inclusive range of HTTP status codes (status_code 200-299).
@@ -95,9 +101,21 @@ func (s HTTPSpec) resolve(env resolveEnv) (Spec, error) {
 				return nil, fmt.Errorf("%s: url %s: digest %q is not 32 hex digits", kind, u.Path, u.Digest)
 			}
 		}
+		if u.Regex == "" && (u.RegexNoMatch || u.RegexMinOffset != 0 || u.RegexOffsetLimit != 0) {
+			return nil, fmt.Errorf("%s: url %s: regex_no_match and regex offsets need a regex", kind, u.Path)
+		}
+		if u.RegexMinOffset < 0 || u.RegexOffsetLimit < 0 || (u.RegexOffsetLimit > 0 && u.RegexMinOffset >= u.RegexOffsetLimit) {
+			return nil, fmt.Errorf("%s: url %s: regex_min_offset %d must be at most regex_max_offset %d", kind, u.Path, u.RegexMinOffset, u.RegexOffsetLimit-1)
+		}
+		if _, err := CompileRegex(u.Regex); err != nil {
+			return nil, fmt.Errorf("%s: url %s: regex: %w", kind, u.Path, err)
+		}
 		urls[i] = u
 	}
 	s.URLs = urls
+	if s.SNIName != "" {
+		s.EnableSNI = true
+	}
 	if !s.TLS && (s.TLSVerify || s.EnableSNI || s.CAFile != "") {
 		return nil, fmt.Errorf("%s: TLS options need SSL_GET", kind)
 	}
@@ -105,7 +123,13 @@ func (s HTTPSpec) resolve(env resolveEnv) (Spec, error) {
 }
 
 func (s HTTPSpec) newChecker() (Checker, error) {
-	c := &httpChecker{spec: s}
+	c := &httpChecker{spec: s, regexes: make([]*bodyRegex, len(s.URLs))}
+	for i, u := range s.URLs {
+		var err error
+		if c.regexes[i], err = newBodyRegex(u); err != nil {
+			return nil, fmt.Errorf("%s: url %s: regex: %w", s.Kind(), u.Path, err)
+		}
+	}
 	if !s.TLS {
 		return c, nil
 	}
@@ -126,8 +150,9 @@ func (s HTTPSpec) newChecker() (Checker, error) {
 }
 
 type httpChecker struct {
-	spec HTTPSpec
-	tls  *tls.Config
+	spec    HTTPSpec
+	tls     *tls.Config
+	regexes []*bodyRegex // by url; nil where a url has no regex
 }
 
 func (c *httpChecker) String() string {
@@ -140,8 +165,8 @@ func (c *httpChecker) String() string {
 
 func (c *httpChecker) Check(ctx context.Context) Result {
 	start := time.Now()
-	for _, u := range c.spec.URLs {
-		if err := c.get(ctx, u); err != nil {
+	for i, u := range c.spec.URLs {
+		if err := c.get(ctx, u, c.regexes[i]); err != nil {
 			return Result{Err: fmt.Errorf("%s: %w", u.Path, err), Latency: time.Since(start)}
 		}
 	}
@@ -157,6 +182,9 @@ func (c *httpChecker) host(u URL) (host, sni string) {
 	}
 	if c.spec.EnableSNI {
 		sni = vhost
+		if c.spec.SNIName != "" {
+			sni = c.spec.SNIName
+		}
 	}
 	if vhost != "" {
 		return vhost, sni
@@ -164,7 +192,7 @@ func (c *httpChecker) host(u URL) (host, sni string) {
 	return c.spec.target().String(), sni
 }
 
-func (c *httpChecker) get(ctx context.Context, u URL) error {
+func (c *httpChecker) get(ctx context.Context, u URL, re *bodyRegex) error {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, c.spec.ConnectTimeout)
 	defer cancel()
@@ -193,7 +221,11 @@ func (c *httpChecker) get(ctx context.Context, u URL) error {
 	if _, err := io.WriteString(rw, c.request(u.Path, host)); err != nil {
 		return fmt.Errorf("send request: %w", err)
 	}
-	status, sum, err := readResponse(rw, u.Digest != "")
+	keep := 0
+	if re != nil {
+		keep = MaxRegexBody
+	}
+	status, sum, body, err := readResponse(rw, u.Digest != "", keep)
 	if err != nil {
 		return err
 	}
@@ -202,6 +234,9 @@ func (c *httpChecker) get(ctx context.Context, u URL) error {
 	}
 	if u.Digest != "" && sum != u.Digest {
 		return fmt.Errorf("MD5 digest %s, want %s", sum, u.Digest)
+	}
+	if re != nil {
+		return re.check(body)
 	}
 	return nil
 }
@@ -216,113 +251,4 @@ func (c *httpChecker) request(path, host string) string {
 		closeHdr = "Connection: close\r\n"
 	}
 	return "GET " + path + " HTTP/1." + minor + "\r\nUser-Agent: KeepAliveClient\r\n" + closeHdr + "Host: " + host + "\r\n\r\n"
-}
-
-const maxHeader = 64 << 10
-
-// readResponse reads the status line and headers, then, if digest is wanted, the body up to
-// Content-Length or EOF, returning the MD5 of the raw body bytes as keepalived computes it (no
-// transfer decoding).
-func readResponse(r io.Reader, digest bool) (status int, sum string, err error) {
-	buf := make([]byte, 0, 4096)
-	tmp := make([]byte, 4096)
-	var end int
-	for {
-		n, rerr := r.Read(tmp)
-		buf = append(buf, tmp[:n]...)
-		if end = bytes.Index(buf, []byte("\r\n\r\n")); end >= 0 {
-			break
-		}
-		if rerr != nil {
-			if len(buf) == 0 {
-				return 0, "", fmt.Errorf("read: no data received: %w", rerr)
-			}
-			return 0, "", fmt.Errorf("read: incomplete header: %w", rerr)
-		}
-		if len(buf) > maxHeader {
-			return 0, "", errors.New("read: header longer than 64 KiB")
-		}
-	}
-	header, body := buf[:end], buf[end+4:]
-	lines := strings.Split(string(header), "\r\n")
-	status, err = parseStatusLine(lines[0])
-	if err != nil {
-		return 0, "", err
-	}
-	if !digest {
-		return status, "", nil
-	}
-	length := int64(-1)
-	for _, l := range lines[1:] {
-		k, v, ok := strings.Cut(l, ":")
-		if ok && strings.EqualFold(strings.TrimSpace(k), "Content-Length") {
-			if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil && n >= 0 {
-				length = n
-			}
-		}
-	}
-	h := md5.New()
-	if err := hashBody(h, body, r, length); err != nil {
-		return 0, "", err
-	}
-	return status, hex.EncodeToString(h.Sum(nil)), nil
-}
-
-func hashBody(h hash.Hash, head []byte, r io.Reader, length int64) error {
-	if length >= 0 && int64(len(head)) > length {
-		head = head[:length]
-	}
-	h.Write(head)
-	if length >= 0 {
-		if rest := length - int64(len(head)); rest > 0 {
-			if _, err := io.CopyN(h, r, rest); err != nil {
-				return fmt.Errorf("read body: %w", err)
-			}
-		}
-		return nil
-	}
-	if _, err := io.Copy(h, r); err != nil && !errors.Is(err, io.EOF) && !isClosed(err) {
-		return fmt.Errorf("read body: %w", err)
-	}
-	return nil
-}
-
-// isClosed accepts a TLS peer that closes without close_notify after the body, as keepalived does.
-func isClosed(err error) bool {
-	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed)
-}
-
-// parseStatusLine reads "HTTP/1.1 200 OK".
-func parseStatusLine(l string) (int, error) {
-	proto, rest, ok := strings.Cut(l, " ")
-	if !ok || !strings.HasPrefix(proto, "HTTP/") {
-		return 0, fmt.Errorf("not an HTTP status line: %.40q", l)
-	}
-	code, _, _ := strings.Cut(strings.TrimLeft(rest, " "), " ")
-	n, err := strconv.Atoi(code)
-	if err != nil || n < 100 || n > 999 {
-		return 0, fmt.Errorf("bad HTTP status code in %.40q", l)
-	}
-	return n, nil
-}
-
-func statusAccepted(code int, ranges []StatusRange) bool {
-	for _, r := range ranges {
-		if code >= r.Min && code <= r.Max {
-			return true
-		}
-	}
-	return false
-}
-
-func formatRanges(rs []StatusRange) string {
-	parts := make([]string, len(rs))
-	for i, r := range rs {
-		if r.Min == r.Max {
-			parts[i] = strconv.Itoa(r.Min)
-		} else {
-			parts[i] = fmt.Sprintf("%d-%d", r.Min, r.Max)
-		}
-	}
-	return strings.Join(parts, ",")
 }

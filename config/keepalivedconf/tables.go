@@ -141,7 +141,7 @@ var realServerSpec = with(inherited, map[string]conv{
 	"TCP_CHECK":   sub("tcp_check", connectChecker(nil), true),
 	"PING_CHECK":  sub("ping_check", connectChecker(nil), true),
 	"HTTP_GET":    sub("http_get", connectChecker(httpSpec), true),
-	"SSL_GET":     sub("ssl_get", connectChecker(with(httpSpec, map[string]conv{"enable_sni": boolFlag("enable_sni", false)})), true),
+	"SSL_GET":     sub("ssl_get", connectChecker(sslSpec), true),
 	"DNS_CHECK":   sub("dns_check", connectChecker(map[string]conv{"type": str("type"), "name": str("name")}), true),
 	"UDP_CHECK":   sub("udp_check", connectChecker(udpSpec), true),
 	"MISC_CHECK":  sub("misc_check", with(timing, miscSpec), true),
@@ -197,12 +197,46 @@ func smtpHost(c *converter, o *out, n *Node) {
 var httpSpec = map[string]conv{
 	"http_protocol": str("http_protocol"),
 	"virtualhost":   str("virtualhost"),
+	"fast_recovery": boolFlag("fast_recovery", false),
 	"url": sub("url", map[string]conv{
-		"path":        str("path"),
-		"digest":      str("digest"),
-		"status_code": numberOrString("status_code"),
-		"virtualhost": str("virtualhost"),
+		"path":             str("path"),
+		"digest":           str("digest"),
+		"status_code":      numberOrString("status_code"),
+		"virtualhost":      str("virtualhost"),
+		"regex":            regex,
+		"regex_no_match":   boolFlag("regex_no_match", false),
+		"regex_min_offset": integer("regex_min_offset"),
+		"regex_max_offset": integer("regex_max_offset"),
+		"regex_options":    eachArg("regex_options"),
 	}, true),
+}
+
+var sslSpec = with(httpSpec, map[string]conv{"enable_sni": boolFlag("enable_sni", false), "sni_name": str("sni_name")})
+
+// regex reads the pattern as keepalived does (the raw line split again with its quotes and
+// escapes: "\\d" is \d, "\d" is d).
+func regex(c *converter, o *out, n *Node) {
+	w, err := splitQuotedEscaped(n.Raw)
+	if err != nil || len(w) != 2 {
+		c.warn(n, "regex needs exactly one pattern (quote one with spaces); left out")
+		return
+	}
+	c.setAttr(o, n, "regex", cty.StringVal(w[1]))
+}
+
+// eachArg writes the arguments as a list of strings (regex_options caseless dotall).
+func eachArg(name string) conv {
+	return func(c *converter, o *out, n *Node) {
+		if len(n.Args()) == 0 {
+			c.warn(n, "%s needs a value; left out", n.Keyword())
+			return
+		}
+		vals := make([]cty.Value, len(n.Args()))
+		for i, a := range n.Args() {
+			vals[i] = cty.StringVal(a)
+		}
+		c.setAttr(o, n, name, cty.TupleVal(vals))
+	}
 }
 
 var udpSpec = map[string]conv{
@@ -250,6 +284,9 @@ var droppedReasons = func() map[string]string {
 	set("halvs sends adverts from the interface's primary address (unicast_src_ip sets it for unicast)", "mcast_src_ip")
 	set("write global { lvs_sync_daemon { interface = ..., instance = ... } } instead", "lvs_sync_daemon_interface")
 	set("halvs does not track files, processes or BFD from VRRP", "track_file", "track_process", "track_bfd")
+	set("halvs has no BFD: no maintained Go BFD implementation interoperates with keepalived's or FRR's bfdd; check the real server with another checker (tcp_check, ping_check) and the peer with VRRP itself",
+		"BFD_CHECK", "track_bfd", "bfd_instance")
+	set("halvs matches regexes with Go's RE2, which needs no JIT stack", "regex_stack")
 	set("halvs does not manage static addresses, routes or rules", "static_ipaddress", "static_routes", "static_rules",
 		"virtual_routes", "virtual_rules")
 	return m

@@ -25,3 +25,37 @@ virtual_server "10.10.10.22:25" {
     }
   }
 }
+
+virtual_server "10.10.10.22:80" {
+  protocol = "TCP"
+  real_server "10.10.10.31:80" {
+    http_get {
+      fast_recovery = true
+      url {
+        path             = "/health"
+        regex            = "status: (OK|WARN)"
+        regex_options    = ["caseless", "multiline"]
+        regex_min_offset = 0
+        regex_max_offset = 512
+      }
+      url {
+        path           = "/ready"
+        regex          = "\\d+ errors?"
+        regex_no_match = true
+      }
+    }
+  }
+}
+
+virtual_server "10.10.10.22:443" {
+  protocol = "TCP"
+  real_server "10.10.10.31:443" {
+    ssl_get {
+      sni_name = "www.example.com"
+      url {
+        path  = "/"
+        regex = "load: [0-5]"
+      }
+    }
+  }
+}
