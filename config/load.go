@@ -98,7 +98,7 @@ func parse(src []byte, filename string, lim Limits, includes bool) (*Config, Dia
 }
 
 var topSchema = schema{attrs: []string{"include"}, blocks: []string{"global", "vrrp_script", "vrrp_instance", "vrrp_sync_group",
-	"track_file", "virtual_server_group", "virtual_server"}}
+	"track_file", "vrrp_track_process", "virtual_server_group", "virtual_server"}}
 
 // file decodes the top level. vrrp_script and track_file are read first so that later
 // blocks can take defaults from them (a track_script's weight).
@@ -130,10 +130,15 @@ func (d *decoder) file(body *hclsyntax.Body) *Config {
 	}
 	named("vrrp_script", `"chk_x"`)(func(n string, b *hclsyntax.Block) { cfg.VRRPScripts = append(cfg.VRRPScripts, d.vrrpScript(n, b)) })
 	named("track_file", `"tf_1"`)(func(n string, b *hclsyntax.Block) { cfg.TrackFiles = append(cfg.TrackFiles, d.trackFile(n, b)) })
+	named("vrrp_track_process", `"haproxy"`)(func(n string, b *hclsyntax.Block) {
+		cfg.TrackProcesses = append(cfg.TrackProcesses, d.trackProcess(n, b))
+	})
 	named("vrrp_instance", `"VI_1"`)(func(n string, b *hclsyntax.Block) {
 		cfg.VRRPInstances = append(cfg.VRRPInstances, d.vrrpInstance(n, b, cfg))
 	})
-	named("vrrp_sync_group", `"G1"`)(func(n string, b *hclsyntax.Block) { cfg.VRRPSyncGroups = append(cfg.VRRPSyncGroups, d.syncGroup(n, b)) })
+	named("vrrp_sync_group", `"G1"`)(func(n string, b *hclsyntax.Block) {
+		cfg.VRRPSyncGroups = append(cfg.VRRPSyncGroups, d.syncGroup(n, b, cfg))
+	})
 	named("virtual_server_group", `"VSG_1"`)(func(n string, b *hclsyntax.Block) {
 		cfg.VirtualServerGroups = append(cfg.VirtualServerGroups, d.vsGroup(n, b))
 	})

@@ -17,6 +17,7 @@ type Config struct {
 	VRRPInstances       []VRRPInstance
 	VRRPSyncGroups      []VRRPSyncGroup
 	TrackFiles          []TrackFile
+	TrackProcesses      []TrackProcess
 	VirtualServerGroups []VirtualServerGroup
 	VirtualServers      []VirtualServer
 }

@@ -46,6 +46,8 @@ type VRRPInstance struct {
 	TrackInterfaces         []TrackInterface
 	TrackScripts            []TrackScript
 	TrackVirtualServers     []TrackVirtualServer
+	TrackFiles              []TrackRef // track_file entries: track_file blocks
+	TrackProcesses          []TrackRef // track_process entries: vrrp_track_process blocks
 	GarpMasterDelay         time.Duration
 	GarpMasterRepeat        int
 	GarpMasterRefresh       time.Duration
@@ -113,15 +115,25 @@ type TrackVirtualServer struct {
 }
 
 // VRRPSyncGroup is a `vrrp_sync_group "NAME"` block: instances that change state together.
+// Its trackers apply to every member, with their weights (keepalived's rule).
 type VRRPSyncGroup struct {
-	Name         string
-	Group        []string // vrrp_instance names
-	NotifyMaster Script
-	NotifyBackup Script
-	NotifyFault  Script
-	NotifyStop   Script
-	Notify       Script
-	Source       Source
+	Name            string
+	Group           []string // vrrp_instance names
+	TrackInterfaces []TrackInterface
+	TrackScripts    []TrackScript
+	TrackFiles      []TrackRef
+	TrackProcesses  []TrackRef
+	// TrackingWeight is sync_group_tracking_weight: the members keep the weights of their
+	// own trackers. Without it, as in keepalived, a member's weighted track_interface and
+	// a track_file of weight 1 count with weight 0 (down is FAULT), and its other weighted
+	// track_script and track_file entries are ignored (the config warns at each).
+	TrackingWeight bool
+	NotifyMaster   Script
+	NotifyBackup   Script
+	NotifyFault    Script
+	NotifyStop     Script
+	Notify         Script
+	Source         Source
 }
 
 // VRRPScript is a `vrrp_script "NAME"` block: a program whose exit status adjusts priority.
@@ -140,10 +152,53 @@ type VRRPScript struct {
 	Source   Source
 }
 
-// TrackFile is a `track_file "NAME"` block: a file holding a number, read by file_check.
+// TrackFile is a `track_file "NAME"` block: a file holding a number, read by file_check
+// and tracked by vrrp instances and sync groups (track_file entries).
 type TrackFile struct {
-	Name   string
-	File   string
-	Weight int // multiplier for the value read; default 1
-	Source Source
+	Name    string
+	File    string
+	Weight  int  // multiplier for the value read; default 1
+	Reverse bool // the weight's sign is inverted (weight 0: a zero value is the failure)
+	// InitFile is init_file: write a value into the file at start. nil: leave it alone.
+	InitFile *TrackFileInit
+	Source   Source
+}
+
+// TrackFileInit is keepalived's `init_file [VALUE] [overwrite]`: VALUE (default 0) is
+// written when the file does not exist, or at every start with Overwrite (never by a
+// reload).
+type TrackFileInit struct {
+	Value     int
+	Overwrite bool
+}
+
+// TrackProcess is a `vrrp_track_process "NAME"` block: how many processes matching Process
+// run, watched through the kernel's process events.
+type TrackProcess struct {
+	Name string
+	// Process is the name (or, with FullCommand, argv[0]) and optional parameters.
+	Process     []string
+	ParamMatch  string // "" (parameters not compared), "exact", "partial" or "initial"
+	FullCommand bool   // match argv[0] instead of the process name; set by parameters
+	Weight      int    // -254..254; 0: a lost quorum is a FAULT
+	Reverse     bool
+	Quorum      int // at least this many (default 1)
+	QuorumMax   int // at most this many (default QuorumUnlimited)
+	// ForkDelay and TerminateDelay hold a quorum gained by a fork, or lost by an exit, for
+	// this long before it counts.
+	ForkDelay, TerminateDelay time.Duration
+	Source                    Source
+}
+
+// QuorumUnlimited is a vrrp_track_process's quorum_max when none is set.
+const QuorumUnlimited = 1<<31 - 1
+
+// TrackRef is a track_file or track_process entry of an instance or sync group:
+// "NAME [weight N [reverse|noreverse]]". Weight and Reverse are the effective ones: the
+// entry's, or the block's when the entry has none.
+type TrackRef struct {
+	Name    string
+	Weight  int
+	Reverse bool
+	Source  Source
 }

@@ -10,6 +10,7 @@ import (
 func validate(d *decoder, cfg *Config) {
 	validateInstances(d, cfg)
 	validateSyncGroups(d, cfg)
+	validateGroupTracking(d, cfg)
 	validateVirtualServers(d, cfg)
 	checkScriptSecurity(d, cfg)
 	if sd := cfg.Global.LVSSyncDaemon; sd != nil && sd.Instance != "" {

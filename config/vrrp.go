@@ -40,20 +40,10 @@ func (d *decoder) vrrpScript(name string, blk *hclsyntax.Block) VRRPScript {
 	return s
 }
 
-func (d *decoder) trackFile(name string, blk *hclsyntax.Block) TrackFile {
-	b := d.open(fmt.Sprintf("track_file %q", name), blk.Body, blk.DefRange(), schema{attrs: []string{"file", "weight"}})
-	t := TrackFile{Name: name, Weight: 1, Source: b.src}
-	if !b.str("file", &t.File) || t.File == "" {
-		d.errorf(blk.DefRange(), "track_file %q needs file = \"/path/to/file\"", name)
-	}
-	b.integer("weight", &t.Weight, -254, 254)
-	return t
-}
-
 var vrrpInstanceSchema = schema{
 	attrs: []string{"state", "interface", "virtual_router_id", "priority", "advert_int", "version",
 		"nopreempt", "preempt_delay", "virtual_ipaddress", "virtual_ipaddress_excluded",
-		"unicast_src_ip", "unicast_peer", "unicast_ttl", "track_interface", "track_script", "track_virtual_server",
+		"unicast_src_ip", "unicast_peer", "unicast_ttl", "track_interface", "track_script", "track_virtual_server", "track_file", "track_process",
 		"garp_master_delay", "garp_master_repeat", "garp_master_refresh", "garp_master_refresh_repeat",
 		"accept", "v3_checksum_as_v2", "dont_track_primary",
 		"notify_master", "notify_backup", "notify_fault", "notify_stop", "notify", "notify_fifo"},
@@ -141,9 +131,11 @@ func (d *decoder) vrrpInstance(name string, blk *hclsyntax.Block, cfg *Config) V
 		vi.UnicastSrcIP = a
 	}
 	b.unicast(&vi)
-	b.trackInterfaces(&vi)
-	b.trackScripts(&vi, cfg.VRRPScripts)
+	vi.TrackInterfaces = b.trackInterfaces()
+	vi.TrackScripts = b.trackScripts(cfg.VRRPScripts)
 	b.trackVirtualServers(&vi)
+	vi.TrackFiles = b.trackRefs("track_file", trackFileDefaults(cfg))
+	vi.TrackProcesses = b.trackRefs("track_process", trackProcessDefaults(cfg))
 	b.duration("garp_master_delay", &vi.GarpMasterDelay)
 	b.integer("garp_master_repeat", &vi.GarpMasterRepeat, 1, 255)
 	b.duration("garp_master_refresh", &vi.GarpMasterRefresh)
@@ -230,7 +222,8 @@ func (d *decoder) checkVIPs(b *block, vi *VRRPInstance, entries int) {
 	}
 }
 
-func (b *block) trackInterfaces(vi *VRRPInstance) {
+func (b *block) trackInterfaces() []TrackInterface {
+	var out []TrackInterface
 	items, _ := b.strings("track_interface")
 	for _, it := range items {
 		t, err := parseTrack(it.s, -253, 253)
@@ -241,11 +234,13 @@ func (b *block) trackInterfaces(vi *VRRPInstance) {
 			b.d.errorf(it.r, "track_interface entry %q: %v", it.s, err)
 			continue
 		}
-		vi.TrackInterfaces = append(vi.TrackInterfaces, TrackInterface{Name: t.name, Weight: t.weight, Reverse: t.reverse, Source: Source{Range: it.r}})
+		out = append(out, TrackInterface{Name: t.name, Weight: t.weight, Reverse: t.reverse, Source: Source{Range: it.r}})
 	}
+	return out
 }
 
-func (b *block) trackScripts(vi *VRRPInstance, scripts []VRRPScript) {
+func (b *block) trackScripts(scripts []VRRPScript) []TrackScript {
+	var out []TrackScript
 	items, _ := b.strings("track_script")
 	for _, it := range items {
 		t, err := parseTrack(it.s, -253, 253)
@@ -261,8 +256,9 @@ func (b *block) trackScripts(vi *VRRPInstance, scripts []VRRPScript) {
 				}
 			}
 		}
-		vi.TrackScripts = append(vi.TrackScripts, ts)
+		out = append(out, ts)
 	}
+	return out
 }
 
 func (b *block) trackVirtualServers(vi *VRRPInstance) {
@@ -331,9 +327,10 @@ func (d *decoder) versionAndFamily(b *block, vi *VRRPInstance, g Global) {
 	}
 }
 
-var syncGroupSchema = schema{attrs: []string{"group", "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify"}}
+var syncGroupSchema = schema{attrs: []string{"group", "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify",
+	"track_interface", "track_script", "track_file", "track_process", "sync_group_tracking_weight"}}
 
-func (d *decoder) syncGroup(name string, blk *hclsyntax.Block) VRRPSyncGroup {
+func (d *decoder) syncGroup(name string, blk *hclsyntax.Block, cfg *Config) VRRPSyncGroup {
 	b := d.open(fmt.Sprintf("vrrp_sync_group %q", name), blk.Body, blk.DefRange(), syncGroupSchema)
 	sg := VRRPSyncGroup{Name: name, Source: b.src}
 	items, _ := b.strings("group")
@@ -351,5 +348,6 @@ func (d *decoder) syncGroup(name string, blk *hclsyntax.Block) VRRPSyncGroup {
 	b.script("notify_fault", &sg.NotifyFault)
 	b.script("notify_stop", &sg.NotifyStop)
 	b.script("notify", &sg.Notify)
+	d.syncGroupTrackers(b, &sg, cfg)
 	return sg
 }
