@@ -188,6 +188,7 @@ func New(cfg *config.Config, opts Options) (*Director, error) {
 	d.global.Store(&cfg.Global)
 	d.host = newScriptHost(d.log)
 	d.host.pin(p)
+	d.bindMiscChecks(p)
 	d.track.init()
 	d.inst.init()
 	if p.needIPVS {
@@ -402,6 +403,7 @@ func (d *Director) Reload(cfg *config.Config) error {
 	// instance Apply stops keeps its notify_fifo until then.
 	old := d.cfg
 	d.host.pin(p)
+	d.bindMiscChecks(p)
 	d.global.Store(&cfg.Global)
 	d.fifos.configure(cfg.Global.NotifyFifo, unionFIFOs(d.plan.vrrp.FIFOs, p.vrrp.FIFOs))
 	if err := d.router.Apply(p.vrrp.Instances, p.vrrp.SyncGroups); err != nil {

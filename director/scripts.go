@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/halvs/halvs/healthcheck"
 	"github.com/halvs/halvs/internal/script"
 	"github.com/halvs/halvs/vrrp"
 )
@@ -131,4 +132,20 @@ func (d *Director) scriptRunnerAs(cred *script.Credential) vrrp.ScriptRunner {
 func (d *Director) KillScripts() {
 	d.log.Warn("not waiting for scripts: killing them")
 	d.host.kill(script.ErrKilled)
+}
+
+// bindMiscChecks makes the misc_checks of p run through runScript, so that a root one is
+// held to the file enable_script_security vetted, as the notify scripts are. The plan's
+// slices are shared with nothing yet (translate made them), so they are changed in place.
+func (d *Director) bindMiscChecks(p plan) {
+	for _, h := range p.health {
+		for _, rs := range h.VS.RealServers {
+			for k, c := range rs.Checks {
+				if m, ok := c.Spec.(healthcheck.MiscSpec); ok {
+					m.Run = d.runScript
+					rs.Checks[k].Spec = m
+				}
+			}
+		}
+	}
 }

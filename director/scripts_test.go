@@ -168,3 +168,64 @@ func TestKillScriptsEndsStop(t *testing.T) {
 		})
 	}
 }
+
+// TestScriptSecurityMiscCheckSwap: a misc_check run as root is held to the file vetted at
+// load as the notify scripts are: its link swapped to a user's script after load, the check
+// runs nothing and fails, and the refusal is counted.
+func TestScriptSecurityMiscCheckSwap(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: enable_script_security is about files owned by root")
+	}
+	base := t.TempDir()
+	if elem, why := script.Unsafe(base); elem != "" {
+		t.Skipf("%s %s (TMPDIR?)", elem, why)
+	}
+	out := filepath.Join(base, "out")
+	for _, f := range []struct{ path, word string }{{"safe/check.sh", "safe"}, {"user/evil.sh", "evil"}} {
+		p := filepath.Join(base, f.path)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("#!/bin/sh\necho "+f.word+" >> "+out+"\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []string{filepath.Join(base, "user"), filepath.Join(base, "user", "evil.sh")} {
+		if err := os.Chown(p, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link := filepath.Join(base, "user", "check")
+	if err := os.Symlink(filepath.Join(base, "safe", "check.sh"), link); err != nil {
+		t.Fatal(err)
+	}
+	src := "global {\n  enable_script_security = true\n}\n" + owner("VI_1", 51, "10.0.0.1/32", "") + `
+virtual_server "10.0.0.1:80" {
+  protocol = "TCP"
+  real_server "10.0.1.2:80" {
+    misc_check {
+      misc_path  = "` + link + `"
+      warmup     = 0
+      delay_loop = 3600
+    }
+  }
+}
+`
+	k := newKernel()
+	d, err := New(parse(t, src), k.options(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := link + ".new"
+	if err := os.Symlink(filepath.Join(base, "user", "evil.sh"), tmp); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, link); err != nil {
+		t.Fatal(err)
+	}
+	running(t, d)
+	eventually(t, "the misc_check refused", func() bool { return d.host.guard.Refused() > 0 })
+	if got, _ := os.ReadFile(out); len(got) != 0 {
+		t.Errorf("the swapped misc_check ran: %q", got)
+	}
+}
