@@ -83,7 +83,7 @@ section healthcheck-vm env BENCH_VM_SECTIONS=hc integration/vm/bench.sh
 # BENCH_RELOAD_RUNS times after a warm-up: SIGHUP to the new weight in the kernel, the IPVS
 # operations halvs applied, and the largest advert gap during each reload against as long a
 # window before it. BENCH_RELOAD_RUNS, BENCH_RELOAD_SIZE, BENCH_RELOAD_KEEPALIVED.
-section reload-vm env BENCH_VM_SECTIONS=reload integration/vm/bench.sh
+section reload-vm env BENCH_VM_SECTIONS=reload HALVS_VM_TIMEOUT="${HALVS_VM_TIMEOUT:-45m}" integration/vm/bench.sh
 
 # --- (next section here) -------------------------------------------------------------------
 

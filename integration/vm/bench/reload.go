@@ -56,6 +56,8 @@ type reloadDaemon struct {
 	name  string
 	start func(conf string) (*hcRunning, error)
 	file  func(scaleconf.Spec) []byte
+	// pids are its processes, whose CPU time a reload is charged.
+	pids func(r *hcRunning) ([]int, error)
 	// fromLog reads, from the daemon's log after t0, when the reload was done and the IPVS
 	// operations it applied; nil for a daemon whose log does not say.
 	fromLog func(log string, t0 time.Time) (time.Duration, int, error)
@@ -85,17 +87,32 @@ func reloadSection(o options, k *kernel, dir string) error {
 			return startLogged(filepath.Join(dir, "rl-halvs.log"), o.halvs, "run", "-c", conf)
 		},
 		file:    scaleconf.Spec.HCL,
+		pids:    func(r *hcRunning) ([]int, error) { return []int{r.cmd.Process.Pid}, nil },
 		fromLog: halvsReloadLog,
 	}}
 	if ro.keepalived {
 		daemons = append(daemons, reloadDaemon{
 			name: "keepalived",
 			start: func(conf string) (*hcRunning, error) {
-				return startLogged(filepath.Join(dir, "rl-keepalived.log"), "keepalived", "-n", "-l", "-f", conf,
+				// -l -G: its log goes to its stderr, a file of the guest's tmpfs, as halvs'
+				// does; through syslog, with no syslogd, it would reach the serial console,
+				// which is slow under emulation.
+				return startLogged(filepath.Join(dir, "rl-keepalived.log"), "keepalived", "-n", "-l", "-G", "-f", conf,
 					"-p", filepath.Join(dir, "rl-keepalived.pid"), "-c", filepath.Join(dir, "rl-checkers.pid"),
 					"-r", filepath.Join(dir, "rl-vrrp.pid"))
 			},
 			file: scaleconf.Spec.Keepalived,
+			pids: func(r *hcRunning) ([]int, error) {
+				pids := []int{r.cmd.Process.Pid}
+				for _, f := range []string{"rl-checkers.pid", "rl-vrrp.pid"} {
+					pid, err := readPID(filepath.Join(dir, f))
+					if err != nil {
+						return nil, err
+					}
+					pids = append(pids, pid)
+				}
+				return pids, nil
+			},
 		})
 	}
 	res := reloadResults{table: fmt.Sprintf("%s (%d destinations)", spec, spec.Services*spec.PerService), interval: ro.interval}
@@ -199,6 +216,10 @@ func measureReloads(ro reloadOptions, k *kernel, capt *advertCapture, dir string
 		time.Sleep(100 * time.Millisecond)
 	}
 
+	pids, err := d.pids(r)
+	if err != nil {
+		return fail("its processes: %v", err)
+	}
 	quiet := 3 * time.Second
 	for run := range ro.runs + 1 {
 		changed := scaleconf.Dest{I: (run*397 + 123) % spec.Services, J: run % spec.PerService}
@@ -206,7 +227,13 @@ func measureReloads(ro reloadOptions, k *kernel, capt *advertCapture, dir string
 		if err := writeAtomic(conf, d.file(spec)); err != nil {
 			return nil, err
 		}
+		// The floor's window starts after the previous reload's checks, never over them.
+		calm := time.Now()
 		time.Sleep(quiet)
+		cpu0, err := cpuOf(pids)
+		if err != nil {
+			return fail("reload %d: %v", run, err)
+		}
 		t0 := time.Now()
 		if err := r.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 			return nil, err
@@ -225,6 +252,11 @@ func measureReloads(ro reloadOptions, k *kernel, capt *advertCapture, dir string
 		time.Sleep(time.Second)
 		t1 := time.Now()
 		window := t1.Sub(t0)
+		cpu1, err := cpuOf(pids)
+		if err != nil {
+			return fail("reload %d: %v", run, err)
+		}
+		x.cpu = cpu1 - cpu0
 		ads, err := capt.since(t0.Add(-quiet - time.Second))
 		if err != nil {
 			return nil, fmt.Errorf("advert capture: %w", err)
@@ -238,7 +270,7 @@ func measureReloads(ro reloadOptions, k *kernel, capt *advertCapture, dir string
 		}
 		late := ro.interval + ro.interval/2
 		x.reload = gapsIn(ats, t0, t1, late)
-		x.quiet = gapsIn(ats, t0.Add(-min(window, quiet)), t0, late)
+		x.quiet = gapsIn(ats, t0.Add(-min(window, t0.Sub(calm))), t0, late)
 		if d.fromLog != nil {
 			b, err := os.ReadFile(r.log)
 			if err != nil {
@@ -251,14 +283,52 @@ func measureReloads(ro reloadOptions, k *kernel, capt *advertCapture, dir string
 		if err := k.holds(spec.Table()); err != nil {
 			return fail("after reload %d: %v", run, err)
 		}
-		fmt.Printf("reload-bench: %s reload %d: applied in %s, largest advert gap %s (before: %s), %d IPVS operations\n",
-			d.name, run, ms(x.applied), ms(x.reload.max), ms(x.quiet.max), x.ops)
+		fmt.Printf("reload-bench: %s reload %d: applied in %s (done by its log: %s), CPU %s, largest advert gap %s (before: %s), "+
+			"%d IPVS operations, RSS %s\n", d.name, run, ms(x.applied), ms(x.reloaded), ms(x.cpu), ms(x.reload.max), ms(x.quiet.max),
+			x.ops, rssOf(pids))
 		if run > 0 { // the first reload warms up
 			t.runs = append(t.runs, x)
 		}
-		quiet = max(quiet, window+time.Second)
+		// As long a window without a reload, up to 20 s: enough adverts for a floor.
+		quiet = min(max(quiet, window+time.Second), 20*time.Second)
 	}
 	return t, nil
+}
+
+func readPID(path string) (int, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(strings.TrimSpace(string(b)))
+}
+
+// cpuOf is the CPU time (user and system) the processes used so far.
+func cpuOf(pids []int) (time.Duration, error) {
+	var sum time.Duration
+	for _, pid := range pids {
+		u, s, err := procCPU(pid)
+		if err != nil {
+			return 0, err
+		}
+		sum += u + s
+	}
+	return sum, nil
+}
+
+// rssOf is the processes' resident memory, VmRSS from /proc/PID/status, for the progress lines.
+func rssOf(pids []int) string {
+	var kb int
+	for _, pid := range pids {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+				n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+				kb += n
+			}
+		}
+	}
+	return fmt.Sprintf("%d MiB", kb/1024)
 }
 
 // weightOf is real server d's weight in the kernel, -1 while it is missing: one small

@@ -57,6 +57,7 @@ type reloadRun struct {
 	applied  time.Duration // from SIGHUP until the kernel holds the new weight
 	reloaded time.Duration // halvs: from SIGHUP to its "configuration reloaded" line; 0 unknown
 	ops      int           // halvs: IPVS operations its log says the reload applied; -1 unknown
+	cpu      time.Duration // CPU time its processes used from SIGHUP to the window's end
 	reload   gapStats      // adverts from SIGHUP until a second after the weight applied
 	quiet    gapStats      // adverts over a window as long, just before the SIGHUP
 }
@@ -116,6 +117,7 @@ func (r *reloadResults) print(w io.Writer) {
 	lines := []line{
 		{"SIGHUP → the new weight in the kernel", func(x reloadRun) time.Duration { return x.applied }},
 		{"SIGHUP → \"configuration reloaded\"", func(x reloadRun) time.Duration { return x.reloaded }},
+		{"CPU time of its processes, SIGHUP → applied + 1 s", func(x reloadRun) time.Duration { return x.cpu }},
 		{"largest advert gap, SIGHUP → applied + 1 s", func(x reloadRun) time.Duration { return x.reload.max }},
 		{"largest advert gap, as long a window before (floor)", func(x reloadRun) time.Duration { return x.quiet.max }},
 	}
