@@ -110,7 +110,26 @@ func TestCheckerKeywordValidation(t *testing.T) {
 		{name: "sni_name not a name", src: ssl("      sni_name = \"a b\"\n"), want: []string{`5:18: error: sni_name must be a host name`}},
 		{name: "sni_name only on ssl_get", src: rs("    http_get {\n      sni_name = \"a\"\n      url {\n        path = \"/\"\n      }\n    }\n"),
 			want: []string{`5:7: error: unknown keyword "sni_name" in http_get`}},
+		{name: "ssl block", src: "global {\n  ssl {\n    ca = \"/etc/ca.pem\"\n    certificate = \"/etc/c.pem\"\n    key = \"/etc/k.pem\"\n    password = \"x\"\n  }\n}\n"},
+		{name: "ssl certificate without key", src: "global {\n  ssl {\n    certificate = \"/etc/c.pem\"\n  }\n}\n",
+			want: []string{`3:19: error: certificate needs key = "/path/to/key.pem"`}},
+		{name: "ssl key without certificate", src: "global {\n  ssl {\n    key = \"/etc/k.pem\"\n  }\n}\n",
+			want: []string{`3:11: error: key needs certificate`}},
+		{name: "ssl password alone", src: "global {\n  ssl {\n    password = \"x\"\n  }\n}\n",
+			want: []string{`3:16: error: password decrypts the key; it needs key and certificate`}},
+		{name: "ssl empty path", src: "global {\n  ssl {\n    ca = \"\"\n  }\n}\n", want: []string{`3:10: error: ca must not be empty`}},
+		{name: "ssl unknown keyword", src: "global {\n  ssl {\n    certfile = \"/etc/ca.pem\"\n  }\n}\n",
+			want: []string{`3:5: error: unknown keyword "certfile" in ssl`}},
+		{name: "ssl twice", src: "global {\n  ssl {\n  }\n  ssl {\n  }\n}\n", want: []string{`4:3: error: `}},
 		{name: "fwmark not on misc_check", src: rs("    misc_check {\n      misc_path = \"/bin/x\"\n      fwmark = 1\n    }\n"),
 			want: []string{`6:7: error: unknown keyword "fwmark" in misc_check`}},
 	})
+}
+
+func TestGlobalSSL(t *testing.T) {
+	cfg := mustParse(t, "global {\n  ssl {\n    ca = \"/etc/ca.pem\"\n    certificate = \"/etc/c.pem\"\n    key = \"/etc/k.pem\"\n    password = \"s3cret\"\n  }\n}\n")
+	want := &config.SSL{CA: "/etc/ca.pem", Certificate: "/etc/c.pem", Key: "/etc/k.pem", Password: "s3cret"}
+	if diff := cmp.Diff(want, cfg.Global.SSL, config.IgnorePositions()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
 }

@@ -23,7 +23,7 @@ var globalSchema = schema{
 		"vrrp_garp_master_delay", "vrrp_garp_master_repeat", "vrrp_garp_master_refresh",
 		"vrrp_garp_master_refresh_repeat", "notify_fifo", "control_socket", "metrics_listen",
 		"lvs_sync_preempt_delay", "lvs_sloppy_tcp", "lvs_sloppy_sctp"},
-	blocks: []string{"lvs_sync_daemon", "lvs_timeouts"},
+	blocks: []string{"lvs_sync_daemon", "lvs_timeouts", "ssl"},
 }
 
 func (d *decoder) global(blk *hclsyntax.Block) Global {
@@ -75,6 +75,9 @@ func (d *decoder) global(blk *hclsyntax.Block) Global {
 	}
 	b.boolean("lvs_sloppy_tcp", &g.LVSSloppyTCP)
 	b.boolean("lvs_sloppy_sctp", &g.LVSSloppySCTP)
+	if sb := b.single("ssl"); sb != nil {
+		g.SSL = d.ssl(sb)
+	}
 	if tb := b.single("lvs_timeouts"); tb != nil {
 		t := d.open("lvs_timeouts", tb.Body, tb.DefRange(), schema{attrs: []string{"tcp", "tcpfin", "udp"}})
 		lt := &LVSTimeouts{Source: t.src}

@@ -68,6 +68,7 @@ type Global struct {
 	NotifyFifo                  string
 	LVSSyncDaemon               *LVSSyncDaemon // nil: no connection synchronisation
 	LVSTimeouts                 *LVSTimeouts   // nil: leave the kernel's timeouts alone
+	SSL                         *SSL           // nil: ssl_get presents no client certificate
 	ControlSocket               string         // halvs: the status/control socket path
 	MetricsListen               string         // halvs: "host:port" for /metrics; "" is off
 	Source                      Source

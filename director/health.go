@@ -124,6 +124,12 @@ func healthCheck(cfg *config.Config, c config.Checker, users UserLookup) (health
 		h := healthcheck.HTTPSpec{Conn: conn, TLS: c.Kind == config.CheckSSL, VirtualHost: c.HTTP.Virtualhost,
 			HTTPProtocol: c.HTTP.HTTPProtocol, EnableSNI: c.HTTP.EnableSNI, SNIName: c.HTTP.SNIName,
 			TLSVerify: c.HTTP.TLSVerify, CAFile: c.HTTP.CAFile}
+		if ssl := cfg.Global.SSL; ssl != nil && h.TLS {
+			h.ClientCert = healthcheck.ClientCert{CertFile: ssl.Certificate, KeyFile: ssl.Key, Password: ssl.Password}
+			if h.TLSVerify && h.CAFile == "" {
+				h.CAFile = ssl.CA // the ssl_get's own ca_file wins
+			}
+		}
 		for _, u := range c.HTTP.URLs {
 			hu := healthcheck.URL{Path: u.Path, Digest: u.Digest, VirtualHost: u.Virtualhost,
 				RegexNoMatch: u.RegexNoMatch, RegexMinOffset: u.RegexMinOffset}

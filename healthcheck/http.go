@@ -31,6 +31,9 @@ type HTTPSpec struct {
 	// CAFile holds the trusted roots (PEM); empty: the system's.
 	TLSVerify bool
 	CAFile    string
+	// ClientCert is presented when the server asks for a client certificate (keepalived's
+	// global SSL block; OpenSSL sends it whatever CAs the server names, and so does halvs).
+	ClientCert ClientCert
 }
 
 // URL is one url block.
@@ -116,7 +119,7 @@ func (s HTTPSpec) resolve(env resolveEnv) (Spec, error) {
 	if s.SNIName != "" {
 		s.EnableSNI = true
 	}
-	if !s.TLS && (s.TLSVerify || s.EnableSNI || s.CAFile != "") {
+	if !s.TLS && (s.TLSVerify || s.EnableSNI || s.CAFile != "" || s.ClientCert.set()) {
 		return nil, fmt.Errorf("%s: TLS options need SSL_GET", kind)
 	}
 	return s, nil
@@ -144,6 +147,13 @@ func (s HTTPSpec) newChecker() (Checker, error) {
 			return nil, fmt.Errorf("SSL_GET: %s holds no PEM certificate", s.CAFile)
 		}
 		cfg.RootCAs = pool
+	}
+	if s.ClientCert.set() {
+		cert, err := s.ClientCert.load()
+		if err != nil {
+			return nil, fmt.Errorf("SSL_GET: %w", err)
+		}
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &cert, nil }
 	}
 	c.tls = cfg
 	return c, nil
