@@ -45,12 +45,11 @@ func diffNamed[T any](out *[]string, kind string, old, new []T, name func(T) str
 		case !ok:
 			*out = append(*out, fmt.Sprintf("%s %s: added", kind, n))
 		case !cmp.Equal(prev, v, config.IgnorePositions()):
-			var what []string
+			// detail says what changed in the config's terms; nothing means only what does
+			// not count changed (a list reordered), so nothing is listed.
+			what := []string{"changed"}
 			if detail != nil {
 				what = detail(prev, v)
-			}
-			if len(what) == 0 {
-				what = []string{"changed"}
 			}
 			for _, w := range what {
 				*out = append(*out, fmt.Sprintf("%s %s: %s", kind, n, w))

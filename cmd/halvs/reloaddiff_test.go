@@ -62,4 +62,9 @@ func TestConfigChanges(t *testing.T) {
 	if diff := cmp.Diff([]string{"vrrp_instance VI_2: removed"}, configChanges(parse(t, base+vi2), old)); diff != "" {
 		t.Errorf("instance removed (-want +got):\n%s", diff)
 	}
+	two := strings.Replace(base, `["10.10.10.22/32"]`, `["10.10.10.22/32", "10.10.10.24/32"]`, 1)
+	swapped := strings.Replace(base, `["10.10.10.22/32"]`, `["10.10.10.24/32", "10.10.10.22/32"]`, 1)
+	if got := configChanges(parse(t, two), parse(t, swapped)); len(got) != 0 {
+		t.Errorf("reordering the VIPs is listed as %q, want no change", got)
+	}
 }
