@@ -98,31 +98,20 @@ func (k *Kernel) Services() ([]VirtualServer, error) {
 	}
 	out := make([]VirtualServer, len(table))
 	for i, ks := range table {
-		out[i] = VirtualServer{Service: ks.svc, Destinations: make([]Destination, len(ks.dests))}
-		for j, kd := range ks.dests {
-			out[i].Destinations[j] = kd.dest
-		}
+		out[i] = VirtualServer{Service: ks.svc, Destinations: ks.dests}
 	}
 	return out, nil
 }
 
 // kernelService is one service of the kernel's table with its destinations, as walk reads
-// them: the model's view plus the counters Stats reports.
+// them.
 type kernelService struct {
 	svc   Service
-	stats ipvs.SvcStats
-	dests []kernelDest
-}
-
-type kernelDest struct {
-	dest     Destination
-	active   int
-	inactive int
-	stats    ipvs.DstStats
+	dests []Destination
 }
 
 // walk reads the whole table: every service, then each one's destinations (one dump each, as
-// IPVS's netlink interface has no dump of all destinations). Services and Stats both use it.
+// IPVS's netlink interface has no dump of all destinations).
 func (k *Kernel) walk() ([]kernelService, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -144,13 +133,13 @@ func (k *Kernel) walk() ([]kernelService, error) {
 		if err != nil {
 			return nil, fmt.Errorf("destinations of %s: %w", s.Key, err)
 		}
-		ks := kernelService{svc: s, stats: ms.Stats, dests: make([]kernelDest, 0, len(dests))}
+		ks := kernelService{svc: s, dests: make([]Destination, 0, len(dests))}
 		for _, md := range dests {
 			d, err := fromMobyDest(md)
 			if err != nil {
 				return nil, fmt.Errorf("destination of %s: %w", s.Key, err)
 			}
-			ks.dests = append(ks.dests, kernelDest{dest: d, active: md.ActiveConnections, inactive: md.InactiveConnections, stats: md.Stats})
+			ks.dests = append(ks.dests, d)
 		}
 		out = append(out, ks)
 	}

@@ -6,18 +6,32 @@ import (
 )
 
 // Stats are IPVS's cumulative counters of a service or of one of its destinations, as
-// `ipvsadm -L --stats` shows them. They only grow, except when the object is re-created.
+// `ipvsadm -L --stats` shows them, and its rates. The counters only grow, except when the
+// object is re-created.
 type Stats struct {
 	Connections uint64
 	PacketsIn   uint64 // client to service
 	PacketsOut  uint64
 	BytesIn     uint64
 	BytesOut    uint64
+	Rates       Rates
 }
 
-// DestinationStats are one destination's counters and its current connections.
+// Rates are IPVS's per-second rates of a service or destination as its estimator computes
+// them (an average the kernel updates every 2 s), as `ipvsadm -L --rate` shows them.
+type Rates struct {
+	CPS    uint64 // connections
+	InPPS  uint64 // packets, client to service
+	OutPPS uint64
+	InBPS  uint64 // bytes
+	OutBPS uint64
+}
+
+// DestinationStats are one destination's counters, its current connections and the weight
+// the table holds.
 type DestinationStats struct {
 	Addr          netip.AddrPort
+	Weight        int
 	ActiveConns   uint64 // ESTABLISHED (ipvsadm ActiveConn)
 	InactiveConns uint64 // every other state (ipvsadm InActConn)
 	Stats
@@ -37,8 +51,8 @@ type StatsReader interface {
 	Stats() ([]ServiceStats, error)
 }
 
-// Stats implements StatsReader: every service and destination of the table, with the
-// counters SetStats gave it (zero otherwise), in the table's order.
+// Stats implements StatsReader: every service and destination of the table with its
+// weight, with the counters SetStats gave it (zero otherwise), in the table's order.
 func (m *Memory) Stats() ([]ServiceStats, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -51,6 +65,7 @@ func (m *Memory) Stats() ([]ServiceStats, error) {
 			if i := slices.IndexFunc(set.Destinations, func(x DestinationStats) bool { return x.Addr == d.Addr }); i >= 0 {
 				ds = set.Destinations[i]
 			}
+			ds.Weight = d.Weight
 			ss.Destinations = append(ss.Destinations, ds)
 		}
 		out = append(out, ss)

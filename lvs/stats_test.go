@@ -22,8 +22,8 @@ func TestMemoryStats(t *testing.T) {
 	}
 	want := []ServiceStats{
 		{Key: web, Stats: Stats{Connections: 10, PacketsIn: 40, BytesIn: 4000}, Destinations: []DestinationStats{
-			{Addr: netipAP("10.10.10.31:80"), ActiveConns: 4, InactiveConns: 7, Stats: Stats{Connections: 8}},
-			{Addr: netipAP("10.10.10.32:80")},
+			{Addr: netipAP("10.10.10.31:80"), Weight: 3, ActiveConns: 4, InactiveConns: 7, Stats: Stats{Connections: 8}},
+			{Addr: netipAP("10.10.10.32:80"), Weight: 1},
 		}},
 		{Key: udp("10.10.10.22:53")},
 	}
