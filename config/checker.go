@@ -16,7 +16,7 @@ import (
 // that open a connection, timingAttrs for all but file_check), then its own.
 var (
 	connectAttrs = []string{"connect_ip", "connect_port", "bindto", "bind_port", "bind_if", "connect_timeout", "fwmark"}
-	timingAttrs  = []string{"retry", "nb_get_retry", "delay_before_retry", "delay_loop", "warmup", "alpha"}
+	timingAttrs  = []string{"retry", "nb_get_retry", "delay_before_retry", "delay_loop", "warmup", "alpha", "log_all_failures"}
 )
 
 var checkerSchemas = map[CheckerKind]schema{
@@ -131,6 +131,7 @@ func (d *decoder) checkerTiming(b *block, c *Checker, in inherited) {
 		}
 	}
 	c.DelayLoop, c.Alpha = in.delayLoop, in.alpha
+	b.boolean("log_all_failures", &c.LogAllFailures)
 	c.ConnectTimeout = 5 * time.Second
 	if in.connectTimeout != nil {
 		c.ConnectTimeout = *in.connectTimeout

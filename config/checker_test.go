@@ -121,6 +121,11 @@ func TestCheckerKeywordValidation(t *testing.T) {
 		{name: "ssl unknown keyword", src: "global {\n  ssl {\n    certfile = \"/etc/ca.pem\"\n  }\n}\n",
 			want: []string{`3:5: error: unknown keyword "certfile" in ssl`}},
 		{name: "ssl twice", src: "global {\n  ssl {\n  }\n  ssl {\n  }\n}\n", want: []string{`4:3: error: `}},
+		{name: "log_all_failures", src: rs("    misc_check {\n      misc_path = \"/bin/x\"\n      log_all_failures = true\n    }\n")},
+		{name: "log_all_failures not a bool", src: rs("    tcp_check {\n      log_all_failures = 1\n    }\n"), want: []string{`5:26: error: log_all_failures must be true or false`}},
+		{name: "log_all_failures not on file_check", src: rs("    file_check {\n      track_file = \"tf\"\n      log_all_failures = true\n    }\n") + "track_file \"tf\" {\n  file = \"/run/w\"\n}\n",
+			want: []string{`6:7: error: unknown keyword "log_all_failures" in file_check`}},
+		{name: "checker_log_all_failures", src: "global {\n  checker_log_all_failures = true\n}\n"},
 		{name: "fwmark not on misc_check", src: rs("    misc_check {\n      misc_path = \"/bin/x\"\n      fwmark = 1\n    }\n"),
 			want: []string{`6:7: error: unknown keyword "fwmark" in misc_check`}},
 	})

@@ -22,7 +22,7 @@ var globalSchema = schema{
 	attrs: []string{"router_id", "script_user", "enable_script_security", "vrrp_version",
 		"vrrp_garp_master_delay", "vrrp_garp_master_repeat", "vrrp_garp_master_refresh",
 		"vrrp_garp_master_refresh_repeat", "notify_fifo", "control_socket", "metrics_listen",
-		"lvs_sync_preempt_delay", "lvs_sloppy_tcp", "lvs_sloppy_sctp"},
+		"lvs_sync_preempt_delay", "lvs_sloppy_tcp", "lvs_sloppy_sctp", "checker_log_all_failures"},
 	blocks: []string{"lvs_sync_daemon", "lvs_timeouts", "ssl"},
 }
 
@@ -73,6 +73,7 @@ func (d *decoder) global(blk *hclsyntax.Block) Global {
 	if b.duration("lvs_sync_preempt_delay", &g.LVSSyncPreemptDelay) && g.LVSSyncPreemptDelay > MaxLVSSyncPreemptDelay {
 		b.errorf("lvs_sync_preempt_delay", "lvs_sync_preempt_delay must be at most %v", MaxLVSSyncPreemptDelay)
 	}
+	b.boolean("checker_log_all_failures", &g.CheckerLogAllFailures)
 	b.boolean("lvs_sloppy_tcp", &g.LVSSloppyTCP)
 	b.boolean("lvs_sloppy_sctp", &g.LVSSloppySCTP)
 	if sb := b.single("ssl"); sb != nil {

@@ -69,6 +69,7 @@ type Global struct {
 	LVSSyncDaemon               *LVSSyncDaemon // nil: no connection synchronisation
 	LVSTimeouts                 *LVSTimeouts   // nil: leave the kernel's timeouts alone
 	SSL                         *SSL           // nil: ssl_get presents no client certificate
+	CheckerLogAllFailures       bool           // every checker logs every failure (log_all_failures)
 	ControlSocket               string         // halvs: the status/control socket path
 	MetricsListen               string         // halvs: "host:port" for /metrics; "" is off
 	Source                      Source

@@ -148,6 +148,7 @@ type Checker struct {
 	DelayLoop        time.Duration
 	Warmup           time.Duration // the first check is at a random offset up to this
 	Alpha            bool
+	LogAllFailures   bool // log_all_failures; global checker_log_all_failures applies too
 	HTTP             *HTTPCheck
 	Misc             *MiscCheck
 	DNS              *DNSCheck

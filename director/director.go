@@ -324,6 +324,7 @@ func (d *Director) Run(ctx context.Context) error {
 		s.stop()
 		delete(d.scripts, name)
 	}
+	d.stopTrackers()
 	d.mu.Unlock()
 	if s := d.ipvs.Load(); s != nil {
 		s.gate.beforeShutdown() // syncgate.go: the peer hears of the connections first
@@ -342,7 +343,7 @@ func (d *Director) applyVRRP(p plan) error {
 	if err := d.router.Apply(p.vrrp.Instances, p.vrrp.SyncGroups); err != nil {
 		return err
 	}
-	d.syncScripts(p.vrrp.Scripts)
+	d.syncTrackers(p.vrrp) // trackers.go: vrrp_scripts, track_files, vrrp_track_processes
 	d.track.setPlan(p)
 	d.feedAll()
 	return nil
@@ -424,7 +425,7 @@ func (d *Director) Reload(cfg *config.Config) error {
 		s.reload(p)
 	}
 	d.cfg, d.plan = cfg, p
-	d.syncScripts(p.vrrp.Scripts)
+	d.syncTrackers(p.vrrp) // trackers.go: vrrp_scripts, track_files, vrrp_track_processes
 	d.track.setPlan(p)
 	d.feedAll()
 	if err := d.health.Update(p.healthSet()); err != nil {

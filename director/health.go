@@ -110,7 +110,7 @@ func healthCheck(cfg *config.Config, c config.Checker, users UserLookup) (health
 		BindInterface: c.BindIf, ConnectTimeout: c.ConnectTimeout, FWMark: c.FWMark,
 	}
 	timing := healthcheck.Timing{DelayLoop: c.DelayLoop, Retry: c.Retry, DelayBeforeRetry: c.DelayBeforeRetry,
-		Warmup: c.Warmup, Alpha: c.Alpha}
+		Warmup: c.Warmup, Alpha: c.Alpha, LogAllFailures: c.LogAllFailures || cfg.Global.CheckerLogAllFailures}
 	var spec healthcheck.Spec
 	switch c.Kind {
 	case config.CheckTCP:

@@ -10,7 +10,7 @@ import (
 	"github.com/halvs/halvs/healthcheck"
 )
 
-// TestTranslateCheckerKeywords: smtp_check (and its host blocks), fwmark, the url regex
+// TestTranslateCheckerKeywords: smtp_check (and its host blocks), fwmark, log_all_failures, the url regex
 // keywords, sni_name and the global ssl block reach the health checks as configured.
 func TestTranslateCheckerKeywords(t *testing.T) {
 	cfg := parse(t, `
@@ -33,7 +33,8 @@ virtual_server "10.10.10.22:25" {
       }
     }
     tcp_check {
-      fwmark = 4294967295
+      fwmark           = 4294967295
+      log_all_failures = true
     }
     http_get {
       fast_recovery = true
@@ -81,6 +82,8 @@ virtual_server "10.10.10.22:25" {
 		return healthcheck.Conn{ConnectIP: rs, ConnectPort: port, ConnectTimeout: 5 * time.Second, FWMark: mark}
 	}
 	timing := healthcheck.Timing{DelayLoop: time.Minute, Retry: 1, DelayBeforeRetry: time.Second, Warmup: time.Minute}
+	logAll := timing
+	logAll.LogAllFailures = true
 	httpTiming := timing
 	httpTiming.DelayBeforeRetry = 3 * time.Second
 	ok := []healthcheck.StatusRange{{Min: 200, Max: 299}}
@@ -88,7 +91,7 @@ virtual_server "10.10.10.22:25" {
 	want := []healthcheck.Check{
 		{Spec: healthcheck.SMTPSpec{Conn: conn(25, 9), HeloName: "lb1.example.net"}, Timing: timing},
 		{Spec: healthcheck.SMTPSpec{Conn: conn(2525, 0), HeloName: "lb1.example.net"}, Timing: timing},
-		{Spec: healthcheck.TCPSpec{Conn: conn(25, 4294967295)}, Timing: timing},
+		{Spec: healthcheck.TCPSpec{Conn: conn(25, 4294967295)}, Timing: logAll},
 		{Spec: healthcheck.HTTPSpec{Conn: conn(25, 0), HTTPProtocol: "1.0", URLs: []healthcheck.URL{
 			{Path: "/health", StatusCodes: ok, Regex: "(?is)status: OK", RegexMinOffset: 3, RegexOffsetLimit: 101},
 			{Path: "/errors", StatusCodes: ok, Regex: "error", RegexNoMatch: true},
@@ -116,5 +119,34 @@ virtual_server "10.10.10.22:25" {
 	vs.RealServers = []healthcheck.RealServer{rs0}
 	if _, err := healthcheck.New([]healthcheck.VirtualServer{vs}, healthcheck.Options{}); err != nil {
 		t.Errorf("healthcheck.New: %v", err)
+	}
+}
+
+// TestTranslateCheckerLogAllFailures: global checker_log_all_failures turns log_all_failures on
+// for every checker.
+func TestTranslateCheckerLogAllFailures(t *testing.T) {
+	cfg := parse(t, `
+global {
+  checker_log_all_failures = true
+}
+virtual_server "10.10.10.22:80" {
+  protocol = "TCP"
+  real_server "10.10.10.31:80" {
+    tcp_check {
+    }
+    misc_check {
+      misc_path = "/bin/true"
+    }
+  }
+}
+`)
+	got, err := TranslateHealth(cfg, fakeUsers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range got[0].VS.RealServers[0].Checks {
+		if !c.Timing.LogAllFailures {
+			t.Errorf("%s: LogAllFailures off, want on", c.Spec.Kind())
+		}
 	}
 }

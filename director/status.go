@@ -160,6 +160,7 @@ func (d *Director) Status() Status {
 	if len(scripts) > 0 {
 		st.Scripts = scripts
 	}
+	st.TrackFiles, st.TrackProcesses = d.trackerValues()
 
 	var dests map[destRef]destState
 	if s := d.ipvs.Load(); s != nil {
@@ -197,3 +198,8 @@ func (d *Director) Status() Status {
 	sort.Slice(st.VirtualServers, func(i, j int) bool { return st.VirtualServers[i].Name < st.VirtualServers[j].Name })
 	return st
 }
+	"github.com/halvs/halvs/track"
+	// TrackFiles are the tracked track_files' values, TrackProcesses the tracked
+	// vrrp_track_processes' counts and quorums (trackers.go).
+	TrackFiles     map[string]int                `json:"track_files,omitempty"`
+	TrackProcesses map[string]track.ProcessState `json:"track_processes,omitempty"`

@@ -85,13 +85,17 @@ func probeKey(resolved Spec, t Timing) string {
 }
 
 // Timing is keepalived's per-checker scheduling: delay_loop, retry, delay_before_retry, warmup
-// and alpha. Start from DefaultTiming(kind) and override what the configuration sets.
+// and alpha, and log_all_failures (which of its results are logged). Start from DefaultTiming(kind) and override what the configuration sets.
 type Timing struct {
 	DelayLoop        time.Duration // time between checks
 	Retry            int           // failures tolerated before down (down after Retry+1)
 	DelayBeforeRetry time.Duration // time between a failure and its retry
 	Warmup           time.Duration // first check at a random offset in [0, Warmup)
 	Alpha            bool          // start down until the first success
+	// LogAllFailures logs every failed check while the checker is up (or has not run), the
+	// retries too (log_all_failures); otherwise a failure shows in the log only when it takes
+	// the real server down.
+	LogAllFailures bool
 }
 
 // keepalived's defaults (check_api.c, check_data.c, check_http.c, check_misc.c, check_dns.c).

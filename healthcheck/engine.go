@@ -67,8 +67,17 @@ type vsState struct {
 
 // output collects what one step decided, in order.
 type output struct {
-	events  []Event
-	scripts []scriptRun
+	events   []Event
+	scripts  []scriptRun
+	failures []failure // log_all_failures
+}
+
+// failure is one failed check to log: the attempt'th of retry+1 before the checker goes down.
+type failure struct {
+	checker  string
+	attempt  int
+	attempts int
+	err      error
 }
 
 type scriptRun struct {
@@ -127,6 +136,11 @@ func (e *engine) result(p *probe, r Result, now time.Time) output {
 	p.last, p.lastAt = r, now
 	first := !p.hasRun
 	t := p.timing
+	if !r.OK && t.LogAllFailures && (p.up || first) {
+		// keepalived logs a failure while the checker is up or has not run; one that is
+		// already down fails silently until it recovers.
+		out.failures = append(out.failures, failure{checker: p.checker.String(), attempt: p.retryIt + 1, attempts: t.Retry + 1, err: r.Err})
+	}
 	delay := t.DelayLoop
 	switch {
 	case r.OK || ((p.up || !p.hasRun) && p.retryIt >= t.Retry):

@@ -3,6 +3,7 @@ package healthcheck
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/netip"
@@ -281,6 +282,9 @@ func (s *Scheduler) apply(pr probeResult) {
 }
 
 func (s *Scheduler) emit(out output) {
+	for _, f := range out.failures {
+		s.log.Info("healthcheck: check failed", "checker", f.checker, "attempt", fmt.Sprintf("%d/%d", f.attempt, f.attempts), "err", f.err)
+	}
 	for _, ev := range out.events {
 		if !ev.Initial {
 			attrs := []any{"virtual_server", ev.VirtualServer}

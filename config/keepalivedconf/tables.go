@@ -23,6 +23,7 @@ var globalSpec = map[string]conv{
 	"vrrp_notify_fifo":                fifo("notify_fifo"),
 	"lvs_sync_daemon":                 lvsSyncDaemon,
 	"lvs_timeouts":                    lvsTimeouts,
+	"checker_log_all_failures":        boolFlag("checker_log_all_failures", false),
 }
 
 var authSpec = map[string]conv{
@@ -157,6 +158,7 @@ var timing = map[string]conv{
 	"delay_loop":         duration("delay_loop"),
 	"warmup":             duration("warmup"),
 	"alpha":              boolFlag("alpha", false),
+	"log_all_failures":   boolFlag("log_all_failures", false),
 }
 
 func connectChecker(own map[string]conv) map[string]conv {

@@ -1,12 +1,17 @@
+global {
+  checker_log_all_failures = true
+}
+
 virtual_server "10.10.10.22:25" {
   protocol        = "TCP"
   lvs_method      = "DR"
   connect_timeout = 4
   real_server "10.10.10.31:25" {
     smtp_check {
-      helo_name = "lb1.example.net"
-      retry     = 2
-      fwmark    = 9
+      helo_name        = "lb1.example.net"
+      retry            = 2
+      log_all_failures = true
+      fwmark           = 9
     }
   }
   real_server "10.10.10.32:25" {
@@ -17,7 +22,8 @@ virtual_server "10.10.10.22:25" {
         connect_port = 2525
         bindto       = "10.10.10.30"
       }
-      retry = 4
+      retry            = 4
+      log_all_failures = false
       host {
         connect_timeout = 2
         fwmark          = 11
