@@ -45,7 +45,21 @@ type Instance struct {
 	Faults            []string       `json:"faults,omitempty"` // fault sources while FAULT
 	SyncGroup         string         `json:"sync_group,omitempty"`
 	HoldUntil         time.Time      `json:"hold_until,omitzero"` // a failover keeps us BACKUP until then
+	Trackers          []Tracker      `json:"trackers,omitempty"`
 	Counters          Counters       `json:"counters"`
+}
+
+// Tracker is one object an instance tracks (track_interface, track_script,
+// track_virtual_server, track_file, track_process), in the config's order.
+type Tracker struct {
+	Kind    string `json:"kind"` // "interface", "script", "virtual_server", "file" or "process"
+	Name    string `json:"name"`
+	Weight  int    `json:"weight"`            // 0: the instance is FAULT while the object is down
+	Reverse bool   `json:"reverse,omitempty"` // the weight applies the other way round
+	// State is the object's own state: "up", "down" or "unknown" (no result yet); a file's
+	// is "value" once read, and Value its number.
+	State string `json:"state"`
+	Value *int   `json:"value,omitempty"`
 }
 
 // Transition is a state change and why it happened, in keepalived's words where it has them.
@@ -85,6 +99,30 @@ type VirtualServer struct {
 	SorryActive bool         `json:"sorry_active,omitempty"` // the sorry server replaced the real servers
 	Stats       *IPVSStats   `json:"stats,omitempty"`        // nil: not read from the kernel
 	RealServers []RealServer `json:"real_servers"`
+	// Services are the kernel services the block programs (a virtual_server_group has
+	// several) with their destinations, as the kernel has them; Stats and the real servers'
+	// counters are their sums.
+	Services []IPVSService `json:"ipvs_services,omitempty"`
+}
+
+// IPVSService is one service of the kernel's IPVS table, as `ipvsadm -Ln --stats --rate`
+// lists it.
+type IPVSService struct {
+	Family       string            `json:"family"`             // "IPv4" or "IPv6"
+	Protocol     string            `json:"protocol,omitempty"` // TCP, UDP, SCTP; empty for a firewall mark
+	Addr         netip.AddrPort    `json:"addr,omitzero"`      // zero for a firewall mark
+	FWMark       uint32            `json:"fwmark,omitempty"`
+	Stats        IPVSStats         `json:"stats"`
+	Destinations []IPVSDestination `json:"destinations"`
+}
+
+// IPVSDestination is one destination of a kernel service.
+type IPVSDestination struct {
+	Addr          netip.AddrPort `json:"addr"`
+	Weight        int            `json:"weight"` // as the kernel holds it
+	ActiveConns   uint64         `json:"active_conns"`
+	InactiveConns uint64         `json:"inactive_conns"`
+	Stats         IPVSStats      `json:"stats"`
 }
 
 // RealServer is one destination of a virtual server.
@@ -119,13 +157,20 @@ type CheckResult struct {
 	Error   string    `json:"error,omitempty"`
 }
 
-// IPVSStats are the kernel's cumulative counters of a service or destination.
+// IPVSStats are the kernel's cumulative counters of a service or destination (its 64-bit
+// ones) and its rates per second, as its estimator computes them (ipvsadm's CPS, InPPS,
+// OutPPS, InBPS, OutBPS).
 type IPVSStats struct {
 	Connections uint64 `json:"connections"`
 	PacketsIn   uint64 `json:"packets_in"`
 	PacketsOut  uint64 `json:"packets_out"`
 	BytesIn     uint64 `json:"bytes_in"`
 	BytesOut    uint64 `json:"bytes_out"`
+	CPS         uint64 `json:"cps"`
+	InPPS       uint64 `json:"inpps"`
+	OutPPS      uint64 `json:"outpps"`
+	InBPS       uint64 `json:"inbps"`
+	OutBPS      uint64 `json:"outbps"`
 }
 
 // SyncDaemon is the IPVS connection-sync daemon's role on this director.

@@ -19,14 +19,14 @@ func TestFloodSeries(t *testing.T) {
 		c.RepliesLimited, c.LogSuppressed = 41000, 1200
 		st.UnroutedDrops = map[string]uint64{"vrid": 7}
 	})
-	m := New(f.Status)
+	m := New(f.Status, "test")
 	want := `
 # HELP halvs_vrrp_replies_limited_total Lower-priority adverts a MASTER did not answer, having answered one within the advert interval.
 # TYPE halvs_vrrp_replies_limited_total counter
-halvs_vrrp_replies_limited_total{instance="VI_1"} 41000
+halvs_vrrp_replies_limited_total{interface="eth0",vrid="51",vrrp_instance="VI_1"} 41000
 # HELP halvs_vrrp_log_lines_suppressed_total Advert-path log lines not written, over their rate limit.
 # TYPE halvs_vrrp_log_lines_suppressed_total counter
-halvs_vrrp_log_lines_suppressed_total{instance="VI_1"} 1200
+halvs_vrrp_log_lines_suppressed_total{interface="eth0",vrid="51",vrrp_instance="VI_1"} 1200
 # HELP halvs_vrrp_unrouted_drops_total Received VRRP messages no instance could take, by reason: vrid (no instance has that VRID), length (too short to carry one).
 # TYPE halvs_vrrp_unrouted_drops_total counter
 halvs_vrrp_unrouted_drops_total{reason="length"} 0
@@ -43,7 +43,7 @@ halvs_vrrp_unrouted_drops_total{reason="vrid"} 7
 		{"queue_full", 900}, {"auth_password", 4}, {"ttl", 0}, {"vrid", 0},
 	}
 	for _, tt := range tests {
-		got, ok := gatherValue(t, m, "halvs_vrrp_advert_drops_total", map[string]string{"instance": "VI_1", "reason": tt.reason})
+		got, ok := gatherValue(t, m, "halvs_vrrp_advert_drops_total", map[string]string{"vrrp_instance": "VI_1", "interface": "eth0", "vrid": "51", "reason": tt.reason})
 		if !ok {
 			t.Errorf("no halvs_vrrp_advert_drops_total series for reason %s", tt.reason)
 		} else if got != tt.want {

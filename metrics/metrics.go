@@ -3,6 +3,7 @@ package metrics
 import (
 	"context"
 	"net/http"
+	"runtime"
 	"time"
 
 	"github.com/halvs/halvs/control"
@@ -29,9 +30,10 @@ type Metrics struct {
 	reloadTime      prometheus.Gauge
 }
 
-// New builds the registry: the snapshot collector over status, the event metrics, and the
-// Go runtime and process collectors.
-func New(status StatusFunc) *Metrics {
+// New builds the registry: halvs_build_info for version (halvs' version string), the
+// snapshot collector over status, the event metrics, and the Go runtime and process
+// collectors.
+func New(status StatusFunc, version string) *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		takeover: prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -39,7 +41,7 @@ func New(status StatusFunc) *Metrics {
 			Help: "Time from the last advert heard from the old master (or its priority-0 advert) to this router owning the VIPs as MASTER.",
 			// VRRP takeovers span a few ms (priority 0, 100 ms adverts) to ~4 s (1 s adverts).
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2, 3, 4, 5, 10},
-		}, []string{"instance"}),
+		}, []string{"vrrp_instance"}),
 		checkResults: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "halvs_check_results_total",
 			Help: "Health check results by virtual server, real server, checker and result (success or failure).",
@@ -69,7 +71,13 @@ func New(status StatusFunc) *Metrics {
 	for _, r := range []string{"success", "failure"} {
 		m.reloads.WithLabelValues(r) // both series exist from the start, so rate() works at once
 	}
-	m.reg.MustRegister(m.takeover, m.checkResults, m.checkLatency, m.reconcileOps,
+	buildInfo := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "halvs_build_info",
+		Help:        "Always 1; its labels name the halvs version and the Go version it was built with.",
+		ConstLabels: prometheus.Labels{"version": version, "goversion": runtime.Version()},
+	})
+	buildInfo.Set(1)
+	m.reg.MustRegister(buildInfo, m.takeover, m.checkResults, m.checkLatency, m.reconcileOps,
 		m.reconcileErrors, m.reloads, m.reloadTime, newStatusCollector(status),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -80,7 +88,7 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
 
-// ObserveTakeover records how long one takeover took.
+// ObserveTakeover records how long one takeover took by the named vrrp_instance.
 func (m *Metrics) ObserveTakeover(instance string, d time.Duration) {
 	m.takeover.WithLabelValues(instance).Observe(d.Seconds())
 }

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -47,7 +46,7 @@ func newFake() *fakeDirector {
 	return &fakeDirector{st: control.Status{
 		Version: control.StatusVersion,
 		Instances: []control.Instance{{
-			Name: "VI_1", State: "MASTER", Priority: 150, EffectivePriority: 130, Since: at,
+			Name: "VI_1", Interface: "eth0", VRID: 51, State: "MASTER", Priority: 150, EffectivePriority: 130, Since: at,
 			Counters: control.Counters{AdvertsSent: 10, AdvertsReceived: 2, Drops: map[string]uint64{"ttl": 3},
 				Transitions: map[string]uint64{"BACKUP": 1, "MASTER": 1}},
 		}},
@@ -65,109 +64,11 @@ func newFake() *fakeDirector {
 	}}
 }
 
-// wantNames are the series names a director with the fake's content must expose.
-var wantNames = []string{
-	"halvs_check_last_duration_seconds", "halvs_check_last_success",
-	"halvs_config_reloads_total", "halvs_config_last_reload_success_timestamp_seconds",
-	"halvs_ipvs_destination_active_connections", "halvs_ipvs_destination_bytes_total",
-	"halvs_ipvs_destination_connections_total", "halvs_ipvs_destination_inactive_connections",
-	"halvs_ipvs_destination_packets_total", "halvs_ipvs_service_bytes_total",
-	"halvs_ipvs_service_connections_total", "halvs_ipvs_service_packets_total",
-	"halvs_ipvs_sync_daemon_role",
-	"halvs_real_server_effective_weight", "halvs_real_server_healthy", "halvs_real_server_in_ipvs_table",
-	"halvs_real_server_weight", "halvs_status_snapshot_success",
-	"halvs_virtual_server_alive_weight", "halvs_virtual_server_quorum_up",
-	"halvs_vrrp_advert_drops_total", "halvs_vrrp_adverts_received_total", "halvs_vrrp_adverts_sent_total",
-	"halvs_vrrp_effective_priority", "halvs_vrrp_kernel_errors_total", "halvs_vrrp_log_lines_suppressed_total",
-	"halvs_vrrp_priority", "halvs_vrrp_priority_zero_received_total", "halvs_vrrp_priority_zero_sent_total",
-	"halvs_vrrp_replies_limited_total", "halvs_vrrp_script_errors_total", "halvs_vrrp_send_errors_total",
-	"halvs_vrrp_state", "halvs_vrrp_unrouted_drops_total",
-	"halvs_vrrp_state_since_timestamp_seconds", "halvs_vrrp_transitions_total", "halvs_vrrp_vip_repairs_total",
-}
-
-func halvsNames(t *testing.T, m *Metrics) []string {
-	t.Helper()
-	mfs, err := m.reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, mf := range mfs {
-		if strings.HasPrefix(mf.GetName(), "halvs_") {
-			names = append(names, mf.GetName())
-		}
-	}
-	return names
-}
-
-func TestGatherNames(t *testing.T) {
-	m := New(newFake().Status)
-	m.ObserveReload(nil, time.Unix(1700000000, 0))
-	got := halvsNames(t, m)
-	// Event metrics with labels appear once observed; reloads_total is pre-seeded.
-	want := append([]string(nil), wantNames...)
-	sort.Strings(want)
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("metric names (-want +got):\n%s", diff)
-	}
-	if problems, err := testutil.GatherAndLint(m.reg); err != nil || len(problems) > 0 {
-		t.Errorf("lint: %v %+v", err, problems)
-	}
-}
-
-func TestSnapshotValues(t *testing.T) {
-	f := newFake()
-	m := New(f.Status)
-	want := `
-# HELP halvs_vrrp_state 1 for the VRRP state the instance is in, 0 for the others.
-# TYPE halvs_vrrp_state gauge
-halvs_vrrp_state{instance="VI_1",state="BACKUP"} 0
-halvs_vrrp_state{instance="VI_1",state="FAULT"} 0
-halvs_vrrp_state{instance="VI_1",state="INIT"} 0
-halvs_vrrp_state{instance="VI_1",state="MASTER"} 1
-halvs_vrrp_state{instance="VI_1",state="STOP"} 0
-# HELP halvs_real_server_healthy 1 if all of the real server's checkers pass, 0 if one fails (absent until the first check).
-# TYPE halvs_real_server_healthy gauge
-halvs_real_server_healthy{protocol="TCP",real_server="10.10.10.31:80",virtual_server="10.10.10.22:80"} 1
-# HELP halvs_ipvs_service_bytes_total Bytes IPVS handled for the service, by direction.
-# TYPE halvs_ipvs_service_bytes_total counter
-halvs_ipvs_service_bytes_total{direction="in",protocol="TCP",virtual_server="10.10.10.22:80"} 5000
-halvs_ipvs_service_bytes_total{direction="out",protocol="TCP",virtual_server="10.10.10.22:80"} 4000
-# HELP halvs_vrrp_advert_drops_total Received adverts rejected (or, for interval_mismatch_v3 and vip_mismatch, accepted but odd), by reason; queue_full: dropped unread by a flooded instance.
-# TYPE halvs_vrrp_advert_drops_total counter
-halvs_vrrp_advert_drops_total{instance="VI_1",reason="address_count"} 0
-halvs_vrrp_advert_drops_total{instance="VI_1",reason="auth_password"} 0
-halvs_vrrp_advert_drops_total{instance="VI_1",reason="auth_type"} 0
-halvs_vrrp_advert_drops_total{instance="VI_1",reason="checksum"} 0
-halvs_vrrp_advert_drops_total{instance="VI_1",reason="destination"} 0
-halvs_vrrp_advert_drops_total{instance="VI_1",reason="interval"} 0
-halvs_vrrp_advert_drops_total{instance="VI_1",reason="interval_mismatch_v3"} 0
-halvs_vrrp_advert_drops_total{instance="VI_1",reason="length"} 0
-halvs_vrrp_advert_drops_total{instance="VI_1",reason="queue_full"} 0
-halvs_vrrp_advert_drops_total{instance="VI_1",reason="ttl"} 3
-halvs_vrrp_advert_drops_total{instance="VI_1",reason="type"} 0
-halvs_vrrp_advert_drops_total{instance="VI_1",reason="unknown_peer"} 0
-halvs_vrrp_advert_drops_total{instance="VI_1",reason="version"} 0
-halvs_vrrp_advert_drops_total{instance="VI_1",reason="vip_mismatch"} 0
-halvs_vrrp_advert_drops_total{instance="VI_1",reason="vrid"} 0
-# HELP halvs_ipvs_sync_daemon_role 1 for the IPVS connection-sync role this director has, 0 for the others.
-# TYPE halvs_ipvs_sync_daemon_role gauge
-halvs_ipvs_sync_daemon_role{role="backup"} 0
-halvs_ipvs_sync_daemon_role{role="master"} 1
-halvs_ipvs_sync_daemon_role{role="none"} 0
-`
-	if err := testutil.GatherAndCompare(m.reg, strings.NewReader(want),
-		"halvs_vrrp_state", "halvs_real_server_healthy", "halvs_ipvs_service_bytes_total",
-		"halvs_vrrp_advert_drops_total", "halvs_ipvs_sync_daemon_role"); err != nil {
-		t.Error(err)
-	}
-}
-
 func TestSnapshotFailure(t *testing.T) {
 	f := newFake()
 	f.err = errors.New("director wedged")
-	m := New(f.Status)
-	if diff := cmp.Diff([]string{"halvs_config_last_reload_success_timestamp_seconds", "halvs_config_reloads_total", "halvs_status_snapshot_success"}, halvsNames(t, m)); diff != "" {
+	m := New(f.Status, "test")
+	if diff := cmp.Diff([]string{"halvs_build_info", "halvs_config_last_reload_success_timestamp_seconds", "halvs_config_reloads_total", "halvs_status_snapshot_success"}, halvsNames(t, m)); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 	want := "# HELP halvs_status_snapshot_success 1 if the director's status could be read for this scrape; the other halvs_ series are missing when 0.\n# TYPE halvs_status_snapshot_success gauge\nhalvs_status_snapshot_success 0\n"
@@ -177,7 +78,7 @@ func TestSnapshotFailure(t *testing.T) {
 }
 
 func TestEvents(t *testing.T) {
-	m := New(newFake().Status)
+	m := New(newFake().Status, "test")
 	m.ObserveTakeover("VI_1", 3609*time.Millisecond)
 	m.ObserveTakeover("VI_1", 12*time.Millisecond)
 	m.ObserveCheck("10.10.10.22:80", "TCP", "10.10.10.31:80", "tcp_check 10.10.10.31:80", true, time.Millisecond)
@@ -212,22 +113,22 @@ func TestEvents(t *testing.T) {
 	want := `
 # HELP halvs_vrrp_takeover_duration_seconds Time from the last advert heard from the old master (or its priority-0 advert) to this router owning the VIPs as MASTER.
 # TYPE halvs_vrrp_takeover_duration_seconds histogram
-halvs_vrrp_takeover_duration_seconds_bucket{instance="VI_1",le="0.005"} 0
-halvs_vrrp_takeover_duration_seconds_bucket{instance="VI_1",le="0.01"} 0
-halvs_vrrp_takeover_duration_seconds_bucket{instance="VI_1",le="0.025"} 1
-halvs_vrrp_takeover_duration_seconds_bucket{instance="VI_1",le="0.05"} 1
-halvs_vrrp_takeover_duration_seconds_bucket{instance="VI_1",le="0.1"} 1
-halvs_vrrp_takeover_duration_seconds_bucket{instance="VI_1",le="0.25"} 1
-halvs_vrrp_takeover_duration_seconds_bucket{instance="VI_1",le="0.5"} 1
-halvs_vrrp_takeover_duration_seconds_bucket{instance="VI_1",le="1"} 1
-halvs_vrrp_takeover_duration_seconds_bucket{instance="VI_1",le="2"} 1
-halvs_vrrp_takeover_duration_seconds_bucket{instance="VI_1",le="3"} 1
-halvs_vrrp_takeover_duration_seconds_bucket{instance="VI_1",le="4"} 2
-halvs_vrrp_takeover_duration_seconds_bucket{instance="VI_1",le="5"} 2
-halvs_vrrp_takeover_duration_seconds_bucket{instance="VI_1",le="10"} 2
-halvs_vrrp_takeover_duration_seconds_bucket{instance="VI_1",le="+Inf"} 2
-halvs_vrrp_takeover_duration_seconds_sum{instance="VI_1"} 3.621
-halvs_vrrp_takeover_duration_seconds_count{instance="VI_1"} 2
+halvs_vrrp_takeover_duration_seconds_bucket{vrrp_instance="VI_1",le="0.005"} 0
+halvs_vrrp_takeover_duration_seconds_bucket{vrrp_instance="VI_1",le="0.01"} 0
+halvs_vrrp_takeover_duration_seconds_bucket{vrrp_instance="VI_1",le="0.025"} 1
+halvs_vrrp_takeover_duration_seconds_bucket{vrrp_instance="VI_1",le="0.05"} 1
+halvs_vrrp_takeover_duration_seconds_bucket{vrrp_instance="VI_1",le="0.1"} 1
+halvs_vrrp_takeover_duration_seconds_bucket{vrrp_instance="VI_1",le="0.25"} 1
+halvs_vrrp_takeover_duration_seconds_bucket{vrrp_instance="VI_1",le="0.5"} 1
+halvs_vrrp_takeover_duration_seconds_bucket{vrrp_instance="VI_1",le="1"} 1
+halvs_vrrp_takeover_duration_seconds_bucket{vrrp_instance="VI_1",le="2"} 1
+halvs_vrrp_takeover_duration_seconds_bucket{vrrp_instance="VI_1",le="3"} 1
+halvs_vrrp_takeover_duration_seconds_bucket{vrrp_instance="VI_1",le="4"} 2
+halvs_vrrp_takeover_duration_seconds_bucket{vrrp_instance="VI_1",le="5"} 2
+halvs_vrrp_takeover_duration_seconds_bucket{vrrp_instance="VI_1",le="10"} 2
+halvs_vrrp_takeover_duration_seconds_bucket{vrrp_instance="VI_1",le="+Inf"} 2
+halvs_vrrp_takeover_duration_seconds_sum{vrrp_instance="VI_1"} 3.621
+halvs_vrrp_takeover_duration_seconds_count{vrrp_instance="VI_1"} 2
 `
 	if err := testutil.GatherAndCompare(m.reg, strings.NewReader(want), "halvs_vrrp_takeover_duration_seconds"); err != nil {
 		t.Error(err)
@@ -238,7 +139,7 @@ halvs_vrrp_takeover_duration_seconds_count{instance="VI_1"} 2
 // counters move, as Prometheus would.
 func TestServeMoving(t *testing.T) {
 	f := newFake()
-	m := New(f.Status)
+	m := New(f.Status, "test")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -265,7 +166,7 @@ func TestServeMoving(t *testing.T) {
 		return string(b)
 	}
 	first := scrape()
-	for _, line := range []string{`halvs_vrrp_adverts_sent_total{instance="VI_1"} 10`, `halvs_vrrp_state{instance="VI_1",state="MASTER"} 1`} {
+	for _, line := range []string{`halvs_vrrp_adverts_sent_total{interface="eth0",vrid="51",vrrp_instance="VI_1"} 10`, `halvs_vrrp_state{interface="eth0",state="MASTER",vrid="51",vrrp_instance="VI_1"} 1`} {
 		if !strings.Contains(first, line+"\n") {
 			t.Errorf("first scrape lacks %q", line)
 		}
@@ -278,9 +179,9 @@ func TestServeMoving(t *testing.T) {
 	})
 	m.ObserveTakeover("VI_1", time.Second)
 	second := scrape()
-	for _, line := range []string{`halvs_vrrp_adverts_sent_total{instance="VI_1"} 25`, `halvs_vrrp_state{instance="VI_1",state="MASTER"} 0`,
-		`halvs_vrrp_state{instance="VI_1",state="BACKUP"} 1`, `halvs_vrrp_transitions_total{instance="VI_1",state="BACKUP"} 2`,
-		`halvs_vrrp_takeover_duration_seconds_count{instance="VI_1"} 1`} {
+	for _, line := range []string{`halvs_vrrp_adverts_sent_total{interface="eth0",vrid="51",vrrp_instance="VI_1"} 25`, `halvs_vrrp_state{interface="eth0",state="MASTER",vrid="51",vrrp_instance="VI_1"} 0`,
+		`halvs_vrrp_state{interface="eth0",state="BACKUP",vrid="51",vrrp_instance="VI_1"} 1`, `halvs_vrrp_transitions_total{interface="eth0",state="BACKUP",vrid="51",vrrp_instance="VI_1"} 2`,
+		`halvs_vrrp_takeover_duration_seconds_count{vrrp_instance="VI_1"} 1`} {
 		if !strings.Contains(second, line+"\n") {
 			t.Errorf("second scrape lacks %q", line)
 		}

@@ -69,7 +69,7 @@ func TestListenWarnsOnWildcard(t *testing.T) {
 // TestServeClosesIdleConnections: a kept-alive connection that sends nothing more is
 // closed after IdleTimeout (without one, net/http keeps it forever).
 func TestServeClosesIdleConnections(t *testing.T) {
-	m := New(newFake().Status)
+	m := New(newFake().Status, "test")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
