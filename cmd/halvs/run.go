@@ -119,7 +119,7 @@ control socket in use by another halvs, metrics port taken, or a runtime failure
 	}
 	dm := &daemon{log: log, notify: sdnotify.New(), now: time.Now, limits: limits,
 		info: runInfo{cfg: cfg, path: path, loaded: started, started: started}}
-	dm.metrics = metrics.New(dm.status)
+	dm.metrics = metrics.New(dm.status, halvsVersion())
 	dm.metrics.ObserveLoad(started)
 	ready := func() {
 		if err := dm.notify.Ready(dm.summary()); err != nil {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"runtime/debug"
 )
 
 // version is set at build time with -ldflags "-X main.version=..."; otherwise the module
@@ -40,13 +39,6 @@ Exit status: 0, or 2 for a usage error.
 		fmt.Fprintf(stderr, "halvs version: unexpected argument %q\n", fs.Arg(0))
 		return exitUsage
 	}
-	v := version
-	if v == "" {
-		v = "devel"
-		if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
-			v = info.Main.Version
-		}
-	}
-	fmt.Fprintf(stdout, "halvs %s (%s, %s/%s)\n", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(stdout, "halvs %s (%s, %s/%s)\n", halvsVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	return exitOK
 }
