@@ -189,12 +189,12 @@ func TestFailoverAndDrillInNamespaces(t *testing.T) {
 		body, series string
 		before, min  float64
 	}{
-		{after, `halvs_vrrp_transitions_total{instance="VI_1",state="BACKUP"}`, metric(before, `halvs_vrrp_transitions_total{instance="VI_1",state="BACKUP"}`), 2},
-		{after, `halvs_vrrp_transitions_total{instance="VI_1",state="MASTER"}`, metric(before, `halvs_vrrp_transitions_total{instance="VI_1",state="MASTER"}`), 2},
-		{after, `halvs_vrrp_priority_zero_sent_total{instance="VI_1"}`, metric(before, `halvs_vrrp_priority_zero_sent_total{instance="VI_1"}`), 2},
-		{after, `halvs_vrrp_adverts_sent_total{instance="VI_1"}`, metric(before, `halvs_vrrp_adverts_sent_total{instance="VI_1"}`), 1},
-		{afterB, `halvs_vrrp_takeover_duration_seconds_count{instance="VI_1"}`, max(metric(beforeB, `halvs_vrrp_takeover_duration_seconds_count{instance="VI_1"}`), 0), 2},
-		{afterB, `halvs_vrrp_adverts_received_total{instance="VI_1"}`, metric(beforeB, `halvs_vrrp_adverts_received_total{instance="VI_1"}`), 1},
+		{after, `halvs_vrrp_transitions_total{interface="hf0",state="BACKUP",vrid="61",vrrp_instance="VI_1"}`, metric(before, `halvs_vrrp_transitions_total{interface="hf0",state="BACKUP",vrid="61",vrrp_instance="VI_1"}`), 2},
+		{after, `halvs_vrrp_transitions_total{interface="hf0",state="MASTER",vrid="61",vrrp_instance="VI_1"}`, metric(before, `halvs_vrrp_transitions_total{interface="hf0",state="MASTER",vrid="61",vrrp_instance="VI_1"}`), 2},
+		{after, `halvs_vrrp_priority_zero_sent_total{interface="hf0",vrid="61",vrrp_instance="VI_1"}`, metric(before, `halvs_vrrp_priority_zero_sent_total{interface="hf0",vrid="61",vrrp_instance="VI_1"}`), 2},
+		{after, `halvs_vrrp_adverts_sent_total{interface="hf0",vrid="61",vrrp_instance="VI_1"}`, metric(before, `halvs_vrrp_adverts_sent_total{interface="hf0",vrid="61",vrrp_instance="VI_1"}`), 1},
+		{afterB, `halvs_vrrp_takeover_duration_seconds_count{vrrp_instance="VI_1"}`, max(metric(beforeB, `halvs_vrrp_takeover_duration_seconds_count{vrrp_instance="VI_1"}`), 0), 2},
+		{afterB, `halvs_vrrp_adverts_received_total{interface="hf1",vrid="61",vrrp_instance="VI_1"}`, metric(beforeB, `halvs_vrrp_adverts_received_total{interface="hf1",vrid="61",vrrp_instance="VI_1"}`), 1},
 	}
 	for _, c := range checks {
 		if got := metric(c.body, c.series); c.before < 0 || got-c.before < c.min {
