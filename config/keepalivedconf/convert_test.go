@@ -475,12 +475,12 @@ bogus_block {
 	want := []string{
 		"k.conf:2: warning: notification_email in global left out: halvs sends no e-mail; use a notify script",
 		"k.conf:5: warning: smtp_server in global left out: halvs sends no e-mail; use a notify script",
-		"k.conf:6: warning: vrrp_strict in global left out: halvs has no strict mode (it adds no firewall rules)",
+		"k.conf:6: error: vrrp_strict in global left out: halvs has no strict mode (it adds no firewall rules); traffic to the VIPs that keepalived's firewall rules would drop reaches the master",
 		"k.conf:7: warning: enable_snmp_checker in global left out: halvs has no SNMP agent; its state is on the control socket and /metrics",
-		`extra.conf:2: warning: use_vmac in vrrp_instance "V" left out: halvs does not create VMAC or ipvlan interfaces`,
-		`extra.conf:3: warning: track_process in vrrp_instance "V" left out: halvs does not track files, processes or BFD from VRRP`,
+		`extra.conf:2: error: use_vmac in vrrp_instance "V" left out: halvs does not create VMAC or ipvlan interfaces; vrrp_instance V holds its VIPs on its interface, with that interface's MAC address, not on a virtual MAC`,
+		`extra.conf:3: error: track_process in vrrp_instance "V" left out: halvs does not track files, processes or BFD from VRRP; vrrp_instance V no longer changes its priority or goes to FAULT on what track_process tracks`,
 		`extra.conf:6: warning: unknown keyword "interfce" in vrrp_instance "V", left out (keepalived would reject it too); did you mean "interface"?`,
-		"extra.conf:9: warning: garp_group in the top level left out: halvs does not support it",
+		"extra.conf:9: error: garp_group in the top level left out: halvs does not support it; nothing of the garp_group block is carried over",
 		`extra.conf:12: warning: unknown keyword "bogus_block" in the top level, left out (keepalived would reject it too)`,
 		// Instances are completed once the global settings are known.
 		`extra.conf:7: warning: unicast_ttl in vrrp_instance "V" left out: it has no unicast_peer (keepalived resets it, with an error)`,

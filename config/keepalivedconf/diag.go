@@ -24,7 +24,9 @@ func (p Pos) String() string {
 type Severity int
 
 const (
-	// Error: the input could not be read or parsed; there is no output.
+	// Error: the input could not be read or parsed, and there is no output; or, from the
+	// converter, a behavioural loss (Diagnostic.Loss): the output lacks something that
+	// changes when a failover happens, what the VIP routes or how real servers are checked.
 	Error Severity = iota
 	// Warning: the output is still produced, without the item the warning names.
 	Warning
@@ -41,7 +43,8 @@ func (s Severity) String() string {
 type Diagnostic struct {
 	Severity Severity
 	Pos      Pos
-	Msg      string
+	Msg      string // for a loss, ends with its consequence
+	Loss     bool   // a behavioural loss (an Error from the converter)
 }
 
 func (d Diagnostic) String() string {

@@ -10,5 +10,8 @@
 // The converter maps that tree onto the HCL schema of package config: same block and keyword
 // names, old names replaced by current ones, bare flags as booleans, virtual and real servers
 // labelled "ADDR:PORT". A keyword halvs cannot carry over is left out of the output and
-// reported as a warning naming its keepalived file and line.
+// reported at its keepalived file and line: a warning when cosmetic (process tuning, SNMP,
+// DBus, e-mail), an error that names its consequence when behaviour is lost (loss.go).
+// ConvertFiles writes one HCL file per keepalived file, joined by HCL includes (layout.go);
+// ConvertFlat and ConvertFiles keep the input's comments.
 package keepalivedconf

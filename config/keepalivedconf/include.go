@@ -81,6 +81,8 @@ func (r *reader) include(pattern string, pos Pos) {
 				r.diags.add(Error, pos, "include %s: %v", m, err)
 				continue
 			}
+			r.included = append(r.included, Inclusion{From: pos, File: m})
+			r.comments = nil // they describe the include, not the included file's first statement
 			r.depth++
 			r.readSource(m, src)
 			r.depth--

@@ -51,6 +51,25 @@ loop:
 	return out, quote
 }
 
+// commentOf returns the comment of a raw line, '#' or '!' outside double quotes and not
+// escaped, without its marker and the blanks around it; ok is false when there is none or
+// it is empty.
+func commentOf(s string) (text string, ok bool) {
+	quote := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"':
+			quote = !quote
+		case c == '\\':
+			i++
+		case !quote && (c == '#' || c == '!'):
+			text = strings.TrimSpace(strings.TrimLeft(s[i:], "#!"))
+			return text, text != ""
+		}
+	}
+	return "", false
+}
+
 // words splits a line as keepalived's alloc_strvec does: words end at white space, a word
 // that starts with a double quote runs to the next double quote (without the quotes, no
 // escapes), and a double quote inside a word ends it.

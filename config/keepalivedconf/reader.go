@@ -101,21 +101,55 @@ func globFiles(pattern string) ([]string, error) {
 // the top-level statements and the diagnostics; when the diagnostics hold an error the
 // statements must not be used.
 func ReadFile(path string, opts *Options) ([]*Node, Diagnostics) {
-	o := opts.withDefaults()
-	r := newReader(o)
-	src, err := r.readFile(path)
-	if err != nil {
-		return nil, Diagnostics{{Severity: Error, Pos: Pos{File: path}, Msg: err.Error()}}
-	}
-	return r.read(path, src)
+	t, diags := ReadTree(path, opts)
+	return t.Nodes, diags
 }
 
 // Read reads a keepalived configuration held in src; name is its path, used in diagnostics
 // and as the base for relative includes.
 func Read(name string, src []byte, opts *Options) ([]*Node, Diagnostics) {
+	t, diags := ReadTreeFrom(name, src, opts)
+	return t.Nodes, diags
+}
+
+// Tree is a keepalived configuration as read: its statements, and the files its includes
+// read, for a conversion that keeps the files apart (ConvertFiles).
+type Tree struct {
+	Main     string // the file read first
+	Nodes    []*Node
+	Included []Inclusion // in the order read
+}
+
+// Inclusion is one file read by an include line.
+type Inclusion struct {
+	From Pos    // the include line
+	File string // the file it read, as the reader named it
+}
+
+// ReadTree is ReadFile, with the files the includes read. On an error the Tree holds no
+// statements.
+func ReadTree(path string, opts *Options) (*Tree, Diagnostics) {
+	r := newReader(opts.withDefaults())
+	src, err := r.readFile(path)
+	if err != nil {
+		return &Tree{Main: path}, Diagnostics{{Severity: Error, Pos: Pos{File: path}, Msg: err.Error()}}
+	}
+	return r.tree(path, src)
+}
+
+// ReadTreeFrom is Read, with the files the includes read.
+func ReadTreeFrom(name string, src []byte, opts *Options) (*Tree, Diagnostics) {
 	r := newReader(opts.withDefaults())
 	r.total = int64(len(src))
-	return r.read(name, src)
+	return r.tree(name, src)
+}
+
+func (r *reader) tree(name string, src []byte) (*Tree, Diagnostics) {
+	nodes, diags := r.read(name, src)
+	if nodes == nil {
+		return &Tree{Main: name}, diags
+	}
+	return &Tree{Main: name, Nodes: nodes, Included: r.included}, diags
 }
 
 // errTotalSize: the files read, includes included, hold more than Options.MaxTotalSize.
@@ -156,8 +190,9 @@ func (r *reader) read(name string, src []byte) ([]*Node, Diagnostics) {
 
 // item is one line after expansion and brace splitting: a statement, "{" or "}".
 type item struct {
-	pos  Pos
-	text string
+	pos      Pos
+	text     string
+	comments []string // a statement's comments (Node.Comments)
 }
 
 type reader struct {
@@ -172,6 +207,10 @@ type reader struct {
 	lines   int         // lines processed so far, bounded by opts.MaxLines
 	pending *definition // a multi-line definition still collecting lines
 	aborted bool
+	// comments wait for the next statement of the same file; included lists every file
+	// an include read.
+	comments []string
+	included []Inclusion
 }
 
 func (r *reader) abort(pos Pos, format string, args ...any) {
@@ -184,7 +223,7 @@ func (r *reader) readSource(name string, src []byte) {
 	savedFile, savedPwd := r.file, r.pwd
 	r.file = name
 	r.pwd, _ = filepath.Abs(filepath.Dir(name))
-	defer func() { r.file, r.pwd = savedFile, savedPwd }()
+	defer func() { r.file, r.pwd, r.comments = savedFile, savedPwd, nil }()
 
 	lines := strings.Split(string(src), "\n")
 	if lines[len(lines)-1] == "" {
@@ -208,6 +247,9 @@ func (r *reader) readSource(name string, src []byte) {
 			continue
 		}
 		line, unterminated := decomment(raw)
+		if text, ok := commentOf(raw); ok && r.pending == nil {
+			r.comments = append(r.comments, text)
+		}
 		if unterminated {
 			r.diags.add(Error, pos, "unterminated quote: %s", line)
 			continue
@@ -328,14 +370,20 @@ func (r *reader) emit(line string, pos Pos) {
 	k := braceIndex(line)
 	switch {
 	case k < 0:
-		r.items = append(r.items, item{pos, line})
+		r.statement(pos, line)
 	case k == 0:
-		r.items = append(r.items, item{pos, line[:1]})
+		r.items = append(r.items, item{pos: pos, text: line[:1]})
 		r.process(strings.TrimLeft(line[1:], " \t"), pos, false)
 	default:
-		r.items = append(r.items, item{pos, strings.TrimRight(line[:k], " \t")})
+		r.statement(pos, strings.TrimRight(line[:k], " \t"))
 		r.process(line[k:], pos, false)
 	}
+}
+
+// statement records a statement with the comments that wait for it.
+func (r *reader) statement(pos Pos, text string) {
+	r.items = append(r.items, item{pos: pos, text: text, comments: r.comments})
+	r.comments = nil
 }
 
 func braceIndex(line string) int {

@@ -49,6 +49,8 @@ var vrrpInstanceSpec = map[string]conv{
 	"unicast_ttl":                integer("unicast_ttl"),
 	"track_interface":            entries("track_interface", nil),
 	"track_script":               entries("track_script", nil),
+	"track_file":                 entries("track_file", nil),
+	"track_process":              entries("track_process", nil),
 	"garp_master_delay":          duration("garp_master_delay"),
 	"garp_master_repeat":         integer("garp_master_repeat"),
 	"garp_master_refresh":        duration("garp_master_refresh"),
@@ -65,12 +67,18 @@ var vrrpInstanceSpec = map[string]conv{
 }
 
 var syncGroupSpec = map[string]conv{
-	"group":         eachWord("group"),
-	"notify_master": script("notify_master"),
-	"notify_backup": script("notify_backup"),
-	"notify_fault":  script("notify_fault"),
-	"notify_stop":   script("notify_stop"),
-	"notify":        script("notify"),
+	"group":                      eachWord("group"),
+	"track_interface":            entries("track_interface", nil),
+	"track_script":               entries("track_script", nil),
+	"track_file":                 entries("track_file", nil),
+	"track_process":              entries("track_process", nil),
+	"sync_group_tracking_weight": boolFlag("sync_group_tracking_weight", false),
+	"global_tracking":            boolFlag("sync_group_tracking_weight", false), // keepalived's deprecated name
+	"notify_master":              script("notify_master"),
+	"notify_backup":              script("notify_backup"),
+	"notify_fault":               script("notify_fault"),
+	"notify_stop":                script("notify_stop"),
+	"notify":                     script("notify"),
 }
 
 var vrrpScriptSpec = map[string]conv{
@@ -85,8 +93,9 @@ var vrrpScriptSpec = map[string]conv{
 }
 
 var trackFileSpec = map[string]conv{
-	"file":   str("file"),
-	"weight": weightReverse(false),
+	"file":      str("file"),
+	"weight":    weightReverse(true),
+	"init_file": initFile,
 }
 
 // inherited are the keywords a virtual server passes to its real servers and they to their
@@ -213,6 +222,10 @@ var httpSpec = map[string]conv{
 	}, true),
 }
 
+// sslBlock converts keepalived's top-level SSL block into global's ssl block.
+var sslBlock = sub("ssl", map[string]conv{"ca": str("ca"), "certificate": str("certificate"), "key": str("key"),
+	"password": str("password")}, false)
+
 var sslSpec = with(httpSpec, map[string]conv{"enable_sni": boolFlag("enable_sni", false), "sni_name": str("sni_name")})
 
 // regex reads the pattern as keepalived does (the raw line split again with its quotes and
@@ -285,7 +298,7 @@ var droppedReasons = func() map[string]string {
 	set("halvs does not create VMAC or ipvlan interfaces", "use_vmac", "vmac_xmit_base", "use_ipvlan", "use_vmac_addr")
 	set("halvs sends adverts from the interface's primary address (unicast_src_ip sets it for unicast)", "mcast_src_ip")
 	set("write global { lvs_sync_daemon { interface = ..., instance = ... } } instead", "lvs_sync_daemon_interface")
-	set("halvs does not track files, processes or BFD from VRRP", "track_file", "track_process", "track_bfd")
+	set("halvs does not track BFD sessions", "track_bfd")
 	set("halvs has no BFD: no maintained Go BFD implementation interoperates with keepalived's or FRR's bfdd; check the real server with another checker (tcp_check, ping_check) and the peer with VRRP itself",
 		"BFD_CHECK", "track_bfd", "bfd_instance")
 	set("halvs matches regexes with Go's RE2, which needs no JIT stack", "regex_stack")
@@ -307,13 +320,13 @@ func vipEntry(c *converter, n *Node) (string, bool) {
 			keep = append(keep, opt)
 		case withValue[opt] && i+1 < len(w):
 			if opt == "peer" || opt == "preferred_lft" {
-				c.warn(n, "virtual_ipaddress %s: option %q left out (halvs does not support it)", w[0], opt+" "+w[i+1])
+				c.vipOptionLost(n, w[0], opt+" "+w[i+1])
 			} else {
 				keep = append(keep, opt, w[i+1])
 			}
 			i++
 		default:
-			c.warn(n, "virtual_ipaddress %s: option %q left out (halvs does not support it)", w[0], opt)
+			c.vipOptionLost(n, w[0], opt)
 		}
 	}
 	return strings.Join(keep, " "), true
@@ -411,7 +424,7 @@ func lvsSyncDaemon(c *converter, o *out, n *Node) {
 				c.warn(n, "lvs_sync_daemon: id %q is not a number; left out", a[i+1])
 			}
 		} else {
-			c.warn(n, "lvs_sync_daemon: %q left out (halvs uses the kernel's default)", a[i]+" "+a[i+1])
+			c.syncOptionLost(n, a[i], a[i+1])
 		}
 		i++
 	}

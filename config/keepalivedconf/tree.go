@@ -17,6 +17,9 @@ type Node struct {
 	// Block holds the statements inside the braces; HasBlock tells an empty block from none.
 	Block    []*Node
 	HasBlock bool
+	// Comments are the comment lines just above the statement and the comment at the end
+	// of its line, without their '#' or '!', in the order read.
+	Comments []string
 }
 
 // Keyword is the statement's first word.
@@ -65,7 +68,7 @@ func buildTree(items []item, diags *Diagnostics) []*Node {
 			if len(w) == 0 {
 				continue // a line of empty quotes
 			}
-			top.nodes = append(top.nodes, &Node{Pos: it.pos, Words: w, Raw: it.text})
+			top.nodes = append(top.nodes, &Node{Pos: it.pos, Words: w, Raw: it.text, Comments: it.comments})
 		}
 	}
 	for len(stack) > 1 {
