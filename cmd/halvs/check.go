@@ -23,7 +23,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	}
 	maxSize := maxConfigSize(fs)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: halvs check -c FILE [--max-config-size BYTES]
+		fmt.Fprint(fs.Output(), `Usage: halvs check [-c FILE] [--max-config-size BYTES]
        halvs -t -c FILE     (as keepalived users type it)
 
 Reads FILE (halvs' HCL configuration), applies keepalived's defaults and checks everything
@@ -32,17 +32,15 @@ FILE:LINE:COL: error: message (or warning: ...); after the first 50, one line co
 rest. FILE must be a regular file.
 
 Flags:
-  -c, -f, --config FILE   the configuration to check (a lone FILE argument works too)
+  -c, -f, --config FILE   the configuration to check (default /etc/halvs/halvs.hcl; a lone
+                          FILE argument works too)
   --max-config-size BYTES refuse a FILE larger than BYTES (default 16777216, 16 MiB)
 
 Exit status: 0 valid (warnings may be printed), 1 invalid, 2 usage error.
 `)
 	}
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return exitOK
-		}
-		return exitUsage
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	path, ok := configPath(fs, path, stderr)
 	if !ok {

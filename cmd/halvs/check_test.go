@@ -36,10 +36,10 @@ func TestCheckExitCodes(t *testing.T) {
 		{"warning only", []string{"check", "-c", warn}, exitOK, "config OK: 0 vrrp_instances, 1 virtual_server, 0 real_servers",
 			warn + ":1:1: warning: virtual_server \"10.0.0.1:53\" has no protocol"},
 		{"missing file", []string{"check", "-c", filepath.Join(dir, "nope.hcl")}, exitFailure, "", "error: cannot read config"},
-		{"no file", []string{"check"}, exitUsage, "", "which file?"},
+		{"no file: the default", []string{"check"}, exitFailure, "", defaultConfig + ": error: cannot read config"},
 		{"bad flag", []string{"check", "--bogus"}, exitUsage, "", "flag provided but not defined: -bogus"},
 		{"two files", []string{"check", seed, seed}, exitUsage, "", "unexpected argument"},
-		{"help", []string{"check", "-h"}, exitOK, "", "Usage: halvs check -c FILE"},
+		{"help", []string{"check", "-h"}, exitOK, "Usage: halvs check [-c FILE]", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -22,7 +22,7 @@ func runConvert(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	configID := fs.String("config-id", "", "keepalived's config id (-i): keep the '@`ID` ...' lines for this director")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: halvs convert [--config-id ID] FILE > halvs.hcl
+		fmt.Fprint(fs.Output(), `Usage: halvs convert [--config-id ID] FILE > halvs.hcl
 
 Reads FILE, a keepalived.conf, as keepalived does (include files, $PARAMETERS, ~SEQ and
 ~LST loops, @ID conditional lines) and writes the equivalent halvs configuration (HCL) to
@@ -45,11 +45,8 @@ Exit status: 0 converted, and the output passes 'halvs check' (warnings may be p
 (it is still written, to be fixed by hand); 2 usage error.
 `)
 	}
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return exitOK
-		}
-		return exitUsage
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	if fs.NArg() != 1 {
 		if fs.NArg() == 0 {

@@ -74,8 +74,8 @@ vrrp_instance VI_1 {
 		{"no file", []string{"convert"}, exitUsage, nil, []string{"which file?", "Usage: halvs convert"}},
 		{"two files", []string{"convert", good, good}, exitUsage, nil, []string{"one file only"}},
 		{"bad flag", []string{"convert", "--nope", good}, exitUsage, nil, []string{"flag provided but not defined"}},
-		{"help", []string{"convert", "-h"}, exitOK, nil, []string{"Usage: halvs convert", "Exit status"}},
-		{"help via halvs help", []string{"help", "convert"}, exitOK, nil, []string{"Usage: halvs convert"}},
+		{"help", []string{"convert", "-h"}, exitOK, []string{"Usage: halvs convert", "Exit status"}, nil},
+		{"help via halvs help", []string{"help", "convert"}, exitOK, []string{"Usage: halvs convert"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

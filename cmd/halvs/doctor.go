@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -52,14 +52,15 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&ports, "port", "a TCP service port to check listeners and firewall for (repeatable)")
 	fs.IntVar(&listenSeconds, "listen-seconds", 3, "director: listen this long for other routers' VRRP adverts (0: skip)")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: halvs doctor [-c FILE] [--role director|realserver] [--vip ADDR ...] [--port N ...]
+		fmt.Fprint(fs.Output(), `Usage: halvs doctor [-c FILE] [--role director|realserver] [--vip ADDR ...] [--port N ...]
                     [--listen-seconds N]
 
 Looks for the mistakes that break LVS direct routing and VRRP, and prints each one with the
 command that fixes it. It only reads the system (run it as root for the firewall and VRRP
 checks).
 
-On a director (-c FILE, or --role director):
+On a director (--role director, or -c FILE; FILE defaults to /etc/halvs/halvs.hcl, and a
+host that has that file is a director):
   - the ip_vs kernel module is missing while the config has virtual servers
   - a VIP is missing on the MASTER, or present on a BACKUP (asks the running halvs)
   - the firewall (nft or iptables) drops VRRP (IP protocol 112) or a service port
@@ -73,7 +74,7 @@ On a real server (--role realserver, VIPs from --vip or the config's virtual ser
   - the firewall drops a service port
 
 Flags:
-  -c, --config FILE     the halvs config
+  -c, --config FILE     the halvs config (default /etc/halvs/halvs.hcl)
   --role ROLE           director or realserver
   --vip ADDR            a VIP (repeatable; real server)
   --port N              a TCP service port (repeatable; default: the config's virtual
@@ -84,15 +85,18 @@ Exit status: 0 no problem found (warnings allowed), 1 problems found (or the con
 unreadable), 2 usage error.
 `)
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "halvs doctor: unexpected argument %q\n", fs.Arg(0))
 		return exitUsage
+	}
+	// Without -c, a director reads defaultConfig, and a host that has one is a director.
+	if cfgPath == "" && role != string(doctor.RealServer) {
+		if _, err := os.Stat(defaultConfig); err == nil || role == string(doctor.Director) {
+			cfgPath = defaultConfig
+		}
 	}
 	if role == "" {
 		role = string(doctor.RealServer)
@@ -107,9 +111,6 @@ unreadable), 2 usage error.
 		return exitUsage
 	case listenSeconds < 0:
 		fmt.Fprintln(stderr, "halvs doctor: --listen-seconds must not be negative")
-		return exitUsage
-	case opts.Role == doctor.Director && cfgPath == "":
-		fmt.Fprintln(stderr, "halvs doctor: a director check needs the config: -c FILE")
 		return exitUsage
 	}
 	if cfgPath != "" {

@@ -24,9 +24,8 @@ func TestDoctorUsage(t *testing.T) {
 		code     int
 		inStderr string
 	}{
-		{"help", []string{"-h"}, exitOK, "Usage: halvs doctor"},
 		{"bad role", []string{"--role", "router", "--vip", "10.0.0.1"}, exitUsage, "director or realserver"},
-		{"director needs config", []string{"--role", "director"}, exitUsage, "needs the config"},
+		{"director reads the default config", []string{"--role", "director"}, exitFailure, "cannot read " + defaultConfig},
 		{"real server needs VIPs", nil, exitUsage, "which VIPs"},
 		{"bad port", []string{"--vip", "10.0.0.1", "--port", "http"}, exitUsage, "not a port"},
 		{"negative listen", []string{"--vip", "10.0.0.1", "--listen-seconds", "-1"}, exitUsage, "must not be negative"},

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -213,7 +212,7 @@ func runDrill(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&duration, "duration", 0, "end the drill after `DURATION` (default hold + 20s)")
 	fs.DurationVar(&maxOutage, "max-outage", 3*time.Second, "fail the drill if requests fail for longer than `DURATION` in a row")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: halvs drill [--instance NAME] [--vip ADDR] [--port 80] [--http PATH]
+		fmt.Fprint(fs.Output(), `Usage: halvs drill [--instance NAME] [--vip ADDR] [--port 80] [--http PATH]
                   [--requests-per-second 20] [--hold 10s] [--duration D] [--max-outage 3s]
                   [-c FILE | --socket PATH]
 
@@ -235,17 +234,15 @@ Flags:
   --duration D               the longest the drill may run (default hold + 20s)
   --max-outage D             the longest run of failed requests that still passes (default 3s)
   -c, --config FILE          take the socket path from FILE's global.control_socket
-  --socket PATH              the control socket (default /run/halvs.sock)
+  --socket PATH              the control socket (default: /etc/halvs/halvs.hcl's when that
+                             file is there, else /run/halvs.sock)
 
 Exit status: 0 the drill passed, 1 it failed (no peer claimed the VIPs, or an outage longer
 than --max-outage) or halvs refused, 2 usage error.
 `)
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	if code := checkControlFlags("drill", fs, cfgPath, socket, stderr); code != exitOK {
 		return code

@@ -160,7 +160,7 @@ func runFailover(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&hold, "hold", 30*time.Second, "stay BACKUP for `DURATION` before preempting back")
 	fs.DurationVar(&timeout, "timeout", 10*time.Second, "give up waiting for the peer after `DURATION`")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: halvs failover [--instance NAME] [--hold 30s] [--timeout 10s] [-c FILE | --socket PATH]
+		fmt.Fprint(fs.Output(), `Usage: halvs failover [--instance NAME] [--hold 30s] [--timeout 10s] [-c FILE | --socket PATH]
 
 A planned failover, run on the director that is MASTER. It asks the local halvs (over its
 control socket, root only) to hand the instance over gracefully: send an advert with
@@ -175,17 +175,15 @@ Flags:
   --hold D            how long to stay BACKUP (default 30s)
   --timeout D         how long to wait for the peer (default 10s)
   -c, --config FILE   take the socket path from FILE's global.control_socket
-  --socket PATH       the control socket (default /run/halvs.sock)
+  --socket PATH       the control socket (default: /etc/halvs/halvs.hcl's when that file
+                      is there, else /run/halvs.sock)
 
 Exit status: 0 the peer claimed the VIPs, 1 it did not (or halvs refused: not MASTER,
 unknown instance, busy), 2 usage error.
 `)
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	if code := checkControlFlags("failover", fs, cfgPath, socket, stderr); code != exitOK {
 		return code

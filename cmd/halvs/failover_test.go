@@ -140,12 +140,10 @@ func TestFailoverAndDrillUsage(t *testing.T) {
 		code int
 		want string
 	}{
-		{"failover help", wrap(runFailover), []string{"-h"}, exitOK, "priority 0"},
 		{"failover both", wrap(runFailover), []string{"-c", "x", "--socket", "y"}, exitUsage, "not both"},
 		{"failover hold", wrap(runFailover), []string{"--hold", "0s"}, exitUsage, "--hold"},
 		{"failover extra", wrap(runFailover), []string{"now"}, exitUsage, "unexpected argument"},
 		{"failover no halvs", wrap(runFailover), []string{"--socket", "/nonexistent/halvs.sock"}, exitFailure, "no halvs is running"},
-		{"drill help", wrap(runDrill), []string{"-h"}, exitOK, "time back"},
 		{"drill rate", wrap(runDrill), []string{"--requests-per-second", "0"}, exitUsage, "--requests-per-second"},
 		{"drill vip", wrap(runDrill), []string{"--vip", "10.0.0"}, exitUsage, "not an IP address"},
 		{"drill http", wrap(runDrill), []string{"--http", "index.html"}, exitUsage, "must start with /"},

@@ -20,7 +20,7 @@ func TestConfigPath(t *testing.T) {
 		{"lone argument", []string{"a.hcl"}, "a.hcl", ""},
 		{"two arguments: the second is the unexpected one", []string{"a.hcl", "b.hcl"}, "", "halvs check: unexpected argument \"b.hcl\"\n"},
 		{"flag and an argument", []string{"-c", "a.hcl", "b.hcl"}, "", "halvs check: unexpected argument \"b.hcl\"\n"},
-		{"nothing", nil, "", "halvs check: which file? give -c FILE\n"},
+		{"nothing: the default", nil, defaultConfig, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

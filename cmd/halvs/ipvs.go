@@ -46,7 +46,7 @@ func runIPVS(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&dryRun, "n", false, "short for --dry-run")
 	fs.BoolVar(&force, "force", false, "apply even while a halvs daemon answers on FILE's control socket")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: halvs ipvs -c FILE [--dry-run] [--force]
+		fmt.Fprint(fs.Output(), `Usage: halvs ipvs [-c FILE] [--dry-run] [--force]
 
 Programs the IPVS table described by FILE's virtual_server blocks (real servers at their
 configured weights, no health checks) and the global lvs_timeouts, then exits. It reads the
@@ -63,7 +63,8 @@ daemon owns the table, and its health checks set the weights; this command would
 the real servers the checks took out. Change a running director with 'halvs reload'.
 
 Flags:
-  -c, -f, --config FILE   the configuration (a lone FILE argument works too)
+  -c, -f, --config FILE   the configuration (default /etc/halvs/halvs.hcl; a lone FILE
+                          argument works too)
   -n, --dry-run           print the operations, change nothing (without IPVS in the kernel:
                           the operations that would build the table from empty); allowed
                           while a daemon runs
@@ -73,11 +74,8 @@ Exit status: 0 applied (or nothing to do), 1 invalid config, a daemon running (w
 --force), IPVS missing or an operation failed, 2 usage error.
 `)
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	path, ok := configPath(fs, path, stderr)
 	if !ok {

@@ -110,8 +110,8 @@ func TestIPVSMissingKernelSupport(t *testing.T) {
 
 func TestIPVSBadInput(t *testing.T) {
 	withMemoryIPVS(t, lvs.NewMemory())
-	if code, _, _ := runIPVSCmd(); code != exitUsage {
-		t.Errorf("no file: exit %d, want %d", code, exitUsage)
+	if code, _, errOut := runIPVSCmd(); code != exitFailure || !strings.Contains(errOut, defaultConfig) {
+		t.Errorf("no file: exit %d, want %d for the default %s; stderr %q", code, exitFailure, defaultConfig, errOut)
 	}
 	if code, _, _ := runIPVSCmd("-c", "a", "b"); code != exitUsage {
 		t.Errorf("extra argument: exit %d, want %d", code, exitUsage)
@@ -121,8 +121,8 @@ func TestIPVSBadInput(t *testing.T) {
 	if code, out, errOut := runIPVSCmd("-c", bad); code != exitFailure || out != "" || !strings.Contains(errOut, "bad.hcl:1") {
 		t.Errorf("invalid config: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
-	if code, _, errOut := runIPVSCmd("-h"); code != exitOK || !strings.Contains(errOut, "ipvsadm") {
-		t.Errorf("-h: exit %d, %q", code, errOut)
+	if code, out, _ := runIPVSCmd("-h"); code != exitOK || !strings.Contains(out, "ipvsadm") {
+		t.Errorf("-h: exit %d, %q", code, out)
 	}
 }
 

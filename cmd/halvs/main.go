@@ -54,6 +54,8 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	switch args[0] {
+	case "--version", "-v":
+		return runVersion(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		switch {
 		case len(args) > 2:
@@ -100,7 +102,8 @@ Commands:
 		fmt.Fprintf(&b, "  %-10s %s\n", c.name, c.summary)
 	}
 	b.WriteString(`
-Run 'halvs COMMAND -h' for a command's flags.
+Run 'halvs COMMAND -h' for a command's flags; 'halvs --version' (or -v) is 'halvs version'.
+Commands that read a config take -c FILE, by default /etc/halvs/halvs.hcl.
 'halvs -t -c FILE' (or 'halvs -c FILE -t') checks a config, as 'keepalived -t -f FILE' does.
 
 Exit codes:

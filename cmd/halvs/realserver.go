@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -49,7 +48,7 @@ func runRealserver(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&vips, "vip", "a virtual server `ADDR` (repeat for several)")
 	fs.BoolVar(&persist, "persist", false, "also write the sysctls to "+filepath.Join(realserver.DefaultSysctlDir, realserver.SysctlFile))
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, `Usage: halvs realserver up --vip ADDR [--vip ADDR ...] [--persist]
+		fmt.Fprintf(fs.Output(), `Usage: halvs realserver up --vip ADDR [--vip ADDR ...] [--persist]
        halvs realserver down [--vip ADDR ...]
 
 Prepares this host to be a real server behind an LVS director in direct-routing (DR) mode,
@@ -82,14 +81,12 @@ Exit status: 0 done, 1 failed (nothing is left half-applied by up), 2 usage erro
 	}
 	verb := args[0]
 	if verb == "-h" || verb == "--help" || verb == "help" {
+		fs.SetOutput(stdout) // asked for: help goes to stdout
 		fs.Usage()
 		return exitOK
 	}
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, done := parseFlags(fs, args[1:], stdout, stderr); done {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "halvs realserver: unexpected argument %q\n", fs.Arg(0))

@@ -19,7 +19,6 @@ func TestRealserverUsage(t *testing.T) {
 		inStderr string
 	}{
 		{"no verb", nil, exitUsage, "Usage: halvs realserver up"},
-		{"help", []string{"-h"}, exitOK, "arp_announce=2"},
 		{"bad verb", []string{"sideways", "--vip", "10.0.0.1"}, exitUsage, "want up or down"},
 		{"up without vip", []string{"up"}, exitUsage, "at least one --vip"},
 		{"bad vip", []string{"up", "--vip", "10.0.0.300"}, exitUsage, "not an IP address"},

@@ -35,7 +35,7 @@ func runReload(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&socket, "socket", "", "the control socket `PATH` (default: FILE's global.control_socket, else "+config.DefaultControlSocket+")")
 	fs.DurationVar(&timeout, "timeout", time.Minute, "give up after `DURATION`")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: halvs reload [-c FILE] [--socket PATH] [--timeout 1m]
+		fmt.Fprint(fs.Output(), `Usage: halvs reload [-c FILE] [--socket PATH] [--timeout 1m]
 
 Asks the running halvs (over its control socket, root only) to reread its configuration
 file, as SIGHUP does, and waits for the outcome. On success it prints what changed, one
@@ -49,18 +49,16 @@ request is refused if FILE is another one (to run another file, restart halvs wi
 
 Flags:
   -c, -f, --config FILE   the file halvs runs; its global.control_socket says where to ask
-  --socket PATH           the control socket (default: FILE's, else /run/halvs.sock)
+  --socket PATH           the control socket (default: FILE's, else /etc/halvs/halvs.hcl's
+                          when that file is there, else /run/halvs.sock)
   --timeout D             how long to wait, retries while halvs is busy included (default 1m)
 
 Exit status: 0 reloaded, 1 refused (the old configuration stays) or no halvs answered,
 2 usage error.
 `)
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "halvs reload: unexpected argument %q\n", fs.Arg(0))
@@ -90,7 +88,7 @@ Exit status: 0 reloaded, 1 refused (the old configuration stays) or no halvs ans
 		}
 	}
 	if socket == "" {
-		socket = config.DefaultControlSocket
+		socket, _ = socketPath("", "") // defaultConfig's, else the default
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -184,7 +184,6 @@ func TestReloadUsage(t *testing.T) {
 		code int
 		want string
 	}{
-		{"help", []string{"-h"}, exitOK, "reloads only the file it was started with"},
 		{"stray argument", []string{"halvs.hcl"}, exitUsage, `unexpected argument "halvs.hcl"`},
 		{"bad timeout", []string{"--timeout", "0s"}, exitUsage, "--timeout must be positive"},
 		{"unknown flag", []string{"--force"}, exitUsage, "flag provided but not defined"},

@@ -31,7 +31,7 @@ var runOptions = func(o director.Options) director.Options { return o }
 
 // runSignals are the signals the daemon handles; tests send them to the test process.
 var runSignals = func(ch chan<- os.Signal) func() {
-	signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1)
 	return func() { signal.Stop(ch) }
 }
 
@@ -48,7 +48,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&keepIPVS, "keep-ipvs", false, "on stop, leave the IPVS services in the kernel (for an upgrade)")
 	maxSize := maxConfigSize(fs)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: halvs run -c FILE [--log-format text|json] [--log-level LEVEL] [--keep-ipvs]
+		fmt.Fprint(fs.Output(), `Usage: halvs run [-c FILE] [--log-format text|json] [--log-level LEVEL] [--keep-ipvs]
                  [--max-config-size BYTES]
 
 Runs the director in the foreground, as 'keepalived -n -f FILE' does: the vrrp_instance
@@ -68,6 +68,9 @@ Signals:
                   An instance whose VRRP settings did not change keeps its state and
                   addresses, real servers keep their health. A FILE that fails
                   validation is logged and the running configuration kept.
+  SIGUSR1         write the status, as 'halvs status --json' prints it, to a file beside
+                  the control socket (/run/halvs.sock: /run/halvs.status.json, mode 0600)
+                  and to the log (keepalived's SIGUSR1 writes /tmp/keepalived.data).
   SIGTERM, SIGINT stop: MASTERs send priority 0 and release their addresses, notify_stop
                   runs, the IPVS services halvs owns are removed (unless --keep-ipvs).
                   Scripts still running `+director.DefaultScriptWait.String()+` after the signal are killed (SIGKILL).
@@ -75,7 +78,8 @@ Signals:
                   IPVS services are still released, only the scripts are not waited for.
 
 Flags:
-  -c, -f, --config FILE  the configuration (a lone FILE argument works too)
+  -c, -f, --config FILE  the configuration (default /etc/halvs/halvs.hcl; a lone FILE
+                         argument works too)
   --log-format FORMAT    text (default) or json
   --log-level LEVEL      debug, info (default), warn or error; debug shows every
                          dropped advert and why
@@ -89,11 +93,8 @@ Exit status: 0 after a clean stop, 1 invalid config, IPVS missing for a config t
 control socket in use by another halvs, metrics port taken, or a runtime failure, 2 usage error.
 `)
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	path, ok := configPath(fs, path, stderr)
 	if !ok {
@@ -193,6 +194,10 @@ control socket in use by another halvs, metrics port taken, or a runtime failure
 			}
 			return exitOK
 		case s := <-sigs:
+			if s == syscall.SIGUSR1 {
+				go dm.dumpStatus(statusDumpPath(cfg.Global.ControlSocket))
+				continue
+			}
 			if s == syscall.SIGHUP {
 				select {
 				case hups <- struct{}{}:

@@ -22,6 +22,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv("HALVS_TEST_AS_HALVS") == "1" {
 		os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
 	}
+	defaultConfig = "/nonexistent/halvs-test/halvs.hcl" // never this host's own
 	os.Exit(m.Run())
 }
 
@@ -32,8 +33,7 @@ func TestRunUsage(t *testing.T) {
 		code int
 		want string
 	}{
-		{"help", []string{"-h"}, exitOK, "SIGHUP"},
-		{"no file", nil, exitUsage, "which file?"},
+		{"no file: the default", nil, exitFailure, "cannot read config: stat " + defaultConfig},
 		{"bad log format", []string{"-c", "x.hcl", "--log-format", "xml"}, exitUsage, "--log-format"},
 		{"bad log level", []string{"-c", "x.hcl", "--log-level", "loud"}, exitUsage, "--log-level"},
 		{"missing file", []string{"-c", filepath.Join(t.TempDir(), "none.hcl")}, exitFailure, "cannot read config"},

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -37,7 +36,7 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&watch, "watch", false, "redraw every interval until interrupted")
 	fs.DurationVar(&interval, "interval", 2*time.Second, "refresh `DURATION` for --watch")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: halvs status [-c FILE | --socket PATH] [--json] [--watch [--interval 2s]]
+		fmt.Fprint(fs.Output(), `Usage: halvs status [-c FILE | --socket PATH] [--json] [--watch [--interval 2s]]
 
 Asks the running halvs (over its control socket, root only) for its state and prints one
 screen: each VRRP instance (state, configured/effective priority, the master's address, since
@@ -47,7 +46,8 @@ IPVS) and the IPVS sync daemon's role.
 
 Flags:
   -c, --config FILE   take the socket path from FILE's global.control_socket
-  --socket PATH       the control socket (default /run/halvs.sock)
+  --socket PATH       the control socket (default: /etc/halvs/halvs.hcl's when that file
+                      is there, else /run/halvs.sock)
   --json              print the status document as JSON (stable field names, for scripts)
   --watch             redraw every --interval until Ctrl-C
   --interval D        refresh interval for --watch (default 2s)
@@ -55,11 +55,8 @@ Flags:
 Exit status: 0 shown, 1 halvs is not reachable, 2 usage error.
 `)
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "halvs status: unexpected argument %q\n", fs.Arg(0))
@@ -106,7 +103,8 @@ Exit status: 0 shown, 1 halvs is not reachable, 2 usage error.
 	return exitOK
 }
 
-// socketPath picks the control socket: --socket, else the config's, else the default.
+// socketPath picks the control socket: --socket, else the config's (-c FILE, else
+// defaultConfig when it is there and valid), else the default.
 func socketPath(cfgPath, socket string) (string, error) {
 	switch {
 	case socket != "":
@@ -120,6 +118,11 @@ func socketPath(cfgPath, socket string) (string, error) {
 		}
 		return cfg.Global.ControlSocket, nil
 	}
+	if _, err := os.Stat(defaultConfig); err == nil {
+		if cfg, diags := config.Load(defaultConfig); !diags.HasErrors() {
+			return cfg.Global.ControlSocket, nil
+		}
+	}
 	return config.DefaultControlSocket, nil
 }
 
@@ -128,14 +131,19 @@ const clearScreen = "\033[H\033[2J"
 
 // watchStatus redraws every interval until ctx ends. A failed fetch is shown in place of the
 // screen and retried: during a restart of halvs the watcher keeps going. JSON output is one
-// document per refresh, without clearing, so it can be piped.
+// document per refresh, without clearing, so it can be piped; so is the text output when w
+// is not a terminal: each screen appended after a blank line, with no control codes.
 func watchStatus(ctx context.Context, w io.Writer, interval time.Duration, asJSON bool, show func(context.Context, io.Writer) error) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	for {
+	redraw := !asJSON && isTerminal(w)
+	for n := 0; ; n++ {
 		var b strings.Builder
-		if !asJSON {
+		switch {
+		case redraw:
 			b.WriteString(clearScreen)
+		case !asJSON && n > 0:
+			b.WriteString("\n")
 		}
 		if err := show(ctx, &b); err != nil {
 			if ctx.Err() != nil {

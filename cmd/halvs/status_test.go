@@ -191,7 +191,6 @@ func TestStatusCommandErrors(t *testing.T) {
 		{"both sources", []string{"-c", "x.hcl", "--socket", "y"}, exitUsage, "not both"},
 		{"stray argument", []string{"VI_1"}, exitUsage, "unexpected argument"},
 		{"bad interval", []string{"--watch", "--interval", "0s"}, exitUsage, "must be positive"},
-		{"help", []string{"-h"}, exitOK, "Usage: halvs status"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -219,12 +218,25 @@ func TestWatch(t *testing.T) {
 		io.WriteString(w, "screen\n")
 		return nil
 	}
-	var out bytes.Buffer
-	if err := watchStatus(ctx, &out, time.Millisecond, false, show); err != nil {
-		t.Fatal(err)
-	}
-	want := clearScreen + "screen\n" + clearScreen + "halvs status: unexpected EOF\n(retrying every 1ms; Ctrl-C to stop)\n" + clearScreen + "screen\n"
-	if diff := cmp.Diff(want, out.String()); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
+	for _, terminal := range []bool{true, false} {
+		calls = 0
+		ctx, cancel = context.WithCancel(context.Background())
+		defer cancel()
+		isTerminal = func(io.Writer) bool { return terminal }
+		t.Cleanup(func() { isTerminal = isTerminalDefault })
+		var out bytes.Buffer
+		if err := watchStatus(ctx, &out, time.Millisecond, false, show); err != nil {
+			t.Fatal(err)
+		}
+		// On a terminal each screen replaces the last; elsewhere (a file, a pipe) screens are
+		// appended, with no control codes.
+		lead, sep := clearScreen, clearScreen
+		if !terminal {
+			lead, sep = "", "\n"
+		}
+		want := lead + "screen\n" + sep + "halvs status: unexpected EOF\n(retrying every 1ms; Ctrl-C to stop)\n" + sep + "screen\n"
+		if diff := cmp.Diff(want, out.String()); diff != "" {
+			t.Errorf("terminal %v (-want +got):\n%s", terminal, diff)
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -20,7 +19,7 @@ func runVersion(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("version", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: halvs version
+		fmt.Fprint(fs.Output(), `Usage: halvs version
 
 Prints the halvs version (set at build time, else the Go module's), the Go version it was
 built with, and the platform, e.g.
@@ -29,11 +28,8 @@ built with, and the platform, e.g.
 Exit status: 0, or 2 for a usage error.
 `)
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "halvs version: unexpected argument %q\n", fs.Arg(0))
