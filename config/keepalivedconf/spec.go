@@ -30,6 +30,7 @@ func init() {
 		"vrrp_script":          vrrpScript,
 		"track_file":           trackFile,
 		"vrrp_track_file":      trackFile, // keepalived's older name
+		"vrrp_track_process":   {"vrrp_track_process", oneName, trackProcessSpec, nil},
 		"virtual_server_group": {"virtual_server_group", oneName, nil, vsGroupBody},
 		"virtual_server":       {"virtual_server", serverLabel, virtualServerSpec, nil},
 	}
