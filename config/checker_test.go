@@ -126,6 +126,12 @@ func TestCheckerKeywordValidation(t *testing.T) {
 		{name: "log_all_failures not on file_check", src: rs("    file_check {\n      track_file = \"tf\"\n      log_all_failures = true\n    }\n") + "track_file \"tf\" {\n  file = \"/run/w\"\n}\n",
 			want: []string{`6:7: error: unknown keyword "log_all_failures" in file_check`}},
 		{name: "checker_log_all_failures", src: "global {\n  checker_log_all_failures = true\n}\n"},
+		{name: "bfd_check refused with the reason", src: rs("    bfd_check {\n    }\n"),
+			want: []string{`4:5: error: unknown block "bfd_check" in real_server "10.0.0.2:80"; halvs has no BFD: no maintained Go BFD implementation interoperates with keepalived's or FRR's bfdd`}},
+		{name: "BFD_CHECK refused with the reason", src: rs("    BFD_CHECK {\n    }\n"), want: []string{`4:5: error: unknown block "BFD_CHECK" in real_server "10.0.0.2:80"; halvs has no BFD`}},
+		{name: "bfd_instance refused with the reason", src: "bfd_instance \"b\" {\n}\n", want: []string{`1:1: error: unknown block "bfd_instance" in the top level; halvs has no BFD`}},
+		{name: "track_bfd refused with the reason", src: "vrrp_instance \"VI_1\" {\n  interface = \"eth0\"\n  virtual_router_id = 1\n  virtual_ipaddress = [\"10.0.0.9\"]\n  track_bfd = [\"b\"]\n}\n",
+			want: []string{`5:3: error: unknown keyword "track_bfd" in vrrp_instance "VI_1"; halvs has no BFD`}},
 		{name: "fwmark not on misc_check", src: rs("    misc_check {\n      misc_path = \"/bin/x\"\n      fwmark = 1\n    }\n"),
 			want: []string{`6:7: error: unknown keyword "fwmark" in misc_check`}},
 	})

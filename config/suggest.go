@@ -14,7 +14,15 @@ var renamed = map[string]string{
 	"preempt":      `preempt is the default; write nopreempt = false`,
 	"nb_get_retry": `use retry`,
 	"mcast_src_ip": `use unicast_src_ip, or leave it out: halvs uses the interface's primary address`,
+	"bfd_check":    noBFD,
+	"BFD_CHECK":    noBFD,
+	"track_bfd":    noBFD,
+	"bfd_instance": noBFD,
 }
+
+// noBFD is why halvs refuses keepalived's BFD keywords.
+const noBFD = `halvs has no BFD: no maintained Go BFD implementation interoperates with keepalived's or FRR's bfdd; ` +
+	`check real servers with tcp_check or ping_check, and let VRRP itself watch the peer`
 
 // suggest returns "; did you mean ..." for an unknown keyword of the HCL schema: the hint
 // for a keepalived word halvs spells differently, else Suggest's.

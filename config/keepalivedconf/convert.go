@@ -85,7 +85,7 @@ func (c *converter) appendList(o *out, n *Node, name string, vals ...cty.Value) 
 // top converts one top-level statement.
 func (c *converter) top(root *hclwrite.Body, n *Node) {
 	kw := n.Keyword()
-	if kw == "global_defs" {
+	if kw == "global_defs" || kw == "SSL" { // keepalived's top-level SSL is halvs' global ssl
 		if !c.needBlock(n) {
 			return
 		}
@@ -97,6 +97,10 @@ func (c *converter) top(root *hclwrite.Body, n *Node) {
 			c.global = newOut(root.AppendNewBlock("global", nil).Body(), "global")
 		} else {
 			c.comment(c.global.body, n)
+		}
+		if kw == "SSL" {
+			sslBlock(c, c.global, n)
+			return
 		}
 		c.body(c.global, n, globalSpec)
 		return

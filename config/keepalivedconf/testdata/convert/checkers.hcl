@@ -1,5 +1,11 @@
 global {
   checker_log_all_failures = true
+  ssl {
+    ca          = "/etc/keepalived/ca.pem"
+    certificate = "/etc/keepalived/client.pem"
+    key         = "/etc/keepalived/client.key"
+    password    = "s3cret"
+  }
 }
 
 virtual_server "10.10.10.22:25" {
@@ -63,5 +69,11 @@ virtual_server "10.10.10.22:443" {
         regex = "load: [0-5]"
       }
     }
+  }
+}
+
+virtual_server "10.10.10.22:53" {
+  protocol = "UDP"
+  real_server "10.10.10.31:53" {
   }
 }
