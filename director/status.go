@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/halvs/halvs/lvs"
+	"github.com/halvs/halvs/track"
 	"github.com/halvs/halvs/vrrp"
 )
 
@@ -20,6 +21,10 @@ type Status struct {
 	IPVS           *IPVSStatus            `json:"ipvs,omitempty"`        // nil: IPVS not in use
 	UnroutedDrops  map[string]uint64      `json:"unrouted_drops,omitempty"`
 	Scripts        map[string]ScriptState `json:"scripts,omitempty"`
+	// TrackFiles are the tracked track_files' values, TrackProcesses the tracked
+	// vrrp_track_processes' counts and quorums (trackers.go).
+	TrackFiles     map[string]int                `json:"track_files,omitempty"`
+	TrackProcesses map[string]track.ProcessState `json:"track_processes,omitempty"`
 }
 
 // InstanceStatus is one vrrp_instance.
@@ -198,8 +203,3 @@ func (d *Director) Status() Status {
 	sort.Slice(st.VirtualServers, func(i, j int) bool { return st.VirtualServers[i].Name < st.VirtualServers[j].Name })
 	return st
 }
-	"github.com/halvs/halvs/track"
-	// TrackFiles are the tracked track_files' values, TrackProcesses the tracked
-	// vrrp_track_processes' counts and quorums (trackers.go).
-	TrackFiles     map[string]int                `json:"track_files,omitempty"`
-	TrackProcesses map[string]track.ProcessState `json:"track_processes,omitempty"`

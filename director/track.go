@@ -14,10 +14,13 @@ import (
 type trackFeed struct {
 	mu      sync.Mutex
 	known   map[trackRef]bool
+	values  map[trackRef]int             // track_file values
 	reverse map[string]map[trackRef]bool // instance → refs it tracks reversed
+
+	watch watchers // guarded by the Director's mu, not by mu: trackers.go
 }
 
-func (t *trackFeed) init() { t.known = map[trackRef]bool{} }
+func (t *trackFeed) init() { t.known, t.values = map[trackRef]bool{}, map[trackRef]int{} }
 
 // setPlan forgets objects p no longer has and takes p's reverse flags.
 func (t *trackFeed) setPlan(p plan) {
@@ -30,9 +33,20 @@ func (t *trackFeed) setPlan(p plan) {
 	for _, h := range p.health {
 		keep[trackRef{vrrp.TrackVirtualServer, h.Track}] = true
 	}
+	for _, f := range p.vrrp.Files {
+		keep[trackRef{vrrp.TrackFile, f.Name}] = true
+	}
+	for _, s := range p.vrrp.Processes {
+		keep[trackRef{vrrp.TrackProcess, s.Name}] = true
+	}
 	for ref := range t.known {
 		if !keep[ref] {
 			delete(t.known, ref)
+		}
+	}
+	for ref := range t.values {
+		if !keep[ref] {
+			delete(t.values, ref)
 		}
 	}
 	t.reverse = p.vrrp.Reverse
@@ -53,6 +67,20 @@ func (d *Director) feed(ref trackRef, up bool) {
 	}
 }
 
+// feedValue records a track_file's value and tells every instance (see feed).
+func (d *Director) feedValue(ref trackRef, v int) {
+	t := &d.track
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if old, ok := t.values[ref]; ok && old == v {
+		return
+	}
+	t.values[ref] = v
+	for _, inst := range d.router.Instances() {
+		inst.SetTrackedValue(ref.Kind, ref.Name, v)
+	}
+}
+
 // feedAll tells every instance every known state (after a reload started new instances).
 func (d *Director) feedAll() {
 	t := &d.track
@@ -61,6 +89,9 @@ func (d *Director) feedAll() {
 	for _, inst := range d.router.Instances() {
 		for ref, up := range t.known {
 			inst.SetTracked(ref.Kind, ref.Name, up != t.reverse[inst.Name()][ref])
+		}
+		for ref, v := range t.values {
+			inst.SetTrackedValue(ref.Kind, ref.Name, v)
 		}
 	}
 }

@@ -83,6 +83,7 @@ vrrp_instance "VI_6" {
 vrrp_sync_group "G1" {
   group = ["VI_1", "VI_6"]
   notify_fault = "/etc/halvs/fault.sh"
+  sync_group_tracking_weight = true // the members keep their trackers' weights
 }
 virtual_server "10.10.10.22:80" {
   protocol = "TCP"

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/halvs/halvs/config"
+	"github.com/halvs/halvs/track"
 	"github.com/halvs/halvs/vrrp"
 )
 
@@ -21,6 +22,10 @@ type VRRPPlan struct {
 	Reverse map[string]map[trackRef]bool
 	// FIFOs are per-instance notify_fifo paths (global's is the Router's FIFO).
 	FIFOs map[string]string
+	// Files are the track_files the instances track (watched through inotify), Processes
+	// the vrrp_track_processes (watched through process events): trackers.go.
+	Files     []FilePlan
+	Processes []track.ProcessSpec
 }
 
 // ScriptPlan is one vrrp_script: how to run it, and as whom.
@@ -67,6 +72,8 @@ func TranslateVRRP(cfg *config.Config) (VRRPPlan, error) {
 			p.FIFOs[vi.Name] = vi.NotifyFifo
 		}
 	}
+	addGroupTrackers(cfg, &p)
+	p.Files, p.Processes = trackedObjects(cfg, p.Instances)
 	for _, g := range cfg.VRRPSyncGroups {
 		p.SyncGroups = append(p.SyncGroups, vrrp.SyncGroupConfig{
 			Name:    g.Name,
@@ -163,6 +170,12 @@ func instanceConfig(vi *config.VRRPInstance) (vrrp.InstanceConfig, error) {
 	}
 	for _, t := range vi.TrackVirtualServers {
 		ic.Track = append(ic.Track, vrrp.Track{Kind: vrrp.TrackVirtualServer, Name: t.VirtualServer, Weight: t.Weight})
+	}
+	for _, t := range vi.TrackFiles {
+		ic.Track = append(ic.Track, vrrp.Track{Kind: vrrp.TrackFile, Name: t.Name, Weight: t.Weight, Reverse: t.Reverse})
+	}
+	for _, t := range vi.TrackProcesses {
+		ic.Track = append(ic.Track, vrrp.Track{Kind: vrrp.TrackProcess, Name: t.Name, Weight: t.Weight, Reverse: t.Reverse})
 	}
 	if err := ic.Validate(); err != nil {
 		return vrrp.InstanceConfig{}, err
