@@ -101,6 +101,7 @@ type Director struct {
 	ipvs atomic.Pointer[ipvsSide]
 
 	track trackFeed
+	links *linkStates // the instances' LinkWatcher: track_interface states for status
 	inst  instanceStates
 	obs   observed // observe.go: each instance's last change, for status and metrics
 }
@@ -243,12 +244,13 @@ func (d *Director) openVRRP() error {
 	if links == nil {
 		links = vrrp.NewLinkWatcher(d.log)
 	}
+	d.links = newLinkStates(links)
 	if open == nil {
 		open = dialTransport
 	}
 	d.fifos = newNotifyFIFOs(d.log)
 	r, err := vrrp.NewRouter(vrrp.Deps{
-		Addresser: addr, Announcer: ann, Links: links, OpenTransport: open,
+		Addresser: addr, Announcer: ann, Links: d.links, OpenTransport: open,
 		Clock: o.VRRPClock, Logger: d.log, RunScript: d.runNotify, OnStateChange: d.onStateChange,
 	})
 	if err != nil {

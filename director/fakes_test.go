@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -140,10 +141,11 @@ func (a *fakeAnnouncer) Close() error {
 	return nil
 }
 
+// fakeLinks reports every device up, except those whose names start with "down".
 type fakeLinks struct{}
 
-func (fakeLinks) Watch(_ string, fn func(bool), _ <-chan struct{}) error {
-	fn(true)
+func (fakeLinks) Watch(dev string, fn func(bool), _ <-chan struct{}) error {
+	fn(!strings.HasPrefix(dev, "down"))
 	return nil
 }
 

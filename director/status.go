@@ -55,6 +55,7 @@ type InstanceStatus struct {
 	ScriptErrors      uint64            `json:"script_errors"`
 	RepliesLimited    uint64            `json:"replies_limited"`      // lower-priority adverts not answered (rate limit)
 	LogSuppressed     uint64            `json:"log_lines_suppressed"` // advert-path log lines over their rate limit
+	Trackers          []TrackerStatus   `json:"trackers,omitempty"`
 }
 
 // SyncGroupStatus is one vrrp_sync_group.
@@ -132,7 +133,7 @@ func (d *Director) Status() Status {
 			PriorityZeroRcvd: c.PriorityZeroRcvd, SendErrors: c.SendErrors, VIPRepairs: c.VIPRepairs,
 			KernelErrors: c.KernelErrors, ScriptErrors: c.ScriptErrors,
 			RepliesLimited: c.RepliesLimited, LogSuppressed: c.LogSuppressed,
-			Drops: map[string]uint64{}, Transitions: map[string]uint64{},
+			Drops: map[string]uint64{}, Transitions: map[string]uint64{}, Trackers: d.trackers(ic),
 		}
 		for r, n := range c.Drops {
 			is.Drops[r.String()] = n

@@ -62,6 +62,10 @@ func toControlStatus(st director.Status, stats []lvs.ServiceStats, info runInfo)
 		if !is.MasterAddr.IsValid() {
 			ci.MasterSince = time.Time{}
 		}
+		for _, tr := range is.Trackers {
+			ci.Trackers = append(ci.Trackers, control.Tracker{Kind: tr.Kind, Name: tr.Name, Weight: tr.Weight,
+				Reverse: tr.Reverse, State: tr.State, Value: tr.Value})
+		}
 		if is.LastFrom != "" {
 			ci.LastTransition = &control.Transition{From: is.LastFrom, To: is.State, Reason: is.LastReason, At: is.Since}
 		}
@@ -103,6 +107,7 @@ func toControlStatus(st director.Status, stats []lvs.ServiceStats, info runInfo)
 				cv.Stats = &control.IPVSStats{}
 			}
 			addStats(cv.Stats, s.Stats)
+			cv.Services = append(cv.Services, ipvsService(s))
 			for _, d := range s.Destinations {
 				sum := dests[d.Addr]
 				sum.ActiveConns += d.ActiveConns
@@ -178,17 +183,40 @@ func lastResult(checks []director.CheckStatus) *control.CheckResult {
 		Latency: control.Duration(last.LastLatency), Error: last.LastError}
 }
 
+// ipvsService is one kernel service with its destinations, as the kernel counts them.
+func ipvsService(s lvs.ServiceStats) control.IPVSService {
+	out := control.IPVSService{Family: s.Key.Family.String(), FWMark: s.Key.FWMark,
+		Destinations: []control.IPVSDestination{}}
+	if s.Key.FWMark == 0 {
+		out.Protocol, out.Addr = s.Key.Protocol.String(), s.Key.Addr
+	}
+	addStats(&out.Stats, s.Stats)
+	for _, d := range s.Destinations {
+		cd := control.IPVSDestination{Addr: d.Addr, Weight: d.Weight, ActiveConns: d.ActiveConns, InactiveConns: d.InactiveConns}
+		addStats(&cd.Stats, d.Stats)
+		out.Destinations = append(out.Destinations, cd)
+	}
+	return out
+}
+
 func addStats(dst *control.IPVSStats, s lvs.Stats) {
 	dst.Connections += s.Connections
 	dst.PacketsIn += s.PacketsIn
 	dst.PacketsOut += s.PacketsOut
 	dst.BytesIn += s.BytesIn
 	dst.BytesOut += s.BytesOut
+	dst.CPS += s.Rates.CPS
+	dst.InPPS += s.Rates.InPPS
+	dst.OutPPS += s.Rates.OutPPS
+	dst.InBPS += s.Rates.InBPS
+	dst.OutBPS += s.Rates.OutBPS
 }
 
 func sumStats(a, b lvs.Stats) lvs.Stats {
 	return lvs.Stats{Connections: a.Connections + b.Connections, PacketsIn: a.PacketsIn + b.PacketsIn,
-		PacketsOut: a.PacketsOut + b.PacketsOut, BytesIn: a.BytesIn + b.BytesIn, BytesOut: a.BytesOut + b.BytesOut}
+		PacketsOut: a.PacketsOut + b.PacketsOut, BytesIn: a.BytesIn + b.BytesIn, BytesOut: a.BytesOut + b.BytesOut,
+		Rates: lvs.Rates{CPS: a.Rates.CPS + b.Rates.CPS, InPPS: a.Rates.InPPS + b.Rates.InPPS,
+			OutPPS: a.Rates.OutPPS + b.Rates.OutPPS, InBPS: a.Rates.InBPS + b.Rates.InBPS, OutBPS: a.Rates.OutBPS + b.Rates.OutBPS}}
 }
 
 func nonEmpty(m map[string]uint64) map[string]uint64 {

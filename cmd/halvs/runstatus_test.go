@@ -68,13 +68,16 @@ func TestToControlStatus(t *testing.T) {
 	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	ap := netip.MustParseAddrPort
 	peer := netip.MustParseAddr("10.10.10.30")
+	drain := 3
 	st := director.Status{
 		Time: at,
 		Instances: []director.InstanceStatus{
 			{Name: "VI_1", Interface: "eth0", VRID: 51, State: "BACKUP", Priority: 150, EffectivePriority: 1,
 				MasterAddr: peer, MasterSince: at.Add(-time.Second), HoldUntil: at.Add(29 * time.Second), LastFrom: "MASTER",
 				Since: at.Add(-2 * time.Second), LastReason: "failover requested", AdvertsSent: 10, AdvertsReceived: 20,
-				PriorityZeroSent: 1, Drops: map[string]uint64{"ttl": 2}, Transitions: map[string]uint64{"BACKUP": 2, "MASTER": 1}},
+				PriorityZeroSent: 1, Drops: map[string]uint64{"ttl": 2}, Transitions: map[string]uint64{"BACKUP": 2, "MASTER": 1},
+				Trackers: []director.TrackerStatus{{Kind: "script", Name: "chk", Weight: -20, Reverse: true, State: "down"},
+					{Kind: "file", Name: "drain", Weight: -2, State: "value", Value: &drain}}},
 			{Name: "VI_2", Interface: "eth0", VRID: 52, State: "INIT", Priority: 100, EffectivePriority: 100, Since: at.Add(-time.Minute),
 				Drops: map[string]uint64{}, Transitions: map[string]uint64{}},
 		},
@@ -90,8 +93,9 @@ func TestToControlStatus(t *testing.T) {
 		}},
 	}
 	stats := []lvs.ServiceStats{
-		{Key: lvs.NewServiceKey(lvs.TCP, ap("10.10.10.22:80")), Stats: lvs.Stats{Connections: 7, BytesIn: 700},
-			Destinations: []lvs.DestinationStats{{Addr: ap("10.10.10.31:80"), ActiveConns: 2, InactiveConns: 5, Stats: lvs.Stats{Connections: 7}}}},
+		{Key: lvs.NewServiceKey(lvs.TCP, ap("10.10.10.22:80")), Stats: lvs.Stats{Connections: 7, BytesIn: 700, Rates: lvs.Rates{CPS: 2, InBPS: 90}},
+			Destinations: []lvs.DestinationStats{{Addr: ap("10.10.10.31:80"), Weight: 3, ActiveConns: 2, InactiveConns: 5,
+				Stats: lvs.Stats{Connections: 7, Rates: lvs.Rates{InPPS: 1}}}}},
 		{Key: lvs.NewServiceKey(lvs.TCP, ap("192.0.2.1:25"))}, // someone else's service
 	}
 	info := runInfo{cfg: cfg, path: "/etc/halvs/halvs.hcl", loaded: at.Add(-time.Hour), started: at.Add(-2 * time.Hour)}
@@ -105,18 +109,24 @@ func TestToControlStatus(t *testing.T) {
 				LastTransition: &control.Transition{From: "MASTER", To: "BACKUP", Reason: "failover requested", At: at.Add(-2 * time.Second)},
 				VIPs:           []netip.Prefix{netip.MustParsePrefix("10.10.10.22/32")}, HoldUntil: at.Add(29 * time.Second),
 				Counters: control.Counters{AdvertsSent: 10, AdvertsReceived: 20, PriorityZeroSent: 1,
-					Drops: map[string]uint64{"ttl": 2}, Transitions: map[string]uint64{"BACKUP": 2, "MASTER": 1}}},
+					Drops: map[string]uint64{"ttl": 2}, Transitions: map[string]uint64{"BACKUP": 2, "MASTER": 1}},
+				Trackers: []control.Tracker{{Kind: "script", Name: "chk", Weight: -20, Reverse: true, State: "down"},
+					{Kind: "file", Name: "drain", Weight: -2, State: "value", Value: &drain}}},
 			{Name: "VI_2", Interface: "eth0", VRID: 52, Version: 3, State: "INIT", Priority: 100, EffectivePriority: 100,
 				Since: at.Add(-time.Minute), SyncGroup: "VG_1",
 				VIPs: []netip.Prefix{netip.MustParsePrefix("10.10.10.23/32"), netip.MustParsePrefix("10.10.10.24/32")}},
 		},
 		VirtualServers: []control.VirtualServer{{
 			Name: "10.10.10.22:80", Protocol: "TCP", Scheduler: "wrr", Method: "DR", Quorum: 1, SorryActive: true,
-			Stats: &control.IPVSStats{Connections: 7, BytesIn: 700},
+			Stats: &control.IPVSStats{Connections: 7, BytesIn: 700, CPS: 2, InBPS: 90},
+			Services: []control.IPVSService{{Family: "IPv4", Protocol: "TCP", Addr: ap("10.10.10.22:80"),
+				Stats: control.IPVSStats{Connections: 7, BytesIn: 700, CPS: 2, InBPS: 90},
+				Destinations: []control.IPVSDestination{{Addr: ap("10.10.10.31:80"), Weight: 3, ActiveConns: 2, InactiveConns: 5,
+					Stats: control.IPVSStats{Connections: 7, InPPS: 1}}}}},
 			RealServers: []control.RealServer{
 				{Addr: ap("10.10.10.31:80"), Weight: 3, Health: control.HealthDown, HealthSince: at.Add(-time.Minute),
 					LastCheck:   &control.CheckResult{Checker: "tcp_check 10.10.10.31:80", At: at.Add(-time.Second), Latency: control.Duration(3 * time.Second), Error: "timeout"},
-					ActiveConns: 2, InactiveConns: 5, Stats: &control.IPVSStats{Connections: 7}},
+					ActiveConns: 2, InactiveConns: 5, Stats: &control.IPVSStats{Connections: 7, InPPS: 1}},
 				{Addr: ap("10.10.10.32:80"), Weight: 1, Health: control.HealthUnknown},
 			},
 		}},

@@ -1,0 +1,65 @@
+package director
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestStatusTrackers: the status names each tracked object with its weight and its own
+// state: a link up and one down, a failed script, a script that has not settled yet, and a
+// track_file's value.
+func TestStatusTrackers(t *testing.T) {
+	k := newKernel()
+	cfg := `
+track_file "drain" {
+  file      = "` + filepath.Join(t.TempDir(), "drain") + `"
+  init_file = 3
+}
+vrrp_script "chk_fail" {
+  script   = "/bin/false"
+  interval = 3600
+}
+vrrp_script "chk_unsettled" {
+  script   = "/bin/false"
+  interval = 3600
+  fall     = 2
+}
+vrrp_instance "VI_1" {
+  state             = "MASTER"
+  interface         = "eth0"
+  virtual_router_id = 51
+  priority          = 200
+  advert_int        = "100ms"
+  version           = 3
+  virtual_ipaddress = ["10.0.0.1/32"]
+  track_interface   = ["eth1 weight 10", "down1 weight -5"]
+  track_script      = ["chk_fail weight -20 reverse", "chk_unsettled weight 5"]
+  track_file        = ["drain weight -2"]
+}
+`
+	d, err := New(parse(t, cfg), k.options(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := running(t, d)
+	defer stop()
+	// eth1 up +10, down1 down -5, chk_fail down but reversed: no -20; chk_unsettled unknown;
+	// drain 3 × -2.
+	k.clock.until(t, "priority 200+10-5-6", func() bool {
+		inst := d.router.Instance("VI_1")
+		return inst != nil && inst.Status().Priority == 199 && d.Status().Scripts["chk_fail"] == "KO"
+	})
+	three := 3
+	want := []TrackerStatus{
+		{Kind: "interface", Name: "eth1", Weight: 10, State: "up"},
+		{Kind: "interface", Name: "down1", Weight: -5, State: "down"},
+		{Kind: "script", Name: "chk_fail", Weight: -20, Reverse: true, State: "down"},
+		{Kind: "script", Name: "chk_unsettled", Weight: 5, State: "unknown"},
+		{Kind: "file", Name: "drain", Weight: -2, State: "value", Value: &three},
+	}
+	if diff := cmp.Diff(want, d.Status().Instances[0].Trackers); diff != "" {
+		t.Errorf("trackers (-want +got):\n%s", diff)
+	}
+}
