@@ -32,6 +32,9 @@ type Instance struct {
 	ExtraPeers []netip.Addr
 	// Scripts are vrrp_script checks the instance tracks (track_script), each with its weight.
 	Scripts []Script
+	// HCLTop is written into halvs' configuration before the vrrp_instance (track_file and
+	// vrrp_track_process blocks, another instance, a sync group); HCLInstance inside it.
+	HCLTop, HCLInstance string
 }
 
 // Script is a vrrp_script run every second and tracked by the instance with Weight.
@@ -141,6 +144,7 @@ func (in Instance) halvsHCL(node, peer *Node, dir string) string {
 		fmt.Fprintf(&b, "vrrp_script %q {\n  script = %q\n  interval = \"1s\"\n  weight = %d\n}\n\n", s.Name, s.Path, s.Weight)
 		tracked = append(tracked, strconv.Quote(s.Name))
 	}
+	b.WriteString(in.HCLTop)
 	fmt.Fprintf(&b, "vrrp_instance %q {\n  state = %q\n  interface = %q\n  virtual_router_id = %d\n  priority = %d\n  advert_int = %q\n  version = %d\n",
 		in.Name, in.State, node.If, in.VRID, in.Priority, in.Interval.String(), in.Version)
 	if in.NoPreempt {
@@ -162,6 +166,7 @@ func (in Instance) halvsHCL(node, peer *Node, dir string) string {
 	if len(tracked) > 0 {
 		fmt.Fprintf(&b, "  track_script = [%s]\n", strings.Join(tracked, ", "))
 	}
+	b.WriteString(in.HCLInstance)
 	vips := make([]string, len(in.VIPs))
 	for i, v := range in.VIPs {
 		vips[i] = strconv.Quote(v.String())
