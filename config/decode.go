@@ -388,6 +388,10 @@ func (b *block) single(typ string) *hclsyntax.Block {
 		return nil
 	}
 	for _, dup := range list[1:] {
+		if first := list[0].TypeRange; first.Filename != dup.TypeRange.Filename {
+			b.d.errorf(dup.TypeRange, "duplicate %s block in %s (the first is at %s); merge them", typ, b.what, short(first))
+			continue
+		}
 		b.d.errorf(dup.TypeRange, "duplicate %s block in %s (the first is at line %d); merge them", typ, b.what, list[0].TypeRange.Start.Line)
 	}
 	return list[0]

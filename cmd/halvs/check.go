@@ -29,7 +29,10 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 Reads FILE (halvs' HCL configuration), applies keepalived's defaults and checks everything
 halvs can check without touching the system. Each problem is printed as
 FILE:LINE:COL: error: message (or warning: ...); after the first 50, one line counts the
-rest. FILE must be a regular file.
+rest. FILE must be a regular file; its include = ["conf.d/*.hcl"] reads the files named,
+each under the same limits (all of them together at most 4 times --max-config-size). A
+directory is read as its *.hcl files, in sorted order. A keepalived.conf is named as such,
+with the halvs convert command that turns it into HCL.
 
 Flags:
   -c, -f, --config FILE   the configuration to check (default /etc/halvs/halvs.hcl; a lone
