@@ -20,9 +20,17 @@ func checkDirector(sys System, o Options, r *Report) {
 			r.pass("ip_vs kernel module loaded")
 		}
 	}
+	if links, err := sys.Links(); err != nil {
+		r.skip("interfaces: %v", err)
+	} else {
+		checkInterfaces(links, o, r)
+	}
+	checkForwarding(sys, o, r)
 	addrs, err := sys.Addrs()
 	if err != nil {
 		r.skip("addresses: %v", err)
+	} else {
+		checkPrimary(addrs, o, r)
 	}
 	for _, in := range o.Instances {
 		for _, v := range in.VIPs {
@@ -123,22 +131,37 @@ func checkRealServer(sys System, o Options, r *Report) {
 			}
 		}
 	}
-	if len(vips) == 0 {
-		r.skip("real server: no VIP given (--vip ADDR, or -c FILE with virtual servers)")
-		return
-	}
 	addrs, err := sys.Addrs()
 	if err != nil {
 		r.skip("addresses: %v", err)
 		return
 	}
+	holders := vipHolders(o.TUN)
+	up := "halvs realserver up"
+	if o.TUN {
+		up += " --tun"
+	}
+	if len(vips) == 0 {
+		// The VIPs this host already holds are the ones it serves.
+		vips = hostVIPs(addrs, o.TUN)
+		if len(vips) == 0 {
+			r.fail("vip", up+" --vip ADDR   # ADDR: each virtual server's address",
+				"no VIP given (--vip ADDR, or -c FILE with virtual servers) and none on %s (an ADDR/32 or /128): the packets the director forwards to this real server are dropped",
+				strings.Join(holders, " or "))
+			return
+		}
+		r.pass("VIPs found on %s: %s", strings.Join(holders, ", "), joinAddrs(vips))
+	}
 	var nics []string // interfaces other than lo that have an address: where DR traffic arrives
 	for _, a := range addrs {
-		if a.Interface != "lo" && !slices.Contains(nics, a.Interface) && !a.Prefix.Addr().IsLinkLocalUnicast() {
+		if !slices.Contains(holders, a.Interface) && !slices.Contains(nics, a.Interface) && !a.Prefix.Addr().IsLinkLocalUnicast() {
 			nics = append(nics, a.Interface)
 		}
 	}
 	upArgs := ""
+	if o.TUN {
+		upArgs = " --tun"
+	}
 	for _, v := range vips {
 		upArgs += " --vip " + v.String()
 	}
@@ -146,7 +169,7 @@ func checkRealServer(sys System, o Options, r *Report) {
 		on := ifacesWith(addrs, v)
 		var wrong []string
 		for _, i := range on {
-			if i != "lo" {
+			if !slices.Contains(holders, i) {
 				wrong = append(wrong, i)
 			}
 		}
@@ -156,9 +179,9 @@ func checkRealServer(sys System, o Options, r *Report) {
 				"VIP %s is on %s, not only on lo: this real server answers ARP for the VIP and steals it from the director", v, strings.Join(wrong, ", "))
 		case len(on) == 0:
 			r.fail("vip", "halvs realserver up"+upArgs,
-				"VIP %s is not on lo: the kernel drops the packets the director forwards (their destination is the VIP)", v)
+				"VIP %s is not on %s: the kernel drops the packets the director forwards (their destination is the VIP)", v, strings.Join(holders, " or "))
 		default:
-			r.pass("VIP %s on lo", v)
+			r.pass("VIP %s on %s", v, strings.Join(on, ", "))
 		}
 	}
 	sysctlAtLeast(sys, r, "arp_ignore", 1, nics, "halvs realserver up"+upArgs+"   # or: sysctl -w net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.lo.arp_ignore=1",
@@ -166,6 +189,9 @@ func checkRealServer(sys System, o Options, r *Report) {
 	sysctlAtLeast(sys, r, "arp_announce", 2, nics, "halvs realserver up"+upArgs+"   # or: sysctl -w net.ipv4.conf.all.arp_announce=2 net.ipv4.conf.lo.arp_announce=2",
 		"this host may use the VIP as the source of its ARP requests, teaching neighbours that the VIP is here")
 	checkRPFilter(sys, r, nics, o.TUN)
+	if o.TUN {
+		checkTunl0(sys, vips, r)
+	}
 	checkListeners(sys, r, o.Services, vips, addrs)
 	checkFirewall(sys, r, nics, o.Services, false)
 }
@@ -277,76 +303,6 @@ func checkListeners(sys System, r *Report, svcs []Service, vips []netip.Addr, ad
 				"nothing listens on TCP port %d: the director's health check marks this real server down", s.Port)
 		}
 	}
-}
-
-func checkFirewall(sys System, r *Report, ifaces []string, svcs []Service, vrrp bool) {
-	rs, err := sys.Firewall()
-	if err != nil { // ErrNotChecked (no tool) or the tool failed
-		r.skip("firewall: %v", err)
-		return
-	}
-	bad, unsure := false, false
-	verdict := func(what, ifc string, proto int, port uint16) (string, string) {
-		v, rule := rs.Verdict(proto, port, ifc)
-		if v == VerdictUnknown {
-			unsure = true
-			r.skip("firewall: %s arriving on %s not checked: whether the %s rules let it in depends on a rule this check cannot read: %s",
-				what, ifc, rs.Tool, rule)
-		}
-		return v, rule
-	}
-	for _, ifc := range ifaces {
-		if vrrp {
-			if v, rule := verdict("VRRP", ifc, 112, 0); v == VerdictDrop {
-				bad = true
-				r.fail("firewall", fixFor(rs.Tool, ifc, 112, 0),
-					"the %s rules drop VRRP (IP protocol 112) arriving on %s (%s): each director thinks the other is dead and both become MASTER", rs.Tool, ifc, decidedBy(rule))
-			}
-		}
-		for _, s := range svcs {
-			proto := protoNumbers[strings.ToLower(s.Protocol)]
-			if proto == 0 {
-				proto = 6
-			}
-			name := fmt.Sprintf("%s port %d", strings.ToUpper(orTCP(s.Protocol)), s.Port)
-			if v, rule := verdict(name, ifc, proto, s.Port); v == VerdictDrop {
-				bad = true
-				r.fail("firewall", fixFor(rs.Tool, ifc, proto, s.Port),
-					"the %s rules drop %s arriving on %s (%s)", rs.Tool, name, ifc, decidedBy(rule))
-			}
-		}
-	}
-	if !bad && !unsure {
-		r.pass("%s rules let VRRP and the service ports in", rs.Tool)
-	}
-}
-
-func orTCP(p string) string {
-	if p == "" {
-		return "TCP"
-	}
-	return p
-}
-
-func decidedBy(rule string) string {
-	if rule == "" {
-		return "the input policy is drop"
-	}
-	return "rule: " + rule
-}
-
-func fixFor(tool, iface string, proto int, port uint16) string {
-	name := map[int]string{6: "tcp", 17: "udp", 132: "sctp", 112: "vrrp"}[proto]
-	if tool == "nft" {
-		if proto == 112 {
-			return fmt.Sprintf("nft insert rule inet filter input iifname %s ip protocol vrrp accept", iface)
-		}
-		return fmt.Sprintf("nft insert rule inet filter input iifname %s %s dport %d accept", iface, name, port)
-	}
-	if proto == 112 {
-		return fmt.Sprintf("iptables -I INPUT -i %s -p vrrp -j ACCEPT", iface)
-	}
-	return fmt.Sprintf("iptables -I INPUT -i %s -p %s --dport %d -j ACCEPT", iface, name, port)
 }
 
 func sysctlInt(sys System, key string) (int, error) {

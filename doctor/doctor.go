@@ -87,6 +87,8 @@ type Instance struct {
 	// (virtual_ipaddress "ADDR dev IF"); a VIP missing here lives on Interface.
 	Devs  map[netip.Addr]string
 	State string // from the running halvs: "MASTER", "BACKUP", ...; "" when unknown
+	// Track are the track_interface names.
+	Track []string
 }
 
 // devOf is the interface v belongs on.
@@ -111,7 +113,11 @@ type Options struct {
 	Services  []Service  // both roles: the virtual services
 	// HasVirtualServers: the director's config programs IPVS, so ip_vs must be available.
 	HasVirtualServers bool
-	// VIPs a real server must hold on lo (defaults to the services' VIPs).
+	// NAT, NAT6: an IPv4 (IPv6) virtual server forwards with lb_kind NAT, so the real
+	// servers' replies are routed through the director: it must forward.
+	NAT, NAT6 bool
+	// VIPs a real server must hold on lo (defaults to the services' VIPs, else to the
+	// host addresses (/32, /128) found on lo, and on tunl0 for TUN).
 	VIPs []netip.Addr
 	// ListenFor is how long to listen for other routers' adverts (director); 0 skips it.
 	ListenFor time.Duration

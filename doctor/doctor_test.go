@@ -104,6 +104,14 @@ type fakeSystem struct {
 	fw       *Ruleset
 	adverts  []Advert
 	listened []string
+	links    []Link // nil: not checked
+}
+
+func (f *fakeSystem) Links() ([]Link, error) {
+	if f.links == nil {
+		return nil, ErrNotChecked
+	}
+	return f.links, nil
 }
 
 func (f *fakeSystem) Sysctl(k string) (string, error)   { return f.sysctls[k], nil }
@@ -166,6 +174,31 @@ func TestDirectorChecks(t *testing.T) {
 			{Interface: "eth0", Src: netip.MustParseAddr("10.10.10.50"), VRID: 60, VIPs: []netip.Addr{netip.MustParseAddr("10.10.10.98")}},
 		}}, Options{Instances: in("MASTER"), ListenFor: time.Second},
 			[]string{"vrid: give VI_1 a virtual_router_id no other router on eth0 uses (seen here: 51, 60), on both directors"}},
+		{"interfaces there", &fakeSystem{addrs: []IfAddr{self, onEth0}, links: []Link{{"lo", true}, {"eth0", true}, {"eth1", true}}},
+			Options{Instances: func() []Instance { ins := onDev("MASTER", "eth1"); ins[0].Track = []string{"eth0"}; return ins }()}, []string{
+				"vip: ip addr add 10.10.10.22/32 dev eth1   # halvs re-adds it by itself; if not: systemctl restart halvs"}},
+		{"missing interfaces", &fakeSystem{addrs: []IfAddr{self}, links: []Link{{"lo", true}, {"eth0", true}}},
+			Options{Instances: func() []Instance {
+				ins := onDev("", "eth1")
+				ins[0].Interface, ins[0].Track = "eth9", []string{"eth9", "bond0"}
+				return ins
+			}()}, []string{
+				"interface: name an interface of this host in VI_1 (ip -br link lists them), or create eth9",
+				"interface: name an interface of this host in VI_1 (ip -br link lists them), or create eth1",
+				"interface: name an interface of this host in VI_1 (ip -br link lists them), or create bond0"}},
+		{"VIP is the primary address", &fakeSystem{addrs: []IfAddr{{"eth0", netip.MustParsePrefix("10.10.10.22/24")}, self}},
+			Options{Instances: in("MASTER")}, []string{
+				"primary: give eth0 an address of this director first (in the network configuration), and keep 10.10.10.22 only in VI_1's virtual_ipaddress"}},
+		{"VIP after the director's own address", &fakeSystem{addrs: []IfAddr{{"eth0", netip.MustParsePrefix("fe80::1/64")}, self, {"eth0", netip.MustParsePrefix("10.10.10.22/24")}}},
+			Options{Instances: in("MASTER")}, nil},
+		{"NAT without forwarding", &fakeSystem{addrs: []IfAddr{self, onEth0}, sysctls: map[string]string{"net.ipv4.ip_forward": "0", "net.ipv6.conf.all.forwarding": "0"}},
+			Options{Instances: in("MASTER"), NAT: true, NAT6: true}, []string{
+				"ip_forward: sysctl -w net.ipv4.ip_forward=1   # and persist it in /etc/sysctl.d/",
+				"ip_forward: sysctl -w net.ipv6.conf.all.forwarding=1   # and persist it in /etc/sysctl.d/"}},
+		{"NAT with forwarding", &fakeSystem{addrs: []IfAddr{self, onEth0}, sysctls: map[string]string{"net.ipv4.ip_forward": "1", "net.ipv6.conf.all.forwarding": "0"}},
+			Options{Instances: in("MASTER"), NAT: true}, nil},
+		{"DR without forwarding", &fakeSystem{addrs: []IfAddr{self, onEth0}, sysctls: map[string]string{"net.ipv4.ip_forward": "0"}},
+			Options{Instances: in("MASTER")}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

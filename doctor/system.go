@@ -35,6 +35,12 @@ type Listener struct {
 	Addr     netip.AddrPort
 }
 
+// Link is one network interface.
+type Link struct {
+	Name string
+	Up   bool // administratively up (ip link set IF up)
+}
+
 // Advert is a VRRP advert heard on an interface.
 type Advert struct {
 	Interface string
@@ -47,7 +53,8 @@ type Advert struct {
 // System is what the checks read. Live reads the calling thread's network namespace.
 type System interface {
 	Sysctl(key string) (string, error) // dotted key
-	Addrs() ([]IfAddr, error)
+	Addrs() ([]IfAddr, error)          // each interface's in the kernel's order: the primary first
+	Links() ([]Link, error)
 	Listeners() ([]Listener, error)
 	ModuleLoaded(name string) (bool, error)
 	Firewall() (Ruleset, error) // ErrNotChecked when no tool is there
@@ -90,6 +97,24 @@ func (l *Live) Addrs() ([]IfAddr, error) {
 			bits, _ := a.Mask.Size()
 			out = append(out, IfAddr{Interface: link.Attrs().Name, Prefix: netip.PrefixFrom(ip.Unmap(), bits)})
 		}
+	}
+	return out, nil
+}
+
+func (l *Live) Links() ([]Link, error) {
+	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if err != nil {
+		return nil, err
+	}
+	defer h.Close()
+	links, err := h.LinkList()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Link, 0, len(links))
+	for _, link := range links {
+		a := link.Attrs()
+		out = append(out, Link{Name: a.Name, Up: a.Flags&net.FlagUp != 0})
 	}
 	return out, nil
 }

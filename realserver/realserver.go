@@ -69,6 +69,7 @@ type state struct {
 	VIPs      []netip.Prefix    `json:"vips"`                // added to lo by halvs
 	Sysctls   map[string]string `json:"sysctls"`             // key → value before halvs set it
 	Persisted string            `json:"persisted,omitempty"` // the sysctl.d file halvs wrote
+	TUN       tunState          `json:"tun,omitzero"`        // what up --tun did to tunl0
 }
 
 // Host changes the network namespace that the calling OS thread is in (netlink and /proc/sys
@@ -118,8 +119,24 @@ func hostPrefix(a netip.Addr) netip.Prefix {
 // line per change made (nothing for what was already in place). On error everything done by
 // this call is undone.
 func (h *Host) Up(vips []netip.Addr, persist bool) (changes []string, err error) {
+	return h.up(vips, persist, false)
+}
+
+// UpTUN prepares an LVS-TUN real server as Up does a DR one, with the VIPs (IPv4 only) on
+// tunl0 instead of lo: tunl0 is created (the ipip module) when missing and set up, and its
+// rp_filter set to 0, with net.ipv4.conf.all.rp_filter too when that one is strict (1).
+func (h *Host) UpTUN(vips []netip.Addr, persist bool) (changes []string, err error) {
+	return h.up(vips, persist, true)
+}
+
+func (h *Host) up(vips []netip.Addr, persist, tun bool) (changes []string, err error) {
 	if err := ValidateVIPs(vips); err != nil {
 		return nil, err
+	}
+	if tun {
+		if err := validateTUN(vips); err != nil {
+			return nil, err
+		}
 	}
 	st, err := h.load()
 	if err != nil {
@@ -134,28 +151,37 @@ func (h *Host) Up(vips []netip.Addr, persist bool) (changes []string, err error)
 			changes = nil
 		}
 	}()
-	lo, err := h.nl.LinkByName("lo")
+	dev, added, wanted := "lo", &st.VIPs, Sysctls
+	if tun {
+		dev, added = tunDev, &st.TUN.VIPs
+		var c []string
+		c, wanted, err = h.tunUp(st, &undo)
+		changes = append(changes, c...)
+		if err != nil {
+			return nil, err
+		}
+	}
+	link, err := h.nl.LinkByName(dev)
 	if err != nil {
-		return nil, fmt.Errorf("realserver: lo: %w", err)
+		return nil, fmt.Errorf("realserver: %s: %w", dev, err)
 	}
 	for _, v := range vips {
 		p := hostPrefix(v)
-		has, err := h.hasAddr(lo, p)
+		has, err := h.hasAddr(link, p)
 		if err != nil {
 			return nil, err
 		}
 		if has {
 			continue
 		}
-		a := loAddr(p)
-		if err := h.nl.AddrAdd(lo, a); err != nil {
-			return nil, fmt.Errorf("realserver: add %s to lo: %w", p, err)
+		if err := h.nl.AddrAdd(link, vipAddr(dev, p)); err != nil {
+			return nil, fmt.Errorf("realserver: add %s to %s: %w", p, dev, err)
 		}
-		undo = append(undo, func() error { return h.nl.AddrDel(lo, loAddr(p)) })
-		st.VIPs = append(st.VIPs, p)
-		changes = append(changes, fmt.Sprintf("added %s to lo", p))
+		undo = append(undo, func() error { return h.nl.AddrDel(link, vipAddr(dev, p)) })
+		*added = append(*added, p)
+		changes = append(changes, fmt.Sprintf("added %s to %s", p, dev))
 	}
-	for _, s := range Sysctls {
+	for _, s := range wanted {
 		old, err := h.readSysctl(s.Key)
 		if err != nil {
 			return nil, err
@@ -174,13 +200,13 @@ func (h *Host) Up(vips []netip.Addr, persist bool) (changes []string, err error)
 	}
 	if persist {
 		path := filepath.Join(h.paths.SysctlDir, SysctlFile)
-		note := slices.Clone(st.VIPs)
+		note := slices.Clone(*added)
 		for _, v := range vips {
 			if p := hostPrefix(v); !slices.Contains(note, p) {
 				note = append(note, p)
 			}
 		}
-		if err := os.WriteFile(path, []byte(sysctlConf(note)), 0o644); err != nil {
+		if err := os.WriteFile(path, []byte(sysctlConf(note, tun)), 0o644); err != nil {
 			return nil, fmt.Errorf("realserver: persist: %w", err)
 		}
 		if st.Persisted == "" {
@@ -209,39 +235,32 @@ func (h *Host) Down(vips []netip.Addr) (changes []string, err error) {
 	if err != nil {
 		return nil, err
 	}
-	lo, err := h.nl.LinkByName("lo")
-	if err != nil {
-		return nil, fmt.Errorf("realserver: lo: %w", err)
-	}
 	want := map[netip.Prefix]bool{}
 	for _, v := range vips {
 		want[hostPrefix(v)] = true
 	}
 	for p := range want {
-		if !slices.Contains(st.VIPs, p) {
+		if !slices.Contains(st.VIPs, p) && !slices.Contains(st.TUN.VIPs, p) {
 			changes = append(changes, fmt.Sprintf("left %s alone: halvs did not add it", p))
 		}
 	}
-	var kept []netip.Prefix
-	for _, p := range st.VIPs {
-		if len(want) > 0 && !want[p] {
-			kept = append(kept, p)
+	for _, d := range []struct {
+		dev  string
+		vips *[]netip.Prefix
+	}{{"lo", &st.VIPs}, {tunDev, &st.TUN.VIPs}} {
+		if len(*d.vips) == 0 {
 			continue
 		}
-		has, err := h.hasAddr(lo, p)
+		var kept []netip.Prefix
+		kept, changes, err = h.removeVIPs(d.dev, *d.vips, want, changes)
+		*d.vips = kept
 		if err != nil {
 			return changes, err
 		}
-		if has {
-			if err := h.nl.AddrDel(lo, loAddr(p)); err != nil {
-				return changes, fmt.Errorf("realserver: remove %s from lo: %w", p, err)
-			}
-			changes = append(changes, fmt.Sprintf("removed %s from lo", p))
-		}
 	}
-	st.VIPs = kept
+	kept := append(slices.Clone(st.VIPs), st.TUN.VIPs...)
 	if len(kept) == 0 {
-		for _, s := range Sysctls {
+		for _, s := range append(slices.Clone(Sysctls), tunSysctls...) {
 			old, ok := st.Sysctls[s.Key]
 			if !ok {
 				continue
@@ -267,18 +286,51 @@ func (h *Host) Down(vips []netip.Addr) (changes []string, err error) {
 			changes = append(changes, "removed "+st.Persisted)
 			st.Persisted = ""
 		}
+		c, err := h.tunDown(&st.TUN)
+		changes = append(changes, c...)
+		if err != nil {
+			return changes, err
+		}
 	} else if st.Persisted != "" {
-		if err := os.WriteFile(st.Persisted, []byte(sysctlConf(kept)), 0o644); err != nil {
+		if err := os.WriteFile(st.Persisted, []byte(sysctlConf(kept, len(st.TUN.VIPs) > 0)), 0o644); err != nil {
 			return changes, fmt.Errorf("realserver: %w", err)
 		}
 	}
 	return changes, h.save(st)
 }
 
-func loAddr(p netip.Prefix) *netlink.Addr {
+// removeVIPs removes from dev the VIPs halvs added there (those in want, or all when want is
+// empty) and returns the ones kept.
+func (h *Host) removeVIPs(dev string, added []netip.Prefix, want map[netip.Prefix]bool, changes []string) ([]netip.Prefix, []string, error) {
+	var kept []netip.Prefix
+	link, err := h.nl.LinkByName(dev)
+	if err != nil {
+		return added, changes, fmt.Errorf("realserver: %s: %w", dev, err)
+	}
+	for i, p := range added {
+		if len(want) > 0 && !want[p] {
+			kept = append(kept, p)
+			continue
+		}
+		has, err := h.hasAddr(link, p)
+		if err != nil {
+			return append(kept, added[i:]...), changes, err
+		}
+		if has {
+			if err := h.nl.AddrDel(link, vipAddr(dev, p)); err != nil {
+				return append(kept, added[i:]...), changes, fmt.Errorf("realserver: remove %s from %s: %w", p, dev, err)
+			}
+			changes = append(changes, fmt.Sprintf("removed %s from %s", p, dev))
+		}
+	}
+	return kept, changes, nil
+}
+
+// vipAddr is p as halvs adds it to dev: IPv4 with the label dev:halvs (lo:halvs).
+func vipAddr(dev string, p netip.Prefix) *netlink.Addr {
 	a := &netlink.Addr{IPNet: &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}}
 	if p.Addr().Is4() {
-		a.Label = Label
+		a.Label = dev + ":halvs"
 	}
 	return a
 }
@@ -339,7 +391,7 @@ func (h *Host) load() (*state, error) {
 
 // save writes the state, or removes the file once nothing is left to undo.
 func (h *Host) save(st *state) error {
-	if len(st.VIPs) == 0 && len(st.Sysctls) == 0 && st.Persisted == "" {
+	if len(st.VIPs) == 0 && len(st.Sysctls) == 0 && st.Persisted == "" && st.TUN.isZero() {
 		if err := os.Remove(h.paths.StateFile); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("realserver: %w", err)
 		}
@@ -360,20 +412,26 @@ func (h *Host) save(st *state) error {
 }
 
 // sysctlConf is the persisted file: the settings, and a note on the VIPs that sysctl cannot
-// restore at boot.
-func sysctlConf(vips []netip.Prefix) string {
+// restore at boot. tun adds tunl0's rp_filter, which applies once tunl0 exists.
+func sysctlConf(vips []netip.Prefix, tun bool) string {
 	var b strings.Builder
 	b.WriteString("# Written by `halvs realserver up --persist`; removed by `halvs realserver down`.\n")
 	b.WriteString("# LVS direct routing: this host holds the VIPs on lo and must not answer ARP for them.\n")
 	for _, s := range Sysctls {
 		fmt.Fprintf(&b, "%s = %s\n", s.Key, s.Value)
 	}
+	up, dev := "halvs realserver up", "lo"
+	if tun {
+		up, dev = up+" --tun", tunDev
+		fmt.Fprintf(&b, "# LVS-TUN: the VIPs are on %s, which must not drop the decapsulated packets.\n", tunDev)
+		fmt.Fprintf(&b, "%s = %s\n", tunSysctls[0].Key, tunSysctls[0].Value)
+	}
 	if len(vips) > 0 {
-		b.WriteString("# The VIPs themselves are not restored by sysctl; at boot run\n#   halvs realserver up")
+		b.WriteString("# The VIPs themselves are not restored by sysctl; at boot run\n#   " + up)
 		for _, p := range vips {
 			fmt.Fprintf(&b, " --vip %s", p.Addr())
 		}
-		b.WriteString("\n# (or add them to lo in the network configuration).\n")
+		fmt.Fprintf(&b, "\n# (or add them to %s in the network configuration).\n", dev)
 	}
 	return b.String()
 }

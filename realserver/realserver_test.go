@@ -47,7 +47,7 @@ func errString(err error) string {
 }
 
 func TestSysctlConf(t *testing.T) {
-	got := sysctlConf([]netip.Prefix{netip.MustParsePrefix("10.10.10.22/32")})
+	got := sysctlConf([]netip.Prefix{netip.MustParsePrefix("10.10.10.22/32")}, false)
 	want := "# Written by `halvs realserver up --persist`; removed by `halvs realserver down`.\n" +
 		"# LVS direct routing: this host holds the VIPs on lo and must not answer ARP for them.\n" +
 		"net.ipv4.conf.all.arp_ignore = 1\nnet.ipv4.conf.lo.arp_ignore = 1\n" +

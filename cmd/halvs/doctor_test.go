@@ -26,7 +26,6 @@ func TestDoctorUsage(t *testing.T) {
 	}{
 		{"bad role", []string{"--role", "router", "--vip", "10.0.0.1"}, exitUsage, "director or realserver"},
 		{"director reads the default config", []string{"--role", "director"}, exitFailure, "cannot read " + defaultConfig},
-		{"real server needs VIPs", nil, exitUsage, "which VIPs"},
 		{"bad port", []string{"--vip", "10.0.0.1", "--port", "http"}, exitUsage, "not a port"},
 		{"negative listen", []string{"--vip", "10.0.0.1", "--listen-seconds", "-1"}, exitUsage, "must not be negative"},
 		{"unreadable config", []string{"-c", "/nonexistent/halvs.hcl"}, exitFailure, "cannot read"},

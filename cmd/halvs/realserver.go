@@ -44,11 +44,12 @@ func runRealserver(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("realserver", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var vips vipList
-	var persist bool
+	var persist, tun bool
 	fs.Var(&vips, "vip", "a virtual server `ADDR` (repeat for several)")
+	fs.BoolVar(&tun, "tun", false, "LVS-TUN: the VIPs go on tunl0 (set up), with its rp_filter relaxed")
 	fs.BoolVar(&persist, "persist", false, "also write the sysctls to "+filepath.Join(realserver.DefaultSysctlDir, realserver.SysctlFile))
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), `Usage: halvs realserver up --vip ADDR [--vip ADDR ...] [--persist]
+		fmt.Fprintf(fs.Output(), `Usage: halvs realserver up [--tun] --vip ADDR [--vip ADDR ...] [--persist]
        halvs realserver down [--vip ADDR ...]
 
 Prepares this host to be a real server behind an LVS director in direct-routing (DR) mode,
@@ -62,6 +63,12 @@ up:
     so the host never answers ARP for the VIP or uses it as an ARP source: on the wire the
     VIP belongs to the director;
   - records what it changed (and each sysctl's previous value) in %s.
+
+up --tun is for lb_kind TUN (IP-in-IP tunnelling; IPv4 VIPs only): the VIPs go on tunl0
+instead of lo (label tunl0:halvs), tunl0 is set up (created by loading the ipip module when
+missing), and net.ipv4.conf.tunl0.rp_filter=0, with net.ipv4.conf.all.rp_filter=0 when it
+is strict (1): the decapsulated packets carry the client's address, which this host routes
+out another interface.
 
 --persist also writes %s
 with those four sysctls, so they survive a reboot. It cannot persist the addresses: the file
@@ -99,6 +106,10 @@ Exit status: 0 done, 1 failed (nothing is left half-applied by up), 2 usage erro
 			return exitUsage
 		}
 	case "down":
+		if tun {
+			fmt.Fprintln(stderr, "halvs realserver down: --tun belongs to up (down undoes what up did, tunl0 included)")
+			return exitUsage
+		}
 		if persist {
 			fmt.Fprintln(stderr, "halvs realserver down: --persist belongs to up (down removes what up persisted)")
 			return exitUsage
@@ -115,9 +126,12 @@ Exit status: 0 done, 1 failed (nothing is left half-applied by up), 2 usage erro
 	}
 	defer h.Close()
 	var changes []string
-	if verb == "up" {
+	switch {
+	case verb == "up" && tun:
+		changes, err = h.UpTUN(vips, persist)
+	case verb == "up":
 		changes, err = h.Up(vips, persist)
-	} else {
+	default:
 		changes, err = h.Down(vips)
 	}
 	for _, c := range changes {
