@@ -279,3 +279,32 @@ func TestKeepalivedSyntax(t *testing.T) {
 		})
 	}
 }
+
+// TestIncludeChunkedParse: a main file large enough to be parsed in chunks places the
+// included blocks where its include stands, as the one-piece parse does.
+func TestIncludeChunkedParse(t *testing.T) {
+	var before, after strings.Builder
+	for i := 0; i < 60; i++ {
+		fmt.Fprintf(&before, "vrrp_script \"a%d\" {\n  script = \"/bin/true %d\"\n}\n", i, i)
+		fmt.Fprintf(&after, "vrrp_script \"c%d\" {\n  script = \"/bin/true %d\"\n}\n", i, i)
+	}
+	dir := writeTree(t, map[string]string{
+		"main.hcl": before.String() + "include = [\"b.hcl\"]\n" + after.String(),
+		"b.hcl":    "vrrp_script \"b\" {\n  script = \"/bin/true\"\n}\n",
+	})
+	whole, diags := config.Load(filepath.Join(dir, "main.hcl"))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	// Every item is far below 200 tokens; the file is not, so it is parsed in chunks.
+	chunked, diags := config.LoadWith(filepath.Join(dir, "main.hcl"), config.Limits{MaxItemTokens: 200})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if diff := cmp.Diff(whole, chunked, config.IgnorePositions()); diff != "" {
+		t.Errorf("chunked parse (-whole +chunked):\n%s", diff)
+	}
+	if got := chunked.VRRPScripts[60].Name; got != "b" {
+		t.Errorf("script 60 is %q, want the included b", got)
+	}
+}
