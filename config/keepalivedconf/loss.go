@@ -182,6 +182,13 @@ func (c *converter) syncOptionLost(n *Node, opt, val string) {
 	c.lose(n, fmt.Sprintf("the sync daemon uses the kernel's default %s and does not reach a peer set to %s: connections break on failover", opt, val), msg, opt+" "+val)
 }
 
+// vsgEntryLost reports a virtual_server_group entry halvs cannot read: the group's
+// virtual servers no longer serve it.
+func (c *converter) vsgEntryLost(e *Node, o *out) {
+	c.lose(e, fmt.Sprintf("virtual_server_group %s no longer holds it: its virtual servers do not serve it", labelOf(o.what, "virtual_server_group")),
+		"virtual_server_group entry %q left out: halvs needs ADDRESS PORT or fwmark N", strings.Join(e.Words, " "))
+}
+
 // Losses counts the behavioural losses among the diagnostics.
 func (ds Diagnostics) Losses() int {
 	n := 0

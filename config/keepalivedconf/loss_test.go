@@ -94,6 +94,16 @@ vrrp_instance VI_1 {
 			wantLosses: 6,
 		},
 		{
+			name: "a virtual_server_group entry halvs cannot read",
+			src: `virtual_server_group G {
+  10.0.0.1
+}`,
+			want: []string{
+				`k.conf:2: error: virtual_server_group entry "10.0.0.1" left out: halvs needs ADDRESS PORT or fwmark N; virtual_server_group G no longer holds it: its virtual servers do not serve it`,
+			},
+			wantLosses: 1,
+		},
+		{
 			name: "an unsupported keyword without a known reason says what runs without it",
 			src: `virtual_server 10.0.0.1 80 {
   protocol TCP

@@ -466,7 +466,7 @@ func vsGroupBody(c *converter, o *out, n *Node) {
 			c.extra(e, 1)
 			c.appendList(o, e, "vip", cty.StringVal(hostPort(w[0], w[1])))
 		default:
-			c.warn(e, "virtual_server_group entry %q left out: halvs needs ADDRESS PORT or fwmark N", strings.Join(w, " "))
+			c.vsgEntryLost(e, o)
 		}
 	}
 }
