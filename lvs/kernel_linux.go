@@ -31,7 +31,8 @@ var ErrClosed = errors.New("ipvs: kernel handle closed")
 // Kernel is the Backend of the running kernel's IPVS table, in the network namespace of the
 // thread that called NewKernel (its sockets are opened there and stay bound to it, whichever
 // thread uses them later), through github.com/moby/ipvs (plus batch_linux.go for batched
-// changes and syncd_linux.go for the sync daemon, both on the Kernel's own socket).
+// changes, syncd_linux.go for the sync daemon and stats_linux.go for the 64-bit counters,
+// all on the Kernel's own socket).
 // moby/ipvs handles are not safe for concurrent use, so one mutex owns the handle; Kernel
 // itself is safe for concurrent use.
 type Kernel struct {
