@@ -27,9 +27,11 @@ type halvsd struct {
 	done chan struct{}
 }
 
-// startHalvs starts `halvs run -c conf` in h's namespace. Each director gets a private tmpfs on
-// /run (ip netns exec already gives it its own mount namespace), so the seed's default control
-// socket /run/halvs.sock is one per director, as on two machines.
+// startHalvs starts `halvs run -c conf` in h's namespace. Each director gets a private /run
+// (ip netns exec already gives it its own mount namespace: a directory of its own is bound
+// there), so the seed's default control socket /run/halvs.sock is one per director, as on two
+// machines; it outlives the daemon, as /run does a crash, so a restart finds the VIP record
+// beside the socket. rebuildDirector empties it, as a reboot does.
 func startHalvs(t *testing.T, name string, h host, conf, logPath string) *halvsd {
 	t.Helper()
 	d := &halvsd{name: name, host: h, conf: conf, log: logPath}
@@ -47,7 +49,7 @@ func (d *halvsd) start(t *testing.T) {
 	}
 	defer out.Close()
 	d.cmd = exec.Command("ip", "netns", "exec", d.host.ns, "sh", "-ec",
-		`mount -t tmpfs tmpfs /run; exec "$0" run -c "$1"`, halvsBin(), d.conf)
+		`mkdir -p "$2"; mount -o bind "$2" /run; exec "$0" run -c "$1"`, halvsBin(), d.conf, runDir(d.host))
 	d.cmd.Stdout, d.cmd.Stderr = out, out
 	if err := d.cmd.Start(); err != nil {
 		t.Fatalf("starting halvs on director %s: %v", d.name, err)
@@ -56,6 +58,9 @@ func (d *halvsd) start(t *testing.T) {
 	d.done = done
 	go func(cmd *exec.Cmd) { cmd.Wait(); close(done) }(d.cmd)
 }
+
+// runDir is the directory a director's daemons see as /run.
+func runDir(h host) string { return "/tmp/halvs-run-" + h.ns }
 
 // running reports whether the daemon's process is alive.
 func (d *halvsd) running() bool {

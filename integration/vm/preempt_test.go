@@ -204,6 +204,7 @@ func rebuildDirector(t *testing.T, h host) {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "ip -n %s link del v-%s 2>/dev/null || true\n", lanNS, h.ns)
 	fmt.Fprintf(&sb, "ip netns del %s\n", h.ns)
+	fmt.Fprintf(&sb, "rm -rf %s\n", runDir(h)) // a reboot empties /run
 	fmt.Fprintf(&sb, "ip netns add %[1]s; ip -n %[1]s link set lo up\n", h.ns)
 	fmt.Fprintf(&sb, "ip -n %s link add v-%s type veth peer name eth0 netns %s\n", lanNS, h.ns, h.ns)
 	fmt.Fprintf(&sb, "ip -n %s link set v-%s master br0 up\n", lanNS, h.ns)
