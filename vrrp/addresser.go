@@ -155,7 +155,7 @@ func (a *NetlinkAddresser) DelVIP(v VIP) error {
 	if _, err := netlinkAddr(v); err != nil {
 		return &VIPError{Op: "delete", VIP: v, Err: err}
 	}
-	addr := &netlink.Addr{IPNet: ipNet(v)}
+	addr := &netlink.Addr{IPNet: ipNet(v), Peer: peerNet(v)} // the kernel matches the peer too
 	if v.Prefix.Addr().Is4() {
 		addr.Broadcast = net.IPv4zero // send no IFA_BROADCAST
 	}
@@ -214,15 +214,36 @@ func netlinkAddr(v VIP) (*netlink.Addr, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: unknown scope %q (want global, site, link or host)", ErrInvalidVIP, v.Scope)
 	}
-	a := &netlink.Addr{IPNet: ipNet(v), Label: v.Label, Scope: int(scope)}
+	if (v.Broadcast.IsValid() && !v.Broadcast.Is4()) || (v.Broadcast.IsValid() && !p.Addr().Is4()) ||
+		(v.Peer.IsValid() && v.Peer.Is4() != p.Addr().Is4()) {
+		return nil, fmt.Errorf("%w: brd must be IPv4 on an IPv4 address, peer of the address's family", ErrInvalidVIP)
+	}
+	a := &netlink.Addr{IPNet: ipNet(v), Label: v.Label, Scope: int(scope), Flags: int(v.Flags), Peer: peerNet(v)}
 	if p.Addr().Is4() {
 		// keepalived sends IFA_BROADCAST only when "brd" is configured; the zero address
 		// tells the netlink package not to compute one.
 		a.Broadcast = net.IPv4zero
+		if v.Broadcast.IsValid() {
+			a.Broadcast = v.Broadcast.AsSlice()
+		}
 	} else {
-		a.Flags = unix.IFA_F_NODAD
+		if !v.DAD {
+			a.Flags |= unix.IFA_F_NODAD
+		}
+		if v.HasPreferredLft {
+			// keepalived's IFA_CACHEINFO: valid forever, preferred as configured.
+			a.PreferedLft, a.ValidLft = int(v.PreferredLft), int(^uint32(0))
+		}
 	}
 	return a, nil
+}
+
+// peerNet is the peer address of v with v's prefix length, or nil.
+func peerNet(v VIP) *net.IPNet {
+	if !v.Peer.IsValid() {
+		return nil
+	}
+	return &net.IPNet{IP: v.Peer.AsSlice(), Mask: net.CIDRMask(v.Prefix.Bits(), v.Peer.BitLen())}
 }
 
 func ipNet(v VIP) *net.IPNet {

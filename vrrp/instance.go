@@ -35,6 +35,11 @@ type InstanceConfig struct {
 	// announced with them, but never carried in adverts, so they may be of either family
 	// and as many as wanted. Dev empty means Interface. A reload changes them in place.
 	ExcludedVIPs []VIP
+	// VirtualRoutes and VirtualRules are virtual_routes and virtual_rules: added after the
+	// VIPs on becoming MASTER, removed before them on leaving it (Deps.Routes does it). A
+	// reload changes them in place.
+	VirtualRoutes []Route
+	VirtualRules  []Rule
 	// UnicastSrc is unicast_src_ip (or mcast_src_ip); zero means the interface's address.
 	UnicastSrc   netip.Addr
 	UnicastPeers []netip.Addr // non-empty selects unicast mode
@@ -85,6 +90,8 @@ func (c InstanceConfig) withDefaults() InstanceConfig {
 	}
 	c.VIPs = slices.Clone(c.VIPs)
 	c.ExcludedVIPs = slices.Clone(c.ExcludedVIPs)
+	c.VirtualRoutes = slices.Clone(c.VirtualRoutes)
+	c.VirtualRules = slices.Clone(c.VirtualRules)
 	for _, vs := range [][]VIP{c.VIPs, c.ExcludedVIPs} {
 		for i := range vs {
 			if vs[i].Dev == "" {
@@ -132,6 +139,16 @@ func (c InstanceConfig) Validate() error {
 		}
 		if slices.ContainsFunc(c.VIPs, func(w VIP) bool { return w.Prefix.Addr() == v.Prefix.Addr() }) {
 			return bad("%v is both a virtual address and an excluded one", v.Prefix.Addr())
+		}
+	}
+	for _, r := range c.VirtualRoutes {
+		if err := r.Validate(); err != nil {
+			return bad("virtual_routes: %v", err)
+		}
+	}
+	for _, r := range c.VirtualRules {
+		if err := r.Validate(); err != nil {
+			return bad("virtual_rules: %v", err)
 		}
 	}
 	if v6 && c.Version == 2 {

@@ -47,6 +47,9 @@ func (r *Router) apply(cfgs []InstanceConfig, groups []SyncGroupConfig, final bo
 	if err != nil {
 		return err
 	}
+	if err := r.checkRoutes(cfgs); err != nil {
+		return err
+	}
 	wantList := make([]InstanceConfig, 0, len(want))
 	for _, c := range cfgs {
 		wantList = append(wantList, want[c.Name])

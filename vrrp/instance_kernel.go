@@ -29,10 +29,12 @@ func (i *Instance) claimVIPs() {
 		}
 		i.log.Info("setting VIP", "vip", v.Prefix, "dev", v.Dev)
 	}
+	i.addRoutes() // keepalived's order: VIPs, routes, rules
 }
 
 func (i *Instance) releaseVIPs() {
 	i.claimed = false
+	i.delRoutes() // keepalived's order: rules, routes, VIPs
 	for _, v := range i.owned() {
 		if err := i.deps.Addresser.DelVIP(v); err != nil {
 			i.kernelError("remove VIP", v, err)

@@ -27,6 +27,9 @@ type Deps struct {
 	Addresser Addresser
 	Announcer Announcer
 	Links     LinkWatcher // nil: links are assumed up and track_interface never reports
+	// Routes adds and removes virtual_routes and virtual_rules; needed only by instances
+	// that have some (Apply refuses them without it).
+	Routes RouteManager
 	// OpenTransport opens the Transport for key (the director wraps DialTransport).
 	OpenTransport func(key TransportKey) (Transport, error)
 	Clock         Clock        // RealClock when nil

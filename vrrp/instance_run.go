@@ -52,8 +52,10 @@ type Instance struct {
 
 	// Owned by the kernel worker; a reload changes both in place.
 	claimed  bool
-	vips     []VIP // virtual_ipaddress
-	excluded []VIP // virtual_ipaddress_excluded
+	vips     []VIP   // virtual_ipaddress
+	excluded []VIP   // virtual_ipaddress_excluded
+	routes   []Route // virtual_routes, added after the VIPs
+	rules    []Rule  // virtual_rules, added after the routes
 
 	ann announceSchedule
 
@@ -82,7 +84,7 @@ func newInstance(d *Deps, tx *sharedTransport, cfg InstanceConfig, group *SyncGr
 	i := &Instance{
 		deps: d, log: log, box: newInbox(PacketQueueLimit), kernel: newWorker(), group: group,
 		done: make(chan struct{}), cfg: cfg, filter: cfg.filter(),
-		vips: cfg.VIPs, excluded: cfg.ExcludedVIPs, name: cfg.Name,
+		vips: cfg.VIPs, excluded: cfg.ExcludedVIPs, routes: cfg.VirtualRoutes, rules: cfg.VirtualRules, name: cfg.Name,
 	}
 	i.tx.Store(tx)
 	i.notif = &notifier{kind: "INSTANCE", name: cfg.Name, run: d.RunScript, log: log, jobs: newWorker(), cfg: cfg.Notify}
@@ -504,6 +506,8 @@ func (i *Instance) reload(cfg InstanceConfig, group *SyncGroup) {
 		i.notif.setConfig(cfg.Notify)
 		vips, excluded := cfg.VIPs, cfg.ExcludedVIPs
 		i.kernel.do(func() { i.setOwned(vips, excluded) })
+		routes, rules := cfg.VirtualRoutes, cfg.VirtualRules
+		i.kernel.do(func() { i.setRoutes(routes, rules) })
 		i.mu.Lock()
 		i.status.BasePriority = cfg.Priority
 		i.garpLocked = cfg.garpSettings()

@@ -48,12 +48,24 @@ type VIP struct {
 	Dev    string       // interface; the instance's interface when the entry names none
 	Label  string       // IPv4 label such as "eth0:1"; empty for none
 	Scope  string       // "global" (default), "site", "link", "host"
+	// The further options of keepalived's address entry, as `ip address add` has them:
+	// Broadcast ("brd", IPv4); Peer ("peer": the other end of a point-to-point address,
+	// whose prefix length is then Prefix's); Flags, more IFA_F_* flags (noprefixroute, home,
+	// mngtmpaddr, autojoin); DAD (keepalived's "-nodad": an IPv6 address goes through
+	// duplicate address detection, which halvs otherwise skips); PreferredLft in seconds
+	// when HasPreferredLft (IPv6; 0 deprecates the address, keepalived's default for /128).
+	Broadcast       netip.Addr
+	Peer            netip.Addr
+	Flags           uint32
+	DAD             bool
+	PreferredLft    uint32
+	HasPreferredLft bool
 }
 
 // Addresser adds and removes VIPs on interfaces. Every method is idempotent: adding a VIP
 // that is present, or removing one that is absent, succeeds. A VIP is never made the
-// preferred source address of its subnet (IPv4: secondary; IPv6: nodad, preferred_lft 0 is
-// not used because keepalived does not).
+// preferred source address of its subnet (IPv4: secondary; IPv6: nodad unless VIP.DAD,
+// and preferred_lft as VIP.PreferredLft says: the config gives a /128 keepalived's 0).
 type Addresser interface {
 	AddVIP(v VIP) error
 	DelVIP(v VIP) error

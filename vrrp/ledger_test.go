@@ -232,4 +232,5 @@ func TestStartRemovesOnlyRecordedVIPs(t *testing.T) {
 	}
 }
 
-var cmpPrefix = cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })
+var cmpPrefix = cmp.Options{cmp.Comparer(func(a, b netip.Prefix) bool { return a == b }),
+	cmp.Comparer(func(a, b netip.Addr) bool { return a == b })}

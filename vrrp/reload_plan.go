@@ -18,7 +18,7 @@ var (
 	// tunableFields are applied in place by Instance.reload.
 	tunableFields = []string{
 		"Priority", "Interval", "InitialMaster", "NoPreempt", "PreemptDelay",
-		"AuthType", "AuthPass", "VIPs", "ExcludedVIPs", "UnicastSrc", "UnicastPeers",
+		"AuthType", "AuthPass", "VIPs", "ExcludedVIPs", "VirtualRoutes", "VirtualRules", "UnicastSrc", "UnicastPeers",
 		"UnicastTTL", "UnicastPeerTTL", "DontTrackPrimary", "SkipTTLCheck", "V3ChecksumAsV2",
 		"GARPRepeat", "GARPDelay", "GARPRefresh", "GARPRefreshRepeat",
 		"Track", "Notify",
@@ -44,6 +44,10 @@ func changedFields(a, b InstanceConfig) []string {
 		switch x := x.(type) {
 		case []VIP:
 			same = sameSet(x, y.([]VIP))
+		case []Route:
+			same = sameSet(routeKeys(x), routeKeys(y.([]Route)))
+		case []Rule:
+			same = sameSet(ruleKeys(x), ruleKeys(y.([]Rule)))
 		default:
 			same = reflect.DeepEqual(x, y)
 		}
