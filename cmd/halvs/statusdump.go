@@ -18,14 +18,18 @@ func statusDumpPath(controlSocket string) string {
 	return filepath.Join(filepath.Dir(controlSocket), strings.TrimSuffix(base, filepath.Ext(base))+".status.json")
 }
 
-// dumpMu keeps two SIGUSR1 dumps from writing the file at once.
+// dumpMu keeps two SIGUSR1 dumps from writing the file at once; a signal that arrives
+// during a dump is answered by it, so a burst of signals costs one dump, not a queue.
 var dumpMu sync.Mutex
 
 // dumpStatus is SIGUSR1: the status document, as `halvs status --json` prints it, replaces
 // the file at path (root only, written whole: a reader never sees half of it), and one
 // info line carries it, for an operator who reads the journal rather than the file.
 func (dm *daemon) dumpStatus(path string) {
-	dumpMu.Lock()
+	if !dumpMu.TryLock() {
+		dm.log.Debug("SIGUSR1: a status dump is already being written")
+		return
+	}
 	defer dumpMu.Unlock()
 	st, err := dm.status(context.Background())
 	if err != nil {
