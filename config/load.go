@@ -97,7 +97,7 @@ func parse(src []byte, filename string, lim Limits, includes bool) (*Config, Dia
 	return cfg, d.diags.capped(lim.maxErrors(), 0, filename)
 }
 
-var topSchema = schema{attrs: []string{"include"}, blocks: []string{"global", "vrrp_script", "vrrp_instance", "vrrp_sync_group",
+var topSchema = schema{attrs: []string{"include", "interface_up_down_delays"}, blocks: []string{"global", "vrrp_script", "vrrp_instance", "vrrp_sync_group",
 	"track_file", "vrrp_track_process", "virtual_server_group", "virtual_server"}}
 
 // file decodes the top level. vrrp_script and track_file are read first so that later
@@ -108,6 +108,7 @@ func (d *decoder) file(body *hclsyntax.Body) *Config {
 	if blk := top.single("global"); blk != nil {
 		cfg.Global = d.global(blk)
 	}
+	cfg.InterfaceDelays = top.interfaceDelays()
 	seen := map[string]hcl.Range{} // "kind name" → first definition
 	named := func(kind, example string) func(func(name string, blk *hclsyntax.Block)) {
 		return func(each func(string, *hclsyntax.Block)) {

@@ -18,6 +18,7 @@ type Config struct {
 	VRRPSyncGroups      []VRRPSyncGroup
 	TrackFiles          []TrackFile
 	TrackProcesses      []TrackProcess
+	InterfaceDelays     []InterfaceDelay // interface_up_down_delays
 	VirtualServerGroups []VirtualServerGroup
 	VirtualServers      []VirtualServer
 }

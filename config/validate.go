@@ -11,6 +11,7 @@ func validate(d *decoder, cfg *Config) {
 	validateInstances(d, cfg)
 	validateSyncGroups(d, cfg)
 	validateGroupTracking(d, cfg)
+	validateInterfaceDelays(d, cfg)
 	validateVirtualServers(d, cfg)
 	checkScriptSecurity(d, cfg)
 	if sd := cfg.Global.LVSSyncDaemon; sd != nil && sd.Instance != "" {

@@ -182,3 +182,26 @@ func TestTrackFileInitForms(t *testing.T) {
 		})
 	}
 }
+
+func TestInterfaceUpDownDelays(t *testing.T) {
+	cfg := mustParse(t, "interface_up_down_delays = [\"eth0 0.5 0.2\", \"eth1 1\"]\n"+vi("  advert_int = 1\n"))
+	want := []config.InterfaceDelay{
+		{Name: "eth0", Down: 500 * time.Millisecond, Up: 200 * time.Millisecond},
+		{Name: "eth1", Down: time.Second}, // keepalived's parser: no up delay means 0
+	}
+	if diff := cmp.Diff(want, cfg.InterfaceDelays, config.IgnorePositions()); diff != "" {
+		t.Errorf("interface_up_down_delays (-want +got):\n%s", diff)
+	}
+	runDiagCases(t, []diagCase{
+		{name: "no delay", src: "interface_up_down_delays = [\"eth0\"]\n",
+			want: []string{`1:29: error: interface_up_down_delays entry "eth0": 1 words`}},
+		{name: "above 255s", src: "interface_up_down_delays = [\"eth0 300\"]\n",
+			want: []string{`1:29: error: interface_up_down_delays entry "eth0 300": 300 is above 255s`}},
+		{name: "twice", src: "interface_up_down_delays = [\"eth0 1\", \"eth0 2\"]\n",
+			want: []string{`1:39: error: interface_up_down_delays entry "eth0 2": eth0 is listed twice`}},
+		{name: "not a duration", src: "interface_up_down_delays = [\"eth0 soon\"]\n",
+			want: []string{`1:29: error: interface_up_down_delays entry "eth0 soon": "soon" is not a duration`}},
+		{name: "down delay of two adverts", src: "interface_up_down_delays = [\"eth0 2\"]\n" + vi("  advert_int = 1\n"),
+			want: []string{`1:29: warning: interface_up_down_delays: eth0's down delay 2s is not below two advert intervals of vrrp_instance "VI_1"`}},
+	})
+}

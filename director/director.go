@@ -244,7 +244,8 @@ func (d *Director) openVRRP() error {
 	if links == nil {
 		links = vrrp.NewLinkWatcher(d.log)
 	}
-	d.links = newLinkStates(links)
+	d.track.watch.delays = newLinkDelays(links) // interface_up_down_delays: linkdelay.go
+	d.links = newLinkStates(d.track.watch.delays)
 	if open == nil {
 		open = dialTransport
 	}

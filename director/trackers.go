@@ -129,6 +129,8 @@ type watchers struct {
 	procPlans []track.ProcessSpec
 	// shown is procs for Status, which must not wait for the Director's mu (a reload).
 	shown atomic.Pointer[track.Monitor]
+	// delays wraps the instances' LinkWatcher (interface_up_down_delays); set by openVRRP.
+	delays *linkDelays
 }
 
 // syncTrackers starts, keeps or restarts the vrrp_scripts and the file and process
@@ -136,6 +138,9 @@ type watchers struct {
 func (d *Director) syncTrackers(p VRRPPlan) {
 	d.syncScripts(p.Scripts)
 	w := &d.track.watch
+	if w.delays != nil {
+		w.delays.set(p.LinkDelays)
+	}
 	first := !w.started
 	w.started = true
 	if !reflect.DeepEqual(w.filePlans, p.Files) {

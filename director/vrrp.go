@@ -26,6 +26,8 @@ type VRRPPlan struct {
 	// the vrrp_track_processes (watched through process events): trackers.go.
 	Files     []FilePlan
 	Processes []track.ProcessSpec
+	// LinkDelays are interface_up_down_delays, applied to every watched link (linkdelay.go).
+	LinkDelays []config.InterfaceDelay
 }
 
 // ScriptPlan is one vrrp_script: how to run it, and as whom.
@@ -74,6 +76,7 @@ func TranslateVRRP(cfg *config.Config) (VRRPPlan, error) {
 	}
 	addGroupTrackers(cfg, &p)
 	p.Files, p.Processes = trackedObjects(cfg, p.Instances)
+	p.LinkDelays = cfg.InterfaceDelays
 	for _, g := range cfg.VRRPSyncGroups {
 		p.SyncGroups = append(p.SyncGroups, vrrp.SyncGroupConfig{
 			Name:    g.Name,

@@ -105,6 +105,10 @@ func (c *converter) top(root *hclwrite.Body, n *Node) {
 		c.body(c.global, n, globalSpec)
 		return
 	}
+	if kw == "interface_up_down_delays" { // a top-level list in halvs, as the block is in keepalived
+		entries(kw, nil)(c, newOut(root, "the top level"), n)
+		return
+	}
 	spec, ok := topSpecs[kw]
 	if !ok {
 		c.unsupported(n, "the top level", topKeywords())
