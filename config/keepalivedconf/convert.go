@@ -38,6 +38,8 @@ func (c *converter) comment(body *hclwrite.Body, n *Node) {
 		return
 	}
 	for _, text := range n.Comments {
+		// halvs reads UTF-8 only: a Latin-1 comment must not make the output unreadable.
+		text = strings.ToValidUTF8(text, "\uFFFD")
 		body.AppendUnstructuredTokens(hclwrite.Tokens{{Type: hclsyntax.TokenComment, Bytes: []byte("# " + text + "\n")}})
 	}
 }

@@ -56,7 +56,7 @@ func convert(t *Tree, comments, layout bool) ([]File, Diagnostics) {
 	}
 	for _, n := range t.Nodes {
 		file := t.Main
-		if layout {
+		if _, ok := l.bodies[n.Pos.File]; layout && ok {
 			file = n.Pos.File
 			l.flush(file, n.Pos.Line)
 		}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/halvs/halvs/config"
 )
 
 // TestConvertLosses: every keyword left out is a cosmetic warning or a behavioural error
@@ -221,5 +222,21 @@ vrrp_instance "VI_1" {
 	plain, _ := Convert(tree.Nodes)
 	if strings.Contains(string(plain), "#") {
 		t.Errorf("Convert writes comments:\n%s", plain)
+	}
+}
+
+// TestConvertFlatLatin1Comment: a comment that is not UTF-8 (keepalived does not care)
+// is written with replacement characters, so that the output still loads.
+func TestConvertFlatLatin1Comment(t *testing.T) {
+	tree, diags := ReadTreeFrom("k.conf", []byte("# r\xe9seau interne\nglobal_defs {\n  router_id A\n}\n"), memOptions(nil))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	out, _ := ConvertFlat(tree)
+	if !strings.HasPrefix(string(out), "# r\uFFFDseau interne\nglobal {") {
+		t.Errorf("output:\n%s", out)
+	}
+	if _, cdiags := config.Parse(out, "out.hcl"); cdiags.HasErrors() {
+		t.Errorf("the output does not load:\n%s", cdiags)
 	}
 }
