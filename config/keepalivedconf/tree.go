@@ -79,3 +79,43 @@ func buildTree(items []item, diags *Diagnostics) []*Node {
 	}
 	return stack[0].nodes
 }
+
+// Tree is a keepalived configuration as read: its statements, and the files its includes
+// read, for a conversion that keeps the files apart (ConvertFiles).
+type Tree struct {
+	Main     string // the file read first
+	Nodes    []*Node
+	Included []Inclusion // in the order read
+}
+
+// Inclusion is one file read by an include line.
+type Inclusion struct {
+	From Pos    // the include line
+	File string // the file it read, as the reader named it
+}
+
+// ReadTree is ReadFile, with the files the includes read. On an error the Tree holds no
+// statements.
+func ReadTree(path string, opts *Options) (*Tree, Diagnostics) {
+	r := newReader(opts.withDefaults())
+	src, err := r.readFile(path)
+	if err != nil {
+		return &Tree{Main: path}, Diagnostics{{Severity: Error, Pos: Pos{File: path}, Msg: err.Error()}}
+	}
+	return r.tree(path, src)
+}
+
+// ReadTreeFrom is Read, with the files the includes read.
+func ReadTreeFrom(name string, src []byte, opts *Options) (*Tree, Diagnostics) {
+	r := newReader(opts.withDefaults())
+	r.total = int64(len(src))
+	return r.tree(name, src)
+}
+
+func (r *reader) tree(name string, src []byte) (*Tree, Diagnostics) {
+	nodes, diags := r.read(name, src)
+	if nodes == nil {
+		return &Tree{Main: name}, diags
+	}
+	return &Tree{Main: name, Nodes: nodes, Included: r.included}, diags
+}
