@@ -1,6 +1,7 @@
 package vrrp
 
 import (
+	"log/slog"
 	"slices"
 	"sync"
 	"time"
@@ -72,13 +73,24 @@ func (i *Instance) verifyVIPs() {
 }
 
 // announce sends n announcements for every VIP, if the VIPs are ours.
-func (i *Instance) announce(n int) {
+func (i *Instance) announce(n int) { i.announceLogged(n, i.logBurst) }
+
+// reannounce is announce for a split brain healing: a peer flooding lower-priority adverts
+// brings one each advert interval, so its lines go through the advert path's log limit.
+func (i *Instance) reannounce(n int) {
+	i.announceLogged(n, func(v VIP, n int) {
+		what, args := burstLine(v, n)
+		i.logs.Log(slog.LevelInfo, "reannounce "+v.Prefix.String(), what, args...)
+	})
+}
+
+func (i *Instance) announceLogged(n int, logBurst func(VIP, int)) {
 	if !i.claimed || n <= 0 {
 		return
 	}
 	vips := i.owned()
 	for _, v := range vips {
-		i.logBurst(v, n)
+		logBurst(v, n)
 	}
 	// keepalived's order: each round covers every VIP, so all get one early.
 	for range n {
@@ -103,11 +115,16 @@ func (i *Instance) announceVIP(v VIP, n int) {
 // logBurst is keepalived's line for a burst of n gratuitous ARPs (IPv4) or unsolicited
 // neighbour adverts (IPv6) for v: operators grep for it after a takeover.
 func (i *Instance) logBurst(v VIP, n int) {
+	msg, args := burstLine(v, n)
+	i.log.Info(msg, args...)
+}
+
+func burstLine(v VIP, n int) (string, []any) {
 	what := "gratuitous ARPs"
 	if v.Prefix.Addr().Is6() {
 		what = "Unsolicited Neighbour Adverts"
 	}
-	i.log.Info("Sending/queueing "+what, "dev", v.Dev, "vip", v.Prefix.Addr(), "count", n)
+	return "Sending/queueing " + what, []any{"dev", v.Dev, "vip", v.Prefix.Addr(), "count", n}
 }
 
 // setOwned makes vips and excluded the instance's addresses (a reload). While MASTER, the

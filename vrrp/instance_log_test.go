@@ -88,3 +88,36 @@ func TestVIPAndAnnouncementLogLines(t *testing.T) {
 		t.Error(p)
 	}
 }
+
+// TestReannounceLinesAreLimited: a peer that keeps sending lower-priority adverts brings a
+// re-announcement each advert interval; their burst lines pass the advert path's log limit
+// (logBurst a window) while every burst is still sent.
+func TestReannounceLinesAreLimited(t *testing.T) {
+	l := newLab(t)
+	var logs lockedBuffer
+	l.logTo = &logs
+	a := l.host(hostA)
+	a.apply(t, vi1(150))
+	l.advance(5*time.Second + DefaultGARPDelay) // MASTER, and its second burst sent
+	i := a.r.Instance("VI_1")
+	if s := i.Status().State; s != StateMaster {
+		t.Fatalf("A is %v, want MASTER", s)
+	}
+	start := bytes.Count(logs.Bytes(), []byte(`"msg":"Sending/queueing gratuitous ARPs"`))
+	garps := a.ann.total()
+	const answers = 3 * logBurst
+	p := lowerAdvert(t, 50)
+	for range answers { // one a second: each is answered, with a burst
+		a.port.inject(p)
+		l.settle()
+		l.advance(time.Second)
+	}
+	if n := a.ann.total() - garps; n < answers*DefaultGARPRepeat {
+		t.Errorf("%d announcements for %d answered adverts, want %d", n, answers, answers*DefaultGARPRepeat)
+	}
+	lines := bytes.Count(logs.Bytes(), []byte(`"msg":"Sending/queueing gratuitous ARPs"`)) - start
+	// Within answers seconds (less than two windows), at most two windows' worth pass.
+	if lines < 1 || lines > 2*logBurst {
+		t.Errorf("%d burst lines for %d re-announcements, want between 1 and %d", lines, answers, 2*logBurst)
+	}
+}

@@ -365,7 +365,7 @@ func (i *Instance) do(a Action) {
 		i.stopAnnouncing()
 	case Reannounce:
 		i.logs.Log(slog.LevelInfo, "", "lower-priority advert from another master: re-announcing the VIPs")
-		i.kernel.do(func() { i.announce(i.cfg.GARPRepeat) })
+		i.kernel.do(func() { i.reannounce(i.cfg.GARPRepeat) })
 	case ReplyLimited:
 		i.replyLimited()
 	case VerifyVIPs:
