@@ -226,12 +226,27 @@ func decodeIncluded(root *hclsyntax.Body, blocks hclsyntax.Blocks, in *includer,
 		in.diags.sort()
 		return nil, in.diags.capped(in.lim.maxErrors(), in.omitted, filename)
 	}
-	merged := &hclsyntax.Body{Attributes: root.Attributes, Blocks: blocks, SrcRange: root.SrcRange, EndRange: root.EndRange}
 	d := &decoder{diags: in.diags}
-	for _, b := range in.bodies {
-		// Blocks are checked in the merged body; an included file's attributes only here.
-		d.open("the top level", &hclsyntax.Body{Attributes: b.Attributes}, b.SrcRange, topSchema)
+	// An included file's top-level settings count as the main file's (convert -o writes
+	// them where the keepalived file had them); each may be set once in all the files.
+	attrs := make(hclsyntax.Attributes, len(root.Attributes))
+	for name, a := range root.Attributes {
+		attrs[name] = a
 	}
+	for _, b := range in.bodies {
+		for name, a := range b.Attributes {
+			if name == "include" {
+				continue
+			}
+			if first, dup := attrs[name]; dup {
+				d.errorf(a.NameRange, "%s is set twice (first at %s); set it in one file", name, short(first.NameRange))
+				continue
+			}
+			attrs[name] = a
+		}
+		d.staticInInclude(b)
+	}
+	merged := &hclsyntax.Body{Attributes: attrs, Blocks: blocks, SrcRange: root.SrcRange, EndRange: root.EndRange}
 	cfg := d.file(merged)
 	validate(d, cfg)
 	d.diags.sort()

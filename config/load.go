@@ -97,7 +97,7 @@ func parse(src []byte, filename string, lim Limits, includes bool) (*Config, Dia
 	return cfg, d.diags.capped(lim.maxErrors(), 0, filename)
 }
 
-var topSchema = schema{attrs: []string{"include", "interface_up_down_delays"}, blocks: []string{"global", "vrrp_script", "vrrp_instance", "vrrp_sync_group",
+var topSchema = schema{attrs: []string{"include", "interface_up_down_delays", "static_ipaddress", "static_routes", "static_rules"}, blocks: []string{"global", "vrrp_script", "vrrp_instance", "vrrp_sync_group",
 	"track_file", "vrrp_track_process", "virtual_server_group", "virtual_server"}}
 
 // file decodes the top level. vrrp_script and track_file are read first so that later
@@ -154,6 +154,7 @@ func (d *decoder) file(body *hclsyntax.Body) *Config {
 			}
 		}
 	}
+	d.staticRouting(top, cfg) // routes_decode.go
 	return cfg
 }
 

@@ -21,6 +21,11 @@ type Config struct {
 	InterfaceDelays     []InterfaceDelay // interface_up_down_delays
 	VirtualServerGroups []VirtualServerGroup
 	VirtualServers      []VirtualServer
+	// StaticIPAddresses, StaticRoutes and StaticRules are static_ipaddress, static_routes
+	// and static_rules: added at start whatever the VRRP state, removed at stop.
+	StaticIPAddresses []VIP
+	StaticRoutes      []Route
+	StaticRules       []Rule
 }
 
 // Source records where a definition came from, so that later packages can say

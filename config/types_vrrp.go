@@ -39,6 +39,8 @@ type VRRPInstance struct {
 	Auth                    *Auth // nil: no authentication
 	VirtualIPAddresses      []VIP
 	VirtualIPAddressesExcl  []VIP // virtual_ipaddress_excluded: added and removed, not advertised
+	VirtualRoutes           []Route
+	VirtualRules            []Rule
 	UnicastSrcIP            netip.Addr
 	UnicastPeers            []netip.Addr            // empty: multicast
 	UnicastPeerTTL          map[netip.Addr]TTLRange // peers with min_ttl / max_ttl; others: any TTL
@@ -68,14 +70,26 @@ type VRRPInstance struct {
 type TTLRange struct{ Min, Max int }
 
 // VIP is one virtual_ipaddress entry in keepalived's string form
-// "ADDR[/LEN] [brd ADDR] [dev IF] [scope S] [label L] [no_track] [takeover]" (no_track is
-// read and has no effect: a warning says so).
+// "ADDR[/LEN] [brd ADDR|+|-] [dev IF] [scope S] [label L] [peer ADDR[/LEN]]
+// [preferred_lft N|forever] [-nodad] [noprefixroute] [home] [mngtmpaddr] [autojoin]
+// [no_track] [takeover]" (no_track is read and has no effect: a warning says so).
 type VIP struct {
 	Prefix    netip.Prefix // the address and its length; /32 or /128 when none was given
-	Broadcast netip.Addr
-	Dev       string // "" means the instance's interface
-	Scope     string // "" (global), "site", "link", "host", "nowhere"
+	Broadcast netip.Addr   // brd; "+" and "-" are computed from the prefix
+	Dev       string       // "" means the instance's interface
+	Scope     string       // "" (global), "site", "link", "host", "nowhere"
 	Label     string
+	// Peer is the other end of a point-to-point address; Prefix then has the peer's length.
+	Peer netip.Addr
+	// PreferredLft is preferred_lft in seconds when HasPreferredLft (IPv6); without it an
+	// IPv6 /128 gets keepalived's 0 (deprecated: never chosen as a source), others forever.
+	PreferredLft    uint32
+	HasPreferredLft bool
+	// DAD is keepalived's -nodad: run IPv6 duplicate address detection, which is skipped
+	// otherwise (VRRP is the duplicate detection). "nodad" is the default, accepted as such.
+	DAD bool
+	// The `ip address` flags of the same names.
+	NoPrefixRoute, Home, MngTmpAddr, AutoJoin bool
 	// Takeover (halvs, the "takeover" option) lets the VIP be an address the host already
 	// holds when halvs starts: halvs then treats it as its own, and removes it on release.
 	Takeover bool

@@ -8,65 +8,6 @@ import (
 	"strings"
 )
 
-// parseVIP parses a virtual_ipaddress entry:
-// "ADDR[/LEN] [brd ADDR] [dev IF] [scope S] [label L] [no_track]".
-func parseVIP(s string) (VIP, error) {
-	f := strings.Fields(s)
-	if len(f) == 0 {
-		return VIP{}, errors.New("empty address; write e.g. \"10.10.10.22/24 dev eth0\"")
-	}
-	var v VIP
-	var err error
-	if v.Prefix, err = parsePrefixOrAddr(f[0]); err != nil {
-		return VIP{}, err
-	}
-	for i := 1; i < len(f); i++ {
-		opt := f[i]
-		if opt == "no_track" {
-			continue // accepted for keepalived's sake; vips warns that it does nothing
-		}
-		if opt == vipTakeover {
-			v.Takeover = true
-			continue
-		}
-		if !contains([]string{"brd", "dev", "scope", "label"}, opt) {
-			return VIP{}, fmt.Errorf("unknown option %q after the address; halvs understands brd, dev, scope, label, no_track and takeover", opt)
-		}
-		if i+1 >= len(f) {
-			return VIP{}, fmt.Errorf("%s needs a value", opt)
-		}
-		i++
-		val := f[i]
-		switch opt {
-		case "brd":
-			if v.Broadcast, err = netip.ParseAddr(val); err != nil || !v.Broadcast.Is4() {
-				return VIP{}, fmt.Errorf("brd %q is not an IPv4 address", val)
-			}
-		case "dev":
-			if err := checkIfName(val); err != nil {
-				return VIP{}, fmt.Errorf("dev: %v", err)
-			}
-			v.Dev = val
-		case "scope":
-			if !contains([]string{"global", "site", "link", "host", "nowhere"}, val) {
-				return VIP{}, fmt.Errorf("scope %q is not one of global, site, link, host, nowhere", val)
-			}
-			if val != "global" {
-				v.Scope = val
-			}
-		case "label":
-			if len(val) > maxIfName {
-				return VIP{}, fmt.Errorf("label %q is %d characters; the kernel allows %d", val, len(val), maxIfName)
-			}
-			v.Label = val
-		}
-	}
-	if v.Broadcast.IsValid() && !v.Prefix.Addr().Is4() {
-		return VIP{}, errors.New("brd applies to IPv4 addresses only")
-	}
-	return v, nil
-}
-
 // maxIfName is the longest interface name or address label the kernel takes (IFNAMSIZ-1).
 const maxIfName = 15
 

@@ -42,7 +42,7 @@ func (d *decoder) vrrpScript(name string, blk *hclsyntax.Block) VRRPScript {
 
 var vrrpInstanceSchema = schema{
 	attrs: []string{"state", "interface", "virtual_router_id", "priority", "advert_int", "version",
-		"nopreempt", "preempt_delay", "virtual_ipaddress", "virtual_ipaddress_excluded",
+		"nopreempt", "preempt_delay", "virtual_ipaddress", "virtual_ipaddress_excluded", "virtual_routes", "virtual_rules",
 		"unicast_src_ip", "unicast_peer", "unicast_ttl", "track_interface", "track_script", "track_virtual_server", "track_file", "track_process",
 		"garp_master_delay", "garp_master_repeat", "garp_master_refresh", "garp_master_refresh_repeat",
 		"accept", "v3_checksum_as_v2", "dont_track_primary",
@@ -122,6 +122,7 @@ func (d *decoder) vrrpInstance(name string, blk *hclsyntax.Block, cfg *Config) V
 	var vipEntries int
 	vi.VirtualIPAddresses, vipEntries = b.vips("virtual_ipaddress")
 	vi.VirtualIPAddressesExcl, _ = b.vips("virtual_ipaddress_excluded")
+	vi.VirtualRoutes, vi.VirtualRules = b.routes("virtual_routes"), b.rules("virtual_rules") // routes.go
 	var src string
 	if b.str("unicast_src_ip", &src) {
 		a, err := parseAddr(src)
