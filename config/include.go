@@ -244,7 +244,6 @@ func decodeIncluded(root *hclsyntax.Body, blocks hclsyntax.Blocks, in *includer,
 			}
 			attrs[name] = a
 		}
-		d.staticInInclude(b)
 	}
 	merged := &hclsyntax.Body{Attributes: attrs, Blocks: blocks, SrcRange: root.SrcRange, EndRange: root.EndRange}
 	cfg := d.file(merged)

@@ -3,8 +3,6 @@ package config
 import (
 	"cmp"
 	"slices"
-
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
 
 // The top-level keywords for what halvs keeps in the kernel for as long as it runs.
@@ -84,14 +82,5 @@ func (d *decoder) numberRules(cfg *Config) {
 		r.Priority = next[r.IPv6]
 		next[r.IPv6]--
 		d.warnf(r.Source.Range, "rule has no preference: it gets %d, as keepalived numbers them; this is probably not what you want, so give it one", r.Priority)
-	}
-}
-
-// staticInInclude refuses static_* in an included file: only the main file's are read.
-func (d *decoder) staticInInclude(body *hclsyntax.Body) {
-	for _, k := range staticKeywords {
-		if a := body.Attributes[k]; a != nil {
-			d.errorf(a.NameRange, "%s is read from the main file only; move it out of this included file", k)
-		}
 	}
 }
