@@ -122,6 +122,9 @@ func TestIncludeDiagnostics(t *testing.T) {
 		{"a global block in two files names the other file",
 			map[string]string{"main.hcl": incGlobal + "include = [\"a.hcl\"]\n", "a.hcl": "\n" + incGlobal},
 			"DIR/a.hcl:2:1: error: duplicate global block in the top level (the first is at DIR/main.hcl:1:1); merge them\n"},
+		{"a top-level setting in two files",
+			map[string]string{"main.hcl": "interface_up_down_delays = []\ninclude = [\"a.hcl\"]\n", "a.hcl": "\ninterface_up_down_delays = []\n"},
+			"DIR/a.hcl:2:1: error: interface_up_down_delays is set twice (first at DIR/main.hcl:1:1); set it in one file\n"},
 		{"an included file's own top-level keyword is checked",
 			map[string]string{"main.hcl": "include = [\"a.hcl\"]\n", "a.hcl": "router_id = \"x\"\n"},
 			"DIR/a.hcl:1:1: error: unknown keyword \"router_id\" in the top level\n"},
@@ -306,5 +309,30 @@ func TestIncludeChunkedParse(t *testing.T) {
 	}
 	if got := chunked.VRRPScripts[60].Name; got != "b" {
 		t.Errorf("script 60 is %q, want the included b", got)
+	}
+}
+
+// TestIncludeTopLevelSetting: a top-level setting in an included file counts as the main
+// file's, as convert -o writes it where its keepalived file had it.
+func TestIncludeTopLevelSetting(t *testing.T) {
+	const setting = "interface_up_down_delays = [\"eth0 2 1\"]\n"
+	dir := writeTree(t, map[string]string{
+		"flat.hcl": incGlobal + setting,
+		"main.hcl": incGlobal + "include = [\"a.hcl\"]\n",
+		"a.hcl":    setting,
+	})
+	want, diags := config.Load(filepath.Join(dir, "flat.hcl"))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	got, diags := config.Load(filepath.Join(dir, "main.hcl"))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if len(want.InterfaceDelays) != 1 {
+		t.Fatalf("the flat file has %d interface delays, want 1", len(want.InterfaceDelays))
+	}
+	if diff := cmp.Diff(want, got, config.IgnorePositions()); diff != "" {
+		t.Errorf("config (-flat +included):\n%s", diff)
 	}
 }
