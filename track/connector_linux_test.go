@@ -123,7 +123,8 @@ func TestProcFSReadsOurselves(t *testing.T) {
 	var p Proc
 	var err error
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if p, err = (ProcFS{}).Read(cmd.Process.Pid); err == nil && p.Comm == name {
+		// Until exec completes, the name may be new while the command line is still empty.
+		if p, err = (ProcFS{}).Read(cmd.Process.Pid); err == nil && p.Comm == name && len(p.Cmdline) == 2 {
 			break
 		}
 	}

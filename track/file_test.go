@@ -121,9 +121,15 @@ func TestWatchFiles(t *testing.T) {
 	}
 	r.waitLast(t, "drain", 9)
 
-	// An invalid number keeps the last value; the next valid one is reported.
-	write(drain, "99999999999")
-	write(drain, "11")
+	// An invalid number keeps the last value; the next valid one is reported. Both are
+	// renamed into place: a second write truncating the file before the first's event is
+	// read would read as empty, 0 (keepalived reads the same way).
+	for _, v := range []string{"99999999999", "11"} {
+		write(tmp, v)
+		if err := os.Rename(tmp, drain); err != nil {
+			t.Fatal(err)
+		}
+	}
 	r.waitLast(t, "drain", 11)
 	r.mu.Lock()
 	got := r.got["drain"]

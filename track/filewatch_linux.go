@@ -39,8 +39,8 @@ type watchedFile struct {
 	wd        int32
 }
 
-// WatchFiles reads every file now, reports its value, and then reports each change until
-// Close. report is called from one goroutine at a time. It fails when inotify cannot be had
+// WatchFiles reads every file now, reports its value, and then reports each change of it
+// until Close. report is called from one goroutine at a time. It fails when inotify cannot be had
 // or a file's directory cannot be watched (it does not exist, say).
 func WatchFiles(files []FileSpec, log *slog.Logger, report func(name string, value int)) (*FileWatcher, error) {
 	if log == nil {
@@ -108,9 +108,10 @@ func (w *FileWatcher) set(f watchedFile, v int) {
 	old, known := w.values[f.Name]
 	w.values[f.Name] = v
 	w.mu.Unlock()
-	if !known || old != v {
-		w.log.Info("track_file value", "track_file", f.Name, "value", v)
+	if known && old == v {
+		return
 	}
+	w.log.Info("track_file value", "track_file", f.Name, "value", v)
 	w.report(f.Name, v)
 }
 

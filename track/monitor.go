@@ -3,6 +3,7 @@ package track
 import (
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 )
@@ -269,7 +270,7 @@ func (m *Monitor) Handle(ev Event) {
 			return // a process we do not count begets none we count
 		}
 		child := map[int]bool{}
-		for i := range parent {
+		for _, i := range sortedSpecs(parent) {
 			child[i] = true
 			q := m.trackers[i]
 			q.count++
@@ -277,7 +278,7 @@ func (m *Monitor) Handle(ev Event) {
 		}
 		m.pids[ev.PID] = child
 	case EventExit:
-		for i := range m.pids[ev.PID] {
+		for _, i := range sortedSpecs(m.pids[ev.PID]) {
 			q := m.trackers[i]
 			q.count--
 			m.counted(q, q.count+1, causeExit)
@@ -391,4 +392,14 @@ func (m *Monitor) setUp(q *quorum, up bool) {
 	if m.cfg.Report != nil {
 		m.cfg.Report(q.spec.Name, up)
 	}
+}
+
+// sortedSpecs lists a process's spec indexes in config order, so that reports keep it.
+func sortedSpecs(set map[int]bool) []int {
+	out := make([]int, 0, len(set))
+	for i := range set {
+		out = append(out, i)
+	}
+	slices.Sort(out)
+	return out
 }
