@@ -29,6 +29,9 @@ type Options struct {
 	// next start removes those a crash left and never the host's own addresses. Empty: the
 	// record is kept in memory, and a start removes no address an earlier run left.
 	VIPRecord string
+	// RouteRecord is the file that records the routes and rules halvs added
+	// (vrrp.RouteLedger); empty: beside VIPRecord ("x.vips.json" → "x.routes.json").
+	RouteRecord string
 
 	// The kernel-facing pieces; nil means the real ones (netlink, raw sockets, IPVS). Unit
 	// tests hand in fakes. An Addresser or Announcer given here stays the caller's: the
@@ -36,6 +39,7 @@ type Options struct {
 	Addresser     vrrp.Addresser
 	Announcer     vrrp.Announcer
 	Links         vrrp.LinkWatcher
+	Routes        vrrp.RouteManager // virtual_routes / rules and static_*; netlink when nil
 	OpenTransport func(vrrp.TransportKey) (vrrp.Transport, error)
 	// OpenIPVS opens the IPVS backend. It is called only for a config that needs IPVS
 	// (virtual servers, lvs_sync_daemon or lvs_timeouts). Nil checks lvs.Available and opens
@@ -86,6 +90,7 @@ type Director struct {
 	// can list the host's addresses, is what checkHostAddresses reads.
 	ledger *vrrp.Ledger
 	lister vrrp.AddressLister
+	routes *vrrp.RouteLedger // routes.go: the routes and rules halvs added
 
 	mu      sync.Mutex // serialises Reload and the end of Run; guards what follows
 	cfg     *config.Config
@@ -236,6 +241,9 @@ func (d *Director) openVRRP() error {
 		return err
 	}
 	d.ledger, addr = led, led
+	if err := d.openRoutes(); err != nil { // routes.go
+		return err
+	}
 	if ann == nil {
 		a := vrrp.NewAnnouncer()
 		ann = a
@@ -251,7 +259,7 @@ func (d *Director) openVRRP() error {
 	}
 	d.fifos = newNotifyFIFOs(d.log)
 	r, err := vrrp.NewRouter(vrrp.Deps{
-		Addresser: addr, Announcer: ann, Links: d.links, OpenTransport: open,
+		Addresser: addr, Announcer: ann, Links: d.links, OpenTransport: open, Routes: d.routes,
 		Clock: o.VRRPClock, Logger: d.log, RunScript: d.runNotify, OnStateChange: d.onStateChange,
 	})
 	if err != nil {
@@ -302,6 +310,7 @@ func (d *Director) Run(ctx context.Context) error {
 	healthDone := make(chan error, 1)
 	go func() { healthDone <- d.health.Run(healthCtx) }()
 	d.removeLeftovers(p.vrrp)
+	d.startStatic(p.vrrp.Static) // routes.go
 	err := d.applyVRRP(p)
 	if s := d.ipvs.Load(); s != nil && err == nil && p.syncd != nil {
 		s.gate.hold(p.syncInst, d.cfg.Global.LVSSyncPreemptDelay)
@@ -333,6 +342,9 @@ func (d *Director) Run(ctx context.Context) error {
 		s.gate.beforeShutdown() // syncgate.go: the peer hears of the connections first
 	}
 	d.router.Shutdown() // priority 0, VIPs released, notify_stop: in parallel for every instance
+	d.mu.Lock()
+	d.changeStatic(d.plan.vrrp.Static, StaticPlan{}) // routes.go: static_* go last
+	d.mu.Unlock()
 	stopHealth()
 	<-healthDone
 	d.finish()
@@ -427,6 +439,7 @@ func (d *Director) Reload(cfg *config.Config) error {
 	} else if s := d.ipvs.Load(); s != nil {
 		s.reload(p)
 	}
+	d.changeStatic(d.plan.vrrp.Static, p.vrrp.Static) // routes.go
 	d.cfg, d.plan = cfg, p
 	d.syncTrackers(p.vrrp) // trackers.go: vrrp_scripts, track_files, vrrp_track_processes
 	d.track.setPlan(p)

@@ -42,6 +42,7 @@ func (k *kernel) options(t *testing.T) Options {
 		Logger:    slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Users:     fakeUsers,
 		Addresser: (*fakeAddresser)(k), Announcer: (*fakeAnnouncer)(k), Links: fakeLinks{},
+		Routes: &vrrp.MemoryRoutes{}, // never the host's routing table
 		OpenTransport: func(key vrrp.TransportKey) (vrrp.Transport, error) {
 			k.mu.Lock()
 			defer k.mu.Unlock()

@@ -39,9 +39,9 @@ func (d *Director) checkHostAddresses(cfg *config.Config, added []vrrp.VIP) erro
 				continue
 			}
 			r := e.cfg.Source.Range
-			errs = append(errs, fmt.Errorf("%s:%d:%d: vrrp_instance %q: %s %q: %s is already an address of %s (%s), not one halvs added; "+
+			errs = append(errs, fmt.Errorf("%s:%d:%d: %s%s %q: %s is already an address of %s (%s), not one halvs added; "+
 				"remove it from %s, or add the option takeover to the entry to let halvs take it over (halvs then removes it when it releases the VIP)",
-				r.Filename, r.Start.Line, r.Start.Column, e.instance, e.list, e.cfg.Prefix, e.vip.Prefix.Addr(), h.Dev, h.Prefix, e.list))
+				r.Filename, r.Start.Line, r.Start.Column, e.owner(), e.list, e.cfg.Prefix, e.vip.Prefix.Addr(), h.Dev, h.Prefix, e.list))
 		}
 	}
 	return errors.Join(errs...)
@@ -66,6 +66,9 @@ func vipEntries(cfg *config.Config) []vipEntry {
 			}
 		}
 	}
+	for _, v := range cfg.StaticIPAddresses {
+		out = append(out, vipEntry{list: "static_ipaddress", cfg: v, vip: vipOf(v, v.Dev)})
+	}
 	return out
 }
 
@@ -79,7 +82,7 @@ func planVIPs(p VRRPPlan) []vrrp.VIP {
 	for _, ic := range p.Instances {
 		out = append(append(out, ic.VIPs...), ic.ExcludedVIPs...)
 	}
-	return out
+	return append(out, p.Static.Addresses...)
 }
 
 // addedVIPs is every VIP the instances of next may add that those of running could not: what

@@ -25,6 +25,15 @@ type Status struct {
 	// vrrp_track_processes' counts and quorums (trackers.go).
 	TrackFiles     map[string]int                `json:"track_files,omitempty"`
 	TrackProcesses map[string]track.ProcessState `json:"track_processes,omitempty"`
+	// Static is what static_ipaddress, static_routes and static_rules keep in the kernel.
+	Static *StaticStatus `json:"static,omitempty"`
+}
+
+// StaticStatus lists the static_* entries, routes and rules in `ip` words.
+type StaticStatus struct {
+	Addresses []string `json:"addresses,omitempty"`
+	Routes    []string `json:"routes,omitempty"`
+	Rules     []string `json:"rules,omitempty"`
 }
 
 // InstanceStatus is one vrrp_instance.
@@ -56,6 +65,9 @@ type InstanceStatus struct {
 	RepliesLimited    uint64            `json:"replies_limited"`      // lower-priority adverts not answered (rate limit)
 	LogSuppressed     uint64            `json:"log_lines_suppressed"` // advert-path log lines over their rate limit
 	Trackers          []TrackerStatus   `json:"trackers,omitempty"`
+	// VirtualRoutes and VirtualRules are the instance's, in `ip` words; held while MASTER.
+	VirtualRoutes []string `json:"virtual_routes,omitempty"`
+	VirtualRules  []string `json:"virtual_rules,omitempty"`
 }
 
 // SyncGroupStatus is one vrrp_sync_group.
@@ -134,6 +146,7 @@ func (d *Director) Status() Status {
 			KernelErrors: c.KernelErrors, ScriptErrors: c.ScriptErrors,
 			RepliesLimited: c.RepliesLimited, LogSuppressed: c.LogSuppressed,
 			Drops: map[string]uint64{}, Transitions: map[string]uint64{}, Trackers: d.trackers(ic),
+			VirtualRoutes: stringsOf(ic.VirtualRoutes), VirtualRules: stringsOf(ic.VirtualRules), // routes.go
 		}
 		for r, n := range c.Drops {
 			is.Drops[r.String()] = n
@@ -167,6 +180,7 @@ func (d *Director) Status() Status {
 		st.Scripts = scripts
 	}
 	st.TrackFiles, st.TrackProcesses = d.trackerValues()
+	st.Static = staticStatus(p.vrrp.Static) // routes.go
 
 	var dests map[destRef]destState
 	if s := d.ipvs.Load(); s != nil {

@@ -123,7 +123,7 @@ func TestTranslateVRRP(t *testing.T) {
 			UnicastTTL: 64, UnicastPeerTTL: map[netip.Addr]vrrp.TTLRange{netip.MustParseAddr("2001:db8::2"): {Min: 250, Max: 255}},
 			DontTrackPrimary: true,
 			VIPs: []vrrp.VIP{
-				{Prefix: netip.MustParsePrefix("fe80::22/128"), Dev: "eth0"},
+				{Prefix: netip.MustParsePrefix("fe80::22/128"), Dev: "eth0", HasPreferredLft: true}, // keepalived's preferred_lft 0 for a /128
 				{Prefix: netip.MustParsePrefix("2001:db8::22/64"), Dev: "eth0"},
 			},
 			GARPRepeat: 3, GARPDelay: 2 * time.Second, GARPRefresh: time.Minute, GARPRefreshRepeat: 1,

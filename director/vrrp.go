@@ -28,6 +28,8 @@ type VRRPPlan struct {
 	Processes []track.ProcessSpec
 	// LinkDelays are interface_up_down_delays, applied to every watched link (linkdelay.go).
 	LinkDelays []config.InterfaceDelay
+	// Static is static_ipaddress, static_routes and static_rules (routes.go).
+	Static StaticPlan
 }
 
 // ScriptPlan is one vrrp_script: how to run it, and as whom.
@@ -76,6 +78,7 @@ func TranslateVRRP(cfg *config.Config) (VRRPPlan, error) {
 	}
 	addGroupTrackers(cfg, &p)
 	p.Files, p.Processes = trackedObjects(cfg, p.Instances)
+	p.Static = translateStatic(cfg)
 	p.LinkDelays = cfg.InterfaceDelays
 	for _, g := range cfg.VRRPSyncGroups {
 		p.SyncGroups = append(p.SyncGroups, vrrp.SyncGroupConfig{
@@ -162,6 +165,7 @@ func instanceConfig(vi *config.VRRPInstance) (vrrp.InstanceConfig, error) {
 	for _, v := range vi.VirtualIPAddressesExcl {
 		ic.ExcludedVIPs = append(ic.ExcludedVIPs, vipOf(v, vi.Interface))
 	}
+	ic.VirtualRoutes, ic.VirtualRules = routesOf(vi.VirtualRoutes), rulesOf(vi.VirtualRules) // routes.go
 	for _, t := range vi.TrackInterfaces {
 		if t.Reverse {
 			return vrrp.InstanceConfig{}, bad("track_interface %q reverse is not supported yet", t.Name)
@@ -193,5 +197,7 @@ func vipOf(v config.VIP, ifname string) vrrp.VIP {
 	if dev == "" {
 		dev = ifname
 	}
-	return vrrp.VIP{Prefix: v.Prefix, Dev: dev, Label: v.Label, Scope: v.Scope}
+	out := vrrp.VIP{Prefix: v.Prefix, Dev: dev, Label: v.Label, Scope: v.Scope}
+	vipOptions(v, &out) // routes.go
+	return out
 }

@@ -142,6 +142,14 @@ func (l *RouteLedger) Added(r Route) bool {
 	return ok
 }
 
+// AddedRule reports whether halvs added r (an earlier run included) and has not removed it.
+func (l *RouteLedger) AddedRule(r Rule) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, ok := l.rules[r.String()]
+	return ok
+}
+
 // Recorded returns the routes and rules on record, sorted by their String.
 func (l *RouteLedger) Recorded() ([]Route, []Rule) {
 	l.mu.Lock()
