@@ -5,9 +5,6 @@ import (
 	"slices"
 )
 
-// The top-level keywords for what halvs keeps in the kernel for as long as it runs.
-var staticKeywords = []string{"static_ipaddress", "static_routes", "static_rules"}
-
 // keepalived numbers rules without a preference from here down, per family.
 const firstAutoRulePreference = 16384
 
