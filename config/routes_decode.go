@@ -81,3 +81,25 @@ func (d *decoder) numberRules(cfg *Config) {
 		d.warnf(r.Source.Range, "rule has no preference: it gets %d, as keepalived numbers them; this is probably not what you want, so give it one", r.Priority)
 	}
 }
+
+// CheckRouteEntry reports whether s is a route entry halvs can apply (halvs convert keeps
+// an entry only then); the error says why not.
+func CheckRouteEntry(s string) error {
+	_, err := parseRoute(s, func(string) {})
+	return err
+}
+
+// CheckRuleEntry is CheckRouteEntry for a rule entry.
+func CheckRuleEntry(s string) error {
+	_, _, err := parseRule(s, func(string) {})
+	return err
+}
+
+// CheckAddressEntry is CheckRouteEntry for a virtual_ipaddress or static_ipaddress entry.
+func CheckAddressEntry(s string) error {
+	v, err := parseVIP(s)
+	if err == nil {
+		err = CheckVIPAddress(v.Prefix)
+	}
+	return err
+}

@@ -209,7 +209,7 @@ func TestVIPOptions(t *testing.T) {
 	runDiagCases(t, []diagCase{
 		{"brd + on /31", routeConfig("virtual_ipaddress", "10.0.0.1/31 brd +"), []string{"4:24: error: brd + needs a prefix of /30 or shorter"}},
 		{"peer with a prefix", routeConfig("virtual_ipaddress", "10.0.0.1/24 peer 10.0.1.1"), []string{"4:24: error: the address takes the peer's prefix length"}},
-		{"preferred_lft on IPv4", routeConfig("virtual_ipaddress", "10.0.0.1/24 preferred_lft 0"), []string{"4:24: error: preferred_lft applies to IPv6"}},
+		{"preferred_lft on IPv4", routeConfig("virtual_ipaddress", "10.0.0.1/24 preferred_lft 0"), []string{"4:24: warning: preferred_lft has no effect on an IPv4 address"}},
 		{"use_vmac", routeConfig("virtual_ipaddress", "10.0.0.1/24 use_vmac"), []string{"4:24: error: use_vmac is not supported"}},
 	})
 }

@@ -164,8 +164,9 @@ func parseVIP(s string) (VIP, error) {
 			return VIP{}, err
 		}
 	}
-	if v.HasPreferredLft && v4 {
-		return VIP{}, errors.New("preferred_lft applies to IPv6 addresses only in halvs (keepalived sends it for IPv6 only)")
+	if v4 {
+		// keepalived reads it and sends it for IPv6 only; vips warns.
+		v.PreferredLft, v.HasPreferredLft = 0, false
 	}
 	if v.Label != "" && !v4 {
 		return VIP{}, errors.New("label applies to IPv4 addresses only")

@@ -195,6 +195,9 @@ func (b *block) vips(name string) ([]VIP, int) {
 			continue
 		}
 		v.Source = Source{Range: it.r}
+		if v.Addr().Is4() && slices.Contains(strings.Fields(it.s), "preferred_lft") { // vip.go
+			b.d.warnf(it.r, "preferred_lft has no effect on an IPv4 address (keepalived sends it for IPv6 only)")
+		}
 		if slices.Contains(strings.Fields(it.s), "no_track") {
 			b.d.warnf(it.r, "no_track is accepted for compatibility but has no effect in halvs: halvs does not put an instance in FAULT when a VIP's interface goes down")
 		}

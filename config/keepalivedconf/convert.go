@@ -111,6 +111,10 @@ func (c *converter) top(root *hclwrite.Body, n *Node) {
 		entries(kw, nil)(c, newOut(root, "the top level"), n)
 		return
 	}
+	if fix, ok := staticLists[kw]; ok { // routes.go: top-level lists too
+		entries(kw, fix)(c, newOut(root, "the top level"), n)
+		return
+	}
 	spec, ok := topSpecs[kw]
 	if !ok {
 		c.unsupported(n, "the top level", topKeywords())

@@ -88,11 +88,6 @@ func consequence(kw, where string) string {
 		return fmt.Sprintf("vrrp_instance %s sends its adverts from the interface's primary address, which also breaks a tie of equal priorities", inst)
 	case "track_file", "track_process", "track_bfd", "track_group":
 		return fmt.Sprintf("vrrp_instance %s no longer changes its priority or goes to FAULT on what %s tracks", inst, kw)
-	case "virtual_routes", "virtual_rules":
-		return fmt.Sprintf("vrrp_instance %s no longer adds these %s when it becomes MASTER", inst, strings.TrimPrefix(kw, "virtual_"))
-	case "static_ipaddress", "static_routes", "static_rules":
-		what := map[string]string{"static_ipaddress": "addresses", "static_routes": "routes", "static_rules": "rules"}[kw]
-		return fmt.Sprintf("these %s are no longer set when halvs starts", what)
 	case "lvs_sync_daemon_interface":
 		return "no IPVS sync daemon runs unless global lvs_sync_daemon is written: connections break on failover"
 	case "vrrp_startup_delay", "vrrp_delay_after_boot":
@@ -160,8 +155,8 @@ func (c *converter) lostCheckers(o *out, lost []*Node) {
 	}
 }
 
-// vipOptionLost reports a virtual_ipaddress option left out: peer and noprefixroute change
-// the routes the VIP brings; the others (preferred_lft, -nodad, home, ...) do not.
+// vipOptionLost reports a virtual_ipaddress option left out (vipEntry keeps peer and
+// noprefixroute, which change the routes the VIP brings; a loss if ever left out).
 func (c *converter) vipOptionLost(n *Node, vip, opt string) {
 	msg := "virtual_ipaddress %s: option %q left out (halvs does not support it)"
 	if name := strings.Fields(opt)[0]; name == "peer" || name == "noprefixroute" {

@@ -71,7 +71,8 @@ func TestConvertLosses(t *testing.T) {
   lvs_sync_daemon eth1 VI_1 maxlen 1500 port 8848
 }
 static_routes {
-  10.1.0.0/16 via 10.0.0.254
+  10.1.0.0/16 via 10.0.0.254 encap mpls 200
+  10.3.0.0/16 via 10.0.0.254
 }
 vrrp_instance VI_1 {
   mcast_src_ip 10.0.0.2
@@ -79,6 +80,7 @@ vrrp_instance VI_1 {
     10.0.0.100/24 peer 10.0.0.200 -nodad
   }
   virtual_routes {
+    fd00:1::/64 from fd00:2::/64 dev eth0
     10.2.0.0/16 via 10.0.0.254
   }
 }`,
@@ -86,13 +88,12 @@ vrrp_instance VI_1 {
 				"k.conf:2: error: vrrp_strict in global left out: halvs has no strict mode (it adds no firewall rules); traffic to the VIPs that keepalived's firewall rules would drop reaches the master",
 				`k.conf:3: warning: lvs_sync_daemon: "maxlen 1500" left out (halvs uses the kernel's default)`,
 				`k.conf:3: error: lvs_sync_daemon: "port 8848" left out (halvs uses the kernel's default); the sync daemon uses the kernel's default port and does not reach a peer set to 8848: connections break on failover`,
-				"k.conf:5: error: static_routes in the top level left out: halvs does not manage static addresses, routes or rules; these routes are no longer set when halvs starts",
-				`k.conf:9: error: mcast_src_ip in vrrp_instance "VI_1" left out: halvs sends adverts from the interface's primary address (unicast_src_ip sets it for unicast); vrrp_instance VI_1 sends its adverts from the interface's primary address, which also breaks a tie of equal priorities`,
-				`k.conf:11: error: virtual_ipaddress 10.0.0.100/24: option "peer 10.0.0.200" left out (halvs does not support it); VIP 10.0.0.100/24 is added without peer, so the routes it brings differ`,
-				`k.conf:11: warning: virtual_ipaddress 10.0.0.100/24: option "-nodad" left out (halvs does not support it)`,
-				`k.conf:13: error: virtual_routes in vrrp_instance "VI_1" left out: halvs does not manage static addresses, routes or rules; vrrp_instance VI_1 no longer adds these routes when it becomes MASTER`,
+				`k.conf:6: error: static_routes entry "10.1.0.0/16 via 10.0.0.254 encap mpls 200" left out: encap is not supported by halvs: lightweight tunnel encapsulation (MPLS, IP, ILA) is not programmed by halvs; this route is no longer set when halvs starts`,
+				`k.conf:10: error: mcast_src_ip in vrrp_instance "VI_1" left out: halvs sends adverts from the interface's primary address (unicast_src_ip sets it for unicast); vrrp_instance VI_1 sends its adverts from the interface's primary address, which also breaks a tie of equal priorities`,
+				`k.conf:12: warning: virtual_ipaddress 10.0.0.100/24: the prefix is left out: with peer, keepalived takes the peer's prefix length`,
+				`k.conf:15: error: virtual_routes entry "fd00:1::/64 from fd00:2::/64 dev eth0" left out: from (an IPv6 source-specific route) cannot be expressed through the netlink library halvs uses; use a rule (virtual_rules) to select a table instead; this route is no longer added when the instance becomes MASTER`,
 			},
-			wantLosses: 6,
+			wantLosses: 5,
 		},
 		{
 			name: "a virtual_server_group entry halvs cannot read",

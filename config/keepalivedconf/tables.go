@@ -1,6 +1,7 @@
 package keepalivedconf
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/zclconf/go-cty/cty"
@@ -44,6 +45,8 @@ var vrrpInstanceSpec = map[string]conv{
 	"authentication":             sub("authentication", authSpec, false),
 	"virtual_ipaddress":          entries("virtual_ipaddress", vipEntry),
 	"virtual_ipaddress_excluded": entries("virtual_ipaddress_excluded", vipEntry),
+	"virtual_routes":             entries("virtual_routes", routeEntry("virtual_routes")),
+	"virtual_rules":              entries("virtual_rules", routeEntry("virtual_rules")),
 	"unicast_src_ip":             str("unicast_src_ip"),
 	"unicast_peer":               entries("unicast_peer", peerEntry),
 	"unicast_ttl":                integer("unicast_ttl"),
@@ -302,32 +305,33 @@ var droppedReasons = func() map[string]string {
 	set("halvs has no BFD: no maintained Go BFD implementation interoperates with keepalived's or FRR's bfdd; check the real server with another checker (tcp_check, ping_check) and the peer with VRRP itself",
 		"BFD_CHECK", "track_bfd", "bfd_instance")
 	set("halvs matches regexes with Go's RE2, which needs no JIT stack", "regex_stack")
-	set("halvs does not manage static addresses, routes or rules", "static_ipaddress", "static_routes", "static_rules",
-		"virtual_routes", "virtual_rules")
 	return m
 }()
 
 // vipEntry keeps a virtual_ipaddress entry with the options halvs understands (brd, dev,
-// scope, label, no_track) and leaves out the others with a warning.
+// scope, label, peer, preferred_lft and the flags no_track, -nodad, noprefixroute, home,
+// mngtmpaddr, autojoin) and leaves out the others.
 func vipEntry(c *converter, n *Node) (string, bool) {
 	w := n.Words
 	keep := []string{w[0]}
-	withValue := map[string]bool{"brd": true, "dev": true, "scope": true, "label": true, "peer": true, "preferred_lft": true}
+	withValue := map[string]bool{"brd": true, "broadcast": true, "dev": true, "scope": true, "label": true, "peer": true, "preferred_lft": true}
+	flags := map[string]bool{"no_track": true, "-nodad": true, "noprefixroute": true, "home": true, "mngtmpaddr": true, "autojoin": true}
 	for i := 1; i < len(w); i++ {
 		opt := w[i]
 		switch {
-		case opt == "no_track":
+		case flags[opt]:
 			keep = append(keep, opt)
 		case withValue[opt] && i+1 < len(w):
-			if opt == "peer" || opt == "preferred_lft" {
-				c.vipOptionLost(n, w[0], opt+" "+w[i+1])
-			} else {
-				keep = append(keep, opt, w[i+1])
-			}
+			keep = append(keep, opt, w[i+1])
 			i++
 		default:
 			c.vipOptionLost(n, w[0], opt)
 		}
+	}
+	if slices.Contains(keep, "peer") && strings.Contains(keep[0], "/") {
+		// keepalived: "Cannot specify address prefix when specifying peer address - ignoring".
+		c.warn(n, "virtual_ipaddress %s: the prefix is left out: with peer, keepalived takes the peer's prefix length", w[0])
+		keep[0], _, _ = strings.Cut(keep[0], "/")
 	}
 	return strings.Join(keep, " "), true
 }

@@ -6,6 +6,7 @@ global {
     instance  = "VI_1"
   }
 }
+static_ipaddress = ["192.168.0.1/24 dev eth0"]
 
 vrrp_instance "VI_1" {
   state             = "MASTER"
@@ -14,7 +15,7 @@ vrrp_instance "VI_1" {
   priority          = 150
   nopreempt         = false
   unicast_peer      = ["10.10.10.40 min_ttl 250"]
-  virtual_ipaddress = ["10.10.10.22/24 dev eth0", "10.10.10.24/24"]
+  virtual_ipaddress = ["10.10.10.22/24 dev eth0 preferred_lft 0 -nodad", "10.10.10.24/24"]
   notify_master     = "/bin/notify.sh master"
 }
 
