@@ -63,11 +63,15 @@ func TestVirtualServerDefaults(t *testing.T) {
 }
 
 func TestVirtualServerGroup(t *testing.T) {
-	cfg := mustParse(t, "virtual_server_group \"G\" {\n  vip = [\"10.0.0.1:80\", \"10.0.0.3-5:80\", \"[2001:db8::1-a]:443\"]\n  fwmark = [1, 2]\n}\n")
+	cfg := mustParse(t, "virtual_server_group \"G\" {\n  vip = [\"10.0.0.1:80\", \"10.0.0.3-5:80\", \"[2001:db8::1-a]:443\", \"10.0.2.0/29:80\", \"10.0.3.0/24:80\", \"[2001:db8:1::/126]:443\", \"10.0.4.9/32:80\"]\n  fwmark = [1, 2]\n}\n")
 	want := config.VirtualServerGroup{Name: "G", FWMarks: []uint32{1, 2}, VIPs: []config.AddrRange{
 		{First: netip.MustParseAddr("10.0.0.1"), Last: netip.MustParseAddr("10.0.0.1"), Port: 80},
 		{First: netip.MustParseAddr("10.0.0.3"), Last: netip.MustParseAddr("10.0.0.5"), Port: 80},
 		{First: netip.MustParseAddr("2001:db8::1"), Last: netip.MustParseAddr("2001:db8::a"), Port: 443},
+		{First: netip.MustParseAddr("10.0.2.0"), Last: netip.MustParseAddr("10.0.2.7"), Port: 80},
+		{First: netip.MustParseAddr("10.0.3.0"), Last: netip.MustParseAddr("10.0.3.255"), Port: 80},
+		{First: netip.MustParseAddr("2001:db8:1::"), Last: netip.MustParseAddr("2001:db8:1::3"), Port: 443},
+		{First: netip.MustParseAddr("10.0.4.9"), Last: netip.MustParseAddr("10.0.4.9"), Port: 80},
 	}}
 	if diff := cmp.Diff([]config.VirtualServerGroup{want}, cfg.VirtualServerGroups, config.IgnorePositions()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
@@ -176,6 +180,14 @@ func TestVirtualServerValidation(t *testing.T) {
 		{name: "same address other protocol is fine", src: vs("") + "virtual_server \"10.0.0.1:80\" {\n  protocol = \"UDP\"\n}\n"},
 		{name: "group missing", src: "virtual_server \"group:G\" {\n  protocol = \"TCP\"\n}\n", want: []string{`1:1: error: virtual_server "group:G" names no virtual_server_group`}},
 		{name: "group range", src: "virtual_server_group \"G\" {\n  vip = [\"10.0.0.5-3:80\"]\n}\n", want: []string{`2:10: error: vip: "10.0.0.5-3:80": the range must run from a lower to a higher address`}},
+		{name: "group subnet with host bits", src: "virtual_server_group \"G\" {\n  vip = [\"10.0.2.3/29:80\"]\n}\n",
+			want: []string{`2:10: error: vip: "10.0.2.3/29:80": 10.0.2.3/29 has host bits set; write 10.0.2.0/29`}},
+		{name: "group subnet too large v4", src: "virtual_server_group \"G\" {\n  vip = [\"10.0.0.0/23:80\"]\n}\n",
+			want: []string{`2:10: error: vip: "10.0.0.0/23:80": a subnet here must be /24 or longer (at most 256 services)`}},
+		{name: "group subnet too large v6", src: "virtual_server_group \"G\" {\n  vip = [\"[2001:db8::/111]:80\"]\n}\n",
+			want: []string{`2:10: error: vip: "[2001:db8::/111]:80": a subnet here must be /112 or longer (at most 65536 services)`}},
+		{name: "group subnet bad prefix", src: "virtual_server_group \"G\" {\n  vip = [\"10.0.0.0/33:80\"]\n}\n",
+			want: []string{`2:10: error: vip: "10.0.0.0/33:80" is not ADDRESS[-LAST]:PORT or SUBNET:PORT`}},
 		{name: "group mixed families", src: "virtual_server_group \"G\" {\n  vip = [\"10.0.0.1:80\", \"[2001:db8::1]:80\"]\n}\nvirtual_server \"group:G\" {\n  protocol = \"TCP\"\n}\n",
 			want: []string{`2:25: error: virtual_server_group "G" mixes IPv4 and IPv6 addresses`}},
 		{name: "empty group", src: "virtual_server_group \"G\" {\n}\n", want: []string{`1:1: error: virtual_server_group "G" is empty`}},

@@ -126,9 +126,10 @@ func parseUserGroup(s string) (user, group string, err error) {
 
 // parseAddrRange parses a virtual_server_group vip entry: "10.1.1.1:80", "10.1.1.3-5:80"
 // (the last part of the address varies), "10.1.1.250-10.1.2.10:80" or the IPv6 forms in
-// brackets: "[2001:db8::1-10]:80".
+// brackets: "[2001:db8::1-10]:80"; or a subnet, every address of it: "10.1.1.0/29:80",
+// "[2001:db8::/125]:80".
 func parseAddrRange(s string) (AddrRange, error) {
-	bad := fmt.Errorf("%q is not ADDRESS[-LAST]:PORT such as \"10.10.10.2:80\" or \"10.10.10.3-5:80\"", s)
+	bad := fmt.Errorf("%q is not ADDRESS[-LAST]:PORT or SUBNET:PORT such as \"10.10.10.2:80\", \"10.10.10.3-5:80\" or \"10.10.10.0/29:80\"", s)
 	host, portStr, ok := cutLast(s, ":")
 	if !ok {
 		return AddrRange{}, bad
@@ -144,6 +145,9 @@ func parseAddrRange(s string) (AddrRange, error) {
 		host = host[1 : len(host)-1]
 	} else if strings.Contains(host, ":") {
 		return AddrRange{}, fmt.Errorf("%q: put IPv6 addresses in brackets, e.g. \"[2001:db8::1-10]:80\"", s)
+	}
+	if strings.Contains(host, "/") {
+		return parseSubnetRange(s, host, uint16(port), bad)
 	}
 	firstStr, lastStr, isRange := strings.Cut(host, "-")
 	first, err := netip.ParseAddr(firstStr)
@@ -178,6 +182,39 @@ func parseAddrRange(s string) (AddrRange, error) {
 		return AddrRange{}, fmt.Errorf("%q: the range must run from a lower to a higher address of the same family", s)
 	}
 	return r, nil
+}
+
+// MinSubnetBits are the shortest prefixes a virtual_server_group subnet may have: 256 IPv4 or
+// 65536 IPv6 services at most, the sizes a keepalived range (last byte, last 16 bits) reaches.
+const (
+	MinSubnetBits4 = 24
+	MinSubnetBits6 = 112
+)
+
+// parseSubnetRange reads the host part "10.1.1.0/29" of a vip entry as the range of all its
+// addresses, network and broadcast address included (IPVS serves whatever it is given).
+func parseSubnetRange(s, host string, port uint16, bad error) (AddrRange, error) {
+	p, err := netip.ParsePrefix(host)
+	if err != nil || p.Addr().Zone() != "" || p.Addr().Is4In6() {
+		return AddrRange{}, bad
+	}
+	a, bits := p.Addr(), p.Bits()
+	minBits := MinSubnetBits4
+	if a.Is6() {
+		minBits = MinSubnetBits6
+	}
+	if bits < minBits {
+		return AddrRange{}, fmt.Errorf("%q: a subnet here must be /%d or longer (at most %d services)", s, minBits, 1<<(a.BitLen()-minBits))
+	}
+	if p.Masked() != p {
+		return AddrRange{}, fmt.Errorf("%q: %s has host bits set; write %s", s, p, p.Masked())
+	}
+	last := a.AsSlice()
+	for i := bits; i < a.BitLen(); i++ {
+		last[i/8] |= 0x80 >> (i % 8)
+	}
+	l, _ := netip.AddrFromSlice(last)
+	return AddrRange{First: a, Last: l, Port: port}, nil
 }
 
 func cutLast(s, sep string) (before, after string, ok bool) {

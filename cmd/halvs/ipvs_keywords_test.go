@@ -1,0 +1,67 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/halvs/halvs/lvs"
+)
+
+// TestIPVSDryRunLVSKeywords shows the table each LVS keyword programs, as `halvs ipvs
+// --dry-run` lists it.
+func TestIPVSDryRunLVSKeywords(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		conf string
+		want []string
+	}{
+		{
+			name: "virtual_server_group subnets and ranges, IPv4 and IPv6",
+			conf: `virtual_server_group "G4" {
+  vip = ["10.0.2.0/30:80", "10.0.3.1-2:80"]
+}
+virtual_server_group "G6" {
+  vip = ["[2001:db8:1::/127]:443"]
+}
+virtual_server "group:G4" {
+  protocol   = "TCP"
+  lvs_method = "DR"
+  real_server "10.10.10.31:80" {}
+}
+virtual_server "group:G6" {
+  protocol   = "TCP"
+  lvs_method = "DR"
+  real_server "[2001:db8:9::1]:443" {}
+}
+`,
+			want: []string{
+				"-A -t 10.0.2.0:80 -s wlc", "-a -t 10.0.2.0:80 -r 10.10.10.31:80 -g -w 1",
+				"-A -t 10.0.2.1:80 -s wlc", "-a -t 10.0.2.1:80 -r 10.10.10.31:80 -g -w 1",
+				"-A -t 10.0.2.2:80 -s wlc", "-a -t 10.0.2.2:80 -r 10.10.10.31:80 -g -w 1",
+				"-A -t 10.0.2.3:80 -s wlc", "-a -t 10.0.2.3:80 -r 10.10.10.31:80 -g -w 1",
+				"-A -t 10.0.3.1:80 -s wlc", "-a -t 10.0.3.1:80 -r 10.10.10.31:80 -g -w 1",
+				"-A -t 10.0.3.2:80 -s wlc", "-a -t 10.0.3.2:80 -r 10.10.10.31:80 -g -w 1",
+				"-A -t [2001:db8:1::]:443 -s wlc", "-a -t [2001:db8:1::]:443 -r [2001:db8:9::1]:443 -g -w 1",
+				"-A -t [2001:db8:1::1]:443 -s wlc", "-a -t [2001:db8:1::1]:443 -r [2001:db8:9::1]:443 -g -w 1",
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "halvs.hcl")
+			if err := os.WriteFile(path, []byte(tc.conf), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			m := lvs.NewMemory()
+			withMemoryIPVS(t, m)
+			code, out, errOut := runIPVSCmd("--dry-run", path)
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			if diff := cmp.Diff(tc.want, ipvsLines(out)); diff != "" {
+				t.Errorf("ops (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
