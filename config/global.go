@@ -22,7 +22,8 @@ var globalSchema = schema{
 	attrs: []string{"router_id", "script_user", "enable_script_security", "vrrp_version",
 		"vrrp_garp_master_delay", "vrrp_garp_master_repeat", "vrrp_garp_master_refresh",
 		"vrrp_garp_master_refresh_repeat", "notify_fifo", "control_socket", "metrics_listen",
-		"lvs_sync_preempt_delay", "lvs_sloppy_tcp", "lvs_sloppy_sctp", "checker_log_all_failures"},
+		"lvs_sync_preempt_delay", "lvs_sloppy_tcp", "lvs_sloppy_sctp", "checker_log_all_failures",
+		"lvs_flush", "lvs_flush_onstop", "lvs_flush_on_stop"},
 	blocks: []string{"lvs_sync_daemon", "lvs_timeouts", "ssl"},
 }
 
@@ -76,6 +77,7 @@ func (d *decoder) global(blk *hclsyntax.Block) Global {
 	b.boolean("checker_log_all_failures", &g.CheckerLogAllFailures)
 	b.boolean("lvs_sloppy_tcp", &g.LVSSloppyTCP)
 	b.boolean("lvs_sloppy_sctp", &g.LVSSloppySCTP)
+	b.lvsFlush()
 	if sb := b.single("ssl"); sb != nil {
 		g.SSL = d.ssl(sb)
 	}

@@ -25,6 +25,9 @@ var globalSpec = map[string]conv{
 	"lvs_sync_daemon":                 lvsSyncDaemon,
 	"lvs_timeouts":                    lvsTimeouts,
 	"checker_log_all_failures":        boolFlag("checker_log_all_failures", false),
+	"lvs_flush":                       lvsFlush,
+	"lvs_flush_onstop":                lvsFlushOnStop,
+	"lvs_flush_on_stop":               lvsFlushOnStop,
 }
 
 var authSpec = map[string]conv{
