@@ -128,7 +128,7 @@ var virtualServerSchema = schema{
 	attrs: append([]string{"protocol", "lvs_sched", "lb_algo", "lvs_method", "lb_kind", "flag-1", "flag-2", "flag-3",
 		"sh-port", "sh-fallback", "mh-port", "mh-fallback", "ops", "persistence_timeout", "persistence_granularity",
 		"quorum", "hysteresis", "quorum_up", "quorum_down", "sorry_server", "sorry_server_inhibit",
-		"sorry_server_lvs_method", "omega", "ha_suspend", "ip_family"}, inheritedAttrs...),
+		"sorry_server_lvs_method", "omega", "ha_suspend", "ip_family", "hashed"}, inheritedAttrs...),
 	blocks: []string{"real_server"},
 }
 
@@ -184,6 +184,7 @@ func (d *decoder) virtualServer(key string, blk *hclsyntax.Block) (VirtualServer
 	b.noEffect("sorry_server_inhibit", "the sorry server is added with its weight and removed when quorum returns")
 	b.boolean("omega", &vs.Omega)
 	b.noEffect("ha_suspend", "checkers run whether or not this director holds the VIP")
+	b.noEffect("hashed", "the kernel hashes every IPVS service itself (and ignores the flag from userspace)")
 	in := inherited{delayLoop: 60 * time.Second, method: vs.Method}.read(b)
 	vs.DelayLoop, vs.Alpha, vs.InhibitOnFailure, vs.Virtualhost = in.delayLoop, in.alpha, in.inhibit, in.virtualhost
 	if b.str("sorry_server", &s) {

@@ -171,6 +171,7 @@ func TestVirtualServerValidation(t *testing.T) {
 		{name: "persistence over 31 days", src: vs("  persistence_timeout = 2678401\n"), want: []string{`3:25: error: persistence_timeout must be at most 2678400 seconds`}},
 		{name: "persistence at 31 days", src: vs("  persistence_timeout = 2678400\n")},
 		{name: "ha_suspend has no effect", src: vs("  ha_suspend = true\n"), want: []string{`3:16: warning: ha_suspend is accepted for compatibility but has no effect in halvs`}},
+		{name: "hashed has no effect", src: vs("  hashed = true\n"), want: []string{`3:12: warning: hashed is accepted for compatibility but has no effect in halvs: the kernel hashes every IPVS service itself`}},
 		{name: "sorry_server_inhibit has no effect", src: vs("  sorry_server = \"10.0.0.9\"\n  sorry_server_inhibit = true\n"),
 			want: []string{`4:26: warning: sorry_server_inhibit is accepted for compatibility but has no effect in halvs`}},
 		{name: "bad label still checks the body", src: "virtual_server \"10.0.0.1 80\" {\n  protocol = \"TCP\"\n  lvs_shed = \"rr\"\n}\n",

@@ -372,6 +372,18 @@ track_file "tf" {
 `,
 		},
 		{
+			name: "hashed is carried over (halvs check says the kernel hashes every service anyway)",
+			src: `virtual_server 10.0.0.1 80 {
+  protocol TCP
+  hashed
+}`,
+			want: `virtual_server "10.0.0.1:80" {
+  protocol = "TCP"
+  hashed   = true
+}
+`,
+		},
+		{
 			name: "a virtual_server_group subnet keeps keepalived's reading: its first address alone",
 			src: `virtual_server_group G {
   10.0.2.0/29 80

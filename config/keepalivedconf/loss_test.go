@@ -109,7 +109,7 @@ vrrp_instance VI_1 {
 			name: "an unsupported keyword without a known reason says what runs without it",
 			src: `virtual_server 10.0.0.1 80 {
   protocol TCP
-  hashed
+  weight 5
   real_server 10.0.0.2 80 {
     HTTP_GET {
       url {
@@ -120,7 +120,7 @@ vrrp_instance VI_1 {
   }
 }`,
 			want: []string{
-				`k.conf:3: error: hashed in virtual_server "10.0.0.1:80" left out: halvs does not support it; virtual server 10.0.0.1:80 is programmed and checked without hashed`,
+				`k.conf:3: error: weight in virtual_server "10.0.0.1:80" left out: halvs does not support it; virtual server 10.0.0.1:80 is programmed and checked without weight`,
 				`k.conf:8: warning: regex_stack in url of http_get of real_server "10.0.0.2:80" left out: ` + droppedOr("regex_stack"),
 			},
 			wantLosses: 1,

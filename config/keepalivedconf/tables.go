@@ -142,6 +142,7 @@ var virtualServerSpec = with(inherited, map[string]conv{
 	"sorry_server_lvs_method": str("sorry_server_lvs_method"),
 	"omega":                   boolFlag("omega", false),
 	"ha_suspend":              boolFlag("ha_suspend", false),
+	"hashed":                  boolFlag("hashed", false),
 	"ip_family":               str("ip_family"),
 	"real_server":             realServer,
 })
