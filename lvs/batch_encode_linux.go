@@ -82,6 +82,12 @@ func appendServiceAttr(b []byte, s Service) []byte {
 	b = append(b, s.Scheduler...)
 	b = append(b, 0)
 	b = pad(b)
+	if s.PE != "" {
+		b = appendAttrHeader(b, ipvsSvcAttrPEName, len(s.PE)+1)
+		b = append(b, s.PE...)
+		b = append(b, 0)
+		b = pad(b)
+	}
 	flags, timeout := kernelFlags(s)
 	b = appendAttrHeader(b, ipvsSvcAttrFlags, 8) // struct ip_vs_flags {flags, mask}
 	b = binary.NativeEndian.AppendUint32(b, flags)

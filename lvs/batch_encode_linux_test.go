@@ -55,6 +55,9 @@ func refServiceAttr(s *ipvs.Service) *nl.RtAttr {
 		a.AddRtAttr(ipvsSvcAttrPort, binary.BigEndian.AppendUint16(nil, s.Port))
 	}
 	a.AddRtAttr(ipvsSvcAttrSchedName, nl.ZeroTerminated(s.SchedName))
+	if s.PEName != "" { // as moby/ipvs' fillService
+		a.AddRtAttr(ipvsSvcAttrPEName, nl.ZeroTerminated(s.PEName))
+	}
 	flags := binary.NativeEndian.AppendUint32(nil, s.Flags)
 	a.AddRtAttr(ipvsSvcAttrFlags, binary.NativeEndian.AppendUint32(flags, 0xFFFFFFFF))
 	a.AddRtAttr(ipvsSvcAttrTimeout, nl.Uint32Attr(s.Timeout))
@@ -101,6 +104,8 @@ func encoderCases() []Op {
 		{Key: sctp, Scheduler: "nq"},
 		{Key: m4, Scheduler: "lc", Persistence: 50 * time.Second, Granularity: 16},
 		{Key: m6, Scheduler: "sed", SchedFlags: SchedFlag3},
+		{Key: v6, Scheduler: "rr", Persistence: time.Minute, PE: "sip"},
+		{Key: m4, Scheduler: "wrr", Persistence: time.Minute, PE: "abc"}, // a name of every length modulo 4
 	}
 	dests := []Destination{
 		{Addr: netip.MustParseAddrPort("10.10.10.31:80"), Forward: DR, Weight: 1},

@@ -41,6 +41,7 @@ const (
 	ipvsSvcAttrFlags     = 7
 	ipvsSvcAttrTimeout   = 8
 	ipvsSvcAttrNetmask   = 9
+	ipvsSvcAttrPEName    = 11
 
 	ipvsDestAttrAddr      = 1
 	ipvsDestAttrPort      = 2

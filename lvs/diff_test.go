@@ -53,6 +53,16 @@ func TestReconcileChanges(t *testing.T) {
 		desired: []VirtualServer{vs(svc(web, "rr"), rs1)},
 		want:    []string{"-E -t 10.10.10.22:80 -s rr"},
 	}, {
+		name:    "persistence engine added",
+		current: []VirtualServer{vs(persistent, rs1)},
+		desired: []VirtualServer{vs(withPE(persistent, "sip"), rs1)},
+		want:    []string{"-E -t 10.10.10.22:80 -s wrr -p 50 -M 255.255.255.0 --pe sip"},
+	}, {
+		name:    "persistence engine removed",
+		current: []VirtualServer{vs(withPE(persistent, "sip"), rs1)},
+		desired: []VirtualServer{vs(persistent, rs1)},
+		want:    []string{"-E -t 10.10.10.22:80 -s wrr -p 50 -M 255.255.255.0"},
+	}, {
 		name:    "persistence and granularity",
 		current: []VirtualServer{vs(svc(web, "wrr"), rs1)},
 		desired: []VirtualServer{vs(persistent, rs1)},
@@ -236,4 +246,9 @@ func TestDiffShortAndLongDestinationLists(t *testing.T) {
 			t.Errorf("%d destinations: unchanged, yet %q", n, opStrings(ops))
 		}
 	}
+}
+
+func withPE(s Service, pe string) Service {
+	s.PE = pe
+	return s
 }

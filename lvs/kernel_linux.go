@@ -144,6 +144,15 @@ func (k *Kernel) walk() ([]kernelService, error) {
 		}
 		out = append(out, ks)
 	}
+	// moby/ipvs writes IPVS_SVC_ATTR_PE_NAME but does not read it back: one dump of our own
+	// fills it in, so that a service with a persistence engine compares equal to its config.
+	pes, err := k.peNames()
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].svc.PE = pes[out[i].svc.Key]
+	}
 	return out, nil
 }
 
@@ -243,6 +252,7 @@ func toMobyService(s Service) *ipvs.Service {
 	ms := &ipvs.Service{
 		AddressFamily: uint16(s.Key.Family),
 		SchedName:     s.Scheduler,
+		PEName:        s.PE,
 		Netmask:       kernelNetmask(s.Key.Family, s.Granularity),
 	}
 	if s.Key.FWMark != 0 {

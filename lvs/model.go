@@ -195,7 +195,14 @@ type Service struct {
 	// Granularity is the persistence netmask as a prefix length (ipvsadm -M,
 	// keepalived persistence_granularity); zero means a host mask (32 or 128), the default.
 	Granularity int
+	// PE is the persistence engine (ipvsadm --pe, keepalived persistence_engine): "sip" keys
+	// persistence on the SIP Call-ID instead of the client address. "" is none. Only with
+	// Persistence.
+	PE string
 }
+
+// maxPENameLen is IP_VS_PENAME_MAXLEN, the NUL included.
+const maxPENameLen = 16
 
 // Validate reports why s cannot be programmed.
 func (s Service) Validate() error {
@@ -216,6 +223,12 @@ func (s Service) Validate() error {
 	}
 	if s.Granularity != 0 && s.Persistence == 0 {
 		return fmt.Errorf("service %s: persistence granularity without a persistence timeout", s.Key)
+	}
+	if s.PE != "" && (len(s.PE) >= maxPENameLen || strings.Trim(s.PE, "abcdefghijklmnopqrstuvwxyz0123456789_") != "") {
+		return fmt.Errorf("service %s: invalid persistence engine name %q", s.Key, s.PE)
+	}
+	if s.PE != "" && s.Persistence == 0 {
+		return fmt.Errorf("service %s: persistence engine without a persistence timeout", s.Key)
 	}
 	return nil
 }
@@ -241,6 +254,9 @@ func (s Service) appendSpec(b []byte) []byte {
 			} else {
 				b = prefixMask4(g).AppendTo(b)
 			}
+		}
+		if s.PE != "" {
+			b = append(append(b, " --pe "...), s.PE...)
 		}
 	}
 	if s.OnePacket {

@@ -21,6 +21,7 @@ func TestServiceString(t *testing.T) {
 		{"mh flags", Service{Key: web, Scheduler: "mh", SchedFlags: MHPort}, "-A -t 10.10.10.22:80 -s mh -b mh-port"},
 		{"generic flags", Service{Key: web, Scheduler: "wlc", SchedFlags: SchedFlag1 | SchedFlag3}, "-A -t 10.10.10.22:80 -s wlc -b flag-1,flag-3"},
 		{"fwmark v6", svc(FWMarkKey(3, IPv6), "rr"), "-A -f 3 -6 -s rr"},
+		{"persistence engine", Service{Key: udp("10.10.10.22:5060"), Scheduler: "rr", Persistence: 60 * time.Second, Granularity: 24, PE: "sip"}, "-A -u 10.10.10.22:5060 -s rr -p 60 -M 255.255.255.0 --pe sip"},
 	}
 	for _, tt := range tests {
 		if got := tt.s.String(); got != tt.want {
@@ -57,6 +58,9 @@ func TestValidateRejects(t *testing.T) {
 		{"fractional persistence", []VirtualServer{vs(Service{Key: web, Scheduler: "rr", Persistence: 1500 * time.Millisecond})}, "whole"},
 		{"granularity without persistence", []VirtualServer{vs(Service{Key: web, Scheduler: "rr", Granularity: 24})}, "without"},
 		{"granularity too long", []VirtualServer{vs(Service{Key: web, Scheduler: "rr", Persistence: time.Minute, Granularity: 33})}, "out of range"},
+		{"persistence engine without persistence", []VirtualServer{vs(Service{Key: web, Scheduler: "rr", PE: "sip"})}, "persistence engine without"},
+		{"persistence engine name", []VirtualServer{vs(Service{Key: web, Scheduler: "rr", Persistence: time.Minute, PE: "SIP"})}, "invalid persistence engine"},
+		{"persistence engine name too long", []VirtualServer{vs(Service{Key: web, Scheduler: "rr", Persistence: time.Minute, PE: "abcdefghijklmnop"})}, "invalid persistence engine"},
 		{"protocol", []VirtualServer{vs(svc(NewServiceKey(Protocol(99), web.Addr), "rr"))}, "protocol"},
 		{"unspecified address", []VirtualServer{vs(svc(tcp("0.0.0.0:80"), "rr"))}, "unspecified"},
 		{"bad sorry server", []VirtualServer{{Service: svc(web, "rr"), Sorry: dst("[2001:db8::1]:80", DR, 1)}}, "sorry"},

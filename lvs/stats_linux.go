@@ -127,12 +127,32 @@ func parseServiceStats(msg []byte) (ServiceStats, error) {
 	if err != nil {
 		return ServiceStats{}, err
 	}
+	var s32, s64 []byte
+	for _, a := range attrs {
+		switch attrType(a) {
+		case ipvsSvcAttrStats:
+			s32 = a.Value
+		case ipvsSvcAttrStats64:
+			s64 = a.Value
+		}
+	}
+	ss := ServiceStats{}
+	if ss.Key, err = serviceKeyOf(attrs); err != nil {
+		return ServiceStats{}, err
+	}
+	if ss.Stats, err = pickStats(s32, s64); err != nil {
+		return ServiceStats{}, fmt.Errorf("ipvs: counters of %s: %w", ss.Key, err)
+	}
+	return ss, nil
+}
+
+// serviceKeyOf reads the key of the service whose IPVS_CMD_ATTR_SERVICE attributes are attrs.
+func serviceKeyOf(attrs []syscall.NetlinkRouteAttr) (ServiceKey, error) {
 	var (
 		fam            Family
 		proto, port    uint16
 		mark           uint32
 		addr           []byte
-		s32, s64       []byte
 		okFam, okProto bool
 	)
 	ne := binary.NativeEndian
@@ -157,29 +177,19 @@ func parseServiceStats(msg []byte) (ServiceStats, error) {
 			if len(v) >= 4 {
 				mark = ne.Uint32(v)
 			}
-		case ipvsSvcAttrStats:
-			s32 = v
-		case ipvsSvcAttrStats64:
-			s64 = v
 		}
 	}
 	if !okFam {
-		return ServiceStats{}, fmt.Errorf("ipvs: service without an address family")
+		return ServiceKey{}, fmt.Errorf("ipvs: service without an address family")
 	}
-	ss := ServiceStats{}
 	if mark != 0 {
-		ss.Key = FWMarkKey(mark, fam)
-	} else {
-		a, err := kernelAddr(addr, fam)
-		if err != nil || !okProto {
-			return ServiceStats{}, fmt.Errorf("ipvs: service with an unreadable address or protocol (%v)", err)
-		}
-		ss.Key = NewServiceKey(Protocol(proto), netip.AddrPortFrom(a, port))
+		return FWMarkKey(mark, fam), nil
 	}
-	if ss.Stats, err = pickStats(s32, s64); err != nil {
-		return ServiceStats{}, fmt.Errorf("ipvs: counters of %s: %w", ss.Key, err)
+	a, err := kernelAddr(addr, fam)
+	if err != nil || !okProto {
+		return ServiceKey{}, fmt.Errorf("ipvs: service with an unreadable address or protocol (%v)", err)
 	}
-	return ss, nil
+	return NewServiceKey(Protocol(proto), netip.AddrPortFrom(a, port)), nil
 }
 
 // parseDestStats reads one GET_DEST answer. svcFam is the family of a destination whose

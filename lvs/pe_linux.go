@@ -1,0 +1,53 @@
+package lvs
+
+import (
+	"bytes"
+	"fmt"
+)
+
+// peNames reads the persistence engine of every service that has one, with a GET_SERVICE
+// dump of its own: moby/ipvs (v1.1.0) sends IPVS_SVC_ATTR_PE_NAME but never parses it.
+// k.mu must be held.
+func (k *Kernel) peNames() (map[ServiceKey]string, error) {
+	ans, err := k.execute(k.dumpRequest(ipvsCmdGetService, nil))
+	if err != nil {
+		return nil, err
+	}
+	if ans[0].err != nil {
+		return nil, fmt.Errorf("ipvs: list services: %w", ans[0].err)
+	}
+	var out map[ServiceKey]string
+	for _, m := range ans[0].data {
+		key, pe, err := parseServicePE(m)
+		if err != nil {
+			return nil, err
+		}
+		if pe != "" {
+			if out == nil {
+				out = map[ServiceKey]string{}
+			}
+			out[key] = pe
+		}
+	}
+	return out, nil
+}
+
+// parseServicePE reads one GET_SERVICE answer: the service's key and its persistence
+// engine's name ("" for none).
+func parseServicePE(msg []byte) (ServiceKey, string, error) {
+	attrs, err := nestedAttrs(msg, ipvsCmdAttrService)
+	if err != nil {
+		return ServiceKey{}, "", err
+	}
+	key, err := serviceKeyOf(attrs)
+	if err != nil {
+		return ServiceKey{}, "", err
+	}
+	for _, a := range attrs {
+		if attrType(a) == ipvsSvcAttrPEName {
+			name, _, _ := bytes.Cut(a.Value, []byte{0})
+			return key, string(name), nil
+		}
+	}
+	return key, "", nil
+}
