@@ -128,7 +128,7 @@ var virtualServerSchema = schema{
 	attrs: append([]string{"protocol", "lvs_sched", "lb_algo", "lvs_method", "lb_kind", "flag-1", "flag-2", "flag-3",
 		"sh-port", "sh-fallback", "mh-port", "mh-fallback", "ops", "persistence_timeout", "persistence_granularity",
 		"quorum", "hysteresis", "quorum_up", "quorum_down", "sorry_server", "sorry_server_inhibit",
-		"sorry_server_lvs_method", "omega", "ha_suspend", "ip_family", "hashed"}, inheritedAttrs...),
+		"sorry_server_lvs_method", "omega", "ha_suspend", "ip_family", "hashed", "persistence_engine"}, inheritedAttrs...),
 	blocks: []string{"real_server"},
 }
 
@@ -178,6 +178,7 @@ func (d *decoder) virtualServer(key string, blk *hclsyntax.Block) (VirtualServer
 			vs.PersistenceTimeout = 0
 		}
 	}
+	b.persistenceEngine(&vs)
 	b.quorum(&vs)
 	b.script("quorum_up", &vs.QuorumUp)
 	b.script("quorum_down", &vs.QuorumDown)
@@ -281,6 +282,21 @@ func (b *block) schedFlags(vs *VirtualServer) {
 			continue
 		}
 		*f.bit = true
+	}
+}
+
+// persistenceEngine reads persistence_engine. The kernel has one persistence engine, sip
+// (ip_vs_pe_sip: persistence by SIP Call-ID); another name would fail when programmed.
+func (b *block) persistenceEngine(vs *VirtualServer) {
+	if !b.has("persistence_engine") || !b.str("persistence_engine", &vs.PersistenceEngine) {
+		return
+	}
+	switch {
+	case vs.PersistenceEngine != "sip":
+		b.errorf("persistence_engine", "persistence_engine must be \"sip\" (the kernel's only persistence engine), not %q", vs.PersistenceEngine)
+		vs.PersistenceEngine = ""
+	case vs.PersistenceTimeout == 0:
+		b.warnf("persistence_engine", "persistence_engine has no effect without persistence_timeout")
 	}
 }
 

@@ -33,6 +33,9 @@ func TestVirtualServerDefaults(t *testing.T) {
 		{"persistence", vs("  persistence_timeout = 360\n  persistence_granularity = \"255.255.255.0\"\n"), func(v *config.VirtualServer) {
 			v.PersistenceTimeout, v.PersistenceGranularity = 360*time.Second, 24
 		}},
+		{"persistence engine", vs("  persistence_timeout = 60\n  persistence_engine = \"sip\"\n"), func(v *config.VirtualServer) {
+			v.PersistenceTimeout, v.PersistenceEngine = 60*time.Second, "sip"
+		}},
 		{"quorum and sorry server", vs("  quorum = 3\n  hysteresis = 1\n  sorry_server = \"10.0.0.9\"\n  quorum_up = \"/bin/up\"\n  alpha = true\n  omega = true\n  inhibit_on_failure = true\n"),
 			func(v *config.VirtualServer) {
 				v.Quorum, v.Hysteresis, v.SorryServer = 3, 1, netip.MustParseAddrPort("10.0.0.9:80")
@@ -171,6 +174,10 @@ func TestVirtualServerValidation(t *testing.T) {
 		{name: "persistence over 31 days", src: vs("  persistence_timeout = 2678401\n"), want: []string{`3:25: error: persistence_timeout must be at most 2678400 seconds`}},
 		{name: "persistence at 31 days", src: vs("  persistence_timeout = 2678400\n")},
 		{name: "ha_suspend has no effect", src: vs("  ha_suspend = true\n"), want: []string{`3:16: warning: ha_suspend is accepted for compatibility but has no effect in halvs`}},
+		{name: "persistence_engine other than sip", src: vs("  persistence_timeout = 60\n  persistence_engine = \"rtsp\"\n"),
+			want: []string{`4:24: error: persistence_engine must be "sip" (the kernel's only persistence engine), not "rtsp"`}},
+		{name: "persistence_engine without persistence", src: vs("  persistence_engine = \"sip\"\n"),
+			want: []string{`3:24: warning: persistence_engine has no effect without persistence_timeout`}},
 		{name: "hashed has no effect", src: vs("  hashed = true\n"), want: []string{`3:12: warning: hashed is accepted for compatibility but has no effect in halvs: the kernel hashes every IPVS service itself`}},
 		{name: "sorry_server_inhibit has no effect", src: vs("  sorry_server = \"10.0.0.9\"\n  sorry_server_inhibit = true\n"),
 			want: []string{`4:26: warning: sorry_server_inhibit is accepted for compatibility but has no effect in halvs`}},

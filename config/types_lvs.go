@@ -69,6 +69,7 @@ type VirtualServer struct {
 	Method                 Method
 	PersistenceTimeout     time.Duration // 0: not persistent
 	PersistenceGranularity int           // netmask length; default the full address length
+	PersistenceEngine      string        // persistence_engine: "sip" or "" (none); with persistence only
 	DelayLoop              time.Duration
 	Quorum                 int
 	Hysteresis             int

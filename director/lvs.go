@@ -100,6 +100,9 @@ func lvsEntry(vs *config.VirtualServer, k lvs.ServiceKey) (lvs.VirtualServer, er
 		OnePacket:   vs.OPS,
 		Persistence: vs.PersistenceTimeout,
 	}}
+	if vs.PersistenceTimeout > 0 { // the kernel uses an engine only with persistence
+		out.Service.PE = vs.PersistenceEngine
+	}
 	if vs.SchedFlags.Flag1 {
 		out.Service.SchedFlags |= lvs.SchedFlag1
 	}

@@ -47,6 +47,25 @@ virtual_server "group:G6" {
 				"-A -t [2001:db8:1::1]:443 -s wlc", "-a -t [2001:db8:1::1]:443 -r [2001:db8:9::1]:443 -g -w 1",
 			},
 		},
+		{
+			name: "persistence_engine sip, and none without persistence",
+			conf: `virtual_server "10.0.0.1:5060" {
+  protocol            = "UDP"
+  persistence_timeout = 60
+  persistence_engine  = "sip"
+  real_server "10.10.10.31:5060" {}
+}
+virtual_server "10.0.0.2:5060" {
+  protocol           = "UDP"
+  persistence_engine = "sip"
+  real_server "10.10.10.31:5060" {}
+}
+`,
+			want: []string{
+				"-A -u 10.0.0.1:5060 -s wlc -p 60 --pe sip", "-a -u 10.0.0.1:5060 -r 10.10.10.31:5060 -m -w 1",
+				"-A -u 10.0.0.2:5060 -s wlc", "-a -u 10.0.0.2:5060 -r 10.10.10.31:5060 -m -w 1",
+			},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "halvs.hcl")

@@ -372,6 +372,20 @@ track_file "tf" {
 `,
 		},
 		{
+			name: "persistence_engine",
+			src: `virtual_server 10.0.0.1 5060 {
+  protocol UDP
+  persistence_timeout 60
+  persistence_engine sip
+}`,
+			want: `virtual_server "10.0.0.1:5060" {
+  protocol            = "UDP"
+  persistence_timeout = 60
+  persistence_engine  = "sip"
+}
+`,
+		},
+		{
 			name: "hashed is carried over (halvs check says the kernel hashes every service anyway)",
 			src: `virtual_server 10.0.0.1 80 {
   protocol TCP

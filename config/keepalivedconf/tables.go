@@ -133,6 +133,7 @@ var virtualServerSpec = with(inherited, map[string]conv{
 	"ops":                     boolFlag("ops", false),
 	"persistence_timeout":     persistenceTimeout,
 	"persistence_granularity": numberOrString("persistence_granularity"),
+	"persistence_engine":      str("persistence_engine"),
 	"quorum":                  integer("quorum"),
 	"hysteresis":              integer("hysteresis"),
 	"quorum_up":               script("quorum_up"),
