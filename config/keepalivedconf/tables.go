@@ -121,8 +121,8 @@ var virtualServerSpec = with(inherited, map[string]conv{
 	"protocol":                upper("protocol"),
 	"lvs_sched":               str("lvs_sched"),
 	"lb_algo":                 str("lvs_sched"),
-	"lvs_method":              str("lvs_method"),
-	"lb_kind":                 str("lvs_method"),
+	"lvs_method":              lvsMethod("lvs_method"),
+	"lb_kind":                 lvsMethod("lvs_method"),
 	"flag-1":                  boolFlag("flag-1", false),
 	"flag-2":                  boolFlag("flag-2", false),
 	"flag-3":                  boolFlag("flag-3", false),
@@ -150,8 +150,8 @@ var virtualServerSpec = with(inherited, map[string]conv{
 
 var realServerSpec = with(inherited, map[string]conv{
 	"weight":      integer("weight"),
-	"lvs_method":  str("lvs_method"),
-	"lb_kind":     str("lvs_method"),
+	"lvs_method":  lvsMethod("lvs_method"),
+	"lb_kind":     lvsMethod("lvs_method"),
 	"notify_up":   script("notify_up"),
 	"notify_down": script("notify_down"),
 	"uthreshold":  integer("uthreshold"),
