@@ -18,13 +18,13 @@ func TestConvertTunnelType(t *testing.T) {
 			src:  "virtual_server 10.0.0.1 80 {\n  protocol TCP\n  lvs_method TUN type ipip\n}",
 		},
 		{
-			name: "gue on the virtual server is a loss for its real servers",
-			src:  "virtual_server 10.0.0.1 80 {\n  protocol TCP\n  lvs_method TUN type gue port 6080 csum\n}",
+			name:      "gue on the virtual server is a loss for its real servers",
+			src:       "virtual_server 10.0.0.1 80 {\n  protocol TCP\n  lvs_method TUN type gue port 6080 csum\n}",
 			wantDiags: []string{`k.conf:3: error: lvs_method TUN "type gue port 6080 csum" left out: halvs programs TUN as IP-in-IP (type ipip) only; virtual server 10.0.0.1:80's real servers get IP-in-IP packets instead, which a real server set up for type gue port 6080 csum does not decapsulate`},
 		},
 		{
-			name: "gre on a real server (lb_kind) is a loss for it",
-			src:  "virtual_server 10.0.0.1 80 {\n  protocol TCP\n  real_server 10.0.0.2 80 {\n    lb_kind TUN type gre remcsum\n  }\n}",
+			name:      "gre on a real server (lb_kind) is a loss for it",
+			src:       "virtual_server 10.0.0.1 80 {\n  protocol TCP\n  real_server 10.0.0.2 80 {\n    lb_kind TUN type gre remcsum\n  }\n}",
 			wantDiags: []string{`k.conf:4: error: lb_kind TUN "type gre remcsum" left out: halvs programs TUN as IP-in-IP (type ipip) only; real server 10.0.0.2:80 gets IP-in-IP packets instead, which a real server set up for type gre remcsum does not decapsulate`},
 		},
 		{
