@@ -108,6 +108,16 @@ func appendDestAttr(b []byte, d Destination) []byte {
 	b = appendU32Attr(b, ipvsDestAttrWeight, uint32(d.Weight))
 	b = appendU32Attr(b, ipvsDestAttrUThresh, d.Upper)
 	b = appendU32Attr(b, ipvsDestAttrLThresh, d.Lower)
+	if d.Tunnel != (Tunnel{}) {
+		// moby/ipvs (v1.1.0) has no tunnel attributes: these are the kernel's (Linux 5.2+),
+		// sent as keepalived's libipvs sends them, the port only for GUE.
+		b = appendAttrHeader(b, ipvsDestAttrTunType, 1)
+		b = pad(append(b, byte(d.Tunnel.Type)))
+		if d.Tunnel.Type == TunnelGUE {
+			b = appendPortAttr(b, ipvsDestAttrTunPort, d.Tunnel.Port)
+		}
+		b = appendU16Attr(b, ipvsDestAttrTunFlags, uint16(d.Tunnel.Csum))
+	}
 	return endNest(b, nest, ipvsCmdAttrDest)
 }
 

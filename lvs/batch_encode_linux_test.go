@@ -34,7 +34,15 @@ func refMessage(family uint16, o Op, flags int, seq uint32) []byte {
 		if o.Kind == DeleteDestination {
 			d = Destination{Addr: o.Dest.Addr}
 		}
-		req.AddData(refDestAttr(toMobyDest(d)))
+		a := refDestAttr(toMobyDest(d))
+		if d.Tunnel != (Tunnel{}) { // beyond moby/ipvs: the kernel's tunnel attributes
+			a.AddRtAttr(ipvsDestAttrTunType, []byte{byte(d.Tunnel.Type)})
+			if d.Tunnel.Type == TunnelGUE {
+				a.AddRtAttr(ipvsDestAttrTunPort, binary.BigEndian.AppendUint16(nil, d.Tunnel.Port))
+			}
+			a.AddRtAttr(ipvsDestAttrTunFlags, nl.Uint16Attr(uint16(d.Tunnel.Csum)))
+		}
+		req.AddData(a)
 	}
 	b := req.Serialize()
 	// nl.Genlmsg is two bytes but serialises as four (SizeofGenlmsg), so genlmsghdr's
@@ -114,6 +122,9 @@ func encoderCases() []Op {
 		{Addr: netip.MustParseAddrPort("127.0.0.1:80"), Forward: Local, Weight: 7, Upper: 0xFFFFFFFF},
 		{Addr: netip.MustParseAddrPort("[2001:db8::31]:443"), Forward: DR, Weight: 3, Lower: 1},
 		{Addr: netip.MustParseAddrPort("[::ffff:10.1.2.3]:80"), Forward: TUN, Weight: 2},
+		{Addr: netip.MustParseAddrPort("10.10.10.34:80"), Forward: TUN, Weight: 1, Tunnel: Tunnel{Type: TunnelGUE, Port: 6080, Csum: TunnelRemCsum}},
+		{Addr: netip.MustParseAddrPort("[2001:db8::34]:80"), Forward: TUN, Weight: 1, Tunnel: Tunnel{Type: TunnelGRE, Csum: TunnelCsumOn}},
+		{Addr: netip.MustParseAddrPort("10.10.10.35:80"), Forward: TUN, Weight: 1, Tunnel: Tunnel{Type: TunnelGRE}},
 	}
 	var ops []Op
 	for _, s := range services {

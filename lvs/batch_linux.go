@@ -49,6 +49,9 @@ const (
 	ipvsDestAttrWeight    = 4
 	ipvsDestAttrUThresh   = 5
 	ipvsDestAttrLThresh   = 6
+	ipvsDestAttrTunType   = 13
+	ipvsDestAttrTunPort   = 14
+	ipvsDestAttrTunFlags  = 15
 )
 
 // batchTimeoutSec bounds the wait for a batch's answers, in seconds; the kernel handles the

@@ -53,6 +53,11 @@ func TestReconcileChanges(t *testing.T) {
 		desired: []VirtualServer{vs(svc(web, "rr"), rs1)},
 		want:    []string{"-E -t 10.10.10.22:80 -s rr"},
 	}, {
+		name:    "tunnel type changed",
+		current: []VirtualServer{vs(svc(web, "wrr"), dst("10.10.10.31:80", TUN, 1))},
+		desired: []VirtualServer{vs(svc(web, "wrr"), withTunnel(dst("10.10.10.31:80", TUN, 1), Tunnel{Type: TunnelGUE, Port: 6080}))},
+		want:    []string{"-e -t 10.10.10.22:80 -r 10.10.10.31:80 -i --tun-type gue --tun-port 6080 --tun-nocsum -w 1"},
+	}, {
 		name:    "persistence engine added",
 		current: []VirtualServer{vs(persistent, rs1)},
 		desired: []VirtualServer{vs(withPE(persistent, "sip"), rs1)},
@@ -251,4 +256,9 @@ func TestDiffShortAndLongDestinationLists(t *testing.T) {
 func withPE(s Service, pe string) Service {
 	s.PE = pe
 	return s
+}
+
+func withTunnel(d Destination, t Tunnel) Destination {
+	d.Tunnel = t
+	return d
 }

@@ -142,6 +142,9 @@ func (k *Kernel) walk() ([]kernelService, error) {
 			}
 			ks.dests = append(ks.dests, d)
 		}
+		if err := k.fillTunnels(&ks); err != nil {
+			return nil, err
+		}
 		out = append(out, ks)
 	}
 	// moby/ipvs writes IPVS_SVC_ATTR_PE_NAME but does not read it back: one dump of our own
@@ -191,6 +194,9 @@ func (k *Kernel) DeleteService(key ServiceKey) error {
 
 // AddDestination implements Backend.
 func (k *Kernel) AddDestination(key ServiceKey, d Destination) error {
+	if hasTunnel(d) {
+		return k.applyOne(Op{Kind: AddDestination, Service: Service{Key: key}, Dest: d})
+	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	h, err := k.handle()
@@ -202,6 +208,9 @@ func (k *Kernel) AddDestination(key ServiceKey, d Destination) error {
 
 // UpdateDestination implements Backend.
 func (k *Kernel) UpdateDestination(key ServiceKey, d Destination) error {
+	if hasTunnel(d) {
+		return k.applyOne(Op{Kind: UpdateDestination, Service: Service{Key: key}, Dest: d})
+	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	h, err := k.handle()

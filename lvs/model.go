@@ -325,6 +325,7 @@ type Destination struct {
 	Weight  int
 	Upper   uint32 // upper connection threshold (ipvsadm -x); zero means none
 	Lower   uint32 // lower connection threshold (ipvsadm -y); zero means none
+	Tunnel  Tunnel // TUN only: the encapsulation; zero is IP-in-IP
 }
 
 // Validate reports why d cannot be a destination of the service keyed k.
@@ -343,6 +344,11 @@ func (d Destination) Validate(k ServiceKey) error {
 		return fmt.Errorf("service %s: destination %s: weight %d out of range 0-%d", k, d.Addr, d.Weight, MaxWeight)
 	case d.Upper != 0 && d.Lower > d.Upper:
 		return fmt.Errorf("service %s: destination %s: lower threshold %d above upper threshold %d", k, d.Addr, d.Lower, d.Upper)
+	case d.Tunnel != Tunnel{} && d.Forward != TUN:
+		return fmt.Errorf("service %s: destination %s: a tunnel type needs TUN forwarding", k, d.Addr)
+	}
+	if err := d.Tunnel.validate(); err != nil {
+		return fmt.Errorf("service %s: destination %s: %w", k, d.Addr, err)
 	}
 	return nil
 }
@@ -353,7 +359,8 @@ func (d Destination) spec() string { return string(d.appendSpec(nil)) }
 // appendSpec appends spec's text to b.
 func (d Destination) appendSpec(b []byte) []byte {
 	b = d.Addr.AppendTo(append(b, "-r "...))
-	b = append(append(append(b, ' '), d.Forward.flag()...), " -w "...)
+	b = d.Tunnel.appendSpec(append(append(b, ' '), d.Forward.flag()...))
+	b = append(b, " -w "...)
 	b = strconv.AppendInt(b, int64(d.Weight), 10)
 	if d.Upper != 0 {
 		b = strconv.AppendUint(append(b, " -x "...), uint64(d.Upper), 10)
