@@ -161,8 +161,8 @@ func (d *decoder) virtualServer(key string, blk *hclsyntax.Block) (VirtualServer
 			b.errorf(name, "%s %q is not an IPVS scheduler; use one of %s%s", name, s, strings.Join(schedNames(), " "), suggestValue(s, schedNames()))
 		}
 	}
-	vs.Method = b.method(b.synonym("lvs_method", "lb_kind"), MethodNAT)
-	vs.SorryServerMethod = b.method("sorry_server_lvs_method", vs.Method)
+	vs.Method, vs.Tunnel = b.method(b.synonym("lvs_method", "lb_kind"), MethodNAT, Tunnel{})
+	vs.SorryServerMethod, vs.SorryServerTunnel = b.method("sorry_server_lvs_method", vs.Method, vs.Tunnel)
 	b.schedFlags(&vs)
 	b.boolean("ops", &vs.OPS)
 	if vs.OPS && vs.Protocol != ProtocolUDP {
@@ -248,17 +248,18 @@ func schedNames() []string {
 	return out
 }
 
-func (b *block) method(name string, def Method) Method {
+// method reads a forwarding method and its tunnel (tunnel.go); absent, the defaults apply.
+func (b *block) method(name string, def Method, defTun Tunnel) (Method, Tunnel) {
 	var s string
 	if !b.str(name, &s) {
-		return def
+		return def, defTun
 	}
-	switch m := Method(s); m {
-	case MethodNAT, MethodDR, MethodTUN:
-		return m
+	m, t, err := parseMethod(s)
+	if err != nil {
+		b.errorf(name, "%s %v", name, err)
+		return def, defTun
 	}
-	b.errorf(name, "%s must be \"NAT\", \"DR\" or \"TUN\", not %q%s", name, s, suggestValue(s, []string{"NAT", "DR", "TUN"}))
-	return def
+	return m, t
 }
 
 // schedFlags maps flag-N and the sh-/mh- names, which are the same bits, and refuses the
@@ -374,7 +375,7 @@ func (d *decoder) realServer(key string, blk *hclsyntax.Block, vs *VirtualServer
 	b := d.open(what, blk.Body, blk.DefRange(), realServerSchema)
 	rs := RealServer{Addr: ap, Weight: 1, Source: b.src}
 	b.integer("weight", &rs.Weight, 0, lvs.MaxWeight)
-	rs.Method = b.method(b.synonym("lvs_method", "lb_kind"), vs.Method)
+	rs.Method, rs.Tunnel = b.method(b.synonym("lvs_method", "lb_kind"), vs.Method, vs.Tunnel)
 	b.script("notify_up", &rs.NotifyUp)
 	b.script("notify_down", &rs.NotifyDown)
 	b.integer("uthreshold", &rs.UThreshold, 0, 1<<31-1)

@@ -67,6 +67,7 @@ type VirtualServer struct {
 	SchedFlags             SchedFlags
 	OPS                    bool // one-packet scheduling (UDP)
 	Method                 Method
+	Tunnel                 Tunnel        // with TUN: the encapsulation, default for the real servers
 	PersistenceTimeout     time.Duration // 0: not persistent
 	PersistenceGranularity int           // netmask length; default the full address length
 	PersistenceEngine      string        // persistence_engine: "sip" or "" (none); with persistence only
@@ -77,6 +78,7 @@ type VirtualServer struct {
 	QuorumDown             Script
 	SorryServer            netip.AddrPort // zero: none
 	SorryServerMethod      Method
+	SorryServerTunnel      Tunnel
 	InhibitOnFailure       bool
 	Alpha                  bool
 	Omega                  bool
@@ -103,6 +105,7 @@ type RealServer struct {
 	Addr             netip.AddrPort
 	Weight           int
 	Method           Method
+	Tunnel           Tunnel // with TUN: the encapsulation
 	InhibitOnFailure bool
 	NotifyUp         Script
 	NotifyDown       Script

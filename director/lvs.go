@@ -129,19 +129,20 @@ func lvsEntry(vs *config.VirtualServer, k lvs.ServiceKey) (lvs.VirtualServer, er
 			Weight:  rs.Weight,
 			Upper:   uint32(rs.UThreshold),
 			Lower:   uint32(rs.LThreshold),
+			Tunnel:  lvsTunnel(rs.Method, rs.Tunnel),
 		})
 	}
 	if vs.SorryServer.IsValid() {
-		m := vs.SorryServerMethod
+		m, tun := vs.SorryServerMethod, vs.SorryServerTunnel
 		if m == "" {
-			m = vs.Method
+			m, tun = vs.Method, vs.Tunnel
 		}
 		fwd, err := lvsForwarding(m)
 		if err != nil {
 			return out, fmt.Errorf("virtual_server %q sorry_server: %w", vs.Name(), err)
 		}
 		// keepalived programs the sorry server with weight 1.
-		out.Sorry = lvs.Destination{Addr: vs.SorryServer, Forward: fwd, Weight: 1}
+		out.Sorry = lvs.Destination{Addr: vs.SorryServer, Forward: fwd, Weight: 1, Tunnel: lvsTunnel(m, tun)}
 	}
 	if err := out.Validate(); err != nil {
 		return out, fmt.Errorf("virtual_server %q: %w", vs.Name(), err)
@@ -171,6 +172,27 @@ func lvsForwarding(m config.Method) (lvs.Forwarding, error) {
 		return lvs.TUN, nil
 	}
 	return 0, fmt.Errorf("unknown lvs_method %q", m)
+}
+
+// lvsTunnel is a TUN server's encapsulation; other methods have none.
+func lvsTunnel(m config.Method, t config.Tunnel) lvs.Tunnel {
+	if m != config.MethodTUN {
+		return lvs.Tunnel{}
+	}
+	out := lvs.Tunnel{Port: t.Port}
+	switch t.Type {
+	case config.TunnelGUE:
+		out.Type = lvs.TunnelGUE
+	case config.TunnelGRE:
+		out.Type = lvs.TunnelGRE
+	}
+	switch t.Csum {
+	case "csum":
+		out.Csum = lvs.TunnelCsumOn
+	case "remcsum":
+		out.Csum = lvs.TunnelRemCsum
+	}
+	return out
 }
 
 func lvsFamily(f config.Family) lvs.Family {

@@ -66,6 +66,25 @@ virtual_server "10.0.0.2:5060" {
 				"-A -u 10.0.0.2:5060 -s wlc", "-a -u 10.0.0.2:5060 -r 10.10.10.31:5060 -m -w 1",
 			},
 		},
+		{
+			name: "TUN encapsulation: gue, gre, ipip; the sorry server's own",
+			conf: `virtual_server "10.0.0.1:80" {
+  protocol                = "TCP"
+  lvs_method              = "TUN type gue port 6080 remcsum"
+  sorry_server            = "10.10.10.39:80"
+  sorry_server_lvs_method = "TUN type gre csum"
+  real_server "10.10.10.31:80" {}
+  real_server "10.10.10.32:80" {
+    lvs_method = "TUN"
+  }
+}
+`,
+			want: []string{
+				"-A -t 10.0.0.1:80 -s wlc",
+				"-a -t 10.0.0.1:80 -r 10.10.10.31:80 -i --tun-type gue --tun-port 6080 --tun-remcsum -w 1",
+				"-a -t 10.0.0.1:80 -r 10.10.10.32:80 -i -w 1",
+			},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "halvs.hcl")

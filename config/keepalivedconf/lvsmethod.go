@@ -1,37 +1,26 @@
 package keepalivedconf
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/zclconf/go-cty/cty"
 )
 
 // lvsMethod converts "lvs_method NAT|DR|TUN [type ipip|gue|gre] [port N] [nocsum|csum|remcsum]"
-// (and lb_kind). halvs programs TUN as IP-in-IP only, so "type ipip" (keepalived's default)
-// is carried over and any other encapsulation is a loss: the real server would get packets
-// it is not set up to decapsulate.
+// (and lb_kind, sorry_server_lvs_method). halvs reads the same words in one string
+// (lvs_method = "TUN type gue port 6080"), so TUN keeps its tunnel options; words after
+// another method are left out, as before.
 func lvsMethod(name string) conv {
 	return func(c *converter, o *out, n *Node) {
 		a := n.Args()
-		if len(a) == 0 {
-			c.warn(n, "%s needs a value; left out", n.Keyword())
-			return
-		}
-		c.setAttr(o, n, name, cty.StringVal(a[0]))
-		rest := a[1:]
 		switch {
-		case len(rest) == 0:
-		case a[0] != "TUN":
-			c.extra(n, 1)
-		case len(rest) == 2 && rest[0] == "type" && rest[1] == "ipip":
+		case len(a) == 0:
+			c.warn(n, "%s needs a value; left out", n.Keyword())
+		case a[0] == "TUN":
+			c.setAttr(o, n, name, cty.StringVal(strings.Join(a, " ")))
 		default:
-			who := "virtual server " + labelOf(o.what, "virtual_server") + "'s real servers get"
-			if rs := labelOf(o.what, "real_server"); rs != "" {
-				who = "real server " + rs + " gets"
-			}
-			c.lose(n, fmt.Sprintf("%s IP-in-IP packets instead, which a real server set up for %s does not decapsulate", who, strings.Join(rest, " ")),
-				"%s TUN %q left out: halvs programs TUN as IP-in-IP (type ipip) only", n.Keyword(), strings.Join(rest, " "))
+			c.extra(n, 1)
+			c.setAttr(o, n, name, cty.StringVal(a[0]))
 		}
 	}
 }

@@ -140,7 +140,7 @@ var virtualServerSpec = with(inherited, map[string]conv{
 	"quorum_down":             script("quorum_down"),
 	"sorry_server":            sorryServer,
 	"sorry_server_inhibit":    boolFlag("sorry_server_inhibit", false),
-	"sorry_server_lvs_method": str("sorry_server_lvs_method"),
+	"sorry_server_lvs_method": lvsMethod("sorry_server_lvs_method"),
 	"omega":                   boolFlag("omega", false),
 	"ha_suspend":              boolFlag("ha_suspend", false),
 	"hashed":                  boolFlag("hashed", false),
