@@ -197,8 +197,8 @@ func (d *decoder) virtualServer(key string, blk *hclsyntax.Block) (VirtualServer
 	}
 	if b.str("ip_family", &s) {
 		switch {
-		case vs.FWMark == 0:
-			b.errorf("ip_family", "ip_family applies to fwmark virtual servers only; the address already gives the family")
+		case vs.FWMark == 0 && vs.Group == "":
+			b.errorf("ip_family", "ip_family applies to fwmark virtual servers and groups only; the address already gives the family")
 		case s == "inet":
 			vs.Family = IPv4
 		case s == "inet6":
@@ -226,8 +226,10 @@ func (d *decoder) virtualServer(key string, blk *hclsyntax.Block) (VirtualServer
 			}
 		}
 	}
-	if vs.FWMark != 0 && vs.Family == FamilyUnspec {
-		vs.Family = IPv4 // keepalived's default; validate checks it against the real servers
+	if (vs.FWMark != 0 || vs.Group != "") && vs.Family == FamilyUnspec {
+		// keepalived's default; validate checks it against the real servers, and a group's
+		// addresses, when it has any, decide instead
+		vs.Family = IPv4
 		for _, rs := range vs.RealServers {
 			vs.Family = familyOf(rs.Addr.Addr())
 			break

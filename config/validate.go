@@ -211,15 +211,16 @@ func validateVirtualServers(d *decoder, cfg *Config) {
 			g := cfg.Group(vs.Group)
 			if g == nil {
 				d.errorf(vs.Source.Range, "virtual_server %q names no virtual_server_group", vs.Name())
-			} else {
-				vs.Family = groupFamily(d, g)
-			}
+			} else if f, ok := groupFamily(d, g); ok {
+				vs.Family = f
+			} // fwmarks only: ip_family or the real servers' family, as for a fwmark service
 		}
 		validateRealServers(d, vs, trackFiles)
 	}
 }
 
-func groupFamily(d *decoder, g *VirtualServerGroup) Family {
+// groupFamily is the family of a group's addresses; false when it has only fwmarks.
+func groupFamily(d *decoder, g *VirtualServerGroup) (Family, bool) {
 	f := FamilyUnspec
 	for _, r := range g.VIPs {
 		if rf := familyOf(r.First); f == FamilyUnspec {
@@ -228,10 +229,7 @@ func groupFamily(d *decoder, g *VirtualServerGroup) Family {
 			d.errorf(r.Source.Range, "virtual_server_group %q mixes IPv4 and IPv6 addresses; use one group per family", g.Name)
 		}
 	}
-	if f == FamilyUnspec {
-		f = IPv4
-	}
-	return f
+	return f, f != FamilyUnspec
 }
 
 func validateRealServers(d *decoder, vs *VirtualServer, trackFiles []string) {

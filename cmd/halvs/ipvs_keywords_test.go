@@ -85,6 +85,29 @@ virtual_server "10.0.0.2:5060" {
 				"-a -t 10.0.0.1:80 -r 10.10.10.32:80 -i -w 1",
 			},
 		},
+		{
+			name: "fwmark groups: IPv6 from the real servers, IPv4 by default",
+			conf: `virtual_server_group "M6" {
+  fwmark = [7, 8]
+}
+virtual_server_group "M4" {
+  fwmark = [9]
+}
+virtual_server "group:M6" {
+  lvs_method = "DR"
+  real_server "[2001:db8:9::1]:0" {}
+}
+virtual_server "group:M4" {
+  lvs_method = "DR"
+  real_server "10.10.10.31:0" {}
+}
+`,
+			want: []string{ // the table's order: IPv4 first
+				"-A -f 9 -s wlc", "-a -f 9 -r 10.10.10.31:0 -g -w 1",
+				"-A -f 7 -6 -s wlc", "-a -f 7 -6 -r [2001:db8:9::1]:0 -g -w 1",
+				"-A -f 8 -6 -s wlc", "-a -f 8 -6 -r [2001:db8:9::1]:0 -g -w 1",
+			},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "halvs.hcl")
