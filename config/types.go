@@ -72,6 +72,7 @@ type Global struct {
 	VRRPGarpMasterRefresh       time.Duration // 0: no refresh
 	VRRPGarpMasterRefreshRepeat int
 	NotifyFifo                  string
+	LVSNotifyFifo               string         // lvs_notify_fifo: the checkers' VS / RS lines (also on NotifyFifo)
 	LVSSyncDaemon               *LVSSyncDaemon // nil: no connection synchronisation
 	LVSTimeouts                 *LVSTimeouts   // nil: leave the kernel's timeouts alone
 	SSL                         *SSL           // nil: ssl_get presents no client certificate

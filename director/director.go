@@ -302,6 +302,7 @@ func (d *Director) Run(ctx context.Context) error {
 	}
 	d.running = true
 	p := d.plan
+	d.fifos.setLVS(d.cfg.Global.LVSNotifyFifo)
 	d.fifos.configure(d.cfg.Global.NotifyFifo, p.vrrp.FIFOs)
 	if s := d.ipvs.Load(); s != nil {
 		s.start(p)
@@ -421,10 +422,12 @@ func (d *Director) Reload(cfg *config.Config) error {
 	d.host.pin(p)
 	d.bindMiscChecks(p)
 	d.global.Store(&cfg.Global)
+	d.fifos.setLVS(cfg.Global.LVSNotifyFifo)
 	d.fifos.configure(cfg.Global.NotifyFifo, unionFIFOs(d.plan.vrrp.FIFOs, p.vrrp.FIFOs))
 	if err := d.router.Apply(p.vrrp.Instances, p.vrrp.SyncGroups); err != nil {
 		// Apply changes nothing when it fails: back to the old settings.
 		d.global.Store(&old.Global)
+		d.fifos.setLVS(old.Global.LVSNotifyFifo)
 		d.fifos.configure(old.Global.NotifyFifo, d.plan.vrrp.FIFOs)
 		if opened != nil {
 			opened.close()

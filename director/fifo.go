@@ -19,6 +19,7 @@ type notifyFIFOs struct {
 
 	mu     sync.Mutex
 	global string              // global notify_fifo path
+	lvs    string              // global lvs_notify_fifo path (lvsfifo.go)
 	byInst map[string]string   // instance → its notify_fifo path
 	files  map[string]*os.File // path → open FIFO
 }
@@ -35,6 +36,9 @@ func (f *notifyFIFOs) configure(global string, byInst map[string]string) {
 	want := map[string]bool{}
 	if global != "" {
 		want[global] = true
+	}
+	if f.lvs != "" {
+		want[f.lvs] = true
 	}
 	for _, p := range byInst {
 		want[p] = true

@@ -233,7 +233,13 @@ func (s *ipvsSide) event(ev healthcheck.Event) {
 			return s.rec.SetWeight(ctx, k, ev.RealServer, w)
 		})
 		s.setDest(ev.VirtualServer, ev.RealServer, destState{inTable: true, weight: w})
+		if ev.Type == healthcheck.RealServerUp && !ev.Initial { // keepalived tells changes only
+			s.d.fifos.writeLVS(fifoRSLine(hp, ev.RealServer, true))
+		}
 	case healthcheck.RealServerDown:
+		if !ev.Initial {
+			s.d.fifos.writeLVS(fifoRSLine(hp, ev.RealServer, false))
+		}
 		if ev.Inhibit {
 			s.each(hp, func(k lvs.ServiceKey) (lvs.Report, error) { return s.rec.SetWeight(ctx, k, ev.RealServer, 0) })
 			s.setDest(ev.VirtualServer, ev.RealServer, destState{inTable: true})
@@ -244,6 +250,9 @@ func (s *ipvsSide) event(ev healthcheck.Event) {
 	case healthcheck.QuorumLost, healthcheck.QuorumRegained:
 		up := ev.Type == healthcheck.QuorumRegained
 		s.quorum[ev.VirtualServer] = up
+		if !ev.Initial {
+			s.d.fifos.writeLVS(fifoVSLine(hp, up))
+		}
 		if ev.SorryServer {
 			s.each(hp, func(k lvs.ServiceKey) (lvs.Report, error) { return s.rec.SetQuorum(ctx, k, up) })
 		}

@@ -372,6 +372,13 @@ track_file "tf" {
 `,
 		},
 		{
+			name: "lvs_notify_fifo; keepalived's owner words are left out as for notify_fifo",
+			src: `global_defs {
+  lvs_notify_fifo /run/lvs.fifo
+}`,
+			want: "global {\n  lvs_notify_fifo = \"/run/lvs.fifo\"\n}\n",
+		},
+		{
 			name: "persistence_engine",
 			src: `virtual_server 10.0.0.1 5060 {
   protocol UDP

@@ -22,6 +22,7 @@ var globalSpec = map[string]conv{
 	"vrrp_garp_master_refresh_repeat": integer("vrrp_garp_master_refresh_repeat"),
 	"notify_fifo":                     fifo("notify_fifo"),
 	"vrrp_notify_fifo":                fifo("notify_fifo"),
+	"lvs_notify_fifo":                 fifo("lvs_notify_fifo"),
 	"lvs_sync_daemon":                 lvsSyncDaemon,
 	"lvs_timeouts":                    lvsTimeouts,
 	"checker_log_all_failures":        boolFlag("checker_log_all_failures", false),
