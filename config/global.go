@@ -23,7 +23,7 @@ var globalSchema = schema{
 		"vrrp_garp_master_delay", "vrrp_garp_master_repeat", "vrrp_garp_master_refresh",
 		"vrrp_garp_master_refresh_repeat", "notify_fifo", "control_socket", "metrics_listen",
 		"lvs_sync_preempt_delay", "lvs_sloppy_tcp", "lvs_sloppy_sctp", "checker_log_all_failures",
-		"lvs_flush", "lvs_flush_onstop", "lvs_flush_on_stop", "lvs_notify_fifo"},
+		"lvs_flush", "lvs_flush_onstop", "lvs_flush_on_stop", "lvs_notify_fifo", "rs_init_notifies"},
 	blocks: []string{"lvs_sync_daemon", "lvs_timeouts", "ssl"},
 }
 
@@ -50,6 +50,7 @@ func (d *decoder) global(blk *hclsyntax.Block) Global {
 	b.integer("vrrp_garp_master_refresh_repeat", &g.VRRPGarpMasterRefreshRepeat, 1, 255)
 	b.str("notify_fifo", &g.NotifyFifo)
 	b.str("lvs_notify_fifo", &g.LVSNotifyFifo)
+	b.boolean("rs_init_notifies", &g.RSInitNotifies)
 	if b.str("control_socket", &g.ControlSocket) && g.ControlSocket == "" {
 		b.errorf("control_socket", "control_socket must be a path such as %q", DefaultControlSocket)
 	}

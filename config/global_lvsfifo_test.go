@@ -11,3 +11,12 @@ func TestGlobalLVSNotifyFifo(t *testing.T) {
 		{name: "not a string", src: "global {\n  lvs_notify_fifo = 1\n}\n", want: []string{`2:21: error: lvs_notify_fifo must be a string in quotes`}},
 	})
 }
+
+func TestGlobalRSInitNotifies(t *testing.T) {
+	if mustParse(t, "global {\n}\n").Global.RSInitNotifies {
+		t.Error("rs_init_notifies is on by default; keepalived's default is off")
+	}
+	if !mustParse(t, "global {\n  rs_init_notifies = true\n}\n").Global.RSInitNotifies {
+		t.Error("rs_init_notifies = true not read")
+	}
+}

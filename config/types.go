@@ -73,6 +73,7 @@ type Global struct {
 	VRRPGarpMasterRefreshRepeat int
 	NotifyFifo                  string
 	LVSNotifyFifo               string         // lvs_notify_fifo: the checkers' VS / RS lines (also on NotifyFifo)
+	RSInitNotifies              bool           // rs_init_notifies: notify_up and the FIFO line for a server that starts up alive
 	LVSSyncDaemon               *LVSSyncDaemon // nil: no connection synchronisation
 	LVSTimeouts                 *LVSTimeouts   // nil: leave the kernel's timeouts alone
 	SSL                         *SSL           // nil: ssl_get presents no client certificate

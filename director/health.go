@@ -86,6 +86,7 @@ func healthVS(cfg *config.Config, vs *config.VirtualServer, users UserLookup) (H
 			Addr:             rs.Addr,
 			Weight:           rs.Weight,
 			InhibitOnFailure: rs.InhibitOnFailure,
+			InitNotifies:     cfg.Global.RSInitNotifies,
 			NotifyUp:         cmd(rs.NotifyUp),
 			NotifyDown:       cmd(rs.NotifyDown),
 		}

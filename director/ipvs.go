@@ -233,7 +233,8 @@ func (s *ipvsSide) event(ev healthcheck.Event) {
 			return s.rec.SetWeight(ctx, k, ev.RealServer, w)
 		})
 		s.setDest(ev.VirtualServer, ev.RealServer, destState{inTable: true, weight: w})
-		if ev.Type == healthcheck.RealServerUp && !ev.Initial { // keepalived tells changes only
+		// keepalived tells changes only, and with rs_init_notifies a server starting up alive
+		if ev.Type == healthcheck.RealServerUp && (!ev.Initial || s.d.global.Load().RSInitNotifies) {
 			s.d.fifos.writeLVS(fifoRSLine(hp, ev.RealServer, true))
 		}
 	case healthcheck.RealServerDown:

@@ -67,3 +67,35 @@ virtual_server "10.0.0.1:80" {
 		t.Errorf("lvs_notify_fifo %q, want %q", got, want)
 	}
 }
+
+// TestLVSNotifyFIFOInitNotifies: with rs_init_notifies a real server that starts up alive is
+// told at start too.
+func TestLVSNotifyFIFOInitNotifies(t *testing.T) {
+	dir := t.TempDir()
+	lvsFIFO := readFIFO(t, dir+"/lvs")
+	cfg := `
+global {
+  lvs_notify_fifo  = "` + dir + `/lvs"
+  rs_init_notifies = true
+}
+virtual_server "10.0.0.1:80" {
+  protocol = "TCP"
+  lb_kind  = "DR"
+  real_server "10.0.1.2:80" {}
+}
+`
+	k := newKernel()
+	d, err := New(parse(t, cfg), k.options(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := running(t, d)
+	want := "RS [10.0.1.2]:tcp:80 [10.0.0.1]:tcp:80 UP\n"
+	lvsFIFO.waitFor(t, want)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if got := lvsFIFO.text(); got != want {
+		t.Errorf("lvs_notify_fifo %q, want %q", got, want)
+	}
+}

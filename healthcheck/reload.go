@@ -145,6 +145,9 @@ func (e *engine) update(vss []VirtualServer, now time.Time) (output, error) {
 			} else {
 				rs.alive, rs.weight = rs.evaluate()
 				out.events = append(out.events, rs.event(now, true))
+				if rs.alive && rspec.InitNotifies {
+					out.script(rspec.NotifyUp, fmt.Sprintf("notify_up %v (rs_init_notifies)", rspec.Addr))
+				}
 			}
 			vs.rss = append(vs.rss, rs)
 		}

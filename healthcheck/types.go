@@ -39,6 +39,9 @@ type RealServer struct {
 	// Checks are the checker blocks; the server is up only while all pass. A server without
 	// checks is always up, as in keepalived.
 	Checks []Check
+	// InitNotifies is rs_init_notifies: a server that starts up alive (at start, or new in a
+	// reload) runs its notify_up, which keepalived otherwise runs only on a change.
+	InitNotifies bool
 }
 
 // Check is one checker block with its scheduling.

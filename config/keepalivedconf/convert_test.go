@@ -375,8 +375,9 @@ track_file "tf" {
 			name: "lvs_notify_fifo; keepalived's owner words are left out as for notify_fifo",
 			src: `global_defs {
   lvs_notify_fifo /run/lvs.fifo
+  rs_init_notifies
 }`,
-			want: "global {\n  lvs_notify_fifo = \"/run/lvs.fifo\"\n}\n",
+			want: "global {\n  lvs_notify_fifo  = \"/run/lvs.fifo\"\n  rs_init_notifies = true\n}\n",
 		},
 		{
 			name: "persistence_engine",

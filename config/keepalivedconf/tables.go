@@ -23,6 +23,7 @@ var globalSpec = map[string]conv{
 	"notify_fifo":                     fifo("notify_fifo"),
 	"vrrp_notify_fifo":                fifo("notify_fifo"),
 	"lvs_notify_fifo":                 fifo("lvs_notify_fifo"),
+	"rs_init_notifies":                boolFlag("rs_init_notifies", false),
 	"lvs_sync_daemon":                 lvsSyncDaemon,
 	"lvs_timeouts":                    lvsTimeouts,
 	"checker_log_all_failures":        boolFlag("checker_log_all_failures", false),
