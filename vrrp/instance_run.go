@@ -125,80 +125,6 @@ func (i *Instance) start() {
 	i.box.put(input{at: i.deps.Clock.Now(), ev: Startup{}})
 }
 
-// watchLinks makes the watched links those cfg needs, its interface and its
-// track_interfaces: new ones are watched (their state arrives through the mailbox), ones
-// no longer named stop being watched. A reload may add or remove track_interfaces in place
-// (Track is tunable), so it calls this too.
-func (i *Instance) watchLinks(cfg InstanceConfig) {
-	if i.deps.Links == nil {
-		return
-	}
-	devs := []string{cfg.Interface}
-	for _, t := range cfg.Track {
-		if t.Kind == TrackInterface && !slices.Contains(devs, t.Name) {
-			devs = append(devs, t.Name)
-		}
-	}
-	i.watchMu.Lock()
-	defer i.watchMu.Unlock()
-	if i.unwatch {
-		return
-	}
-	if i.watched == nil {
-		i.watched = map[string]chan struct{}{}
-	}
-	for dev, stop := range i.watched {
-		if !slices.Contains(devs, dev) {
-			close(stop)
-			delete(i.watched, dev)
-		}
-	}
-	for _, dev := range devs {
-		if _, ok := i.watched[dev]; ok {
-			continue
-		}
-		stop := make(chan struct{})
-		i.watched[dev] = stop
-		i.watchLink(dev, dev == cfg.Interface, stop)
-	}
-}
-
-// watchLink watches one device until stop closes. The instance's own interface also
-// drives LinkChanged (down is a fault, unless dont_track_primary); every watched device
-// feeds its track_interface.
-func (i *Instance) watchLink(dev string, own bool, stop chan struct{}) {
-	report := func(up bool) {
-		now := i.deps.Clock.Now()
-		if own {
-			// Decided in the loop, which owns cfg: a reload may change dont_track_primary.
-			// Up is always reported: it clears the fault of a link that went down before
-			// dont_track_primary was set, or of the interface also being a weight-0
-			// track_interface (whose fault only LinkChanged clears).
-			i.box.put(input{at: now, fn: func() {
-				if up || !i.cfg.DontTrackPrimary {
-					i.handle(LinkChanged{Dev: dev, Up: up})
-				}
-			}})
-		}
-		i.box.put(input{at: now, fn: func() { i.setTracked(TrackInterface, dev, up) }})
-	}
-	if err := i.deps.Links.Watch(dev, report, stop); err != nil {
-		i.log.Error("cannot watch link; treating it as down", "dev", dev, "err", err)
-		report(false)
-	}
-}
-
-// stopWatching stops every link watcher, for good.
-func (i *Instance) stopWatching() {
-	i.watchMu.Lock()
-	defer i.watchMu.Unlock()
-	i.unwatch = true
-	for dev, stop := range i.watched {
-		close(stop)
-		delete(i.watched, dev)
-	}
-}
-
 // SetTracked reports the state of a tracked object: a vrrp_script result (after rise/fall),
 // a virtual server's quorum, or an interface. Objects the instance does not track are
 // ignored. Safe for concurrent use; it never blocks.
@@ -491,52 +417,6 @@ func (i *Instance) Counters() Counters {
 
 // Name returns the instance name.
 func (i *Instance) Name() string { return i.name }
-
-// reload applies cfg, of the same identity (sameIdentity), in the loop, with no state
-// change and no priority-0 advert: the adverts carry the new settings from the next one, the
-// VIPs that went are removed and the new ones added and announced (when MASTER), and the
-// instance joins group (nil: none) if a reload moved it. Links that cfg tracks and the old
-// configuration did not start being watched, and those it no longer tracks stop.
-func (i *Instance) reload(cfg InstanceConfig, group *SyncGroup) {
-	defer i.watchLinks(cfg) // after the new Track is queued, so the first report counts
-	i.box.put(input{at: i.deps.Clock.Now(), fn: func() {
-		old := i.cfg
-		i.cfg = cfg
-		i.filter = cfg.filter()
-		i.notif.setConfig(cfg.Notify)
-		vips, excluded := cfg.VIPs, cfg.ExcludedVIPs
-		i.kernel.do(func() { i.setOwned(vips, excluded) })
-		routes, rules := cfg.VirtualRoutes, cfg.VirtualRules
-		i.kernel.do(func() { i.setRoutes(routes, rules) })
-		i.mu.Lock()
-		i.status.BasePriority = cfg.Priority
-		i.garpLocked = cfg.garpSettings()
-		i.mu.Unlock()
-		i.setGroup(group)
-		i.applyTracks()
-		if changed := changedFields(old, cfg); len(changed) > 0 {
-			i.log.Info("reloaded in place", "changed", changed, "state", i.m.State())
-		}
-	}})
-}
-
-// setGroup moves the instance into group (nil: out of any), in the loop.
-func (i *Instance) setGroup(group *SyncGroup) {
-	old := i.group
-	i.group = group
-	i.m.Reconfigure(i.cfg.machine(i.tx.Load().t.LocalAddr(), group != nil))
-	if old == group {
-		return
-	}
-	if old != nil && (group == nil || old.faultSource() != group.faultSource()) {
-		i.handle(FaultCleared{Source: old.faultSource()})
-	}
-	if group != nil {
-		own := i.ownFault()
-		i.reportedOwn = own
-		group.join(i, i.m.State(), own)
-	}
-}
 
 // shutdown stops the instance as keepalived does on SIGTERM: a MASTER sends priority 0 and
 // releases its VIPs, notify_stop runs. It waits for the loop and the kernel worker (so the
