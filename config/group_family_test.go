@@ -34,3 +34,12 @@ func TestGroupFamily(t *testing.T) {
 			want: []string{`6:3: error: real_server [2001:db8::2]:80 is IPv6 but virtual_server "group:G" is IPv4`}},
 	})
 }
+
+// TestGroupGranularityDefault: an IPv6 group's default persistence granularity is 128, not
+// the IPv4 default taken before the group's addresses were known.
+func TestGroupGranularityDefault(t *testing.T) {
+	cfg := mustParse(t, "virtual_server_group \"G\" {\n  vip = [\"[2001:db8::1]:443\"]\n}\nvirtual_server \"group:G\" {\n  protocol = \"TCP\"\n  persistence_timeout = 60\n}\n")
+	if got := cfg.VirtualServers[0].PersistenceGranularity; got != 128 {
+		t.Errorf("persistence granularity %d, want 128", got)
+	}
+}

@@ -212,6 +212,10 @@ func validateVirtualServers(d *decoder, cfg *Config) {
 			if g == nil {
 				d.errorf(vs.Source.Range, "virtual_server %q names no virtual_server_group", vs.Name())
 			} else if f, ok := groupFamily(d, g); ok {
+				if f == IPv6 && vs.Family != IPv6 && vs.PersistenceGranularity == 32 {
+					// the default was taken before the group's addresses gave the family
+					vs.PersistenceGranularity = 128
+				}
 				vs.Family = f
 			} // fwmarks only: ip_family or the real servers' family, as for a fwmark service
 		}
