@@ -17,6 +17,9 @@ func lvsFlush(c *converter, o *out, n *Node) {
 // which halvs does not.
 func lvsFlushOnStop(c *converter, o *out, n *Node) {
 	a := n.Args()
+	if prev, ok := o.set["lvs_flush_onstop"]; ok && (len(a) == 0 || a[0] == "VS") {
+		c.dropLoss(prev) // keepalived keeps the last: an earlier one's loss is no longer
+	}
 	switch {
 	case len(a) == 0:
 		c.setAttr(o, n, "lvs_flush_onstop", cty.True)
@@ -28,4 +31,15 @@ func lvsFlushOnStop(c *converter, o *out, n *Node) {
 	default:
 		c.warn(n, "%s %q left out: keepalived takes no value or VS (and rejects this one too)", n.Keyword(), a[0])
 	}
+}
+
+// dropLoss removes the loss reported at pos, for a keyword a later one replaces.
+func (c *converter) dropLoss(pos Pos) {
+	kept := c.diags[:0]
+	for _, d := range c.diags {
+		if !(d.Loss && d.Pos == pos) {
+			kept = append(kept, d)
+		}
+	}
+	c.diags = kept
 }

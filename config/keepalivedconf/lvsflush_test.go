@@ -33,6 +33,14 @@ func TestConvertLVSFlush(t *testing.T) {
 			},
 		},
 		{
+			name: "a later lvs_flush_on_stop VS replaces a bare one, and its loss, as keepalived keeps the last",
+			src:  "global_defs {\n  lvs_flush_onstop\n  lvs_flush_on_stop VS\n}",
+			want: "global {\n  lvs_flush_onstop = \"VS\"\n}\n",
+			wantDiags: []string{
+				`k.conf:3: warning: lvs_flush_on_stop is given again in global (first at k.conf:2); keepalived keeps the last, and so does the conversion`,
+			},
+		},
+		{
 			name:      "an unknown lvs_flush_onstop type",
 			src:       "global_defs {\n  lvs_flush_onstop ALL\n}",
 			want:      "global {\n}\n",
