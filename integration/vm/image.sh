@@ -106,6 +106,9 @@ printf '127.0.0.1 localhost\n' >"$root/etc/hosts"
 install -m 0755 "$here/init.sh" "$root/init"
 mkdir -p "$root/halvs"
 cp -a "$stage/." "$root/halvs/"
+# The keepalived.conf corpus, for TestCorpusTables (keepalived's table vs halvs' for each file).
+mkdir -p "$root/halvs/config/keepalivedconf/testdata"
+cp -a "$here/../../config/keepalivedconf/testdata/corpus" "$root/halvs/config/keepalivedconf/testdata/"
 
 (cd "$root" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet) | gzip -1 >"$out"
 echo "image.sh: $out ($(du -h "$out" | cut -f1)), kernel $kver, modules: ${order[*]}"
