@@ -406,19 +406,15 @@ track_file "tf" {
 `,
 		},
 		{
-			name: "a virtual_server_group subnet keeps keepalived's reading: its first address alone",
+			name: "a virtual_server_group subnet serves every address of it, as in keepalived",
 			src: `virtual_server_group G {
   10.0.2.0/29 80
   2001:db8:1::/126 443
 }`,
 			want: `virtual_server_group "G" {
-  vip = ["10.0.2.0:80", "[2001:db8:1::]:443"]
+  vip = ["10.0.2.0/29:80", "[2001:db8:1::/126]:443"]
 }
 `,
-			wantDiags: []string{
-				`k.conf:2: warning: virtual_server_group entry "10.0.2.0/29 80": keepalived ignores /29 here and serves 10.0.2.0:80 alone; so does the output (write "10.0.2.0/29:80" in halvs to serve every address of the subnet)`,
-				`k.conf:3: warning: virtual_server_group entry "2001:db8:1::/126 443": keepalived ignores /126 here and serves [2001:db8:1::]:443 alone; so does the output (write "[2001:db8:1::/126]:443" in halvs to serve every address of the subnet)`,
-			},
 		},
 		{
 			name: "a repeated keyword keeps the last value, as keepalived does",
