@@ -17,9 +17,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 # Modules the scenarios load, by name; their dependencies are found from each module's own
 # .modinfo "depends=" field, so no depmod run (and no kmod package) is needed on the host.
-# The ip_vs_ftp and ip_vs_pe_sip helpers are left out: they drag in NAT helpers nobody uses here.
+# ip_vs_pe_sip (with the SIP conntrack helper it needs) lets TestCorpusTables compare a
+# persistence_engine sip service; ip_vs_ftp is left out: it drags in NAT helpers nobody uses.
 wanted=(ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_lblc ip_vs_lblcr ip_vs_dh ip_vs_sh
-  ip_vs_sed ip_vs_nq ip_vs_fo ip_vs_ovf ip_vs_mh veth bridge dummy ipip)
+  ip_vs_sed ip_vs_nq ip_vs_fo ip_vs_ovf ip_vs_mh ip_vs_pe_sip veth bridge dummy ipip)
 
 # Tools copied with their shared libraries; a missing one is an error (install-deps.sh has them).
 tools=(/usr/sbin/ip /usr/sbin/ipvsadm /usr/sbin/keepalived)
