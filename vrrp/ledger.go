@@ -78,15 +78,15 @@ func OpenLedger(path string, next Addresser, log *slog.Logger) (*Ledger, error) 
 	if path == "" {
 		return l, nil
 	}
-	b, err := os.ReadFile(path)
+	b, found, err := readRecord(path)
 	switch {
-	case os.IsNotExist(err):
+	case err != nil:
+		return nil, fmt.Errorf("vrrp: VIP record: %w", err)
+	case !found:
 		if err := l.persist(); err != nil {
 			return nil, err
 		}
 		return l, nil
-	case err != nil:
-		return nil, fmt.Errorf("vrrp: VIP record: %w", err)
 	}
 	var f ledgerFile
 	if err := json.Unmarshal(b, &f); err != nil {
@@ -196,23 +196,7 @@ func (l *Ledger) persist() error {
 	if f.VIPs == nil {
 		f.VIPs = []ledgerEntry{}
 	}
-	b, err := json.Marshal(f)
-	if err != nil {
-		return fmt.Errorf("vrrp: VIP record: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(l.path), "."+filepath.Base(l.path)+".*")
-	if err != nil {
-		return fmt.Errorf("vrrp: VIP record: %w", err)
-	}
-	_, err = tmp.Write(append(b, '\n'))
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), l.path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	if err := writeRecord(l.path, f); err != nil {
 		return fmt.Errorf("vrrp: VIP record: %w", err)
 	}
 	return nil

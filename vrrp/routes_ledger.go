@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 
@@ -48,12 +46,12 @@ func OpenRouteLedger(path string, next RouteManager, log *slog.Logger) (*RouteLe
 	if path == "" {
 		return l, nil
 	}
-	b, err := os.ReadFile(path)
+	b, found, err := readRecord(path)
 	switch {
-	case os.IsNotExist(err):
-		return l, l.persist()
 	case err != nil:
 		return nil, fmt.Errorf("vrrp: route record: %w", err)
+	case !found:
+		return l, l.persist()
 	}
 	var f routeLedgerFile
 	if err := json.Unmarshal(b, &f); err != nil {
@@ -207,23 +205,7 @@ func (l *RouteLedger) persist() error {
 	if l.path == "" {
 		return nil
 	}
-	b, err := json.Marshal(routeLedgerFile{Routes: sortedValues(l.routes), Rules: sortedValues(l.rules)})
-	if err != nil {
-		return fmt.Errorf("vrrp: route record: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(l.path), "."+filepath.Base(l.path)+".*")
-	if err != nil {
-		return fmt.Errorf("vrrp: route record: %w", err)
-	}
-	_, err = tmp.Write(append(b, '\n'))
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), l.path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	if err := writeRecord(l.path, routeLedgerFile{Routes: sortedValues(l.routes), Rules: sortedValues(l.rules)}); err != nil {
 		return fmt.Errorf("vrrp: route record: %w", err)
 	}
 	return nil
