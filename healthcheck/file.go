@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/halvs/halvs/internal/cnum"
 )
 
 // FileSpec is a FILE_CHECK block (keepalived check_file.c, track_file.c): the file holds a
@@ -81,52 +81,9 @@ func readTrackFile(path string) (int64, error) {
 	defer f.Close()
 	buf := make([]byte, 127)
 	n, _ := f.Read(buf)
-	v, err := strtol(string(buf[:n]))
-	if err != nil || v < math.MinInt32 || v > math.MaxInt32+1 {
+	v, _, _ := cnum.Strtol(string(buf[:n]))
+	if v < math.MinInt32 || v > math.MaxInt32+1 {
 		return 0, fmt.Errorf("invalid number in %s", path)
 	}
 	return v, nil
-}
-
-// strtol parses like C's strtol(s, NULL, 0): leading blanks, a sign, 0x for hex, 0 for octal,
-// digits up to the first non-digit; no digits is 0.
-func strtol(s string) (int64, error) {
-	s = strings.TrimLeft(s, " \t\n\v\f\r")
-	neg := false
-	if s != "" && (s[0] == '+' || s[0] == '-') {
-		neg = s[0] == '-'
-		s = s[1:]
-	}
-	base := 10
-	switch {
-	case len(s) > 2 && (s[:2] == "0x" || s[:2] == "0X") && isDigit(s[2], 16):
-		base, s = 16, s[2:]
-	case len(s) > 1 && s[0] == '0':
-		base = 8
-	}
-	end := 0
-	for end < len(s) && isDigit(s[end], base) {
-		end++
-	}
-	if end == 0 {
-		return 0, nil
-	}
-	v, err := strconv.ParseInt(s[:end], base, 64)
-	if err != nil {
-		return 0, err
-	}
-	if neg {
-		v = -v
-	}
-	return v, nil
-}
-
-func isDigit(c byte, base int) bool {
-	switch {
-	case c >= '0' && c <= '9':
-		return int(c-'0') < base
-	case base == 16 && (c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'):
-		return true
-	}
-	return false
 }

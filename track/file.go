@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/halvs/halvs/internal/cnum"
 )
 
 // ErrInvalidValue is returned by ReadFile for a number outside the range of a C int:
@@ -35,42 +36,9 @@ func ReadFile(path string) (int, error) {
 
 // ParseValue parses s like C's strtol(s, NULL, 0) and checks that the number fits a C int.
 func ParseValue(s string) (int, error) {
-	s = strings.TrimLeft(s, " \t\n\v\f\r")
-	neg := false
-	if s != "" && (s[0] == '+' || s[0] == '-') {
-		neg = s[0] == '-'
-		s = s[1:]
-	}
-	base := 10
-	switch {
-	case len(s) > 2 && (s[:2] == "0x" || s[:2] == "0X") && isDigit(s[2], 16):
-		base, s = 16, s[2:]
-	case len(s) > 1 && s[0] == '0':
-		base = 8
-	}
-	end := 0
-	for end < len(s) && isDigit(s[end], base) {
-		end++
-	}
-	if end == 0 {
-		return 0, nil
-	}
-	v, err := strconv.ParseInt(s[:end], base, 64)
-	if neg {
-		v = -v
-	}
-	if err != nil || v < math.MinInt32 || v > math.MaxInt32 {
-		return 0, fmt.Errorf("%w: %q", ErrInvalidValue, s[:end])
+	v, _, _ := cnum.Strtol(s)
+	if v < math.MinInt32 || v > math.MaxInt32 {
+		return 0, fmt.Errorf("%w: %q", ErrInvalidValue, strings.TrimSpace(s))
 	}
 	return int(v), nil
-}
-
-func isDigit(c byte, base int) bool {
-	switch {
-	case c >= '0' && c <= '9':
-		return int(c-'0') < base
-	case base == 16:
-		return c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
-	}
-	return false
 }

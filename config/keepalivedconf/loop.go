@@ -3,6 +3,8 @@ package keepalivedconf
 import (
 	"strconv"
 	"strings"
+
+	"github.com/halvs/halvs/internal/cnum"
 )
 
 // loop runs a ~SEQ(VAR, start, step, end), ~SEQx(...) or ~LST(...) line: the rest of the
@@ -85,7 +87,7 @@ func (r *reader) parseSeq(line string, pos Pos) (seq, string) {
 	}
 	var nums []int64
 	for {
-		v, after, ok := strtol(args)
+		v, after, ok := cnum.Strtol(args)
 		if !ok {
 			return s, "expected a number"
 		}
