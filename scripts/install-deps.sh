@@ -5,7 +5,9 @@
 # Idempotent: packages already present are skipped quickly.
 set -euo pipefail
 
-pkgs=(make git iproute2 keepalived tcpdump qemu-system-x86 busybox-static cpio ipvsadm procps)
+# bird2 and frr are the BGP peers of the active-active tests; chromium renders the status page.
+pkgs=(make git iproute2 keepalived tcpdump qemu-system-x86 busybox-static cpio ipvsadm procps
+  bird2 frr chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -24,6 +26,8 @@ if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-# keepalived must never run as a service here: the tests start their own by PID.
-if command -v systemctl >/dev/null 2>&1; then systemctl stop keepalived 2>/dev/null || true; fi
+# keepalived, bird and frr must never run as services here: the tests start their own by PID.
+if command -v systemctl >/dev/null 2>&1; then
+  systemctl stop keepalived bird frr 2>/dev/null || true
+fi
 exit 0
