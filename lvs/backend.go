@@ -16,6 +16,9 @@ type Backend interface {
 	// Services returns every service in the table (owned by halvs or not) with its
 	// destinations. The Sorry field of each entry is zero.
 	Services() ([]VirtualServer, error)
+	// Service returns one service with its destinations, as Services would list it, or
+	// ESRCH when the table has no such service.
+	Service(ServiceKey) (VirtualServer, error)
 	AddService(Service) error
 	UpdateService(Service) error
 	DeleteService(ServiceKey) error

@@ -48,6 +48,13 @@ func checkBackendContract(t *testing.T, b Backend) {
 	if diff := cmp.Diff(want, got, equateNet); diff != "" {
 		t.Errorf("table (-want +got):\n%s", diff)
 	}
+	one, err := b.Service(k)
+	must("read one service", err)
+	if diff := cmp.Diff(want[0], one, equateNet); diff != "" {
+		t.Errorf("one service (-want +got):\n%s", diff)
+	}
+	_, err = b.Service(tcp("10.10.10.23:80"))
+	wantErr("read missing service", err, syscall.ESRCH)
 	must("delete destination", b.DeleteDestination(k, rs1.Addr))
 	must("delete service", b.DeleteService(k))
 	if got, _ := b.Services(); len(got) != 0 {

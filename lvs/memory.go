@@ -65,6 +65,17 @@ func (m *Memory) Services() ([]VirtualServer, error) {
 	return out, nil
 }
 
+// Service implements Backend.
+func (m *Memory) Service(k ServiceKey) (VirtualServer, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.services[k]
+	if s == nil {
+		return VirtualServer{}, syscall.ESRCH
+	}
+	return VirtualServer{Service: s.svc, Destinations: slices.Clone(s.dests)}, nil
+}
+
 // AddService implements Backend.
 func (m *Memory) AddService(s Service) error {
 	m.mu.Lock()

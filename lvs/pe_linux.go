@@ -3,6 +3,8 @@ package lvs
 import (
 	"bytes"
 	"fmt"
+
+	"github.com/vishvananda/netlink/nl"
 )
 
 // peNames reads the persistence engine of every service that has one, with a GET_SERVICE
@@ -30,6 +32,31 @@ func (k *Kernel) peNames() (map[ServiceKey]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// peName reads the persistence engine of one service ("" for none) with a GET_SERVICE of
+// its own, as peNames does for the whole table. k.mu must be held.
+func (k *Kernel) peName(key ServiceKey) (string, error) {
+	req := nl.NewNetlinkRequest(int(k.family), 0)
+	req.AddData(&nl.Genlmsg{Command: ipvsCmdGetService, Version: ipvsGenlVersion})
+	req.AddData(encoded(appendServiceAttr(nil, Service{Key: key})))
+	ans, err := k.execute(req)
+	if err != nil {
+		return "", err
+	}
+	if ans[0].err != nil {
+		return "", fmt.Errorf("ipvs: service %s: %w", key, ans[0].err)
+	}
+	for _, m := range ans[0].data {
+		got, pe, err := parseServicePE(m)
+		if err != nil {
+			return "", err
+		}
+		if got == key {
+			return pe, nil
+		}
+	}
+	return "", fmt.Errorf("ipvs: service %s: no answer", key)
 }
 
 // parseServicePE reads one GET_SERVICE answer: the service's key and its persistence

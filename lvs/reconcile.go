@@ -32,7 +32,9 @@ type Options struct {
 // It owns a service from the moment a desired table names it until a reconcile has deleted
 // it after a later table dropped it. Services it does not own are never touched; it never
 // flushes. A restart adopts what is already programmed: a service that matches the desired
-// one costs no operation.
+// one costs no operation. Between restarts it trusts its record of what it programmed, as
+// keepalived does: a change another tool makes to an owned service is not seen until that
+// service changes again in the desired table or one of its operations fails.
 type Reconciler struct {
 	mu      sync.Mutex
 	b       Backend
@@ -176,41 +178,125 @@ func (r *Reconciler) effectiveTable() []VirtualServer {
 	return eff
 }
 
-// Reconcile reads the kernel's table and applies the smallest set of operations that makes
-// the owned services match the desired table. An unchanged table costs no operation. An
-// operation that fails is retried with backoff; what still fails is in the Report and in the
-// returned error (an *OpError, or several joined), and the next Reconcile tries again from a
-// fresh read of the table.
+// Reconcile applies the smallest set of operations that makes the owned services match the
+// desired table. It reads from the kernel only what it does not know: a service whose state
+// the last operations left known (r.applied) and whose effective state has not changed since
+// costs neither a read nor an operation, so a reload that changes one weight in a table of
+// thousands of services is one operation and no read. A service it does not know (never
+// reconciled, or one of its operations failed) is read alone, or, when most of the services
+// are unknown (at start), with one read of the whole table; so a restart adopts what is
+// already programmed. An unchanged table costs no operation. An operation that fails is
+// retried with backoff; what still fails is in the Report and in the returned error (an
+// *OpError, or several joined), and the next Reconcile reads that service afresh.
 func (r *Reconciler) Reconcile(ctx context.Context) (Report, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	cur, err := r.b.Services()
+	cur, eff, err := r.scope()
 	if err != nil {
-		return Report{}, fmt.Errorf("ipvs: read table: %w", err)
+		return Report{}, err
 	}
 	present := make(map[ServiceKey]bool, len(cur))
 	for _, vs := range cur {
 		present[vs.Service.Key] = true
 	}
-	eff := r.effectiveTable()
 	rep := r.run(ctx, Diff(cur, eff, r.owned))
 
 	failed := map[ServiceKey]bool{}
 	for _, e := range rep.Failed {
 		failed[e.Op.Service.Key] = true
 	}
-	clear(r.applied)
 	for _, vs := range eff {
-		if !failed[vs.Service.Key] {
+		if failed[vs.Service.Key] {
+			delete(r.applied, vs.Service.Key)
+		} else {
 			r.applied[vs.Service.Key] = vs
 		}
 	}
 	for k := range r.owned {
-		if _, want := r.desired[k]; !want && (!present[k] || !failed[k]) {
+		if _, want := r.desired[k]; want {
+			continue
+		}
+		if !present[k] || !failed[k] {
 			delete(r.owned, k) // deleted now, or gone already
+			delete(r.applied, k)
+		} else {
+			delete(r.applied, k) // its deletion failed: read it afresh next time
 		}
 	}
 	return rep, rep.err()
+}
+
+// scope returns what Reconcile diffs: cur, the kernel's state of the services that may need
+// an operation (from r.applied where known, read where not), and eff, the effective state of
+// the desired ones among them. Diff over these gives the operations a diff of the whole
+// table would, when r.applied is true to the kernel.
+func (r *Reconciler) scope() (cur, eff []VirtualServer, err error) {
+	var unknown []ServiceKey
+	for k := range r.owned {
+		if _, ok := r.applied[k]; !ok {
+			unknown = append(unknown, k)
+		}
+	}
+	read := map[ServiceKey]VirtualServer{}
+	if len(unknown) > 0 && 2*len(unknown) > len(r.owned) {
+		// Most are unknown: one walk of the table costs less than a read of each.
+		all, err := r.b.Services()
+		if err != nil {
+			return nil, nil, fmt.Errorf("ipvs: read table: %w", err)
+		}
+		for _, vs := range all {
+			if r.owned[vs.Service.Key] {
+				read[vs.Service.Key] = vs
+			}
+		}
+	} else {
+		sortKeys(unknown)
+		for _, k := range unknown {
+			vs, err := r.b.Service(k)
+			switch {
+			case isNotFound(err):
+			case err != nil:
+				return nil, nil, fmt.Errorf("ipvs: read service: %w", err)
+			default:
+				read[k] = vs
+			}
+		}
+	}
+	for k := range r.owned {
+		want, desired := r.desired[k]
+		got, known := r.applied[k]
+		if !known {
+			if vs, ok := read[k]; ok {
+				cur = append(cur, vs)
+			}
+			if desired {
+				eff = append(eff, r.effective(want))
+			}
+			continue
+		}
+		if !desired {
+			cur = append(cur, got) // to be deleted
+			continue
+		}
+		if e := r.effective(want); !sameState(got, e) {
+			cur = append(cur, got)
+			eff = append(eff, e)
+		}
+	}
+	return cur, eff, nil
+}
+
+// sameState says whether a service in state got needs no operation to reach want.
+func sameState(got, want VirtualServer) bool {
+	if got.Service.normalized() != want.Service.normalized() || len(got.Destinations) != len(want.Destinations) {
+		return false
+	}
+	for i, d := range want.Destinations {
+		if g := got.Destinations[i]; g.Addr != d.Addr || !d.sameAs(g) {
+			return len(diffService(nil, &got, want)) == 0 // the same set in another order
+		}
+	}
+	return true
 }
 
 // Stop removes every owned service from the kernel, as keepalived does when it stops,
