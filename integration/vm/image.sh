@@ -5,7 +5,8 @@
 #   OUT    the initramfs file to write
 # The image holds busybox (every applet as a symlink in /bin), the kernel modules the tests need
 # (with their dependencies, in load order), the dynamically linked reference tools (ip, ipvsadm,
-# keepalived) with the libraries ldd names, and the guest init (init.sh beside this file).
+# keepalived; bird, the active-active tests' router) with the libraries ldd names, and the
+# guest init (init.sh beside this file).
 set -euo pipefail
 
 if (($# != 3)); then
@@ -23,7 +24,8 @@ wanted=(ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_lblc ip_vs_lblcr ip_vs
   ip_vs_sed ip_vs_nq ip_vs_fo ip_vs_ovf ip_vs_mh ip_vs_pe_sip veth bridge dummy ipip)
 
 # Tools copied with their shared libraries; a missing one is an error (install-deps.sh has them).
-tools=(/usr/sbin/ip /usr/sbin/ipvsadm /usr/sbin/keepalived)
+# bird and birdcl (bird2) are the router of the active-active tests (ecmp_*_test.go).
+tools=(/usr/sbin/ip /usr/sbin/ipvsadm /usr/sbin/keepalived /usr/sbin/bird /usr/sbin/birdcl)
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
