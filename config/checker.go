@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/halvs/halvs/healthcheck"
 	"github.com/halvs/halvs/lvs"
 )
 
@@ -19,16 +20,16 @@ var (
 	timingAttrs  = []string{"retry", "nb_get_retry", "delay_before_retry", "delay_loop", "warmup", "alpha", "log_all_failures"}
 )
 
-var checkerSchemas = map[CheckerKind]schema{
-	CheckTCP:  {attrs: concat(connectAttrs, timingAttrs)},
-	CheckPing: {attrs: concat(connectAttrs, timingAttrs)},
-	CheckHTTP: {attrs: concat(connectAttrs, timingAttrs, []string{"http_protocol", "virtualhost", "fast_recovery"}), blocks: []string{"url"}},
-	CheckSSL:  {attrs: concat(connectAttrs, timingAttrs, []string{"http_protocol", "virtualhost", "fast_recovery", "enable_sni", "sni_name", "tls_verify", "ca_file"}), blocks: []string{"url"}},
-	CheckDNS:  {attrs: concat(connectAttrs, timingAttrs, []string{"type", "name"})},
-	CheckUDP:  {attrs: concat(connectAttrs, timingAttrs, []string{"payload", "require_reply", "min_reply_length", "max_reply_length"})},
-	CheckMisc: {attrs: concat(timingAttrs, []string{"misc_path", "misc_timeout", "misc_dynamic", "user"})},
-	CheckFile: {attrs: []string{"track_file", "dynamic", "weight", "reverse"}},
-	CheckSMTP: {attrs: concat(connectAttrs, timingAttrs, []string{"helo_name"}), blocks: []string{"host"}},
+var checkerSchemas = map[healthcheck.Kind]schema{
+	healthcheck.KindTCP:  {attrs: concat(connectAttrs, timingAttrs)},
+	healthcheck.KindPing: {attrs: concat(connectAttrs, timingAttrs)},
+	healthcheck.KindHTTP: {attrs: concat(connectAttrs, timingAttrs, []string{"http_protocol", "virtualhost", "fast_recovery"}), blocks: []string{"url"}},
+	healthcheck.KindSSL:  {attrs: concat(connectAttrs, timingAttrs, []string{"http_protocol", "virtualhost", "fast_recovery", "enable_sni", "sni_name", "tls_verify", "ca_file"}), blocks: []string{"url"}},
+	healthcheck.KindDNS:  {attrs: concat(connectAttrs, timingAttrs, []string{"type", "name"})},
+	healthcheck.KindUDP:  {attrs: concat(connectAttrs, timingAttrs, []string{"payload", "require_reply", "min_reply_length", "max_reply_length"})},
+	healthcheck.KindMisc: {attrs: concat(timingAttrs, []string{"misc_path", "misc_timeout", "misc_dynamic", "user"})},
+	healthcheck.KindFile: {attrs: []string{"track_file", "dynamic", "weight", "reverse"}},
+	healthcheck.KindSMTP: {attrs: concat(connectAttrs, timingAttrs, []string{"helo_name"}), blocks: []string{"host"}},
 }
 
 func concat(lists ...[]string) []string {
@@ -41,24 +42,24 @@ func concat(lists ...[]string) []string {
 
 // checker decodes one checker block of a real server and resolves every value
 // (checker → real server → virtual server → keepalived's default for the kind).
-func (d *decoder) checker(kind CheckerKind, blk *hclsyntax.Block, rs RealServer, in inherited) (Checker, bool) {
-	b := d.open(fmt.Sprintf("%s of real_server %q", kind, rs.Addr), blk.Body, blk.DefRange(), checkerSchemas[kind])
+func (d *decoder) checker(kind healthcheck.Kind, blk *hclsyntax.Block, rs RealServer, in inherited) (Checker, bool) {
+	b := d.open(fmt.Sprintf("%s of real_server %q", checkerBlock(kind), rs.Addr), blk.Body, blk.DefRange(), checkerSchemas[kind])
 	c := Checker{Kind: kind, ConnectIP: rs.Addr.Addr(), ConnectPort: rs.Addr.Port(), Source: b.src}
-	if kind != CheckFile {
+	if kind != healthcheck.KindFile {
 		d.checkerCommon(b, &c, in)
 	}
 	switch kind {
-	case CheckHTTP, CheckSSL:
+	case healthcheck.KindHTTP, healthcheck.KindSSL:
 		c.HTTP = d.httpCheck(b, kind, in.virtualhost)
-	case CheckMisc:
+	case healthcheck.KindMisc:
 		c.Misc = d.miscCheck(b, blk, c.DelayLoop)
-	case CheckDNS:
+	case healthcheck.KindDNS:
 		c.DNS = b.dnsCheck()
-	case CheckUDP:
+	case healthcheck.KindUDP:
 		c.UDP = b.udpCheck()
-	case CheckFile:
+	case healthcheck.KindFile:
 		c.File = d.fileCheck(b, blk)
-	case CheckSMTP:
+	case healthcheck.KindSMTP:
 		c.SMTP = &SMTPCheck{}
 		// The HELO argument is one word of printable ASCII (a domain name or address
 		// literal): a space or line break would end the command early or start another.
@@ -67,8 +68,8 @@ func (d *decoder) checker(kind CheckerKind, blk *hclsyntax.Block, rs RealServer,
 			b.errorf("helo_name", "helo_name must be one word of printable ASCII, 1 to 255 characters (a domain name such as \"lb1.example.net\")")
 		}
 	}
-	if c.ConnectPort == 0 && kind != CheckPing && kind != CheckMisc && kind != CheckFile {
-		d.errorf(blk.DefRange(), "%s of a real server without a port needs connect_port", kind)
+	if c.ConnectPort == 0 && kind != healthcheck.KindPing && kind != healthcheck.KindMisc && kind != healthcheck.KindFile {
+		d.errorf(blk.DefRange(), "%s of a real server without a port needs connect_port", checkerBlock(kind))
 	}
 	return c, true
 }
@@ -109,7 +110,7 @@ func (b *block) connection(c *Checker) {
 	if b.integer("fwmark", &mark, 1, 1<<32-1) {
 		c.FWMark = uint32(mark)
 	}
-	if c.FWMark != 0 && c.Kind == CheckPing {
+	if c.FWMark != 0 && c.Kind == healthcheck.KindPing {
 		b.errorf("fwmark", "fwmark marks a checker's TCP or UDP connection; ping_check's ICMP echo is not marked")
 	}
 }
@@ -137,9 +138,9 @@ func (d *decoder) checkerTiming(b *block, c *Checker, in inherited) {
 		c.ConnectTimeout = *in.connectTimeout
 	}
 	switch c.Kind {
-	case CheckMisc:
+	case healthcheck.KindMisc:
 		c.Retry = 0
-	case CheckDNS:
+	case healthcheck.KindDNS:
 		c.Retry = 3
 	default:
 		c.Retry = 1
@@ -148,9 +149,9 @@ func (d *decoder) checkerTiming(b *block, c *Checker, in inherited) {
 		c.Retry = *in.retry
 	}
 	switch c.Kind {
-	case CheckHTTP, CheckSSL:
+	case healthcheck.KindHTTP, healthcheck.KindSSL:
 		c.DelayBeforeRetry = 3 * time.Second
-	case CheckDNS:
+	case healthcheck.KindDNS:
 		c.DelayBeforeRetry = c.DelayLoop
 	default:
 		c.DelayBeforeRetry = time.Second
@@ -162,7 +163,7 @@ func (d *decoder) checkerTiming(b *block, c *Checker, in inherited) {
 	if in.warmup != nil {
 		c.Warmup = *in.warmup
 	}
-	if c.ConnectTimeout <= 0 && c.Kind != CheckMisc {
+	if c.ConnectTimeout <= 0 && c.Kind != healthcheck.KindMisc {
 		b.errorf("connect_timeout", "connect_timeout must be more than 0")
 	}
 }
@@ -170,14 +171,14 @@ func (d *decoder) checkerTiming(b *block, c *Checker, in inherited) {
 // checkers decodes a checker block into the checkers it stands for: one, or for a smtp_check
 // with host blocks one per host, plus the block's own when it sets a connection keyword
 // (keepalived's smtp_check_end_handler).
-func (d *decoder) checkers(kind CheckerKind, blk *hclsyntax.Block, rs RealServer, in inherited) []Checker {
+func (d *decoder) checkers(kind healthcheck.Kind, blk *hclsyntax.Block, rs RealServer, in inherited) []Checker {
 	c, ok := d.checker(kind, blk, rs, in)
 	if !ok {
 		return nil
 	}
 	var hosts []*hclsyntax.Block
 	for _, hb := range blk.Body.Blocks {
-		if kind == CheckSMTP && hb.Type == "host" {
+		if kind == healthcheck.KindSMTP && hb.Type == "host" {
 			hosts = append(hosts, hb)
 		}
 	}
@@ -217,7 +218,7 @@ func (d *decoder) checkers(kind CheckerKind, blk *hclsyntax.Block, rs RealServer
 	return out
 }
 
-func (d *decoder) httpCheck(b *block, kind CheckerKind, vhost string) *HTTPCheck {
+func (d *decoder) httpCheck(b *block, kind healthcheck.Kind, vhost string) *HTTPCheck {
 	h := &HTTPCheck{HTTPProtocol: "1.0", Virtualhost: vhost}
 	if b.str("http_protocol", &h.HTTPProtocol) && !contains([]string{"1.0", "1.0C", "1.1"}, h.HTTPProtocol) {
 		b.errorf("http_protocol", "http_protocol must be \"1.0\", \"1.0C\" or \"1.1\", not %q", h.HTTPProtocol)
@@ -227,7 +228,7 @@ func (d *decoder) httpCheck(b *block, kind CheckerKind, vhost string) *HTTPCheck
 	if b.boolean("fast_recovery", &fast) && !fast {
 		b.warnf("fast_recovery", "fast_recovery = false has no effect: halvs fetches every url of a checker in each check, so a recovered server is back after one check (keepalived's fast_recovery)")
 	}
-	if kind == CheckSSL {
+	if kind == healthcheck.KindSSL {
 		b.boolean("enable_sni", &h.EnableSNI)
 		if b.str("sni_name", &h.SNIName) {
 			if h.SNIName == "" || strings.ContainsAny(h.SNIName, " /:") {
@@ -245,7 +246,7 @@ func (d *decoder) httpCheck(b *block, kind CheckerKind, vhost string) *HTTPCheck
 	}
 	urls := b.blocks("url")
 	if len(urls) == 0 {
-		b.d.errorf(b.src.Range, "%s needs at least one url { path = \"/\" }", kind)
+		b.d.errorf(b.src.Range, "%s needs at least one url { path = \"/\" }", checkerBlock(kind))
 	}
 	for _, ub := range urls {
 		u := d.open("url", ub.Body, ub.DefRange(), schema{attrs: []string{"path", "status_code", "digest", "virtualhost",

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/halvs/halvs/config"
+	"github.com/halvs/halvs/healthcheck"
 )
 
 // TestSMTPCheckHosts: keepalived runs one checker per host block, each with its own connection
@@ -14,7 +15,7 @@ import (
 // smtp_check's own when it sets a connection keyword; timing and helo_name are shared.
 func TestSMTPCheckHosts(t *testing.T) {
 	rsAddr := netip.MustParseAddr("10.0.0.2")
-	base := config.Checker{Kind: config.CheckSMTP, ConnectIP: rsAddr, ConnectPort: 25, ConnectTimeout: 3 * time.Second,
+	base := config.Checker{Kind: healthcheck.KindSMTP, ConnectIP: rsAddr, ConnectPort: 25, ConnectTimeout: 3 * time.Second,
 		Retry: 2, DelayBeforeRetry: time.Second, DelayLoop: time.Minute, Warmup: time.Minute}
 	with := func(f func(*config.Checker)) config.Checker { c := base; f(&c); return c }
 	tests := []struct {

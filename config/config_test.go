@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/halvs/halvs/config"
+	"github.com/halvs/halvs/healthcheck"
 )
 
 // diagCase is one row of a validation table: the config text and every diagnostic it must
@@ -95,7 +96,7 @@ func TestSeedExamples(t *testing.T) {
 		ap := netip.MustParseAddrPort(addr)
 		want.RealServers = append(want.RealServers, config.RealServer{
 			Addr: ap, Weight: 3, Method: config.MethodDR, DelayLoop: 6 * time.Second,
-			Checkers: []config.Checker{{Kind: config.CheckTCP, ConnectIP: ap.Addr(), ConnectPort: 80,
+			Checkers: []config.Checker{{Kind: healthcheck.KindTCP, ConnectIP: ap.Addr(), ConnectPort: 80,
 				ConnectTimeout: 3 * time.Second, Retry: 3, DelayBeforeRetry: 3 * time.Second,
 				DelayLoop: 6 * time.Second, Warmup: 6 * time.Second}},
 		})

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/halvs/halvs/healthcheck"
 	"github.com/halvs/halvs/lvs"
 )
 
@@ -361,7 +362,7 @@ func parseGranularity(s string, bits int) (int, error) {
 
 var realServerSchema = schema{
 	attrs:  append([]string{"weight", "lvs_method", "lb_kind", "notify_up", "notify_down", "uthreshold", "lthreshold"}, inheritedAttrs...),
-	blocks: []string{"tcp_check", "http_get", "ssl_get", "misc_check", "dns_check", "udp_check", "ping_check", "file_check", "smtp_check"},
+	blocks: checkerBlocks(),
 }
 
 func (d *decoder) realServer(key string, blk *hclsyntax.Block, vs *VirtualServer, in inherited) (RealServer, bool) {
@@ -392,7 +393,7 @@ func (d *decoder) realServer(key string, blk *hclsyntax.Block, vs *VirtualServer
 				d.errorf(blk.LabelRanges[0], "%s blocks take no name: write %s { ... }", blk.Type, blk.Type)
 				continue
 			}
-			rs.Checkers = append(rs.Checkers, d.checkers(CheckerKind(blk.Type), blk, rs, in)...)
+			rs.Checkers = append(rs.Checkers, d.checkers(healthcheck.Kind(strings.ToUpper(blk.Type)), blk, rs, in)...)
 		}
 	}
 	return rs, true

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/halvs/halvs/config"
+	"github.com/halvs/halvs/healthcheck"
 )
 
 // vs wraps lines (starting at line 3) in a TCP virtual_server on 10.0.0.1:80.
@@ -125,28 +126,28 @@ func TestRealServerAndCheckerDefaults(t *testing.T) {
 	want := config.RealServer{Addr: netip.MustParseAddrPort("10.0.0.2:80"), Weight: 5, Method: config.MethodNAT,
 		UThreshold: 100, LThreshold: 50, DelayLoop: 10 * time.Second, NotifyDown: config.Script{Argv: []string{"/bin/down", "x y"}},
 		Checkers: []config.Checker{
-			with(func(c *config.Checker) { c.Kind = config.CheckTCP }),
+			with(func(c *config.Checker) { c.Kind = healthcheck.KindTCP }),
 			with(func(c *config.Checker) {
-				c.Kind, c.DelayBeforeRetry = config.CheckHTTP, 3*time.Second
+				c.Kind, c.DelayBeforeRetry = healthcheck.KindHTTP, 3*time.Second
 				c.HTTP = &config.HTTPCheck{HTTPProtocol: "1.0", URLs: []config.URL{{Path: "/health",
 					StatusCodes: []config.StatusRange{{200, 200}, {300, 302}}, Digest: "9b3a0c85a887a256d6939da88aabd8cd"}}}
 			}),
 			with(func(c *config.Checker) {
-				c.Kind, c.Retry = config.CheckMisc, 0
+				c.Kind, c.Retry = healthcheck.KindMisc, 0
 				c.Misc = &config.MiscCheck{Path: config.Script{Argv: []string{"/bin/check", "arg"}}, Timeout: 10 * time.Second}
 			}),
 			with(func(c *config.Checker) {
-				c.Kind, c.Retry, c.DelayBeforeRetry = config.CheckDNS, 5, 10*time.Second
+				c.Kind, c.Retry, c.DelayBeforeRetry = healthcheck.KindDNS, 5, 10*time.Second
 				c.DNS = &config.DNSCheck{Type: "SOA", Name: "."}
 			}),
 			with(func(c *config.Checker) {
-				c.Kind = config.CheckUDP
+				c.Kind = healthcheck.KindUDP
 				c.UDP = &config.UDPCheck{Payload: "0a0b", RequireReply: true, ReplyPattern: "0aXb", MaxReplyLength: 255}
 			}),
 			with(func(c *config.Checker) {
-				c.Kind, c.ConnectIP, c.DelayLoop, c.Warmup = config.CheckPing, netip.MustParseAddr("10.0.0.3"), time.Second, time.Second
+				c.Kind, c.ConnectIP, c.DelayLoop, c.Warmup = healthcheck.KindPing, netip.MustParseAddr("10.0.0.3"), time.Second, time.Second
 			}),
-			{Kind: config.CheckFile, ConnectIP: ip, ConnectPort: 80, File: &config.FileCheck{TrackFile: "tf", Weight: 1}},
+			{Kind: healthcheck.KindFile, ConnectIP: ip, ConnectPort: 80, File: &config.FileCheck{TrackFile: "tf", Weight: 1}},
 		}}
 	if diff := cmp.Diff(want, r, config.IgnorePositions()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)

@@ -3,7 +3,10 @@ package config
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
+
+	"github.com/halvs/halvs/healthcheck"
 )
 
 // Protocol is a virtual server's L4 protocol.
@@ -118,28 +121,28 @@ type RealServer struct {
 	Source           Source
 }
 
-// CheckerKind names a health checker by its block name.
-type CheckerKind string
+// checkerKinds are the checker blocks a real server takes. The kinds are healthcheck's,
+// spelled as keepalived's keywords; a configuration writes them in lower case (checkerBlock).
+var checkerKinds = []healthcheck.Kind{healthcheck.KindTCP, healthcheck.KindHTTP, healthcheck.KindSSL,
+	healthcheck.KindMisc, healthcheck.KindDNS, healthcheck.KindUDP, healthcheck.KindPing, healthcheck.KindFile,
+	healthcheck.KindSMTP}
 
-const (
-	CheckTCP  CheckerKind = "tcp_check"
-	CheckHTTP CheckerKind = "http_get"
-	CheckSSL  CheckerKind = "ssl_get"
-	CheckMisc CheckerKind = "misc_check"
-	CheckDNS  CheckerKind = "dns_check"
-	CheckUDP  CheckerKind = "udp_check"
-	CheckPing CheckerKind = "ping_check"
-	CheckFile CheckerKind = "file_check"
-	CheckSMTP CheckerKind = "smtp_check"
-)
+// checkerBlock is the block name of a checker kind in a halvs configuration (tcp_check).
+func checkerBlock(k healthcheck.Kind) string { return strings.ToLower(string(k)) }
 
-var checkerKinds = []CheckerKind{CheckTCP, CheckHTTP, CheckSSL, CheckMisc, CheckDNS, CheckUDP, CheckPing, CheckFile, CheckSMTP}
+func checkerBlocks() []string {
+	var names []string
+	for _, k := range checkerKinds {
+		names = append(names, checkerBlock(k))
+	}
+	return names
+}
 
 // Checker is one health checker of a real server, every value resolved (checker, then real
 // server, then virtual server, then keepalived's default for the kind). Exactly the
 // kind-specific pointer that matches Kind is set (none for tcp_check and ping_check).
 type Checker struct {
-	Kind             CheckerKind
+	Kind             healthcheck.Kind
 	ConnectIP        netip.Addr // default the real server's address
 	ConnectPort      uint16     // default the real server's port
 	BindTo           netip.Addr

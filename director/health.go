@@ -114,15 +114,15 @@ func healthCheck(cfg *config.Config, c config.Checker, users UserLookup) (health
 		Warmup: c.Warmup, Alpha: c.Alpha, LogAllFailures: c.LogAllFailures || cfg.Global.CheckerLogAllFailures}
 	var spec healthcheck.Spec
 	switch c.Kind {
-	case config.CheckTCP:
+	case healthcheck.KindTCP:
 		spec = healthcheck.TCPSpec{Conn: conn}
-	case config.CheckPing:
+	case healthcheck.KindPing:
 		spec = healthcheck.PingSpec{ConnectIP: c.ConnectIP, ConnectTimeout: c.ConnectTimeout}
-	case config.CheckHTTP, config.CheckSSL:
+	case healthcheck.KindHTTP, healthcheck.KindSSL:
 		if c.HTTP == nil {
 			return healthcheck.Check{}, fmt.Errorf("no url settings")
 		}
-		h := healthcheck.HTTPSpec{Conn: conn, TLS: c.Kind == config.CheckSSL, VirtualHost: c.HTTP.Virtualhost,
+		h := healthcheck.HTTPSpec{Conn: conn, TLS: c.Kind == healthcheck.KindSSL, VirtualHost: c.HTTP.Virtualhost,
 			HTTPProtocol: c.HTTP.HTTPProtocol, EnableSNI: c.HTTP.EnableSNI, SNIName: c.HTTP.SNIName,
 			TLSVerify: c.HTTP.TLSVerify, CAFile: c.HTTP.CAFile}
 		if ssl := cfg.Global.SSL; ssl != nil && h.TLS {
@@ -146,7 +146,7 @@ func healthCheck(cfg *config.Config, c config.Checker, users UserLookup) (health
 			h.URLs = append(h.URLs, hu)
 		}
 		spec = h
-	case config.CheckMisc:
+	case healthcheck.KindMisc:
 		if c.Misc == nil {
 			return healthcheck.Check{}, fmt.Errorf("no misc_path")
 		}
@@ -159,7 +159,7 @@ func healthCheck(cfg *config.Config, c config.Checker, users UserLookup) (health
 			return healthcheck.Check{}, err
 		}
 		spec = healthcheck.MiscSpec{Argv: c.Misc.Path.Argv, Timeout: c.Misc.Timeout, Dynamic: c.Misc.Dynamic, User: cred}
-	case config.CheckDNS:
+	case healthcheck.KindDNS:
 		if c.DNS == nil {
 			return healthcheck.Check{}, fmt.Errorf("no dns settings")
 		}
@@ -172,7 +172,7 @@ func healthCheck(cfg *config.Config, c config.Checker, users UserLookup) (health
 			d.Type = t
 		}
 		spec = d
-	case config.CheckUDP:
+	case healthcheck.KindUDP:
 		if c.UDP == nil {
 			return healthcheck.Check{}, fmt.Errorf("no udp settings")
 		}
@@ -181,12 +181,12 @@ func healthCheck(cfg *config.Config, c config.Checker, users UserLookup) (health
 			return healthcheck.Check{}, err
 		}
 		spec = u
-	case config.CheckSMTP:
+	case healthcheck.KindSMTP:
 		if c.SMTP == nil {
 			return healthcheck.Check{}, fmt.Errorf("no smtp settings")
 		}
 		spec = healthcheck.SMTPSpec{Conn: conn, HeloName: c.SMTP.HeloName}
-	case config.CheckFile:
+	case healthcheck.KindFile:
 		if c.File == nil {
 			return healthcheck.Check{}, fmt.Errorf("no track_file")
 		}

@@ -307,7 +307,7 @@ func specFrom(t *testing.T, confA, confB string) scenarioSpec {
 			}
 		}
 	}
-	if rs == nil || len(rs.Checkers) != 1 || rs.Checkers[0].Kind != config.CheckTCP {
+	if rs == nil || len(rs.Checkers) != 1 || rs.Checkers[0].Kind != healthcheck.KindTCP {
 		t.Fatalf("%s: want real server %s of %s with one tcp_check", confA, rs1.addr, vip)
 	}
 	c := rs.Checkers[0]
