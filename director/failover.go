@@ -2,18 +2,16 @@ package director
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
+	"github.com/halvs/halvs/control"
 	"github.com/halvs/halvs/vrrp"
 )
 
-// Errors of Failover.
-var (
-	ErrUnknownInstance = errors.New("no such vrrp_instance")
-	ErrNotMaster       = vrrp.ErrNotMaster
-)
+// ErrNotMaster is an error of Failover; the other is control.ErrUnknownInstance, the control
+// socket's own sentinel, so that a client tells it apart without a translation.
+var ErrNotMaster = vrrp.ErrNotMaster
 
 // DefaultHold is how long Failover keeps an instance BACKUP when asked for no hold time.
 const DefaultHold = 30 * time.Second
@@ -28,7 +26,7 @@ type Handover struct {
 // Failover hands instance over gracefully (vrrp.Instance.Handover): it sends priority 0,
 // releases the VIPs, and stays BACKUP for hold (DefaultHold when zero), after which it
 // preempts back as configured. An empty instance means every instance that is MASTER here.
-// It returns when the VIPs are gone. Errors: ErrUnknownInstance, ErrNotMaster (also when ""
+// It returns when the VIPs are gone. Errors: control.ErrUnknownInstance, ErrNotMaster (also when ""
 // finds no MASTER), vrrp.ErrOwner for an address owner.
 func (d *Director) Failover(ctx context.Context, instance string, hold time.Duration) ([]Handover, error) {
 	if hold < 0 {
@@ -41,7 +39,7 @@ func (d *Director) Failover(ctx context.Context, instance string, hold time.Dura
 	if instance != "" {
 		i := d.router.Instance(instance)
 		if i == nil {
-			return nil, fmt.Errorf("%w: %q", ErrUnknownInstance, instance)
+			return nil, fmt.Errorf("%w: %q", control.ErrUnknownInstance, instance)
 		}
 		targets = append(targets, i)
 	} else {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/halvs/halvs/control"
 	"github.com/halvs/halvs/vrrp"
 )
 
@@ -79,7 +80,7 @@ func TestFailover(t *testing.T) {
 	})
 
 	ctx := context.Background()
-	if _, err := d.Failover(ctx, "nope", 0); !errors.Is(err, ErrUnknownInstance) {
+	if _, err := d.Failover(ctx, "nope", 0); !errors.Is(err, control.ErrUnknownInstance) {
 		t.Errorf("unknown instance: %v", err)
 	}
 	if _, err := d.Failover(ctx, "VI_1", 0); !errors.Is(err, vrrp.ErrOwner) {

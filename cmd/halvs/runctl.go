@@ -175,6 +175,7 @@ func (dm *daemon) reloadLocked(listChanges bool) (*control.ReloadResult, error) 
 	}
 	at := dm.now()
 	dm.metrics.ObserveReload(err, at)
+	dm.d.NoteReload(at, path, reloadErrors(diags, err))
 	if err != nil {
 		return nil, err
 	}
@@ -198,8 +199,6 @@ func (dm *daemon) failover(ctx context.Context, req control.FailoverRequest) (*c
 	defer dm.ops.Unlock()
 	hs, err := dm.d.Failover(ctx, req.Instance, time.Duration(req.Hold))
 	switch {
-	case errors.Is(err, director.ErrUnknownInstance):
-		return nil, fmt.Errorf("%w: %q", control.ErrUnknownInstance, req.Instance)
 	case errors.Is(err, director.ErrNotMaster), errors.Is(err, vrrp.ErrOwner):
 		return nil, fmt.Errorf("%w: %v", control.ErrNotMaster, err)
 	case err != nil:
