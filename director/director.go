@@ -152,10 +152,9 @@ func translate(cfg *config.Config, users UserLookup) (plan, error) {
 		p.syncd, p.syncInst = &sd, cfg.Global.LVSSyncDaemon.Instance
 	}
 	p.needIPVS = len(p.table) > 0 || p.timeouts != nil || p.syncd != nil
-	// The health checks validate their whole set up front (New builds every checker without
-	// running one), so that a config they refuse is refused before anything changes.
-	vss := p.healthSet()
-	if _, err := healthcheck.New(vss, healthcheck.Options{}); err != nil {
+	// The health checks validate their whole set up front (every checker built, none run,
+	// no scheduler), so that a config they refuse is refused before anything changes.
+	if err := healthcheck.Validate(p.healthSet()); err != nil {
 		return plan{}, fmt.Errorf("health checks: %w", err)
 	}
 	return p, nil
