@@ -98,7 +98,7 @@ func parse(src []byte, filename string, lim Limits, includes bool) (*Config, Dia
 }
 
 var topSchema = schema{attrs: []string{"include", "interface_up_down_delays", "static_ipaddress", "static_routes", "static_rules"}, blocks: []string{"global", "vrrp_script", "vrrp_instance", "vrrp_sync_group",
-	"track_file", "vrrp_track_process", "virtual_server_group", "virtual_server"}}
+	"track_file", "vrrp_track_process", "virtual_server_group", "virtual_server", "bgp", "bgp_announce"}}
 
 // file decodes the top level. vrrp_script and track_file are read first so that later
 // blocks can take defaults from them (a track_script's weight).
@@ -155,6 +155,10 @@ func (d *decoder) file(body *hclsyntax.Body) *Config {
 		}
 	}
 	d.staticRouting(top, cfg) // routes_decode.go
+	if blk := top.single("bgp"); blk != nil {
+		cfg.BGP = d.bgp(blk) // bgp.go
+	}
+	named("bgp_announce", `"web"`)(func(n string, b *hclsyntax.Block) { cfg.BGPAnnounces = append(cfg.BGPAnnounces, d.bgpAnnounce(n, b)) })
 	return cfg
 }
 

@@ -26,6 +26,9 @@ type Config struct {
 	StaticIPAddresses []VIP
 	StaticRoutes      []Route
 	StaticRules       []Rule
+	// BGP is the bgp block (nil: none) and BGPAnnounces the bgp_announce blocks (bgp.go).
+	BGP          *BGP
+	BGPAnnounces []BGPAnnounce
 }
 
 // Source records where a definition came from, so that later packages can say

@@ -14,6 +14,7 @@ func validate(d *decoder, cfg *Config) {
 	validateInterfaceDelays(d, cfg)
 	validateVirtualServers(d, cfg)
 	checkScriptSecurity(d, cfg)
+	validateBGP(d, cfg) // bgp.go
 	if sd := cfg.Global.LVSSyncDaemon; sd != nil && sd.Instance != "" {
 		vi := cfg.Instance(sd.Instance)
 		if vi == nil {
