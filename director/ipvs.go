@@ -225,7 +225,7 @@ func (s *ipvsSide) event(ev healthcheck.Event) {
 	ctx := context.Background()
 	switch ev.Type {
 	case healthcheck.RealServerUp, healthcheck.WeightChanged:
-		w := min(max(ev.Weight, 0), lvs.MaxWeight)
+		w := lvs.ClampWeight(int64(ev.Weight))
 		s.each(hp, func(k lvs.ServiceKey) (lvs.Report, error) {
 			if cw, ok := hp.Weights[ev.RealServer.String()]; ok && cw == w {
 				return s.rec.Restore(ctx, k, ev.RealServer)

@@ -233,7 +233,7 @@ func (rs *rsState) evaluate() (bool, int) {
 		}
 		w += int64(p.offset)
 	}
-	return alive, int(max(0, min(w, lvs.MaxWeight))) // keepalived's real_weight clamps the same way
+	return alive, lvs.ClampWeight(w)
 }
 
 func (rs *rsState) reevaluate(now time.Time, reason string, out *output) {

@@ -318,6 +318,10 @@ func (f Forwarding) flag() string {
 // own 65535 is only its command-line limit.
 const MaxWeight = 1<<31 - 1
 
+// ClampWeight bounds a computed weight (a configured weight moved by dynamic weights and
+// offsets) to 0..MaxWeight, as keepalived's real_weight does.
+func ClampWeight(w int64) int { return int(min(max(w, 0), MaxWeight)) }
+
 // Destination is a real server of a virtual service.
 type Destination struct {
 	Addr    netip.AddrPort

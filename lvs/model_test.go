@@ -84,3 +84,22 @@ func withDup(v VirtualServer) VirtualServer {
 	v.Destinations = append(v.Destinations, v.Destinations[1])
 	return v
 }
+
+func TestClampWeight(t *testing.T) {
+	tests := []struct {
+		name string
+		w    int64
+		want int
+	}{
+		{"in range", 5, 5},
+		{"zero", 0, 0},
+		{"negative is 0", -3, 0},
+		{"max", MaxWeight, MaxWeight},
+		{"above max is max", MaxWeight + 10, MaxWeight},
+	}
+	for _, tt := range tests {
+		if got := ClampWeight(tt.w); got != tt.want {
+			t.Errorf("%s: ClampWeight(%d) = %d, want %d", tt.name, tt.w, got, tt.want)
+		}
+	}
+}
