@@ -62,6 +62,8 @@ type VRRPInstance struct {
 	NotifyStop              Script
 	Notify                  Script
 	NotifyFifo              string
+	VMAC                    VMAC         // use_vmac, vmac_xmit_base (vrrp_vmac.go)
+	NotifyEvents            NotifyEvents // notify_master_rx_lower_pri, notify_priority_changes, notify_deleted
 	Source                  Source
 }
 

@@ -9,6 +9,7 @@ import (
 // address families. Checks that concern one block are made while decoding it.
 func validate(d *decoder, cfg *Config) {
 	validateInstances(d, cfg)
+	validateVMACs(d, cfg) // vrrp_vmac.go
 	validateSyncGroups(d, cfg)
 	validateGroupTracking(d, cfg)
 	validateInterfaceDelays(d, cfg)

@@ -151,6 +151,7 @@ func (d *decoder) vrrpInstance(name string, blk *hclsyntax.Block, cfg *Config) V
 	b.script("notify", &vi.Notify)
 	b.str("notify_fifo", &vi.NotifyFifo)
 	d.versionAndFamily(b, &vi, g)
+	b.vmacAndNotifies(&vi) // vrrp_vmac.go
 	d.checkVIPs(b, &vi, vipEntries)
 	return vi
 }
