@@ -15,15 +15,17 @@ func defaultGlobal() Global {
 		VRRPGarpMasterRefreshRepeat: 1,
 		ControlSocket:               DefaultControlSocket,
 		LVSSyncPreemptDelay:         DefaultLVSSyncPreemptDelay,
+		Timing:                      defaultGlobalTiming(),
 	}
 }
 
 var globalSchema = schema{
-	attrs: []string{"router_id", "script_user", "enable_script_security", "vrrp_version",
+	attrs: append([]string{"router_id", "script_user", "enable_script_security", "vrrp_version",
 		"vrrp_garp_master_delay", "vrrp_garp_master_repeat", "vrrp_garp_master_refresh",
 		"vrrp_garp_master_refresh_repeat", "notify_fifo", "control_socket", "metrics_listen",
 		"lvs_sync_preempt_delay", "lvs_sloppy_tcp", "lvs_sloppy_sctp", "checker_log_all_failures",
 		"lvs_flush", "lvs_flush_onstop", "lvs_flush_on_stop", "lvs_notify_fifo", "rs_init_notifies"},
+		globalTimingAttrs...), // vrrp_timing.go
 	blocks: []string{"lvs_sync_daemon", "lvs_timeouts", "ssl"},
 }
 
@@ -48,6 +50,7 @@ func (d *decoder) global(blk *hclsyntax.Block) Global {
 	b.integer("vrrp_garp_master_repeat", &g.VRRPGarpMasterRepeat, 1, 255)
 	b.duration("vrrp_garp_master_refresh", &g.VRRPGarpMasterRefresh)
 	b.integer("vrrp_garp_master_refresh_repeat", &g.VRRPGarpMasterRefreshRepeat, 1, 255)
+	b.globalTiming(&g) // vrrp_timing.go
 	b.str("notify_fifo", &g.NotifyFifo)
 	b.str("lvs_notify_fifo", &g.LVSNotifyFifo)
 	b.boolean("rs_init_notifies", &g.RSInitNotifies)

@@ -12,7 +12,9 @@ func TestGlobalDefaults(t *testing.T) {
 	got := mustParse(t, "").Global
 	want := config.Global{VRRPVersion: 2, VRRPGarpMasterDelay: 5 * time.Second, VRRPGarpMasterRepeat: 5,
 		VRRPGarpMasterRefreshRepeat: 1, ControlSocket: "/run/halvs.sock",
-		LVSSyncPreemptDelay: config.DefaultLVSSyncPreemptDelay}
+		LVSSyncPreemptDelay: config.DefaultLVSSyncPreemptDelay,
+		Timing: config.GlobalTiming{McastGroup4: config.DefaultMcastGroup4, McastGroup6: config.DefaultMcastGroup6,
+			GarpLowerPrioRepeat: 5, GarpLowerPrioDelay: 5 * time.Second}}
 	if diff := cmp.Diff(want, got, config.IgnorePositions()); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
 	}
@@ -51,7 +53,9 @@ vrrp_instance "VI_1" {
 		ControlSocket: "/tmp/h.sock", MetricsListen: ":9650",
 		LVSSyncDaemon:       &config.LVSSyncDaemon{Interface: "eth1", Instance: "VI_1", SyncID: 42},
 		LVSTimeouts:         &config.LVSTimeouts{TCP: 900 * time.Second, TCPFin: 2 * time.Minute},
-		LVSSyncPreemptDelay: config.DefaultLVSSyncPreemptDelay}
+		LVSSyncPreemptDelay: config.DefaultLVSSyncPreemptDelay,
+		Timing: config.GlobalTiming{McastGroup4: config.DefaultMcastGroup4, McastGroup6: config.DefaultMcastGroup6,
+			GarpLowerPrioRepeat: 2, GarpLowerPrioDelay: 1500 * time.Millisecond}}
 	if diff := cmp.Diff(want, cfg.Global, config.IgnorePositions()); diff != "" {
 		t.Errorf("global (-want +got):\n%s", diff)
 	}

@@ -83,6 +83,7 @@ type Global struct {
 	CheckerLogAllFailures       bool           // every checker logs every failure (log_all_failures)
 	ControlSocket               string         // halvs: the status/control socket path
 	MetricsListen               string         // halvs: "host:port" for /metrics; "" is off
+	Timing                      GlobalTiming   // VRRP timing and scheduling (vrrp_timing.go)
 	Source                      Source
 
 	// halvs: with lvs_sync_daemon, how long a director that would preempt runs as the sync

@@ -55,7 +55,8 @@ type VRRPInstance struct {
 	GarpMasterRefresh       time.Duration
 	GarpMasterRefreshRepeat int
 	V3ChecksumAsV2          bool
-	DontTrackPrimary        bool // the interface going down is no fault (track_interface still is)
+	DontTrackPrimary        bool           // the interface going down is no fault (track_interface still is)
+	Timing                  InstanceTiming // garp and advert-answer keywords (vrrp_timing.go)
 	NotifyMaster            Script
 	NotifyBackup            Script
 	NotifyFault             Script

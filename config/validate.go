@@ -127,10 +127,14 @@ func validateInstances(d *decoder, cfg *Config) {
 }
 
 func validateUnicast(d *decoder, vi *VRRPInstance) {
-	if vi.UnicastSrcIP.IsValid() && familyOf(vi.UnicastSrcIP) != vi.Family {
-		d.errorf(vi.Source.Of("unicast_src_ip"), "unicast_src_ip %s is %s but the instance is %s", vi.UnicastSrcIP, familyOf(vi.UnicastSrcIP), vi.Family)
+	src := "unicast_src_ip"
+	if _, mcast := vi.Source.Attrs["mcast_src_ip"]; mcast {
+		src = "mcast_src_ip" // keepalived's other name for it
 	}
-	if vi.UnicastSrcIP.IsValid() && len(vi.UnicastPeers) == 0 {
+	if vi.UnicastSrcIP.IsValid() && familyOf(vi.UnicastSrcIP) != vi.Family {
+		d.errorf(vi.Source.Of(src), "%s %s is %s but the instance is %s", src, vi.UnicastSrcIP, familyOf(vi.UnicastSrcIP), vi.Family)
+	}
+	if _, set := vi.Source.Attrs["unicast_src_ip"]; set && len(vi.UnicastPeers) == 0 {
 		d.warnf(vi.Source.Of("unicast_src_ip"), "unicast_src_ip without unicast_peer: adverts go to the multicast group from this source")
 	}
 	seen := map[netip.Addr]bool{}

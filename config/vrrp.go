@@ -8,6 +8,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/halvs/halvs/vrrp"
 )
 
 var vrrpScriptSchema = schema{attrs: []string{"script", "interval", "timeout", "weight", "reverse", "rise", "fall", "user", "init_fail"}}
@@ -41,12 +43,13 @@ func (d *decoder) vrrpScript(name string, blk *hclsyntax.Block) VRRPScript {
 }
 
 var vrrpInstanceSchema = schema{
-	attrs: []string{"state", "interface", "virtual_router_id", "priority", "advert_int", "version",
+	attrs: append([]string{"state", "interface", "virtual_router_id", "priority", "advert_int", "version",
 		"nopreempt", "preempt_delay", "virtual_ipaddress", "virtual_ipaddress_excluded", "virtual_routes", "virtual_rules",
 		"unicast_src_ip", "unicast_peer", "unicast_ttl", "track_interface", "track_script", "track_virtual_server", "track_file", "track_process",
 		"garp_master_delay", "garp_master_repeat", "garp_master_refresh", "garp_master_refresh_repeat",
 		"accept", "v3_checksum_as_v2", "dont_track_primary",
 		"notify_master", "notify_backup", "notify_fault", "notify_stop", "notify", "notify_fifo"},
+		instanceTimingAttrs...), // vrrp_timing.go
 	blocks: []string{"authentication"},
 }
 
@@ -141,7 +144,8 @@ func (d *decoder) vrrpInstance(name string, blk *hclsyntax.Block, cfg *Config) V
 	b.integer("garp_master_repeat", &vi.GarpMasterRepeat, 1, 255)
 	b.duration("garp_master_refresh", &vi.GarpMasterRefresh)
 	b.integer("garp_master_refresh_repeat", &vi.GarpMasterRefreshRepeat, 1, 255)
-	b.noEffect("accept", "halvs adds no firewall rules, so a backup's VIPs are never filtered (keepalived acts on no_accept only in strict mode)")
+	b.accept()               // vrrp_timing.go
+	b.instanceTiming(&vi, g) // vrrp_timing.go
 	b.boolean("v3_checksum_as_v2", &vi.V3ChecksumAsV2)
 	b.boolean("dont_track_primary", &vi.DontTrackPrimary)
 	b.script("notify_master", &vi.NotifyMaster)
@@ -309,17 +313,11 @@ func (d *decoder) versionAndFamily(b *block, vi *VRRPInstance, g Global) {
 	} else if vi.Family == IPv6 {
 		vi.Version = 3 // as keepalived: IPv6 instances always run VRRPv3
 	}
+	if err := vrrp.CheckInterval(vi.Version, vi.AdvertInt); err != nil {
+		b.errorf("advert_int", "advert_int %v: %v", vi.AdvertInt, err)
+	}
 	switch vi.Version {
-	case 2:
-		if vi.AdvertInt%time.Second != 0 || vi.AdvertInt < time.Second || vi.AdvertInt > 255*time.Second {
-			b.errorf("advert_int", "advert_int %v: VRRPv2 carries whole seconds from 1 to 255; use a whole number, or version = 3 for sub-second intervals", vi.AdvertInt)
-		}
 	case 3:
-		if vi.AdvertInt < 10*time.Millisecond || vi.AdvertInt > 40950*time.Millisecond {
-			b.errorf("advert_int", "advert_int %v: VRRPv3 allows 10ms to 40.95s", vi.AdvertInt)
-		} else if vi.AdvertInt%(10*time.Millisecond) != 0 {
-			b.errorf("advert_int", "advert_int %v: VRRPv3 carries centiseconds; use a multiple of 10ms", vi.AdvertInt)
-		}
 		if vi.Auth != nil {
 			d.errorf(vi.Source.Range, "%s: VRRPv3 has no authentication (RFC 5798); remove the authentication block or use version = 2", "vrrp_instance "+fmt.Sprintf("%q", vi.Name))
 		}

@@ -92,6 +92,7 @@ func TestVRRPInstanceDefaults(t *testing.T) {
 			want := config.VRRPInstance{Name: "VI_1", State: config.StateBackup, Interface: "eth0", VirtualRouterID: 51,
 				Priority: 100, AdvertInt: time.Second, Version: 2, Family: config.IPv4, UnicastTTL: 255,
 				GarpMasterDelay: 5 * time.Second, GarpMasterRepeat: 5, GarpMasterRefreshRepeat: 1,
+				Timing:             config.InstanceTiming{GarpLowerPrioRepeat: 5, GarpLowerPrioDelay: 5 * time.Second},
 				VirtualIPAddresses: []config.VIP{{Prefix: netip.MustParsePrefix(defaultVIP + "/32")}}}
 			tc.want(&want)
 			if diff := cmp.Diff(want, cfg.VRRPInstances[0], config.IgnorePositions()); diff != "" {
@@ -135,7 +136,8 @@ func TestVRRPInstanceValidation(t *testing.T) {
 			want: []string{`4:22: error: track_interface entry "abcdefghijklmnop weight 2": "abcdefghijklmnop" is 16 characters`}},
 		{name: "no_track has no effect", src: vi("  virtual_ipaddress = [\"10.0.0.1\", \"10.0.0.2 no_track\"]\n"),
 			want: []string{`4:36: warning: no_track is accepted for compatibility but has no effect in halvs`}},
-		{name: "accept has no effect", src: vi("  accept = false\n"), want: []string{`4:12: warning: accept is accepted for compatibility but has no effect in halvs`}},
+		{name: "accept is the default", src: vi("  accept = true\n")},
+		{name: "no_accept refused", src: vi("  accept = false\n"), want: []string{`4:12: error: accept = false (keepalived's no_accept) is not supported: keepalived enforces it with firewall rules that drop all traffic to the VIPs`}},
 		{name: "dont_track_primary has an effect", src: vi("  dont_track_primary = true\n")},
 		{name: "state", src: vi("  state = \"SLAVE\"\n"), want: []string{`4:11: error: state must be "MASTER" or "BACKUP", not "SLAVE"`}},
 		{name: "state case", src: vi("  state = \"backup\"\n"), want: []string{`4:11: error: state must be "MASTER" or "BACKUP", not "backup"; did you mean "BACKUP"?`}},

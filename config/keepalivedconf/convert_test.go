@@ -71,7 +71,6 @@ vrrp_instance W {
   nopreempt          = true
   dont_track_primary = false
   v3_checksum_as_v2  = true
-  accept             = false
 }
 
 vrrp_instance "W" {
@@ -79,6 +78,7 @@ vrrp_instance "W" {
   nopreempt = false
 }
 `,
+			wantDiags: []string{`k.conf:5: error: no_accept in vrrp_instance "V" left out: halvs refuses no_accept: keepalived enforces it with firewall rules that drop the VIPs' traffic on the MASTER, which IPVS needs to forward; the MASTER of vrrp_instance V accepts traffic to its VIPs, which keepalived's firewall rules would drop`},
 		},
 		{
 			name: "numbers and fractional durations",

@@ -45,7 +45,7 @@ func cosmetic(kw string) bool {
 		return true
 	}
 	switch kw {
-	case "vrrp_priority", "checker_priority", "bfd_priority":
+	case "checker_priority", "bfd_priority":
 		return true
 	}
 	for _, s := range cosmeticSuffixes {
@@ -84,14 +84,14 @@ func consequence(kw, where string) string {
 		return "traffic to the VIPs that keepalived's firewall rules would drop reaches the master"
 	case "use_vmac", "vmac_xmit_base", "use_ipvlan", "use_vmac_addr":
 		return fmt.Sprintf("vrrp_instance %s holds its VIPs on its interface, with that interface's MAC address, not on a virtual MAC", inst)
-	case "mcast_src_ip":
-		return fmt.Sprintf("vrrp_instance %s sends its adverts from the interface's primary address, which also breaks a tie of equal priorities", inst)
+	case "no_accept":
+		return fmt.Sprintf("the MASTER of vrrp_instance %s accepts traffic to its VIPs, which keepalived's firewall rules would drop", inst)
 	case "track_file", "track_process", "track_bfd", "track_group":
 		return fmt.Sprintf("vrrp_instance %s no longer changes its priority or goes to FAULT on what %s tracks", inst, kw)
 	case "lvs_sync_daemon_interface":
 		return "no IPVS sync daemon runs unless global lvs_sync_daemon is written: connections break on failover"
-	case "vrrp_startup_delay", "vrrp_delay_after_boot":
-		return "instances start at once instead of waiting"
+	case "vrrp_delay_after_boot":
+		return "instances start at once instead of waiting (vrrp_startup_delay waits from the start of halvs)"
 	}
 	switch {
 	case strings.Contains(where, "real_server"):

@@ -20,22 +20,22 @@ func TestConvertLosses(t *testing.T) {
 		{
 			name: "process tuning, SNMP, DBus and e-mail are cosmetic",
 			src: `global_defs {
-  vrrp_rt_priority 50
+  checker_rt_priority 50
   checker_cpu_affinity 1
   lvs_netlink_cmd_rcv_bufs 1024
   enable_dbus
   enable_snmp_checker
   smtp_server 10.0.0.25
-  vrrp_priority -10
+  checker_priority -10
 }`,
 			want: []string{
-				"k.conf:2: warning: vrrp_rt_priority in global left out: halvs does not support it",
+				"k.conf:2: warning: checker_rt_priority in global left out: halvs does not support it",
 				"k.conf:3: warning: checker_cpu_affinity in global left out: halvs does not support it",
 				"k.conf:4: warning: lvs_netlink_cmd_rcv_bufs in global left out: halvs does not support it",
 				"k.conf:5: warning: enable_dbus in global left out: halvs does not support it",
 				"k.conf:6: warning: enable_snmp_checker in global left out: halvs has no SNMP agent; its state is on the control socket and /metrics",
 				"k.conf:7: warning: smtp_server in global left out: halvs sends no e-mail; use a notify script",
-				"k.conf:8: warning: vrrp_priority in global left out: halvs does not support it",
+				"k.conf:8: warning: checker_priority in global left out: halvs does not support it",
 			},
 		},
 		{
@@ -75,7 +75,7 @@ static_routes {
   10.3.0.0/16 via 10.0.0.254
 }
 vrrp_instance VI_1 {
-  mcast_src_ip 10.0.0.2
+  no_accept
   virtual_ipaddress {
     10.0.0.100/24 peer 10.0.0.200 -nodad
   }
@@ -89,7 +89,7 @@ vrrp_instance VI_1 {
 				`k.conf:3: warning: lvs_sync_daemon: "maxlen 1500" left out (halvs uses the kernel's default)`,
 				`k.conf:3: error: lvs_sync_daemon: "port 8848" left out (halvs uses the kernel's default); the sync daemon uses the kernel's default port and does not reach a peer set to 8848: connections break on failover`,
 				`k.conf:6: error: static_routes entry "10.1.0.0/16 via 10.0.0.254 encap mpls 200" left out: encap is not supported by halvs: lightweight tunnel encapsulation (MPLS, IP, ILA) is not programmed by halvs; this route is no longer set when halvs starts`,
-				`k.conf:10: error: mcast_src_ip in vrrp_instance "VI_1" left out: halvs sends adverts from the interface's primary address (unicast_src_ip sets it for unicast); vrrp_instance VI_1 sends its adverts from the interface's primary address, which also breaks a tie of equal priorities`,
+				`k.conf:10: error: no_accept in vrrp_instance "VI_1" left out: halvs refuses no_accept: keepalived enforces it with firewall rules that drop the VIPs' traffic on the MASTER, which IPVS needs to forward; the MASTER of vrrp_instance VI_1 accepts traffic to its VIPs, which keepalived's firewall rules would drop`,
 				`k.conf:12: warning: virtual_ipaddress 10.0.0.100/24: the prefix is left out: with peer, keepalived takes the peer's prefix length`,
 				`k.conf:15: error: virtual_routes entry "fd00:1::/64 from fd00:2::/64 dev eth0" left out: from (an IPv6 source-specific route) cannot be expressed through the netlink library halvs uses; use a rule (virtual_rules) to select a table instead; this route is no longer added when the instance becomes MASTER`,
 			},

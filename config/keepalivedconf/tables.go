@@ -30,6 +30,18 @@ var globalSpec = map[string]conv{
 	"lvs_flush":                       lvsFlush,
 	"lvs_flush_onstop":                lvsFlushOnStop,
 	"lvs_flush_on_stop":               lvsFlushOnStop,
+	// timing and scheduling (issue 12)
+	"vrrp_startup_delay":           duration("vrrp_startup_delay"),
+	"vrrp_garp_interval":           duration("vrrp_garp_interval"),
+	"vrrp_gna_interval":            duration("vrrp_gna_interval"),
+	"vrrp_garp_lower_prio_repeat":  integer("vrrp_garp_lower_prio_repeat"),
+	"vrrp_garp_lower_prio_delay":   duration("vrrp_garp_lower_prio_delay"),
+	"vrrp_lower_prio_no_advert":    boolFlag("vrrp_lower_prio_no_advert", false),
+	"vrrp_higher_prio_send_advert": boolFlag("vrrp_higher_prio_send_advert", false),
+	"vrrp_mcast_group4":            str("vrrp_mcast_group4"),
+	"vrrp_mcast_group6":            str("vrrp_mcast_group6"),
+	"vrrp_rt_priority":             integer("vrrp_rt_priority"),
+	"vrrp_priority":                integer("vrrp_priority"),
 }
 
 var authSpec = map[string]conv{
@@ -64,7 +76,11 @@ var vrrpInstanceSpec = map[string]conv{
 	"garp_master_refresh":        duration("garp_master_refresh"),
 	"garp_master_refresh_repeat": integer("garp_master_refresh_repeat"),
 	"accept":                     boolFlag("accept", false),
-	"no_accept":                  boolFlag("accept", true),
+	"mcast_src_ip":               str("mcast_src_ip"),
+	"garp_lower_prio_repeat":     integer("garp_lower_prio_repeat"),
+	"garp_lower_prio_delay":      duration("garp_lower_prio_delay"),
+	"lower_prio_no_advert":       boolFlag("lower_prio_no_advert", false),
+	"higher_prio_send_advert":    boolFlag("higher_prio_send_advert", false),
 	"v3_checksum_as_v2":          boolFlag("v3_checksum_as_v2", false),
 	"dont_track_primary":         boolFlag("dont_track_primary", false),
 	"notify_master":              script("notify_master"),
@@ -306,7 +322,7 @@ var droppedReasons = func() map[string]string {
 	set("halvs has no strict mode (it adds no firewall rules)",
 		"vrrp_strict", "strict_mode", "vrrp_iptables", "vrrp_ipsets", "nftables", "nftables_priority")
 	set("halvs does not create VMAC or ipvlan interfaces", "use_vmac", "vmac_xmit_base", "use_ipvlan", "use_vmac_addr")
-	set("halvs sends adverts from the interface's primary address (unicast_src_ip sets it for unicast)", "mcast_src_ip")
+	set("halvs refuses no_accept: keepalived enforces it with firewall rules that drop the VIPs' traffic on the MASTER, which IPVS needs to forward", "no_accept")
 	set("write global { lvs_sync_daemon { interface = ..., instance = ... } } instead", "lvs_sync_daemon_interface")
 	set("halvs does not track BFD sessions", "track_bfd")
 	set("halvs has no BFD: no maintained Go BFD implementation interoperates with keepalived's or FRR's bfdd; check the real server with another checker (tcp_check, ping_check) and the peer with VRRP itself",

@@ -13,6 +13,7 @@ vrrp_instance "VI_1" {
   interface         = "eth0"
   virtual_router_id = 51
   priority          = 150
+  mcast_src_ip      = "10.10.10.30"
   nopreempt         = false
   unicast_peer      = ["10.10.10.40 min_ttl 250"]
   virtual_ipaddress = ["10.10.10.22/24 dev eth0 preferred_lft 0 -nodad", "10.10.10.24/24"]

@@ -49,7 +49,9 @@ vrrp_instance "VI_1" {
   track_script               = ["chk_haproxy"]
   garp_master_delay          = 2
   garp_master_refresh        = 30
-  accept                     = false
+  accept                     = true
+  lower_prio_no_advert       = true
+  garp_lower_prio_repeat     = 2
   notify_master              = "/etc/keepalived/notify.sh master"
   notify_backup              = "/etc/keepalived/notify.sh backup"
   notify                     = "/etc/keepalived/notify-all.sh"
