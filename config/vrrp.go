@@ -316,8 +316,7 @@ func (d *decoder) versionAndFamily(b *block, vi *VRRPInstance, g Global) {
 	if err := vrrp.CheckInterval(vi.Version, vi.AdvertInt); err != nil {
 		b.errorf("advert_int", "advert_int %v: %v", vi.AdvertInt, err)
 	}
-	switch vi.Version {
-	case 3:
+	if vi.Version == 3 {
 		if vi.Auth != nil {
 			d.errorf(vi.Source.Range, "%s: VRRPv3 has no authentication (RFC 5798); remove the authentication block or use version = 2", "vrrp_instance "+fmt.Sprintf("%q", vi.Name))
 		}

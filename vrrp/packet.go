@@ -94,6 +94,37 @@ func PassAuthData(password string) [8]byte {
 	return d
 }
 
+// intervalUnit is what version's Max Adver Int counts: whole seconds in version 2 (RFC 3768),
+// centiseconds in version 3 (RFC 5798).
+func intervalUnit(version int) time.Duration {
+	if version == 2 {
+		return time.Second
+	}
+	return 10 * time.Millisecond
+}
+
+// CheckInterval reports whether version's advertisement carries interval d: whole seconds
+// from 1 to 255 in version 2, centiseconds from 10ms to 40.95s in version 3.
+func CheckInterval(version int, d time.Duration) error {
+	switch version {
+	case 2:
+		if d%time.Second != 0 || d < time.Second || d > 255*time.Second {
+			return errors.New("VRRPv2 carries whole seconds from 1 to 255; use a whole number, or version = 3 for sub-second intervals")
+		}
+	case 3:
+		cs := intervalUnit(3)
+		if d < cs || d > maxV3Inter*cs {
+			return errors.New("VRRPv3 allows 10ms to 40.95s")
+		}
+		if d%cs != 0 {
+			return errors.New("VRRPv3 carries centiseconds; use a multiple of 10ms")
+		}
+	default:
+		return fmt.Errorf("version %d (want 2 or 3)", version)
+	}
+	return nil
+}
+
 // Marshal encodes a as a VRRP message sent from src to dst. The addresses are needed for
 // the version 3 pseudo-header checksum and to choose the address size; they must be of the
 // advertisement's family.
@@ -123,19 +154,12 @@ func (a *Advertisement) Marshal(src, dst netip.Addr, opts CodecOptions) ([]byte,
 		}
 	}
 	var intervalField uint16
-	switch a.Version {
-	case 2:
-		if a.Interval%time.Second != 0 || a.Interval < 0 || a.Interval > 255*time.Second {
-			return bad("version 2 interval %v is not 0-255 whole seconds", a.Interval)
+	if a.Interval != 0 { // 0 only in tests of the codec; no instance runs on it
+		if err := CheckInterval(int(a.Version), a.Interval); err != nil {
+			return bad("interval %v: %v", a.Interval, err)
 		}
-		intervalField = uint16(a.Interval / time.Second)
-	case 3:
-		cs := 10 * time.Millisecond
-		if a.Interval%cs != 0 || a.Interval < 0 || a.Interval > maxV3Inter*cs {
-			return bad("version 3 interval %v is not 0-40.95 s in centiseconds", a.Interval)
-		}
-		intervalField = uint16(a.Interval / cs)
 	}
+	intervalField = uint16(a.Interval / intervalUnit(int(a.Version)))
 
 	asz := addrSize(v4)
 	n := headerLen + asz*len(a.Addrs)

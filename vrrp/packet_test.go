@@ -168,3 +168,29 @@ func TestDropReasonStrings(t *testing.T) {
 		t.Errorf("unknown reason = %q", got)
 	}
 }
+
+func TestCheckInterval(t *testing.T) {
+	tests := []struct {
+		name    string
+		version int
+		d       time.Duration
+		wantErr bool
+	}{
+		{"v2 one second", 2, time.Second, false},
+		{"v2 255 s", 2, 255 * time.Second, false},
+		{"v2 fraction", 2, 1500 * time.Millisecond, true},
+		{"v2 zero", 2, 0, true},
+		{"v2 256 s", 2, 256 * time.Second, true},
+		{"v3 10ms", 3, 10 * time.Millisecond, false},
+		{"v3 40.95s", 3, 40950 * time.Millisecond, false},
+		{"v3 5ms", 3, 5 * time.Millisecond, true},
+		{"v3 15ms", 3, 15 * time.Millisecond, true},
+		{"v3 41s", 3, 41 * time.Second, true},
+		{"v4", 4, time.Second, true},
+	}
+	for _, tt := range tests {
+		if err := CheckInterval(tt.version, tt.d); (err != nil) != tt.wantErr {
+			t.Errorf("%s: CheckInterval(%d, %v) = %v, want error %v", tt.name, tt.version, tt.d, err, tt.wantErr)
+		}
+	}
+}
