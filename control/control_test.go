@@ -58,7 +58,7 @@ func serve(t *testing.T, h Handlers, tweak ...func(*Server)) *Client {
 func sampleStatus() *Status {
 	at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	return &Status{
-		Version: StatusVersion, Time: at, RouterID: "director-a", ConfigFile: "/etc/halvs/halvs.hcl",
+		SchemaVersion: StatusVersion, Time: at, RouterID: "director-a", ConfigFile: "/etc/halvs/halvs.hcl",
 		Instances: []Instance{{
 			Name: "VI_1", Interface: "eth0", VRID: 51, Version: 2, State: "MASTER",
 			Priority: 150, EffectivePriority: 150, MasterAddr: netip.MustParseAddr("10.10.10.30"),

@@ -7,14 +7,16 @@ import (
 	"time"
 )
 
-// StatusVersion is the version of the Status document; it changes only when a field changes
-// meaning or disappears (new fields may be added at any time).
-const StatusVersion = 1
+// StatusVersion is the Status document's schema_version; it changes only when a field
+// changes meaning or disappears (new fields may be added at any time). Version 1 named it
+// "version"; 2 renamed it and added last_reload, events, routes and static.
+const StatusVersion = 2
 
 // Status is the director's state at one moment: what GET /v1/status returns and what
-// `halvs status` and the metrics collector read. Slices keep the order of the config file.
+// `halvs status`, the status page and the metrics collector read. Slices keep the order of
+// the config file. docs/operations.md has the schema's table.
 type Status struct {
-	Version        int             `json:"version"`
+	SchemaVersion  int             `json:"schema_version"`
 	Time           time.Time       `json:"time"`      // when the snapshot was taken
 	RouterID       string          `json:"router_id"` // global.router_id or the host name
 	ConfigFile     string          `json:"config_file,omitempty"`
@@ -26,6 +28,36 @@ type Status struct {
 	// UnroutedDrops counts received VRRP messages no instance could take, by reason: "vrid"
 	// (no instance has that VRID) or "length" (too short to carry one).
 	UnroutedDrops map[string]uint64 `json:"unrouted_drops,omitempty"`
+	LastReload    *Reload           `json:"last_reload,omitempty"` // nil: no reload since start
+	Static        *Static           `json:"static,omitempty"`      // nil: no static_* entries
+	// Events are the director's recent history (VRRP state changes, real servers up and
+	// down, quorums, reloads), newest first, at most a few dozen.
+	Events []Event `json:"events"`
+}
+
+// Reload is the outcome of the last reload (SIGHUP or `halvs reload`).
+type Reload struct {
+	At     time.Time `json:"at"`
+	Result string    `json:"result"`           // "success" or "failure" (the old config stays)
+	Errors []string  `json:"errors,omitempty"` // "FILE:LINE:COL: error: ...", or the director's refusal
+}
+
+// Event is one entry of the director's recent history.
+type Event struct {
+	At      time.Time `json:"at"`
+	Kind    string    `json:"kind"`    // "vrrp", "check", "quorum" or "reload"
+	Subject string    `json:"subject"` // instance; "VS → RS"; virtual server; config file
+	// State is what the subject became: MASTER, BACKUP, FAULT, STOP, INIT; up, down; lost,
+	// regained; success, failure.
+	State   string `json:"state"`
+	Message string `json:"message"`
+}
+
+// Static lists what static_ipaddress, static_routes and static_rules keep, in `ip` words.
+type Static struct {
+	Addresses []string `json:"addresses,omitempty"`
+	Routes    []string `json:"routes,omitempty"`
+	Rules     []string `json:"rules,omitempty"`
 }
 
 // Instance is one vrrp_instance.
@@ -46,7 +78,11 @@ type Instance struct {
 	SyncGroup         string         `json:"sync_group,omitempty"`
 	HoldUntil         time.Time      `json:"hold_until,omitzero"` // a failover keeps us BACKUP until then
 	Trackers          []Tracker      `json:"trackers,omitempty"`
-	Counters          Counters       `json:"counters"`
+	// VirtualRoutes and VirtualRules are the instance's virtual_routes and virtual_rules in
+	// `ip` words, in the kernel while MASTER.
+	VirtualRoutes []string `json:"virtual_routes,omitempty"`
+	VirtualRules  []string `json:"virtual_rules,omitempty"`
+	Counters      Counters `json:"counters"`
 }
 
 // Tracker is one object an instance tracks (track_interface, track_script,

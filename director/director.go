@@ -109,6 +109,8 @@ type Director struct {
 	links *linkStates // the instances' LinkWatcher: track_interface states for status
 	inst  instanceStates
 	obs   observed // observe.go: each instance's last change, for status and metrics
+
+	events eventRing // events.go: recent history and the last reload, for status
 }
 
 // plan is everything a config translates to, computed before anything is applied.

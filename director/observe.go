@@ -34,6 +34,7 @@ func (d *Director) observe(c vrrp.StateChange) {
 	}
 	d.obs.last[c.Name] = c
 	d.obs.mu.Unlock()
+	d.noteStateChange(c, at)
 	// A takeover from a master that was heard: from the advert that armed the down timer
 	// (the old master's last advert, or its priority-0 advert) to now, after the VIPs were
 	// added and announced. The first election (no master heard) and takeovers no advert

@@ -27,6 +27,10 @@ type Status struct {
 	TrackProcesses map[string]track.ProcessState `json:"track_processes,omitempty"`
 	// Static is what static_ipaddress, static_routes and static_rules keep in the kernel.
 	Static *StaticStatus `json:"static,omitempty"`
+	// Events are the last EventsKept state changes, checker transitions and reloads,
+	// newest first; LastReload is nil until the first reload.
+	Events     []Event       `json:"events,omitempty"`
+	LastReload *ReloadStatus `json:"last_reload,omitempty"`
 }
 
 // StaticStatus lists the static_* entries, routes and rules in `ip` words.
@@ -181,6 +185,7 @@ func (d *Director) Status() Status {
 	}
 	st.TrackFiles, st.TrackProcesses = d.trackerValues()
 	st.Static = staticStatus(p.vrrp.Static) // routes.go
+	st.Events, st.LastReload = d.events.list(), d.events.lastReload()
 
 	var dests map[destRef]destState
 	if s := d.ipvs.Load(); s != nil {

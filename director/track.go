@@ -192,6 +192,7 @@ func (d *Director) onStateChange(c vrrp.StateChange) {
 // onHealthEvent is the health scheduler's OnEvent: it queues the event for the IPVS side.
 // It must not block: the checks wait for it.
 func (d *Director) onHealthEvent(ev healthcheck.Event) {
+	d.noteHealthEvent(ev)
 	if s := d.ipvs.Load(); s != nil {
 		s.q.do(func() { s.event(ev) })
 	}

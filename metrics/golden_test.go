@@ -32,7 +32,7 @@ func goldenStatus() *control.Status {
 	fileValue := 30
 	ap := netip.MustParseAddrPort
 	return &control.Status{
-		Version: control.StatusVersion, Time: at,
+		SchemaVersion: control.StatusVersion, Time: at,
 		Instances: []control.Instance{
 			{Name: "VI_1", Interface: "eth0", VRID: 51, State: "MASTER", Priority: 150, EffectivePriority: 140, Since: at,
 				Trackers: []control.Tracker{

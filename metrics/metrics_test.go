@@ -44,7 +44,7 @@ func (f *fakeDirector) update(fn func(*control.Status)) {
 func newFake() *fakeDirector {
 	at := time.Unix(1700000000, 0)
 	return &fakeDirector{st: control.Status{
-		Version: control.StatusVersion,
+		SchemaVersion: control.StatusVersion,
 		Instances: []control.Instance{{
 			Name: "VI_1", Interface: "eth0", VRID: 51, State: "MASTER", Priority: 150, EffectivePriority: 130, Since: at,
 			Counters: control.Counters{AdvertsSent: 10, AdvertsReceived: 2, Drops: map[string]uint64{"ttl": 3},
@@ -146,7 +146,7 @@ func TestServeMoving(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- ServeListener(ctx, l, m.Handler()) }()
+	go func() { done <- ServeListener(ctx, l, m.Handler(), nil) }()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {

@@ -53,17 +53,33 @@ func wildcard(addr string) bool {
 	return ip != nil && ip.IsUnspecified()
 }
 
-// ServeListener serves /metrics on l (opened by the caller from global.metrics_listen, so
-// that a taken port stops the director before it changes anything) within DefaultLimits
-// until ctx ends.
-func ServeListener(ctx context.Context, l net.Listener, h http.Handler) error {
-	return serve(ctx, l, h, DefaultLimits)
+// ServeListener serves the metrics h at /metrics on l (opened by the caller from
+// global.metrics_listen, so that a taken port stops the director before it changes
+// anything) and, when page is not nil, every other path to page (the status page) within
+// DefaultLimits until ctx ends. Only GET and HEAD are answered; any other method is 405.
+func ServeListener(ctx context.Context, l net.Listener, h, page http.Handler) error {
+	return serve(ctx, l, routes(h, page), DefaultLimits)
+}
+
+// routes is the listener's handler: read-only, whatever page and h would accept.
+func routes(h, page http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	if page != nil {
+		mux.Handle("/", page)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "halvs: read-only: GET or HEAD", http.StatusMethodNotAllowed)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 func serve(ctx context.Context, l net.Listener, h http.Handler, lim httplimit.Limits) error {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", h)
-	srv := lim.Server(mux, nil)
+	srv := lim.Server(h, nil)
 	done := make(chan struct{})
 	go func() {
 		select {

@@ -76,7 +76,9 @@ func TestServeClosesIdleConnections(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, l, m.Handler(), httplimit.Limits{IdleTimeout: 50 * time.Millisecond}) }()
+	go func() {
+		done <- serve(ctx, l, routes(m.Handler(), nil), httplimit.Limits{IdleTimeout: 50 * time.Millisecond})
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/halvs/halvs/internal/sdnotify"
 	"github.com/halvs/halvs/lvs"
 	"github.com/halvs/halvs/metrics"
+	"github.com/halvs/halvs/statuspage"
 )
 
 func init() {
@@ -163,11 +164,11 @@ control socket in use by another halvs, metrics port taken, or a runtime failure
 			return exitFailure
 		}
 		go func() {
-			if err := metrics.ServeListener(ctx, ml, dm.metrics.Handler()); err != nil {
+			if err := metrics.ServeListener(ctx, ml, dm.metrics.Handler(), statuspage.Handler(dm.status, halvsVersion(), log)); err != nil {
 				log.Error("metrics server stopped", "err", err)
 			}
 		}()
-		log.Info("serving metrics", "url", "http://"+ml.Addr().String()+"/metrics")
+		log.Info("serving metrics and the status page", "url", "http://"+ml.Addr().String()+"/metrics", "page", "http://"+ml.Addr().String()+"/")
 	}
 
 	sigs := make(chan os.Signal, 4)

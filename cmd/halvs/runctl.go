@@ -175,6 +175,7 @@ func (dm *daemon) reloadLocked(listChanges bool) (*control.ReloadResult, error) 
 	}
 	at := dm.now()
 	dm.metrics.ObserveReload(err, at)
+	dm.d.NoteReload(at, path, reloadErrors(diags, err))
 	if err != nil {
 		return nil, err
 	}

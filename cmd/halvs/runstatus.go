@@ -28,9 +28,9 @@ type runInfo struct {
 func toControlStatus(st director.Status, stats []lvs.ServiceStats, info runInfo) *control.Status {
 	cfg := info.cfg
 	out := &control.Status{
-		Version: control.StatusVersion, Time: st.Time, RouterID: cfg.Global.RouterID,
+		SchemaVersion: control.StatusVersion, Time: st.Time, RouterID: cfg.Global.RouterID,
 		ConfigFile: info.path, ConfigLoaded: info.loaded, Started: info.started,
-		Instances: []control.Instance{}, VirtualServers: []control.VirtualServer{},
+		Instances: []control.Instance{}, VirtualServers: []control.VirtualServer{}, Events: []control.Event{},
 	}
 	if out.RouterID == "" {
 		out.RouterID, _ = os.Hostname()
@@ -50,7 +50,7 @@ func toControlStatus(st director.Status, stats []lvs.ServiceStats, info runInfo)
 			Name: is.Name, Interface: is.Interface, VRID: is.VRID, State: is.State,
 			Priority: is.Priority, EffectivePriority: is.EffectivePriority, MasterAddr: is.MasterAddr,
 			MasterSince: is.MasterSince, Since: is.Since, Faults: is.Faults, SyncGroup: groupOf[is.Name],
-			HoldUntil: is.HoldUntil, VIPs: []netip.Prefix{},
+			HoldUntil: is.HoldUntil, VIPs: []netip.Prefix{}, VirtualRoutes: is.VirtualRoutes, VirtualRules: is.VirtualRules,
 			Counters: control.Counters{
 				AdvertsSent: is.AdvertsSent, AdvertsReceived: is.AdvertsReceived,
 				PriorityZeroSent: is.PriorityZeroSent, PriorityZeroReceived: is.PriorityZeroRcvd,
@@ -144,6 +144,18 @@ func toControlStatus(st director.Status, stats []lvs.ServiceStats, info runInfo)
 		out.SyncDaemon = &control.SyncDaemon{Role: role, Interface: sd.Interface, SyncID: id, Instance: sd.Instance}
 	}
 	out.UnroutedDrops = nonEmpty(st.UnroutedDrops)
+	if s := st.Static; s != nil && (len(s.Addresses)+len(s.Routes)+len(s.Rules)) > 0 {
+		out.Static = &control.Static{Addresses: s.Addresses, Routes: s.Routes, Rules: s.Rules}
+	}
+	if r := st.LastReload; r != nil {
+		out.LastReload = &control.Reload{At: r.At, Result: "success", Errors: r.Errors}
+		if !r.OK {
+			out.LastReload.Result = "failure"
+		}
+	}
+	for _, e := range st.Events {
+		out.Events = append(out.Events, control.Event{At: e.At, Kind: e.Kind, Subject: e.Subject, State: e.State, Message: e.Message})
+	}
 	return out
 }
 
@@ -224,4 +236,20 @@ func nonEmpty(m map[string]uint64) map[string]uint64 {
 		return nil
 	}
 	return m
+}
+
+// reloadErrors is what status shows of a failed reload: the config's errors, or the
+// director's refusal of a valid config; nil for a success.
+func reloadErrors(diags config.Diagnostics, err error) []string {
+	if err == nil {
+		return nil
+	}
+	var out []string
+	for _, dg := range diags.Errors() {
+		out = append(out, dg.String())
+	}
+	if len(out) == 0 {
+		out = append(out, err.Error())
+	}
+	return out
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,11 +78,16 @@ func TestToControlStatus(t *testing.T) {
 				Since: at.Add(-2 * time.Second), LastReason: "failover requested", AdvertsSent: 10, AdvertsReceived: 20,
 				PriorityZeroSent: 1, Drops: map[string]uint64{"ttl": 2}, Transitions: map[string]uint64{"BACKUP": 2, "MASTER": 1},
 				Trackers: []director.TrackerStatus{{Kind: "script", Name: "chk", Weight: -20, Reverse: true, State: "down"},
-					{Kind: "file", Name: "drain", Weight: -2, State: "value", Value: &drain}}},
+					{Kind: "file", Name: "drain", Weight: -2, State: "value", Value: &drain}},
+				VirtualRoutes: []string{"192.0.2.0/24 via 10.10.10.1"}, VirtualRules: []string{"from 192.0.2.0/24 table 100"}},
 			{Name: "VI_2", Interface: "eth0", VRID: 52, State: "INIT", Priority: 100, EffectivePriority: 100, Since: at.Add(-time.Minute),
 				Drops: map[string]uint64{}, Transitions: map[string]uint64{}},
 		},
 		SyncDaemon: "backup",
+		Static:     &director.StaticStatus{Routes: []string{"198.51.100.0/24 via 10.10.10.1"}},
+		Events: []director.Event{{At: at.Add(-time.Second), Kind: "reload", Subject: "/etc/halvs/halvs.hcl", State: "failure", Message: "reload refused"},
+			{At: at.Add(-2 * time.Second), Kind: "vrrp", Subject: "VI_1", State: "BACKUP", Message: "MASTER → BACKUP: failover requested"}},
+		LastReload: &director.ReloadStatus{At: at.Add(-time.Second), Errors: []string{"halvs.hcl:9:11: error: bad"}},
 		VirtualServers: []director.VirtualServerStatus{{
 			Name: "10.10.10.22:80/TCP", Quorum: 1, QuorumUp: false, AliveWeight: 0,
 			Services: []lvs.ServiceKey{lvs.NewServiceKey(lvs.TCP, ap("10.10.10.22:80"))},
@@ -101,7 +107,7 @@ func TestToControlStatus(t *testing.T) {
 	info := runInfo{cfg: cfg, path: "/etc/halvs/halvs.hcl", loaded: at.Add(-time.Hour), started: at.Add(-2 * time.Hour)}
 	got := toControlStatus(st, stats, info)
 	want := &control.Status{
-		Version: control.StatusVersion, Time: at, RouterID: "director-a", ConfigFile: "/etc/halvs/halvs.hcl",
+		SchemaVersion: control.StatusVersion, Time: at, RouterID: "director-a", ConfigFile: "/etc/halvs/halvs.hcl",
 		ConfigLoaded: at.Add(-time.Hour), Started: at.Add(-2 * time.Hour),
 		Instances: []control.Instance{
 			{Name: "VI_1", Interface: "eth0", VRID: 51, Version: 2, State: "BACKUP", Priority: 150, EffectivePriority: 1,
@@ -111,7 +117,8 @@ func TestToControlStatus(t *testing.T) {
 				Counters: control.Counters{AdvertsSent: 10, AdvertsReceived: 20, PriorityZeroSent: 1,
 					Drops: map[string]uint64{"ttl": 2}, Transitions: map[string]uint64{"BACKUP": 2, "MASTER": 1}},
 				Trackers: []control.Tracker{{Kind: "script", Name: "chk", Weight: -20, Reverse: true, State: "down"},
-					{Kind: "file", Name: "drain", Weight: -2, State: "value", Value: &drain}}},
+					{Kind: "file", Name: "drain", Weight: -2, State: "value", Value: &drain}},
+				VirtualRoutes: []string{"192.0.2.0/24 via 10.10.10.1"}, VirtualRules: []string{"from 192.0.2.0/24 table 100"}},
 			{Name: "VI_2", Interface: "eth0", VRID: 52, Version: 3, State: "INIT", Priority: 100, EffectivePriority: 100,
 				Since: at.Add(-time.Minute), SyncGroup: "VG_1",
 				VIPs: []netip.Prefix{netip.MustParsePrefix("10.10.10.23/32"), netip.MustParsePrefix("10.10.10.24/32")}},
@@ -131,6 +138,10 @@ func TestToControlStatus(t *testing.T) {
 			},
 		}},
 		SyncDaemon: &control.SyncDaemon{Role: "backup", Interface: "eth0", SyncID: 51, Instance: "VI_1"},
+		Static:     &control.Static{Routes: []string{"198.51.100.0/24 via 10.10.10.1"}},
+		LastReload: &control.Reload{At: at.Add(-time.Second), Result: "failure", Errors: []string{"halvs.hcl:9:11: error: bad"}},
+		Events: []control.Event{{At: at.Add(-time.Second), Kind: "reload", Subject: "/etc/halvs/halvs.hcl", State: "failure", Message: "reload refused"},
+			{At: at.Add(-2 * time.Second), Kind: "vrrp", Subject: "VI_1", State: "BACKUP", Message: "MASTER → BACKUP: failover requested"}},
 	}
 	if diff := cmp.Diff(want, got, netipCmp); diff != "" {
 		t.Errorf("toControlStatus (-want +got):\n%s", diff)
@@ -154,5 +165,29 @@ func TestReloadSerialised(t *testing.T) {
 	_, err := dm.controlReload(context.Background(), control.ReloadRequest{})
 	if !errors.Is(err, control.ErrBusy) || !cmp.Equal(err.Error(), "busy: another reload or failover is in progress: at most one reload a second; try again in 700ms") {
 		t.Errorf("reload 300ms after the last: %v", err)
+	}
+}
+
+func TestReloadErrors(t *testing.T) {
+	_, diags := config.Parse([]byte("vrrp_instance \"VI_1\" {\n  state = \"MASTR\"\n}\n"), "halvs.hcl")
+	if !diags.HasErrors() {
+		t.Fatal("the config has no error")
+	}
+	tests := []struct {
+		name  string
+		diags config.Diagnostics
+		err   error
+		want  int // errors listed
+		first string
+	}{
+		{"success", nil, nil, 0, ""},
+		{"config invalid", diags, errors.New("reload failed"), len(diags.Errors()), "halvs.hcl:"},
+		{"refused by the director", nil, errors.New("reload failed: VIP 10.0.0.1 is this host's own address"), 1, "reload failed: VIP"},
+	}
+	for _, tt := range tests {
+		got := reloadErrors(tt.diags, tt.err)
+		if len(got) != tt.want || (tt.want > 0 && !strings.HasPrefix(got[0], tt.first)) {
+			t.Errorf("%s: %q, want %d errors, the first starting %q", tt.name, got, tt.want, tt.first)
+		}
 	}
 }

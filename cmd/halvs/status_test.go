@@ -60,7 +60,7 @@ var snapTime = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 func pairMaster() *control.Status {
 	at := snapTime
 	return &control.Status{
-		Version: control.StatusVersion, Time: at, RouterID: "director-a",
+		SchemaVersion: control.StatusVersion, Time: at, RouterID: "director-a",
 		ConfigFile: "/etc/halvs/halvs.hcl", ConfigLoaded: at.Add(-26 * time.Hour), Started: at.Add(-26 * time.Hour),
 		Instances: []control.Instance{{
 			Name: "VI_1", Interface: "eth0", VRID: 51, Version: 2, State: "MASTER", Priority: 150, EffectivePriority: 150,
@@ -91,7 +91,7 @@ func pairMaster() *control.Status {
 func troubled() *control.Status {
 	at := snapTime
 	return &control.Status{
-		Version: control.StatusVersion, Time: at, RouterID: "director-b",
+		SchemaVersion: control.StatusVersion, Time: at, RouterID: "director-b",
 		Instances: []control.Instance{
 			{Name: "VI_1", Interface: "eth0", VRID: 51, Version: 3, State: "BACKUP", Priority: 100, EffectivePriority: 80,
 				MasterAddr: netip.MustParseAddr("10.10.10.30"), MasterSince: at.Add(-29 * time.Second), Since: at.Add(-30 * time.Second), HoldUntil: at.Add(30 * time.Second),
@@ -114,7 +114,7 @@ func TestStatusRender(t *testing.T) {
 	for name, st := range map[string]*control.Status{
 		"master":   pairMaster(),
 		"troubled": troubled(),
-		"empty":    {Version: 1, Time: snapTime},
+		"empty":    {SchemaVersion: control.StatusVersion, Time: snapTime},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var b strings.Builder
