@@ -498,7 +498,7 @@ func TestConvertDropped(t *testing.T) {
 include extra.conf
 `,
 		"extra.conf": `vrrp_instance V {
-  use_vmac
+  use_ipvlan
   track_bfd {
     b1
   }
@@ -522,7 +522,7 @@ bogus_block {
 		"k.conf:5: warning: smtp_server in global left out: halvs sends no e-mail; use a notify script",
 		"k.conf:6: error: vrrp_strict in global left out: halvs has no strict mode (it adds no firewall rules); traffic to the VIPs that keepalived's firewall rules would drop reaches the master",
 		"k.conf:7: warning: enable_snmp_checker in global left out: halvs has no SNMP agent; its state is on the control socket and /metrics",
-		`extra.conf:2: error: use_vmac in vrrp_instance "V" left out: halvs does not create VMAC or ipvlan interfaces; vrrp_instance V holds its VIPs on its interface, with that interface's MAC address, not on a virtual MAC`,
+		`extra.conf:2: error: use_ipvlan in vrrp_instance "V" left out: halvs does not create ipvlan interfaces, nor VMACs for addresses on other interfaces (use_vmac in the instance makes the instance's); vrrp_instance V holds its VIPs on its interface, with that interface's MAC address, not on a virtual MAC`,
 		`extra.conf:3: error: track_bfd in vrrp_instance "V" left out: halvs has no BFD: no maintained Go BFD implementation interoperates with keepalived's or FRR's bfdd; check the real server with another checker (tcp_check, ping_check) and the peer with VRRP itself; vrrp_instance V no longer changes its priority or goes to FAULT on what track_bfd tracks`,
 		`extra.conf:6: warning: unknown keyword "interfce" in vrrp_instance "V", left out (keepalived would reject it too); did you mean "interface"?`,
 		"extra.conf:9: error: garp_group in the top level left out: halvs does not support it; nothing of the garp_group block is carried over",

@@ -82,7 +82,7 @@ func consequence(kw, where string) string {
 	case "vrrp_strict", "strict_mode", "vrrp_iptables", "vrrp_ipsets", "nftables", "nftables_priority",
 		"nftables_ifindex", "nftables_ipvs", "nftables_ipvs_priority", "nftables_ipvs_start_fwmark":
 		return "traffic to the VIPs that keepalived's firewall rules would drop reaches the master"
-	case "use_vmac", "vmac_xmit_base", "use_ipvlan", "use_vmac_addr":
+	case "use_ipvlan", "use_vmac_addr":
 		return fmt.Sprintf("vrrp_instance %s holds its VIPs on its interface, with that interface's MAC address, not on a virtual MAC", inst)
 	case "no_accept":
 		return fmt.Sprintf("the MASTER of vrrp_instance %s accepts traffic to its VIPs, which keepalived's firewall rules would drop", inst)

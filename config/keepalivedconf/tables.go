@@ -88,6 +88,11 @@ var vrrpInstanceSpec = map[string]conv{
 	"notify_fault":               script("notify_fault"),
 	"notify_stop":                script("notify_stop"),
 	"notify":                     script("notify"),
+	"use_vmac":                   useVMAC, // vmac.go
+	"vmac_xmit_base":             boolFlag("vmac_xmit_base", false),
+	"notify_master_rx_lower_pri": script("notify_master_rx_lower_pri"),
+	"notify_priority_changes":    boolFlag("notify_priority_changes", false),
+	"notify_deleted":             notifyDeleted,
 }
 
 var syncGroupSpec = map[string]conv{
@@ -321,7 +326,7 @@ var droppedReasons = func() map[string]string {
 		"enable_snmp_rfcv3", "enable_snmp_keepalived", "enable_traps", "snmp_socket", "snmp_name")
 	set("halvs has no strict mode (it adds no firewall rules)",
 		"vrrp_strict", "strict_mode", "vrrp_iptables", "vrrp_ipsets", "nftables", "nftables_priority")
-	set("halvs does not create VMAC or ipvlan interfaces", "use_vmac", "vmac_xmit_base", "use_ipvlan", "use_vmac_addr")
+	set("halvs does not create ipvlan interfaces, nor VMACs for addresses on other interfaces (use_vmac in the instance makes the instance's)", "use_ipvlan", "use_vmac_addr")
 	set("halvs refuses no_accept: keepalived enforces it with firewall rules that drop the VIPs' traffic on the MASTER, which IPVS needs to forward", "no_accept")
 	set("write global { lvs_sync_daemon { interface = ..., instance = ... } } instead", "lvs_sync_daemon_interface")
 	set("halvs does not track BFD sessions", "track_bfd")

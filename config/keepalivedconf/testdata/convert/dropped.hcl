@@ -13,6 +13,7 @@ vrrp_instance "VI_1" {
   interface         = "eth0"
   virtual_router_id = 51
   priority          = 150
+  use_vmac          = true
   mcast_src_ip      = "10.10.10.30"
   nopreempt         = false
   unicast_peer      = ["10.10.10.40 min_ttl 250"]
