@@ -35,7 +35,7 @@ func appendIPVSMessage(b []byte, family uint16, o Op, flags uint16, seq uint32) 
 	case DeleteDestination:
 		cmd = ipvsCmdDelDest
 	default:
-		return b, fmt.Errorf("ipvs: %s cannot be batched", o.Kind)
+		return b, fmt.Errorf("lvs: %s cannot be batched", o.Kind)
 	}
 	start := len(b)
 	ne := binary.NativeEndian

@@ -63,7 +63,7 @@ const batchTimeoutSec = 5
 func openBatchSocket() (*nl.NetlinkSocket, error) {
 	s, err := nl.Subscribe(unix.NETLINK_GENERIC)
 	if err != nil {
-		return nil, fmt.Errorf("ipvs: open netlink socket: %w", err)
+		return nil, fmt.Errorf("lvs: open netlink socket: %w", err)
 	}
 	tv := unix.Timeval{Sec: batchTimeoutSec}
 	if err := s.SetReceiveTimeout(&tv); err != nil {
@@ -111,13 +111,13 @@ func (k *Kernel) applyBatch(ops []Op) []error {
 	k.buf = buf
 	lastSeq := k.seq
 	if err := unix.Sendto(k.batch.GetFd(), buf, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return fail(fmt.Errorf("ipvs: send: %w", err))
+		return fail(fmt.Errorf("lvs: send: %w", err))
 	}
 	for {
 		msgs, _, err := k.batch.Receive()
 		if err != nil {
 			// Answers that come later carry this batch's numbers, which the next batch skips.
-			return fail(fmt.Errorf("ipvs: read the batch's answers: %w", err))
+			return fail(fmt.Errorf("lvs: read the batch's answers: %w", err))
 		}
 		for _, m := range msgs {
 			if m.Header.Type != unix.NLMSG_ERROR || m.Header.Seq < firstSeq || m.Header.Seq > lastSeq || len(m.Data) < 4 {

@@ -36,7 +36,7 @@ func ipvsFamilyID() (uint16, error) {
 		return 0, ErrNoIPVS
 	}
 	if err != nil {
-		return 0, fmt.Errorf("ipvs: look up the IPVS netlink family: %w", err)
+		return 0, fmt.Errorf("lvs: look up the IPVS netlink family: %w", err)
 	}
 	return f.ID, nil
 }

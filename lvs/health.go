@@ -96,7 +96,7 @@ func (r *Reconciler) SetTimeouts(ctx context.Context, t Timeouts) (Report, error
 	defer r.mu.Unlock()
 	cur, err := r.b.Timeouts()
 	if err != nil {
-		return Report{}, fmt.Errorf("ipvs: read timeouts: %w", err)
+		return Report{}, fmt.Errorf("lvs: read timeouts: %w", err)
 	}
 	same := func(want, got int64) bool { return want == 0 || want == got }
 	if same(int64(t.TCP), int64(cur.TCP)) && same(int64(t.TCPFin), int64(cur.TCPFin)) && same(int64(t.UDP), int64(cur.UDP)) {
@@ -129,7 +129,7 @@ func (r *Reconciler) syncDaemonsTo(ctx context.Context, want SyncDaemon) (Report
 	defer r.mu.Unlock()
 	running, err := r.b.SyncDaemons()
 	if err != nil {
-		return Report{}, fmt.Errorf("ipvs: read sync daemons: %w", err)
+		return Report{}, fmt.Errorf("lvs: read sync daemons: %w", err)
 	}
 	var ops []Op
 	start := want.Role != 0

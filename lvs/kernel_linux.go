@@ -26,7 +26,7 @@ const (
 )
 
 // ErrClosed is returned by every method of a Kernel after Close.
-var ErrClosed = errors.New("ipvs: kernel handle closed")
+var ErrClosed = errors.New("lvs: kernel handle closed")
 
 // Kernel is the Backend of the running kernel's IPVS table, in the network namespace of the
 // thread that called NewKernel (its sockets are opened there and stay bound to it, whichever
@@ -57,7 +57,7 @@ func NewKernel() (*Kernel, error) {
 	}
 	h, err := ipvs.New("")
 	if err != nil {
-		return nil, fmt.Errorf("ipvs: open netlink handle: %w", err)
+		return nil, fmt.Errorf("lvs: open netlink handle: %w", err)
 	}
 	batch, err := openBatchSocket()
 	if err != nil {
@@ -180,7 +180,7 @@ func (k *Kernel) Service(key ServiceKey) (VirtualServer, error) {
 	}
 	ms, err := h.GetService(toMobyService(Service{Key: key}))
 	if err != nil {
-		return VirtualServer{}, fmt.Errorf("ipvs: service %s: %w", key, err)
+		return VirtualServer{}, fmt.Errorf("lvs: service %s: %w", key, err)
 	}
 	ks, err := k.withDestinations(h, ms)
 	if err != nil {
@@ -361,7 +361,7 @@ func fromMobyService(ms *ipvs.Service) (Service, error) {
 	} else {
 		a, ok := netip.AddrFromSlice(ms.Address)
 		if !ok {
-			return Service{}, fmt.Errorf("ipvs: service with an unreadable address %v", ms.Address)
+			return Service{}, fmt.Errorf("lvs: service with an unreadable address %v", ms.Address)
 		}
 		key = NewServiceKey(Protocol(ms.Protocol), netip.AddrPortFrom(a.Unmap(), ms.Port))
 	}
@@ -397,7 +397,7 @@ func toMobyDest(d Destination) *ipvs.Destination {
 func fromMobyDest(md *ipvs.Destination) (Destination, error) {
 	a, ok := netip.AddrFromSlice(md.Address)
 	if !ok {
-		return Destination{}, fmt.Errorf("ipvs: destination with an unreadable address %v", md.Address)
+		return Destination{}, fmt.Errorf("lvs: destination with an unreadable address %v", md.Address)
 	}
 	return Destination{
 		Addr:    netip.AddrPortFrom(a.Unmap(), md.Port),

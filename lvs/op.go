@@ -94,7 +94,7 @@ type OpError struct {
 }
 
 func (e *OpError) Error() string {
-	return fmt.Sprintf("ipvs %s (%s): %v", e.Op.Kind, e.Op, e.Err)
+	return fmt.Sprintf("lvs: %s (%s): %v", e.Op.Kind, e.Op, e.Err)
 }
 
 func (e *OpError) Unwrap() error { return e.Err }

@@ -16,7 +16,7 @@ func (k *Kernel) peNames() (map[ServiceKey]string, error) {
 		return nil, err
 	}
 	if ans[0].err != nil {
-		return nil, fmt.Errorf("ipvs: list services: %w", ans[0].err)
+		return nil, fmt.Errorf("lvs: list services: %w", ans[0].err)
 	}
 	var out map[ServiceKey]string
 	for _, m := range ans[0].data {
@@ -45,7 +45,7 @@ func (k *Kernel) peName(key ServiceKey) (string, error) {
 		return "", err
 	}
 	if ans[0].err != nil {
-		return "", fmt.Errorf("ipvs: service %s: %w", key, ans[0].err)
+		return "", fmt.Errorf("lvs: service %s: %w", key, ans[0].err)
 	}
 	for _, m := range ans[0].data {
 		got, pe, err := parseServicePE(m)
@@ -56,7 +56,7 @@ func (k *Kernel) peName(key ServiceKey) (string, error) {
 			return pe, nil
 		}
 	}
-	return "", fmt.Errorf("ipvs: service %s: no answer", key)
+	return "", fmt.Errorf("lvs: service %s: no answer", key)
 }
 
 // parseServicePE reads one GET_SERVICE answer: the service's key and its persistence

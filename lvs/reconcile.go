@@ -165,7 +165,7 @@ func (r *Reconciler) Plan() ([]Op, error) {
 	defer r.mu.Unlock()
 	cur, err := r.b.Services()
 	if err != nil {
-		return nil, fmt.Errorf("ipvs: read table: %w", err)
+		return nil, fmt.Errorf("lvs: read table: %w", err)
 	}
 	return Diff(cur, r.effectiveTable(), r.owned), nil
 }
@@ -242,7 +242,7 @@ func (r *Reconciler) scope() (cur, eff []VirtualServer, err error) {
 		// Most are unknown: one walk of the table costs less than a read of each.
 		all, err := r.b.Services()
 		if err != nil {
-			return nil, nil, fmt.Errorf("ipvs: read table: %w", err)
+			return nil, nil, fmt.Errorf("lvs: read table: %w", err)
 		}
 		for _, vs := range all {
 			if r.owned[vs.Service.Key] {
@@ -256,7 +256,7 @@ func (r *Reconciler) scope() (cur, eff []VirtualServer, err error) {
 			switch {
 			case isNotFound(err):
 			case err != nil:
-				return nil, nil, fmt.Errorf("ipvs: read service: %w", err)
+				return nil, nil, fmt.Errorf("lvs: read service: %w", err)
 			default:
 				read[k] = vs
 			}
@@ -315,7 +315,7 @@ func (r *Reconciler) Stop(ctx context.Context, keep bool) (Report, error) {
 	}
 	cur, err := r.b.Services()
 	if err != nil {
-		return Report{}, fmt.Errorf("ipvs: read table: %w", err)
+		return Report{}, fmt.Errorf("lvs: read table: %w", err)
 	}
 	rep := r.run(ctx, Diff(cur, nil, r.owned))
 	clear(r.owned)

@@ -54,7 +54,7 @@ func (k *Kernel) Stats() ([]ServiceStats, error) {
 		return nil, err
 	}
 	if ans[0].err != nil {
-		return nil, fmt.Errorf("ipvs: list services: %w", ans[0].err)
+		return nil, fmt.Errorf("lvs: list services: %w", ans[0].err)
 	}
 	out := make([]ServiceStats, 0, len(ans[0].data))
 	for _, m := range ans[0].data {
@@ -69,12 +69,12 @@ func (k *Kernel) Stats() ([]ServiceStats, error) {
 			return nil, err
 		}
 		if da[0].err != nil {
-			return nil, fmt.Errorf("ipvs: destinations of %s: %w", ss.Key, da[0].err)
+			return nil, fmt.Errorf("lvs: destinations of %s: %w", ss.Key, da[0].err)
 		}
 		for _, dm := range da[0].data {
 			ds, err := parseDestStats(dm, ss.Key.Family)
 			if err != nil {
-				return nil, fmt.Errorf("ipvs: destination of %s: %w", ss.Key, err)
+				return nil, fmt.Errorf("lvs: destination of %s: %w", ss.Key, err)
 			}
 			ss.Destinations = append(ss.Destinations, ds)
 		}
@@ -103,22 +103,22 @@ func (e encoded) Serialize() []byte { return e }
 // netlink message (its genlmsghdr first).
 func nestedAttrs(msg []byte, typ uint16) ([]syscall.NetlinkRouteAttr, error) {
 	if len(msg) < nl.SizeofGenlmsg {
-		return nil, fmt.Errorf("ipvs: short message (%d bytes)", len(msg))
+		return nil, fmt.Errorf("lvs: short message (%d bytes)", len(msg))
 	}
 	attrs, err := nl.ParseRouteAttr(msg[nl.SizeofGenlmsg:])
 	if err != nil {
-		return nil, fmt.Errorf("ipvs: %w", err)
+		return nil, fmt.Errorf("lvs: %w", err)
 	}
 	for _, a := range attrs {
 		if attrType(a) == typ {
 			inner, err := nl.ParseRouteAttr(a.Value)
 			if err != nil {
-				return nil, fmt.Errorf("ipvs: %w", err)
+				return nil, fmt.Errorf("lvs: %w", err)
 			}
 			return inner, nil
 		}
 	}
-	return nil, fmt.Errorf("ipvs: message without attribute %d", typ)
+	return nil, fmt.Errorf("lvs: message without attribute %d", typ)
 }
 
 // parseServiceStats reads one GET_SERVICE answer: the service's key and counters.
@@ -141,7 +141,7 @@ func parseServiceStats(msg []byte) (ServiceStats, error) {
 		return ServiceStats{}, err
 	}
 	if ss.Stats, err = pickStats(s32, s64); err != nil {
-		return ServiceStats{}, fmt.Errorf("ipvs: counters of %s: %w", ss.Key, err)
+		return ServiceStats{}, fmt.Errorf("lvs: counters of %s: %w", ss.Key, err)
 	}
 	return ss, nil
 }
@@ -180,14 +180,14 @@ func serviceKeyOf(attrs []syscall.NetlinkRouteAttr) (ServiceKey, error) {
 		}
 	}
 	if !okFam {
-		return ServiceKey{}, fmt.Errorf("ipvs: service without an address family")
+		return ServiceKey{}, fmt.Errorf("lvs: service without an address family")
 	}
 	if mark != 0 {
 		return FWMarkKey(mark, fam), nil
 	}
 	a, err := kernelAddr(addr, fam)
 	if err != nil || !okProto {
-		return ServiceKey{}, fmt.Errorf("ipvs: service with an unreadable address or protocol (%v)", err)
+		return ServiceKey{}, fmt.Errorf("lvs: service with an unreadable address or protocol (%v)", err)
 	}
 	return NewServiceKey(Protocol(proto), netip.AddrPortFrom(a, port)), nil
 }

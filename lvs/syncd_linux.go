@@ -83,7 +83,7 @@ func (k *Kernel) daemonCommand(cmd *nl.NetlinkRequest, role SyncRole, wantRunnin
 		return ans[0].err
 	}
 	if ans[1].err != nil {
-		return fmt.Errorf("ipvs: sync daemon command unanswered, then: %w", ans[1].err)
+		return fmt.Errorf("lvs: sync daemon command unanswered, then: %w", ans[1].err)
 	}
 	running := false
 	for _, m := range ans[1].data {
@@ -94,7 +94,7 @@ func (k *Kernel) daemonCommand(cmd *nl.NetlinkRequest, role SyncRole, wantRunnin
 		running = running || d.Role == role
 	}
 	if running != wantRunning {
-		return fmt.Errorf("ipvs: the kernel did not answer the %s sync daemon command and did not apply it", role)
+		return fmt.Errorf("lvs: the kernel did not answer the %s sync daemon command and did not apply it", role)
 	}
 	return nil
 }
@@ -147,14 +147,14 @@ func (k *Kernel) execute(reqs ...*nl.NetlinkRequest) ([]answer, error) {
 		buf = append(buf, req.Serialize()...)
 	}
 	if err := unix.Sendto(k.batch.GetFd(), buf, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return nil, fmt.Errorf("ipvs: send: %w", err)
+		return nil, fmt.Errorf("lvs: send: %w", err)
 	}
 	ans := make([]answer, len(reqs))
 	last := &ans[len(ans)-1]
 	for !last.done {
 		msgs, from, err := k.batch.Receive()
 		if err != nil {
-			return nil, fmt.Errorf("ipvs: read the answer: %w", err)
+			return nil, fmt.Errorf("lvs: read the answer: %w", err)
 		}
 		if from.Pid != nl.PidKernel {
 			continue // not the kernel's answer
@@ -174,7 +174,7 @@ func (k *Kernel) execute(reqs ...*nl.NetlinkRequest) ([]answer, error) {
 						a.err = syscall.Errno(-code)
 					}
 				} else if m.Header.Type == unix.NLMSG_ERROR {
-					a.err = errors.New("ipvs: short netlink error message")
+					a.err = errors.New("lvs: short netlink error message")
 				}
 			default:
 				a.data = append(a.data, m.Data)
@@ -191,11 +191,11 @@ func (k *Kernel) execute(reqs ...*nl.NetlinkRequest) ([]answer, error) {
 // IPVS_CMD_ATTR_DAEMON nesting the daemon's attributes.
 func parseDaemon(msg []byte) (SyncDaemon, error) {
 	if len(msg) < nl.SizeofGenlmsg {
-		return SyncDaemon{}, fmt.Errorf("ipvs: short sync-daemon message (%d bytes)", len(msg))
+		return SyncDaemon{}, fmt.Errorf("lvs: short sync-daemon message (%d bytes)", len(msg))
 	}
 	attrs, err := nl.ParseRouteAttr(msg[nl.SizeofGenlmsg:])
 	if err != nil {
-		return SyncDaemon{}, fmt.Errorf("ipvs: sync-daemon message: %w", err)
+		return SyncDaemon{}, fmt.Errorf("lvs: sync-daemon message: %w", err)
 	}
 	var d SyncDaemon
 	for _, a := range attrs {
@@ -204,7 +204,7 @@ func parseDaemon(msg []byte) (SyncDaemon, error) {
 		}
 		inner, err := nl.ParseRouteAttr(a.Value)
 		if err != nil {
-			return SyncDaemon{}, fmt.Errorf("ipvs: sync-daemon attributes: %w", err)
+			return SyncDaemon{}, fmt.Errorf("lvs: sync-daemon attributes: %w", err)
 		}
 		for _, ia := range inner {
 			switch ia.Attr.Type {
@@ -222,7 +222,7 @@ func parseDaemon(msg []byte) (SyncDaemon, error) {
 		}
 	}
 	if d.Role == 0 {
-		return SyncDaemon{}, fmt.Errorf("ipvs: sync-daemon message without a state")
+		return SyncDaemon{}, fmt.Errorf("lvs: sync-daemon message without a state")
 	}
 	return d, nil
 }

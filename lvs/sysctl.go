@@ -21,10 +21,10 @@ func SetSysctl(name, value string) error { return setSysctl(procVS, name, value)
 
 func setSysctl(dir, name, value string) error {
 	if name == "" || strings.ContainsAny(name, "/.") {
-		return fmt.Errorf("ipvs: bad sysctl name %q", name)
+		return fmt.Errorf("lvs: bad sysctl name %q", name)
 	}
 	if err := os.WriteFile(filepath.Join(dir, name), []byte(value+"\n"), 0); err != nil {
-		return fmt.Errorf("ipvs: net.ipv4.vs.%s = %q: %w", name, value, err)
+		return fmt.Errorf("lvs: net.ipv4.vs.%s = %q: %w", name, value, err)
 	}
 	return nil
 }
@@ -36,7 +36,7 @@ func ConnCount() (int, error) { return connCount(procConns) }
 func connCount(path string) (int, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return 0, fmt.Errorf("ipvs: connection table: %w", err)
+		return 0, fmt.Errorf("lvs: connection table: %w", err)
 	}
 	n := 0
 	sc := bufio.NewScanner(bytes.NewReader(b))

@@ -31,12 +31,12 @@ func (k *Kernel) fillTunnels(ks *kernelService) error {
 		return err
 	}
 	if ans[0].err != nil {
-		return fmt.Errorf("ipvs: destinations of %s: %w", ks.svc.Key, ans[0].err)
+		return fmt.Errorf("lvs: destinations of %s: %w", ks.svc.Key, ans[0].err)
 	}
 	for _, m := range ans[0].data {
 		addr, t, err := parseDestTunnel(m, ks.svc.Key.Family)
 		if err != nil {
-			return fmt.Errorf("ipvs: destination of %s: %w", ks.svc.Key, err)
+			return fmt.Errorf("lvs: destination of %s: %w", ks.svc.Key, err)
 		}
 		if i := indexDest(ks.dests, addr); i >= 0 && ks.dests[i].Forward == TUN {
 			ks.dests[i].Tunnel = t
