@@ -256,7 +256,7 @@ func (d *Director) openVRRP() error {
 	d.track.watch.delays = newLinkDelays(links) // interface_up_down_delays: linkdelay.go
 	d.links = newLinkStates(d.track.watch.delays)
 	if open == nil {
-		open = dialTransport
+		open = vrrp.OpenTransport
 	}
 	d.fifos = newNotifyFIFOs(d.log)
 	r, err := vrrp.NewRouter(vrrp.Deps{
@@ -268,15 +268,6 @@ func (d *Director) openVRRP() error {
 	}
 	d.router = r
 	return nil
-}
-
-// dialTransport opens the raw VRRP socket for one interface and family.
-func dialTransport(k vrrp.TransportKey) (vrrp.Transport, error) {
-	fam := vrrp.FamilyIPv4
-	if k.IPv6 {
-		fam = vrrp.FamilyIPv6
-	}
-	return vrrp.DialTransport(k.Dev, fam, vrrp.TransportOptions{Unicast: k.Unicast, Src: k.Src})
 }
 
 // runNotify runs notify scripts as the current config's script_user.
@@ -397,7 +388,9 @@ func (d *Director) Reload(cfg *config.Config) error {
 	if cfg == nil {
 		return errors.New("director: no configuration")
 	}
-	p, err := translate(cfg, d.opts.Users)
+	var p plan
+	var err error
+	LowPriority(func() { p, err = translate(cfg, d.opts.Users) }) // off the advert path's threads
 	if err != nil {
 		return err
 	}

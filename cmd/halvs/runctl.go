@@ -154,7 +154,9 @@ func (dm *daemon) reloadLocked(listChanges bool) (*control.ReloadResult, error) 
 		}
 	}()
 	dm.log.Info("reloading configuration", "config", path)
-	cfg, diags := config.LoadWith(path, dm.limits)
+	var cfg *config.Config
+	var diags config.Diagnostics
+	director.LowPriority(func() { cfg, diags = config.LoadWith(path, dm.limits) }) // off the advert path's threads
 	logDiagnostics(dm.log, diags)
 	res := &control.ReloadResult{ConfigFile: path}
 	var all []string // every finding, "FILE:LINE:COL: error: message", in file order
