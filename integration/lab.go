@@ -118,16 +118,6 @@ func (l *Lab) Other(n *Node) *Node {
 	return l.A
 }
 
-// ByMAC returns the director whose interface has mac, or nil.
-func (l *Lab) ByMAC(mac net.HardwareAddr) *Node {
-	for _, n := range l.Directors() {
-		if n.MAC.String() == mac.String() {
-			return n
-		}
-	}
-	return nil
-}
-
 // Addrs lists the addresses on the node's interface, read from the kernel.
 func (n *Node) Addrs() []netip.Prefix {
 	link, err := n.NS.Handle.LinkByName(n.If)

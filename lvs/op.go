@@ -118,11 +118,6 @@ func (r Report) String() string {
 	return b.String()
 }
 
-func (r *Report) merge(o Report) {
-	r.Applied = append(r.Applied, o.Applied...)
-	r.Failed = append(r.Failed, o.Failed...)
-}
-
 // err is the report's failures as one error, nil when none.
 func (r Report) err() error {
 	if len(r.Failed) == 0 {

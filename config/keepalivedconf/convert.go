@@ -2,7 +2,6 @@ package keepalivedconf
 
 import (
 	"fmt"
-	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
@@ -215,11 +214,6 @@ func hostPort(host string, port ...string) string {
 		return host
 	}
 	return host + ":" + port[0]
-}
-
-func isAddr(s string) bool {
-	_, err := netip.ParseAddr(s)
-	return err == nil
 }
 
 // parseBool reads keepalived's <BOOL>: on|off|true|false|yes|no.
