@@ -1,0 +1,187 @@
+package bgp
+
+import (
+	"context"
+	"net/netip"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// fakeSpeaker records what the Announcer asks for.
+type fakeSpeaker struct {
+	running   bool
+	starts    int
+	neighbors []Neighbor
+	announced map[netip.Prefix]bool
+	log       []string // "+10.0.0.1/32", "-10.0.0.1/32", "start", "stop", "neighbors"
+}
+
+func newFakeSpeaker() *fakeSpeaker { return &fakeSpeaker{announced: map[netip.Prefix]bool{}} }
+
+func (f *fakeSpeaker) Start(_ context.Context, c SpeakerConfig) error {
+	f.running, f.neighbors = true, c.Neighbors
+	f.starts++
+	f.log = append(f.log, "start")
+	return nil
+}
+
+func (f *fakeSpeaker) SetNeighbors(_ context.Context, list []Neighbor) error {
+	f.neighbors = list
+	f.log = append(f.log, "neighbors")
+	return nil
+}
+
+func (f *fakeSpeaker) Announce(_ context.Context, p netip.Prefix) error {
+	f.announced[p] = true
+	f.log = append(f.log, "+"+p.String())
+	return nil
+}
+
+func (f *fakeSpeaker) Withdraw(_ context.Context, p netip.Prefix) error {
+	delete(f.announced, p)
+	f.log = append(f.log, "-"+p.String())
+	return nil
+}
+
+func (f *fakeSpeaker) Neighbors(context.Context) ([]NeighborStatus, error) {
+	var out []NeighborStatus
+	for _, n := range f.neighbors {
+		out = append(out, NeighborStatus{Addr: n.Addr, PeerASN: n.PeerASN, State: StateEstablished})
+	}
+	return out, nil
+}
+
+func (f *fakeSpeaker) Stop(context.Context) error {
+	f.running = false
+	f.announced = map[netip.Prefix]bool{}
+	f.log = append(f.log, "stop")
+	return nil
+}
+
+func (f *fakeSpeaker) list() []string {
+	var out []string
+	for p := range f.announced {
+		out = append(out, p.String())
+	}
+	sort.Strings(out)
+	return out
+}
+
+// fakeAddresses records the interface's addresses.
+type fakeAddresses struct {
+	ifs map[string][]netip.Prefix
+}
+
+func (f *fakeAddresses) Set(name string, list []netip.Prefix) error {
+	f.ifs[name] = slices.Clone(list)
+	return nil
+}
+
+func (f *fakeAddresses) Remove(name string) error {
+	delete(f.ifs, name)
+	return nil
+}
+
+var (
+	webVIP = netip.MustParsePrefix("10.10.10.22/32")
+	dnsVIP = netip.MustParsePrefix("10.10.10.53/32")
+	v6VIP  = netip.MustParsePrefix("2001:db8::22/128")
+)
+
+func testConfig() Config {
+	return Config{
+		Interface: "halvs0",
+		Speaker: SpeakerConfig{ASN: 65010, RouterID: netip.MustParseAddr("10.0.0.11"),
+			Neighbors: []Neighbor{{Addr: netip.MustParseAddr("10.0.0.1"), PeerASN: 65000, HoldTime: 3 * time.Second, Port: 179}}},
+		Announces: []Announce{
+			{Name: "web", Prefixes: []netip.Prefix{webVIP, v6VIP}, Track: []string{"10.10.10.22:80", "10.10.10.22:443"}, DrainTime: 5 * time.Second},
+			{Name: "dns", Prefixes: []netip.Prefix{dnsVIP}, DrainTime: 2 * time.Second},
+		},
+	}
+}
+
+// step is one thing that happens to the Announcer.
+type step struct {
+	do   string   // "start", "quorum NAME up|down", "drain", "undrain"
+	want []string // the prefixes announced after it
+}
+
+func TestAnnouncerGating(t *testing.T) {
+	web80, web443 := "10.10.10.22:80", "10.10.10.22:443"
+	all := []string{"10.10.10.22/32", "10.10.10.53/32", "2001:db8::22/128"}
+	dnsOnly := []string{"10.10.10.53/32"}
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{name: "untracked at once, tracked once every quorum is known", steps: []step{
+			{do: "start", want: dnsOnly},
+			{do: "quorum " + web80 + " up", want: dnsOnly},
+			{do: "quorum " + web443 + " up", want: all},
+		}},
+		{name: "one lost quorum withdraws, recovery announces again", steps: []step{
+			{do: "start", want: dnsOnly},
+			{do: "quorum " + web80 + " up", want: dnsOnly},
+			{do: "quorum " + web443 + " up", want: all},
+			{do: "quorum " + web443 + " down", want: dnsOnly},
+			{do: "quorum " + web80 + " down", want: dnsOnly},
+			{do: "quorum " + web443 + " up", want: dnsOnly},
+			{do: "quorum " + web80 + " up", want: all},
+		}},
+		{name: "quorum known before start", steps: []step{
+			{do: "quorum " + web80 + " up", want: nil},
+			{do: "quorum " + web443 + " up", want: nil},
+			{do: "start", want: all},
+		}},
+		{name: "first report is a loss", steps: []step{
+			{do: "start", want: dnsOnly},
+			{do: "quorum " + web80 + " down", want: dnsOnly},
+			{do: "quorum " + web443 + " up", want: dnsOnly},
+		}},
+		{name: "drain withdraws all, quorum changes keep it drained, undrain announces", steps: []step{
+			{do: "start", want: dnsOnly},
+			{do: "quorum " + web80 + " up", want: dnsOnly},
+			{do: "quorum " + web443 + " up", want: all},
+			{do: "drain", want: nil},
+			{do: "quorum " + web80 + " down", want: nil},
+			{do: "quorum " + web80 + " up", want: nil},
+			{do: "undrain", want: all},
+		}},
+		{name: "undrain announces only what has quorum", steps: []step{
+			{do: "start", want: dnsOnly},
+			{do: "drain", want: nil},
+			{do: "quorum " + web80 + " up", want: nil},
+			{do: "quorum " + web443 + " down", want: nil},
+			{do: "undrain", want: dnsOnly},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sp := newFakeSpeaker()
+			a := NewAnnouncer(sp, &fakeAddresses{ifs: map[string][]netip.Prefix{}}, nil)
+			for i, s := range tc.steps {
+				f := strings.Fields(s.do)
+				switch f[0] {
+				case "start":
+					if err := a.Start(context.Background(), testConfig()); err != nil {
+						t.Fatal(err)
+					}
+				case "quorum":
+					a.SetQuorum(f[1], f[2] == "up")
+				case "drain":
+					a.Drain()
+				case "undrain":
+					a.Undrain()
+				}
+				if diff := cmp.Diff(s.want, sp.list()); diff != "" {
+					t.Errorf("after step %d %q: announced (-want +got):\n%s", i, s.do, diff)
+				}
+			}
+		})
+	}
+}
