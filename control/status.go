@@ -64,6 +64,7 @@ type Static struct {
 type Instance struct {
 	Name              string         `json:"name"`
 	Interface         string         `json:"interface"`
+	VMAC              string         `json:"vmac,omitempty"` // use_vmac's interface, which holds the VIPs
 	VRID              int            `json:"vrid"`
 	Version           int            `json:"version"`
 	State             string         `json:"state"`                 // INIT, BACKUP, MASTER, FAULT, STOP

@@ -40,6 +40,7 @@ type Options struct {
 	Announcer     vrrp.Announcer
 	Links         vrrp.LinkWatcher
 	Routes        vrrp.RouteManager // virtual_routes / rules and static_*; netlink when nil
+	VMACs         vrrp.VMACManager  // use_vmac interfaces: vmac.go; netlink when nil
 	OpenTransport func(vrrp.TransportKey) (vrrp.Transport, error)
 	// OpenIPVS opens the IPVS backend. It is called only for a config that needs IPVS
 	// (virtual servers, lvs_sync_daemon or lvs_timeouts). Nil checks lvs.Available and opens
@@ -91,6 +92,7 @@ type Director struct {
 	ledger *vrrp.Ledger
 	lister vrrp.AddressLister
 	routes *vrrp.RouteLedger // routes.go: the routes and rules halvs added
+	vmacs  vmacSide          // vmac.go: the use_vmac interfaces
 
 	mu      sync.Mutex // serialises Reload and the end of Run; guards what follows
 	cfg     *config.Config
@@ -245,6 +247,9 @@ func (d *Director) openVRRP() error {
 	if err := d.openRoutes(); err != nil { // routes.go
 		return err
 	}
+	if err := d.openVMACs(); err != nil { // vmac.go
+		return err
+	}
 	if ann == nil {
 		a := vrrp.NewAnnouncer()
 		ann = a
@@ -258,6 +263,7 @@ func (d *Director) openVRRP() error {
 	if open == nil {
 		open = vrrp.OpenTransport
 	}
+	open = d.vmacs.wrapOpen(open) // vmac.go: an IPv4 VMAC sends from its base's address
 	d.fifos = newNotifyFIFOs(d.log)
 	r, err := vrrp.NewRouter(vrrp.Deps{
 		Addresser: addr, Announcer: ann, Links: d.links, OpenTransport: open, Routes: d.routes,
@@ -304,7 +310,13 @@ func (d *Director) Run(ctx context.Context) error {
 	go func() { healthDone <- d.health.Run(healthCtx) }()
 	d.removeLeftovers(p.vrrp)
 	d.startStatic(p.vrrp.Static) // routes.go
-	err := d.applyVRRP(p)
+	// vmac.go: the VMACs exist before the instances that use them.
+	err := d.startVMACs(p.vrrp)
+	if err == nil {
+		if err = d.applyVRRP(p); err != nil {
+			d.deleteVMACs(sortedVMACs(p.vrrp.VMACs))
+		}
+	}
 	if s := d.ipvs.Load(); s != nil && err == nil && p.syncd != nil {
 		s.gate.hold(p.syncInst, d.cfg.Global.LVSSyncPreemptDelay)
 	}
@@ -335,6 +347,8 @@ func (d *Director) Run(ctx context.Context) error {
 		s.gate.beforeShutdown() // syncgate.go: the peer hears of the connections first
 	}
 	d.router.Shutdown() // priority 0, VIPs released, notify_stop: in parallel for every instance
+	// vmac.go: after the instances are gone.
+	d.deleteVMACs(sortedVMACs(d.plan.vrrp.VMACs))
 	d.mu.Lock()
 	d.changeStatic(d.plan.vrrp.Static, StaticPlan{}) // routes.go: static_* go last
 	d.mu.Unlock()
@@ -402,6 +416,9 @@ func (d *Director) Reload(cfg *config.Config) error {
 	if err := d.checkHostAddresses(cfg, addedVIPs(d.plan.vrrp, p.vrrp)); err != nil {
 		return err
 	}
+	if err := checkVMACReload(d.plan.vrrp.VMACs, p.vrrp.VMACs); err != nil { // vmac.go
+		return err
+	}
 	var opened *ipvsSide
 	if p.needIPVS && d.ipvs.Load() == nil {
 		if opened, err = d.openIPVS(); err != nil {
@@ -418,7 +435,14 @@ func (d *Director) Reload(cfg *config.Config) error {
 	d.global.Store(&cfg.Global)
 	d.fifos.setLVS(cfg.Global.LVSNotifyFifo)
 	d.fifos.configure(cfg.Global.NotifyFifo, unionFIFOs(d.plan.vrrp.FIFOs, p.vrrp.FIFOs))
-	if err := d.router.Apply(p.vrrp.Instances, p.vrrp.SyncGroups); err != nil {
+	newVMACs, err := d.createVMACs(d.plan.vrrp.VMACs, p.vrrp.VMACs) // vmac.go: before the instances use them
+	if err == nil {
+		err = d.router.Apply(p.vrrp.Instances, p.vrrp.SyncGroups)
+		if err != nil {
+			d.deleteVMACs(newVMACs)
+		}
+	}
+	if err != nil {
 		// Apply changes nothing when it fails: back to the old settings.
 		d.global.Store(&old.Global)
 		d.fifos.setLVS(old.Global.LVSNotifyFifo)
@@ -437,6 +461,9 @@ func (d *Director) Reload(cfg *config.Config) error {
 		s.reload(p)
 	}
 	d.changeStatic(d.plan.vrrp.Static, p.vrrp.Static) // routes.go
+	// vmac.go: the VMACs whose instances are gone.
+	d.deleteVMACs(goneVMACs(d.plan.vrrp.VMACs, p.vrrp.VMACs))
+	d.setVMACBases(nil, p.vrrp.VMACs)
 	d.cfg, d.plan = cfg, p
 	d.syncTrackers(p.vrrp) // trackers.go: vrrp_scripts, track_files, vrrp_track_processes
 	d.track.setPlan(p)

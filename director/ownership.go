@@ -62,7 +62,7 @@ func vipEntries(cfg *config.Config) []vipEntry {
 			vips []config.VIP
 		}{{"virtual_ipaddress", vi.VirtualIPAddresses}, {"virtual_ipaddress_excluded", vi.VirtualIPAddressesExcl}} {
 			for _, v := range l.vips {
-				out = append(out, vipEntry{instance: vi.Name, list: l.name, cfg: v, vip: vipOf(v, vi.Interface)})
+				out = append(out, vipEntry{instance: vi.Name, list: l.name, cfg: v, vip: vmacVIP(&vi, vipOf(v, vi.Interface))})
 			}
 		}
 	}

@@ -44,6 +44,7 @@ type StaticStatus struct {
 type InstanceStatus struct {
 	Name              string            `json:"name"`
 	Interface         string            `json:"interface"`
+	VMAC              string            `json:"vmac,omitempty"` // use_vmac's interface, which holds the VIPs
 	VRID              int               `json:"virtual_router_id"`
 	State             string            `json:"state"` // INIT, BACKUP, MASTER, FAULT, STOP
 	Priority          int               `json:"priority"`
@@ -140,8 +141,9 @@ func (d *Director) Status() Status {
 	for _, inst := range d.router.Instances() {
 		s, c := inst.Status(), inst.Counters()
 		ic := byName[s.Name]
+		iface, vmac := p.vrrp.vmacStatus(s.Name, ic.Interface) // vmac.go
 		is := InstanceStatus{
-			Name: s.Name, Interface: ic.Interface, VRID: int(ic.VRID), State: s.State.String(),
+			Name: s.Name, Interface: iface, VMAC: vmac, VRID: int(ic.VRID), State: s.State.String(),
 			Priority: int(s.BasePriority), EffectivePriority: int(s.Priority), MasterAddr: s.MasterAddr,
 			MasterSince: s.MasterSince, HoldUntil: s.HoldUntil, LastFrom: d.obs.lastFrom(s.Name),
 			MasterInterval: s.MasterInterval, Since: s.Since, LastReason: s.LastReason, Faults: s.Faults,

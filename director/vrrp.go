@@ -30,6 +30,8 @@ type VRRPPlan struct {
 	LinkDelays []config.InterfaceDelay
 	// Static is static_ipaddress, static_routes and static_rules (routes.go).
 	Static StaticPlan
+	// VMACs are the use_vmac interfaces, by instance name (vmac.go).
+	VMACs map[string]vrrp.VMAC
 }
 
 // ScriptPlan is one vrrp_script: how to run it, and as whom.
@@ -79,6 +81,7 @@ func TranslateVRRP(cfg *config.Config) (VRRPPlan, error) {
 	addGroupTrackers(cfg, &p)
 	p.Files, p.Processes = trackedObjects(cfg, p.Instances)
 	p.Static = translateStatic(cfg)
+	p.VMACs = vmacsOf(cfg) // vmac.go
 	p.LinkDelays = cfg.InterfaceDelays
 	for _, g := range cfg.VRRPSyncGroups {
 		p.SyncGroups = append(p.SyncGroups, vrrp.SyncGroupConfig{
@@ -184,6 +187,7 @@ func instanceConfig(vi *config.VRRPInstance) (vrrp.InstanceConfig, error) {
 	for _, t := range vi.TrackProcesses {
 		ic.Track = append(ic.Track, vrrp.Track{Kind: vrrp.TrackProcess, Name: t.Name, Weight: t.Weight, Reverse: t.Reverse})
 	}
+	applyVMAC(vi, &ic) // vmac.go
 	if err := ic.Validate(); err != nil {
 		return vrrp.InstanceConfig{}, err
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -115,3 +116,14 @@ func vmacSysctls(v VMAC) [][2]string {
 var baseSysctlNames = []string{"arp_ignore", "arp_filter"}
 
 func baseSysctlKey(base, name string) string { return "net/ipv4/conf/" + base + "/" + name }
+
+// VMACSource is the address IPv4 adverts leave a VMAC from: the primary address of its base
+// interface (the VMAC has none of its own), as keepalived sends them. An IPv6 VMAC holds the
+// base's link-local address itself, which the Transport finds there.
+func VMACSource(base string) (netip.Addr, error) {
+	ifi, err := net.InterfaceByName(base)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	return interfaceSource(ifi, FamilyIPv4)
+}

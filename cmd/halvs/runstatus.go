@@ -47,7 +47,7 @@ func toControlStatus(st director.Status, stats []lvs.ServiceStats, info runInfo)
 	}
 	for _, is := range st.Instances {
 		ci := control.Instance{
-			Name: is.Name, Interface: is.Interface, VRID: is.VRID, State: is.State,
+			Name: is.Name, Interface: is.Interface, VMAC: is.VMAC, VRID: is.VRID, State: is.State,
 			Priority: is.Priority, EffectivePriority: is.EffectivePriority, MasterAddr: is.MasterAddr,
 			MasterSince: is.MasterSince, Since: is.Since, Faults: is.Faults, SyncGroup: groupOf[is.Name],
 			HoldUntil: is.HoldUntil, VIPs: []netip.Prefix{}, VirtualRoutes: is.VirtualRoutes, VirtualRules: is.VirtualRules,
