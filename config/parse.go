@@ -48,9 +48,11 @@ func parseChunks(src []byte, filename string, scan scanResult, lim Limits) (body
 	errs := 0
 	start := bound{pos: hcl.InitialPos}
 	cuts := append(scan.bounds, bound{pos: hcl.Pos{Byte: len(src)}, tokens: scan.tokens})
+	chunks := newChunkParser(filename, len(src)) // load_cache.go
+	defer chunks.keep()
 	for k, b := range cuts {
-		f, ds := hclsyntax.ParseConfig(src[start.pos.Byte:b.pos.Byte], filename, start.pos)
-		cb, ok := f.Body.(*hclsyntax.Body)
+		fb, ds := chunks.parse(src[start.pos.Byte:b.pos.Byte], start.pos)
+		cb, ok := fb.(*hclsyntax.Body)
 		if small && (len(ds) > 0 || !ok || len(cb.Attributes) > 0) {
 			return nil, nil, nil, true
 		}
