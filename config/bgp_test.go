@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/halvs/halvs/config"
+	"github.com/halvs/halvs/config/configtest"
 )
 
 // bgpVS is a virtual server the bgp_announce rows can track and announce.
@@ -46,18 +47,18 @@ bgp_announce "bare" {
 				LocalAddress: netip.MustParseAddr("2001:db8::11")},
 		},
 	}
-	if diff := cmp.Diff(want, got.BGP, config.IgnorePositions()); diff != "" {
+	if diff := cmp.Diff(want, got.BGP, configtest.IgnorePositions()); diff != "" {
 		t.Errorf("bgp (-want +got):\n%s", diff)
 	}
 	wantAnn := []config.BGPAnnounce{{Name: "web", Prefixes: []netip.Prefix{netip.MustParsePrefix("10.10.10.22/32")},
 		TrackVirtualServers: []string{"10.10.10.22:80"}, DrainTime: 7 * time.Second}}
-	if diff := cmp.Diff(wantAnn, got.BGPAnnounces, config.IgnorePositions()); diff != "" {
+	if diff := cmp.Diff(wantAnn, got.BGPAnnounces, configtest.IgnorePositions()); diff != "" {
 		t.Errorf("bgp_announce (-want +got):\n%s", diff)
 	}
 
 	bare := mustParse(t, bgpVS+"bgp {\n  asn = 65010\n  neighbor \"10.0.0.1\" {\n    peer_asn = 65000\n  }\n}\nbgp_announce \"bare\" {\n  prefixes = [\"10.10.10.22\"]\n}\n")
 	wantBare := []config.BGPAnnounce{{Name: "bare", Prefixes: []netip.Prefix{netip.MustParsePrefix("10.10.10.22/32")}, DrainTime: config.DefaultBGPDrainTime}}
-	if diff := cmp.Diff(wantBare, bare.BGPAnnounces, config.IgnorePositions()); diff != "" {
+	if diff := cmp.Diff(wantBare, bare.BGPAnnounces, configtest.IgnorePositions()); diff != "" {
 		t.Errorf("bgp_announce defaults (-want +got):\n%s", diff)
 	}
 	if bare.BGP.RouterID.IsValid() {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/halvs/halvs/config"
+	"github.com/halvs/halvs/config/configtest"
 	"github.com/halvs/halvs/healthcheck"
 )
 
@@ -51,7 +52,7 @@ func TestSMTPCheckHosts(t *testing.T) {
 				t.Fatalf("unexpected errors:\n%s", diags)
 			}
 			got := cfg.VirtualServers[0].RealServers[0].Checkers
-			if diff := cmp.Diff(tc.want, got, config.IgnorePositions()); diff != "" {
+			if diff := cmp.Diff(tc.want, got, configtest.IgnorePositions()); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
@@ -141,7 +142,7 @@ func TestCheckerKeywordValidation(t *testing.T) {
 func TestGlobalSSL(t *testing.T) {
 	cfg := mustParse(t, "global {\n  ssl {\n    ca = \"/etc/ca.pem\"\n    certificate = \"/etc/c.pem\"\n    key = \"/etc/k.pem\"\n    password = \"s3cret\"\n  }\n}\n")
 	want := &config.SSL{CA: "/etc/ca.pem", Certificate: "/etc/c.pem", Key: "/etc/k.pem", Password: "s3cret"}
-	if diff := cmp.Diff(want, cfg.Global.SSL, config.IgnorePositions()); diff != "" {
+	if diff := cmp.Diff(want, cfg.Global.SSL, configtest.IgnorePositions()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/halvs/halvs/config"
+	"github.com/halvs/halvs/config/configtest"
 	"github.com/halvs/halvs/healthcheck"
 )
 
@@ -83,7 +84,7 @@ func TestSeedExamples(t *testing.T) {
 	}
 	// The two directors differ only in state and priority.
 	b.VRRPInstances[0].State, b.VRRPInstances[0].Priority = config.StateMaster, 150
-	if diff := cmp.Diff(a, b, config.IgnorePositions()); diff != "" {
+	if diff := cmp.Diff(a, b, configtest.IgnorePositions()); diff != "" {
 		t.Errorf("director-a vs director-b beyond state/priority (-a +b):\n%s", diff)
 	}
 	vs := a.VirtualServers[0]
@@ -101,7 +102,7 @@ func TestSeedExamples(t *testing.T) {
 				DelayLoop: 6 * time.Second, Warmup: 6 * time.Second}},
 		})
 	}
-	if diff := cmp.Diff(want, vs, config.IgnorePositions()); diff != "" {
+	if diff := cmp.Diff(want, vs, configtest.IgnorePositions()); diff != "" {
 		t.Errorf("seed virtual_server (-want +got):\n%s", diff)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/halvs/halvs/config"
+	"github.com/halvs/halvs/config/configtest"
 )
 
 // FuzzLoad feeds arbitrary text to the loader: it must never panic, must return a Config
@@ -47,7 +48,7 @@ func FuzzLoad(f *testing.F) {
 		if diff := cmp.Diff(diags.String(), diags2.String()); diff != "" {
 			t.Fatalf("diagnostics differ between two parses:\n%s", diff)
 		}
-		if diff := cmp.Diff(cfg, cfg2, config.IgnorePositions()); diff != "" {
+		if diff := cmp.Diff(cfg, cfg2, configtest.IgnorePositions()); diff != "" {
 			t.Fatalf("configs differ between two parses:\n%s", diff)
 		}
 	})

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/halvs/halvs/config"
+	"github.com/halvs/halvs/config/configtest"
 )
 
 func TestGlobalDefaults(t *testing.T) {
@@ -15,7 +16,7 @@ func TestGlobalDefaults(t *testing.T) {
 		LVSSyncPreemptDelay: config.DefaultLVSSyncPreemptDelay,
 		Timing: config.GlobalTiming{McastGroup4: config.DefaultMcastGroup4, McastGroup6: config.DefaultMcastGroup6,
 			GarpLowerPrioRepeat: 5, GarpLowerPrioDelay: 5 * time.Second}}
-	if diff := cmp.Diff(want, got, config.IgnorePositions()); diff != "" {
+	if diff := cmp.Diff(want, got, configtest.IgnorePositions()); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
 	}
 }
@@ -56,7 +57,7 @@ vrrp_instance "VI_1" {
 		LVSSyncPreemptDelay: config.DefaultLVSSyncPreemptDelay,
 		Timing: config.GlobalTiming{McastGroup4: config.DefaultMcastGroup4, McastGroup6: config.DefaultMcastGroup6,
 			GarpLowerPrioRepeat: 2, GarpLowerPrioDelay: 1500 * time.Millisecond}}
-	if diff := cmp.Diff(want, cfg.Global, config.IgnorePositions()); diff != "" {
+	if diff := cmp.Diff(want, cfg.Global, configtest.IgnorePositions()); diff != "" {
 		t.Errorf("global (-want +got):\n%s", diff)
 	}
 	if v := cfg.VRRPInstances[0].Version; v != 3 {

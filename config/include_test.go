@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/halvs/halvs/config"
+	"github.com/halvs/halvs/config/configtest"
 )
 
 const (
@@ -76,7 +77,7 @@ func TestIncludeLoadsSameConfig(t *testing.T) {
 			if len(diags) > 0 {
 				t.Fatalf("diagnostics:\n%s", diags)
 			}
-			if diff := cmp.Diff(want, got, config.IgnorePositions()); diff != "" {
+			if diff := cmp.Diff(want, got, configtest.IgnorePositions()); diff != "" {
 				t.Errorf("config (-want +got):\n%s", diff)
 			}
 		})
@@ -304,7 +305,7 @@ func TestIncludeChunkedParse(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	if diff := cmp.Diff(whole, chunked, config.IgnorePositions()); diff != "" {
+	if diff := cmp.Diff(whole, chunked, configtest.IgnorePositions()); diff != "" {
 		t.Errorf("chunked parse (-whole +chunked):\n%s", diff)
 	}
 	if got := chunked.VRRPScripts[60].Name; got != "b" {
@@ -332,7 +333,7 @@ func TestIncludeTopLevelSetting(t *testing.T) {
 	if len(want.InterfaceDelays) != 1 {
 		t.Fatalf("the flat file has %d interface delays, want 1", len(want.InterfaceDelays))
 	}
-	if diff := cmp.Diff(want, got, config.IgnorePositions()); diff != "" {
+	if diff := cmp.Diff(want, got, configtest.IgnorePositions()); diff != "" {
 		t.Errorf("config (-flat +included):\n%s", diff)
 	}
 }

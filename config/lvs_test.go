@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/halvs/halvs/config"
+	"github.com/halvs/halvs/config/configtest"
 	"github.com/halvs/halvs/healthcheck"
 )
 
@@ -59,7 +60,7 @@ func TestVirtualServerDefaults(t *testing.T) {
 				PersistenceGranularity: 32, DelayLoop: 60 * time.Second, Quorum: 1}
 			tc.want(&want)
 			got := cfg.VirtualServers[0]
-			if diff := cmp.Diff(want, got, config.IgnorePositions()); diff != "" {
+			if diff := cmp.Diff(want, got, configtest.IgnorePositions()); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
@@ -77,7 +78,7 @@ func TestVirtualServerGroup(t *testing.T) {
 		{First: netip.MustParseAddr("2001:db8:1::"), Last: netip.MustParseAddr("2001:db8:1::3"), Port: 443},
 		{First: netip.MustParseAddr("10.0.4.9"), Last: netip.MustParseAddr("10.0.4.9"), Port: 80},
 	}}
-	if diff := cmp.Diff([]config.VirtualServerGroup{want}, cfg.VirtualServerGroups, config.IgnorePositions()); diff != "" {
+	if diff := cmp.Diff([]config.VirtualServerGroup{want}, cfg.VirtualServerGroups, configtest.IgnorePositions()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
@@ -149,7 +150,7 @@ func TestRealServerAndCheckerDefaults(t *testing.T) {
 			}),
 			{Kind: healthcheck.KindFile, ConnectIP: ip, ConnectPort: 80, File: &config.FileCheck{TrackFile: "tf", Weight: 1}},
 		}}
-	if diff := cmp.Diff(want, r, config.IgnorePositions()); diff != "" {
+	if diff := cmp.Diff(want, r, configtest.IgnorePositions()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }

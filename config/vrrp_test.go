@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/halvs/halvs/config"
+	"github.com/halvs/halvs/config/configtest"
 )
 
 // vi wraps lines (starting at line 4) in a minimal vrrp_instance; unless the lines set
@@ -95,7 +96,7 @@ func TestVRRPInstanceDefaults(t *testing.T) {
 				Timing:             config.InstanceTiming{GarpLowerPrioRepeat: 5, GarpLowerPrioDelay: 5 * time.Second},
 				VirtualIPAddresses: []config.VIP{{Prefix: netip.MustParsePrefix(defaultVIP + "/32")}}}
 			tc.want(&want)
-			if diff := cmp.Diff(want, cfg.VRRPInstances[0], config.IgnorePositions()); diff != "" {
+			if diff := cmp.Diff(want, cfg.VRRPInstances[0], configtest.IgnorePositions()); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
@@ -226,11 +227,11 @@ vrrp_sync_group "G1" {
 `)
 	wantScript := config.VRRPScript{Name: "chk", Script: config.Script{Argv: []string{"/usr/bin/pgrep", "-x", "haproxy"}},
 		Interval: 2 * time.Second, Timeout: 2 * time.Second, Weight: -20, Rise: 2, Fall: 3, User: "nobody", Group: "nogroup"}
-	if diff := cmp.Diff([]config.VRRPScript{wantScript}, cfg.VRRPScripts, config.IgnorePositions()); diff != "" {
+	if diff := cmp.Diff([]config.VRRPScript{wantScript}, cfg.VRRPScripts, configtest.IgnorePositions()); diff != "" {
 		t.Errorf("vrrp_script (-want +got):\n%s", diff)
 	}
 	wantGroup := config.VRRPSyncGroup{Name: "G1", Group: []string{"VI_1", "VI_2"}, NotifyMaster: config.Script{Argv: []string{"/bin/master"}}}
-	if diff := cmp.Diff([]config.VRRPSyncGroup{wantGroup}, cfg.VRRPSyncGroups, config.IgnorePositions()); diff != "" {
+	if diff := cmp.Diff([]config.VRRPSyncGroup{wantGroup}, cfg.VRRPSyncGroups, configtest.IgnorePositions()); diff != "" {
 		t.Errorf("vrrp_sync_group (-want +got):\n%s", diff)
 	}
 	def := mustParse(t, "vrrp_script \"s\" {\n  script = \"/bin/true\"\n}\n").VRRPScripts[0]

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/halvs/halvs/config"
+	"github.com/halvs/halvs/config/configtest"
 )
 
 func TestTimingValues(t *testing.T) {
@@ -68,7 +69,7 @@ vrrp_priority = -10
 			if tc.wantGlobal != nil {
 				tc.wantGlobal(&want)
 			}
-			if diff := cmp.Diff(want, cfg.Global.Timing, config.IgnorePositions()); diff != "" {
+			if diff := cmp.Diff(want, cfg.Global.Timing, configtest.IgnorePositions()); diff != "" {
 				t.Errorf("global timing (-want +got):\n%s", diff)
 			}
 			inst := cfg.VRRPInstances[0]

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/halvs/halvs/config"
+	"github.com/halvs/halvs/config/configtest"
 )
 
 const trackBlocks = `track_file "drain" {
@@ -45,7 +46,7 @@ func TestTrackFileAndProcess(t *testing.T) {
 		{Name: "drain", File: "/run/halvs/drain", Weight: -10, InitFile: &config.TrackFileInit{Value: 0, Overwrite: true}},
 		{Name: "stop", File: "/run/halvs/stop", Weight: 1},
 	}
-	if diff := cmp.Diff(wantFiles, cfg.TrackFiles, config.IgnorePositions()); diff != "" {
+	if diff := cmp.Diff(wantFiles, cfg.TrackFiles, configtest.IgnorePositions()); diff != "" {
 		t.Errorf("track_file (-want +got):\n%s", diff)
 	}
 	wantProcs := []config.TrackProcess{
@@ -55,17 +56,17 @@ func TestTrackFileAndProcess(t *testing.T) {
 			Quorum: 1, QuorumMax: config.QuorumUnlimited},
 		{Name: "none", Process: []string{"telnetd"}, Quorum: 0, QuorumMax: 0},
 	}
-	if diff := cmp.Diff(wantProcs, cfg.TrackProcesses, config.IgnorePositions()); diff != "" {
+	if diff := cmp.Diff(wantProcs, cfg.TrackProcesses, configtest.IgnorePositions()); diff != "" {
 		t.Errorf("vrrp_track_process (-want +got):\n%s", diff)
 	}
 	vi := cfg.VRRPInstances[0]
 	wantRefs := []config.TrackRef{{Name: "drain", Weight: -10}, {Name: "stop", Weight: 5, Reverse: true}}
-	if diff := cmp.Diff(wantRefs, vi.TrackFiles, config.IgnorePositions()); diff != "" {
+	if diff := cmp.Diff(wantRefs, vi.TrackFiles, configtest.IgnorePositions()); diff != "" {
 		t.Errorf("instance track_file (-want +got):\n%s", diff)
 	}
 	// An entry's weight replaces the block's; the block's reverse stays unless noreverse.
 	wantRefs = []config.TrackRef{{Name: "haproxy", Weight: -7, Reverse: true}, {Name: "cmd"}}
-	if diff := cmp.Diff(wantRefs, vi.TrackProcesses, config.IgnorePositions()); diff != "" {
+	if diff := cmp.Diff(wantRefs, vi.TrackProcesses, configtest.IgnorePositions()); diff != "" {
 		t.Errorf("instance track_process (-want +got):\n%s", diff)
 	}
 }
@@ -101,13 +102,13 @@ vrrp_sync_group "G1" {
 		t.Errorf("diagnostics differ\nmissing: %q\nunexpected:\n%s\ngot:\n%s", missing, extra, diags)
 	}
 	vi1 := cfg.VRRPInstances[0]
-	if diff := cmp.Diff([]config.TrackInterface{{Name: "eth1"}, {Name: "eth2"}}, vi1.TrackInterfaces, config.IgnorePositions()); diff != "" {
+	if diff := cmp.Diff([]config.TrackInterface{{Name: "eth1"}, {Name: "eth2"}}, vi1.TrackInterfaces, configtest.IgnorePositions()); diff != "" {
 		t.Errorf("member track_interface (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]config.TrackScript{{Name: "chk"}}, vi1.TrackScripts, config.IgnorePositions()); diff != "" {
+	if diff := cmp.Diff([]config.TrackScript{{Name: "chk"}}, vi1.TrackScripts, configtest.IgnorePositions()); diff != "" {
 		t.Errorf("member track_script (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]config.TrackRef{{Name: "stop"}}, vi1.TrackFiles, config.IgnorePositions()); diff != "" {
+	if diff := cmp.Diff([]config.TrackRef{{Name: "stop"}}, vi1.TrackFiles, configtest.IgnorePositions()); diff != "" {
 		t.Errorf("member track_file (-want +got):\n%s", diff)
 	}
 	g := cfg.VRRPSyncGroups[0]
@@ -117,7 +118,7 @@ vrrp_sync_group "G1" {
 		TrackFiles:      []config.TrackRef{{Name: "drain", Weight: 2}},
 		TrackProcesses:  []config.TrackRef{{Name: "none"}},
 	}
-	if diff := cmp.Diff(wantGroup, g, config.IgnorePositions()); diff != "" {
+	if diff := cmp.Diff(wantGroup, g, configtest.IgnorePositions()); diff != "" {
 		t.Errorf("vrrp_sync_group (-want +got):\n%s", diff)
 	}
 
@@ -189,7 +190,7 @@ func TestInterfaceUpDownDelays(t *testing.T) {
 		{Name: "eth0", Down: 500 * time.Millisecond, Up: 200 * time.Millisecond},
 		{Name: "eth1", Down: time.Second}, // keepalived's parser: no up delay means 0
 	}
-	if diff := cmp.Diff(want, cfg.InterfaceDelays, config.IgnorePositions()); diff != "" {
+	if diff := cmp.Diff(want, cfg.InterfaceDelays, configtest.IgnorePositions()); diff != "" {
 		t.Errorf("interface_up_down_delays (-want +got):\n%s", diff)
 	}
 	runDiagCases(t, []diagCase{

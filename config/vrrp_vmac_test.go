@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/halvs/halvs/config"
+	"github.com/halvs/halvs/config/configtest"
 )
 
 func TestVMACAndNotifyEvents(t *testing.T) {
@@ -39,7 +40,7 @@ func TestVMACAndNotifyEvents(t *testing.T) {
 			if diff := cmp.Diff(tt.wantVMACs, got); diff != "" {
 				t.Errorf("VMACs (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(tt.wantNotes, cfg.VRRPInstances[0].NotifyEvents, config.IgnorePositions()); diff != "" {
+			if diff := cmp.Diff(tt.wantNotes, cfg.VRRPInstances[0].NotifyEvents, configtest.IgnorePositions()); diff != "" {
 				t.Errorf("NotifyEvents (-want +got):\n%s", diff)
 			}
 		})

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/halvs/halvs/config"
+	"github.com/halvs/halvs/config/configtest"
 )
 
 const lossConf = `global_defs {
@@ -148,7 +149,7 @@ func TestConvertOutDir(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	if diff := cmp.Diff(want, got, config.IgnorePositions()); diff != "" {
+	if diff := cmp.Diff(want, got, configtest.IgnorePositions()); diff != "" {
 		t.Errorf("-o DIR loads to another config than the single file (-want +got):\n%s", diff)
 	}
 	code, _, stderr = runHalvs("convert", "-o", out, main)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/halvs/halvs/config"
+	"github.com/halvs/halvs/config/configtest"
 )
 
 func runHalvs(args ...string) (code int, stdout, stderr string) {
@@ -30,7 +31,7 @@ func TestConvertSeedCommand(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	if diff := cmp.Diff(want, got, config.IgnorePositions()); diff != "" {
+	if diff := cmp.Diff(want, got, configtest.IgnorePositions()); diff != "" {
 		t.Errorf("converted seed differs from director-a.hcl (-want +got):\n%s", diff)
 	}
 }

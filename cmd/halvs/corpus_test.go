@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/halvs/halvs/config"
+	"github.com/halvs/halvs/config/configtest"
 	"github.com/halvs/halvs/config/keepalivedconf"
 )
 
@@ -140,7 +141,7 @@ func convertsToFiles(t *testing.T, in, flat string) {
 	if wdiags.HasErrors() || gdiags.HasErrors() {
 		t.Fatalf("flat:\n%s\nfiles:\n%s", wdiags, gdiags)
 	}
-	if diff := cmp.Diff(want, got, config.IgnorePositions()); diff != "" {
+	if diff := cmp.Diff(want, got, configtest.IgnorePositions()); diff != "" {
 		t.Errorf("convert -o loads to another config than convert (-want +got):\n%s", diff)
 	}
 	t.Logf("%s: %d HCL files", in, len(written))

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/halvs/halvs/config"
 )
 
@@ -17,7 +16,7 @@ func configChanges(old, new *config.Config) []string {
 		old = &config.Config{}
 	}
 	var out []string
-	if !cmp.Equal(old.Global, new.Global, config.IgnorePositions()) {
+	if !config.Equal(old.Global, new.Global) {
 		out = append(out, "global: changed")
 	}
 	diffNamed(&out, "vrrp_script", old.VRRPScripts, new.VRRPScripts, func(s config.VRRPScript) string { return s.Name }, nil)
@@ -44,7 +43,7 @@ func diffNamed[T any](out *[]string, kind string, old, new []T, name func(T) str
 		switch {
 		case !ok:
 			*out = append(*out, fmt.Sprintf("%s %s: added", kind, n))
-		case !cmp.Equal(prev, v, config.IgnorePositions()):
+		case !config.Equal(prev, v):
 			// detail says what changed in the config's terms; nothing means only what does
 			// not count changed (a list reordered), so nothing is listed.
 			what := []string{"changed"}
@@ -73,7 +72,7 @@ func instanceChanges(a, b config.VRRPInstance) []string {
 	diffNamed(&out, "virtual_ipaddress", vips(a), vips(b), vipKey, nil)
 	a.VirtualIPAddresses, a.VirtualIPAddressesExcl = nil, nil
 	b.VirtualIPAddresses, b.VirtualIPAddressesExcl = nil, nil
-	if !cmp.Equal(a, b, config.IgnorePositions()) {
+	if !config.Equal(a, b) {
 		out = append(out, "settings changed")
 	}
 	return out
@@ -94,7 +93,7 @@ func virtualServerChanges(a, b config.VirtualServer) []string {
 	var out []string
 	diffNamed(&out, "real server", a.RealServers, b.RealServers, func(rs config.RealServer) string { return rs.Addr.String() }, nil)
 	a.RealServers, b.RealServers = nil, nil
-	if !cmp.Equal(a, b, config.IgnorePositions()) {
+	if !config.Equal(a, b) {
 		out = append(out, "settings changed")
 	}
 	return out

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/halvs/halvs/config"
+	"github.com/halvs/halvs/config/configtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden .hcl and .diags files of testdata/convert")
@@ -76,7 +77,7 @@ func TestConvertSeed(t *testing.T) {
 	if wdiags.HasErrors() {
 		t.Fatalf("director-a.hcl does not load: %s", wdiags)
 	}
-	if diff := cmp.Diff(want, got, config.IgnorePositions()); diff != "" {
+	if diff := cmp.Diff(want, got, configtest.IgnorePositions()); diff != "" {
 		t.Errorf("converted keepalived.conf differs from director-a.hcl (-want +got):\n%s\nconverted:\n%s", diff, hcl)
 	}
 }

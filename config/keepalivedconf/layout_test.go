@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/halvs/halvs/config"
+	"github.com/halvs/halvs/config/configtest"
 )
 
 // writeFiles writes files (relative name → text) under dir.
@@ -111,7 +112,7 @@ include ../services/*.conf
 	if pdiags.HasErrors() {
 		t.Fatalf("the flat conversion does not load:\n%s\n%s", pdiags, flat)
 	}
-	if diff := cmp.Diff(want, got, config.IgnorePositions()); diff != "" {
+	if diff := cmp.Diff(want, got, configtest.IgnorePositions()); diff != "" {
 		t.Errorf("the files load to another config than the flat conversion (-want +got):\n%s", diff)
 	}
 	if len(got.VRRPInstances) != 2 || len(got.VirtualServers) != 1 || len(got.VRRPScripts) != 1 {
