@@ -60,9 +60,6 @@ func (r DropReason) String() string {
 	return fmt.Sprintf("reason(%d)", uint8(r))
 }
 
-// IsNote reports whether r marks an accepted message rather than a dropped one.
-func (r DropReason) IsNote() bool { return r == NoteIntervalMismatchV3 || r == NoteVIPMismatch }
-
 // DropReasons lists every reason, for metrics that want all label values up front.
 func DropReasons() []DropReason {
 	rs := make([]DropReason, 0, numDropReasons-1)
