@@ -61,6 +61,8 @@ type InstanceConfig struct {
 	GARPRefresh       time.Duration // periodic refresh while MASTER; 0 off
 	GARPRefreshRepeat int           // announcements per refresh; 1 when zero
 
+	Timing InstanceTiming // instance_timing.go
+
 	Track  []Track
 	Notify NotifyConfig
 }
@@ -177,6 +179,9 @@ func (c InstanceConfig) Validate() error {
 	if c.GARPRepeat < 0 || c.GARPRefresh < 0 || c.GARPRefreshRepeat < 0 {
 		return bad("negative gratuitous ARP setting")
 	}
+	if err := c.validateTiming(); err != nil {
+		return bad("%v", err)
+	}
 	for p, r := range c.UnicastPeerTTL {
 		if !slices.Contains(c.UnicastPeers, p) || r.Min > r.Max {
 			return bad("unicast peer TTL range %v %d-%d: not a peer, or min above max", p, r.Min, r.Max)
@@ -223,6 +228,9 @@ func (c InstanceConfig) machine(local netip.Addr, syncGroup bool) MachineConfig 
 		InitialMaster: c.InitialMaster,
 		LocalAddr:     local,
 		SyncGroup:     syncGroup,
+
+		LowerPrioNoAdvert:    c.Timing.LowerPrioNoAdvert,
+		HigherPrioSendAdvert: c.Timing.HigherPrioSendAdvert,
 	}
 }
 
@@ -263,5 +271,7 @@ type Counters struct {
 }
 
 func (c InstanceConfig) garpSettings() garpSettings {
-	return garpSettings{repeat: c.GARPRepeat, refreshRepeat: c.GARPRefreshRepeat, delay: c.GARPDelay, refresh: c.GARPRefresh}
+	return garpSettings{repeat: c.GARPRepeat, refreshRepeat: c.GARPRefreshRepeat, delay: c.GARPDelay, refresh: c.GARPRefresh,
+		lowerRepeat: c.Timing.GARPLowerPrioRepeat, lowerDelay: c.Timing.GARPLowerPrioDelay,
+		arpInterval: c.Timing.GARPInterval, naInterval: c.Timing.GNAInterval}
 }

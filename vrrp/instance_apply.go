@@ -14,6 +14,8 @@ func keyOf(c InstanceConfig) TransportKey {
 	k := TransportKey{Dev: c.Interface, IPv6: c.IPv6(), Unicast: len(c.UnicastPeers) > 0}
 	if k.Unicast {
 		k.Src, k.TTL = c.UnicastSrc, cmp.Or(c.UnicastTTL, TTL)
+	} else {
+		k.Src, k.Group = c.UnicastSrc, c.keyGroup() // mcast_src_ip, vrrp_mcast_group4/6
 	}
 	return k
 }
@@ -125,7 +127,7 @@ func (r *Router) stopInstances(names []string, opened map[TransportKey]Transport
 	for k, t := range opened {
 		st := &sharedTransport{key: k, t: t, log: r.deps.Logger.With("dev", k.Dev), done: make(chan struct{}), byVRID: map[uint8]*Instance{}}
 		r.transports[k] = st
-		go st.receive(r.deps.Clock)
+		go st.receive(r.deps.Clock, r.deps.AdvertSched)
 	}
 	var stopping []*Instance
 	for _, name := range names {

@@ -95,6 +95,7 @@ func (i *Instance) announceLogged(n int, logBurst func(VIP, int)) {
 	// keepalived's order: each round covers every VIP, so all get one early.
 	for range n {
 		for _, v := range vips {
+			i.pace(v)
 			if err := i.deps.Announcer.Announce(v.Dev, v.Prefix.Addr()); err != nil {
 				i.kernelError("announce", v, err)
 			}
@@ -106,6 +107,7 @@ func (i *Instance) announceLogged(n int, logBurst func(VIP, int)) {
 func (i *Instance) announceVIP(v VIP, n int) {
 	i.logBurst(v, n)
 	for range n {
+		i.pace(v)
 		if err := i.deps.Announcer.Announce(v.Dev, v.Prefix.Addr()); err != nil {
 			i.kernelError("announce", v, err)
 		}
@@ -164,6 +166,10 @@ func (i *Instance) setOwned(vips, excluded []VIP) {
 type garpSettings struct {
 	repeat, refreshRepeat int
 	delay, refresh        time.Duration
+	// garp_lower_prio_repeat / _delay, garp_interval / gna_interval (instance_timing.go)
+	lowerRepeat             int
+	lowerDelay              time.Duration
+	arpInterval, naInterval time.Duration
 }
 
 func (i *Instance) garp() garpSettings {

@@ -19,6 +19,7 @@ type TransportKey struct {
 	Unicast bool
 	Src     netip.Addr // unicast_src_ip; zero for the interface's address
 	TTL     uint8      // unicast_ttl; zero for 255 (multicast always sends 255)
+	Group   netip.Addr // multicast: vrrp_mcast_group4/6; zero for 224.0.0.18 / ff02::12
 }
 
 // Deps are the Router's collaborators. Addresser, Announcer and OpenTransport are
@@ -46,6 +47,13 @@ type Deps struct {
 	// block (hand slow work to a queue), and must not wait for Router.Apply or Shutdown,
 	// which report the STOP of the instances they stop before returning.
 	OnStateChange func(StateChange)
+	// AdvertSched is the scheduling of the advert path's threads (vrrp_rt_priority,
+	// vrrp_priority); NewRouter refuses one the process may not set.
+	AdvertSched AdvertSched
+	// StartupDelay is vrrp_startup_delay: the instances the first Apply starts leave INIT
+	// this long after NewRouter; later ones (a reload) start at once.
+	StartupDelay time.Duration
+	startupUntil time.Time // NewRouter's time plus StartupDelay
 }
 
 // Router runs a set of VRRP instances and sync groups: one receive goroutine per shared
@@ -91,6 +99,12 @@ func NewRouter(d Deps) (*Router, error) {
 	}
 	if d.RunScript == nil {
 		d.RunScript = RunScript
+	}
+	if err := d.AdvertSched.Check(); err != nil {
+		return nil, err
+	}
+	if d.StartupDelay > 0 {
+		d.startupUntil = d.Clock.Now().Add(d.StartupDelay)
 	}
 	return &Router{
 		deps:      d,
@@ -146,9 +160,13 @@ func (r *Router) UnroutedDrops() map[DropReason]uint64 {
 
 // receive reads the Transport until it is closed and hands each message to the instance
 // with its VRID. It only stamps and routes: the checks run in the instance's loop.
-func (st *sharedTransport) receive(clock Clock) {
+func (st *sharedTransport) receive(clock Clock, sched AdvertSched) {
 	defer close(st.done)
+	wait := lockReceive(sched, st.t, st.log) // sched_loop.go
 	for {
+		if wait != nil {
+			wait()
+		}
 		p, err := st.t.Receive()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {

@@ -27,6 +27,8 @@ type Instance struct {
 	notif  *notifier
 	group  *SyncGroup    // owned by the loop: a reload may move the instance to another group
 	done   chan struct{} // closed when the loop has finished
+	// rt, with Deps.AdvertSched, is what the loop waits on, on its own thread (sched_loop.go).
+	rt *advertThread
 
 	// The link watchers: device → the channel that stops its watcher. Changed by start,
 	// reload and shutdown, which run in the Router's Apply (the caller's thread, whose
@@ -56,6 +58,8 @@ type Instance struct {
 	excluded []VIP   // virtual_ipaddress_excluded
 	routes   []Route // virtual_routes, added after the VIPs
 	rules    []Rule  // virtual_rules, added after the routes
+	// lastAnnounce is when the worker last announced on each device (garp_interval).
+	lastAnnounce map[string]time.Time
 
 	ann announceSchedule
 
@@ -87,6 +91,7 @@ func newInstance(d *Deps, tx *sharedTransport, cfg InstanceConfig, group *SyncGr
 		vips: cfg.VIPs, excluded: cfg.ExcludedVIPs, routes: cfg.VirtualRoutes, rules: cfg.VirtualRules, name: cfg.Name,
 	}
 	i.tx.Store(tx)
+	i.rt = newInstanceThread(d, log, i.box) // sched_loop.go
 	i.notif = &notifier{kind: "INSTANCE", name: cfg.Name, run: d.RunScript, log: log, jobs: newWorker(), cfg: cfg.Notify}
 	i.m = NewMachine(cfg.machine(tx.t.LocalAddr(), group != nil))
 	i.garpLocked = cfg.garpSettings()
@@ -122,6 +127,13 @@ func (i *Instance) start() {
 	})
 	go i.loop()
 	i.watchLinks(i.cfg)
+	if wait := i.startupWait(); wait > 0 { // vrrp_startup_delay
+		i.box.put(input{at: i.deps.Clock.Now(), fn: func() {
+			i.log.Info("waiting for vrrp_startup_delay", "for", wait)
+			i.arm(wait, Startup{})
+		}})
+		return
+	}
 	i.box.put(input{at: i.deps.Clock.Now(), ev: Startup{}})
 }
 
@@ -172,32 +184,43 @@ func (i *Instance) deliver(p Packet, at time.Time) {
 
 func (i *Instance) loop() {
 	defer close(i.done)
+	if i.rt != nil {
+		i.threadLoop() // sched_loop.go
+		return
+	}
 	for range i.box.ready {
-		for {
-			in, ok := i.box.next()
-			if !ok {
-				break
-			}
-			if in.stop {
-				i.box.done()
-				return
-			}
-			i.evTime = in.at
-			switch {
-			case in.fn != nil:
-				in.fn()
-			case in.pkt != nil:
-				i.receive(*in.pkt)
-			case in.timerGen != 0:
-				if in.timerGen == i.timerGen {
-					i.timer = nil
-					i.handle(in.ev)
-				}
-			default:
+		if !i.drain() {
+			return
+		}
+	}
+}
+
+// drain handles every queued input; false when one was the stop.
+func (i *Instance) drain() bool {
+	for {
+		in, ok := i.box.next()
+		if !ok {
+			return true
+		}
+		if in.stop {
+			i.box.done()
+			return false
+		}
+		i.evTime = in.at
+		switch {
+		case in.fn != nil:
+			in.fn()
+		case in.pkt != nil:
+			i.receive(*in.pkt)
+		case in.timerGen != 0:
+			if in.timerGen == i.timerGen {
+				i.timer = nil
 				i.handle(in.ev)
 			}
-			i.box.done()
+		default:
+			i.handle(in.ev)
 		}
+		i.box.done()
 	}
 }
 
@@ -291,7 +314,7 @@ func (i *Instance) do(a Action) {
 		i.stopAnnouncing()
 	case Reannounce:
 		i.logs.Log(slog.LevelInfo, "", "lower-priority advert from another master: re-announcing the VIPs")
-		i.kernel.do(func() { i.reannounce(i.cfg.GARPRepeat) })
+		i.lowerPrioAnnounce() // instance_timing.go
 	case ReplyLimited:
 		i.replyLimited()
 	case VerifyVIPs:
@@ -345,9 +368,12 @@ func (i *Instance) arm(d time.Duration, ev Event) {
 	i.timerGen++
 	gen := i.timerGen
 	deadline := i.evTime.Add(d)
-	i.timer = i.deps.Clock.AfterFunc(deadline.Sub(i.deps.Clock.Now()), func() {
-		i.box.put(input{at: deadline, ev: ev, timerGen: gen})
-	})
+	fire := func() { i.box.put(input{at: deadline, ev: ev, timerGen: gen}) }
+	if i.rt != nil {
+		i.timer = i.rt.at(deadline, fire)
+		return
+	}
+	i.timer = i.deps.Clock.AfterFunc(deadline.Sub(i.deps.Clock.Now()), fire)
 }
 
 func (i *Instance) disarm() {
@@ -367,10 +393,7 @@ func (i *Instance) send(priority uint8) {
 	}
 	dsts := i.cfg.UnicastPeers
 	if len(dsts) == 0 {
-		dsts = []netip.Addr{MulticastIPv4}
-		if i.cfg.IPv6() {
-			dsts = []netip.Addr{MulticastIPv6}
-		}
+		dsts = []netip.Addr{i.cfg.group()}
 	}
 	tx := i.tx.Load().t
 	src := tx.LocalAddr()

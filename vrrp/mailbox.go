@@ -18,6 +18,7 @@ const PacketQueueLimit = 1024
 type inbox struct {
 	limit int
 	ready chan struct{} // holds a token while an input is queued
+	wake  func()        // also called on every put when set (advertThread.signal)
 
 	mu      sync.Mutex
 	control fifo
@@ -51,6 +52,9 @@ func (b *inbox) put(in input) bool {
 	select {
 	case b.ready <- struct{}{}:
 	default:
+	}
+	if b.wake != nil {
+		b.wake()
 	}
 	return true
 }

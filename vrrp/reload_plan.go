@@ -21,7 +21,7 @@ var (
 		"AuthType", "AuthPass", "VIPs", "ExcludedVIPs", "VirtualRoutes", "VirtualRules", "UnicastSrc", "UnicastPeers",
 		"UnicastTTL", "UnicastPeerTTL", "DontTrackPrimary", "SkipTTLCheck", "V3ChecksumAsV2",
 		"GARPRepeat", "GARPDelay", "GARPRefresh", "GARPRefreshRepeat",
-		"Track", "Notify",
+		"Track", "Notify", "Timing",
 	}
 )
 

@@ -41,6 +41,7 @@ var fieldChanges = map[string]func(*InstanceConfig){
 	"GARPRefreshRepeat": func(c *InstanceConfig) { c.GARPRefreshRepeat = 3 },
 	"Track":             func(c *InstanceConfig) { c.Track = []Track{{Kind: TrackScript, Name: "chk", Weight: -10}} },
 	"Notify":            func(c *InstanceConfig) { c.Notify.Backup = []string{"/bin/to-backup"} },
+	"Timing":            func(c *InstanceConfig) { c.Timing.LowerPrioNoAdvert = true },
 }
 
 // TestReloadFieldsPlaced: every field of InstanceConfig either restarts the instance or is

@@ -54,6 +54,13 @@ type MachineConfig struct {
 	LocalAddr netip.Addr
 	// SyncGroup makes the instance ask its sync group (WantMaster) before becoming MASTER.
 	SyncGroup bool
+	// LowerPrioNoAdvert (lower_prio_no_advert): a MASTER does not answer a lower-priority
+	// advert with its own, only re-announces (RFC 5798 ignores such adverts).
+	LowerPrioNoAdvert bool
+	// HigherPrioSendAdvert (higher_prio_send_advert): a MASTER sends one advert before it
+	// steps down for a higher-priority one, so that the new master, seeing it, re-announces
+	// the VIPs (its garp_lower_prio_repeat) after a split brain.
+	HigherPrioSendAdvert bool
 }
 
 // Machine is the VRRP state machine of one instance (RFC 5798 §6.4, RFC 9568, with
@@ -265,6 +272,9 @@ func (m *Machine) masterAdvert(now time.Time, ev AdvertReceived) []Action {
 		if a.Priority == m.priority {
 			reason = fmt.Sprintf("equal priority advert from higher address %v", ev.Src)
 		}
+		if m.cfg.HigherPrioSendAdvert {
+			return append([]Action{SendAdvert{m.priority}}, m.leaveMaster(reason)...)
+		}
 		return m.leaveMaster(reason)
 	case a.Priority < m.priority || cmp < 0:
 		// Two masters: the other one claimed our VIPs (a partition healed, or it missed our
@@ -272,6 +282,9 @@ func (m *Machine) masterAdvert(now time.Time, ev AdvertReceived) []Action {
 		// so that neighbours forget its MAC.
 		if !m.replyDue(&m.lowerAnswered, now) {
 			return []Action{ReplyLimited{}}
+		}
+		if m.cfg.LowerPrioNoAdvert {
+			return []Action{Reannounce{}}
 		}
 		return []Action{SendAdvert{m.priority}, ArmAdvertTimer{m.cfg.Interval}, Reannounce{}}
 	}

@@ -51,6 +51,9 @@ type TransportOptions struct {
 	// 255. Multicast adverts always leave with 255, the only value RFC 5798 lets a receiver
 	// accept.
 	TTL uint8
+	// Group is the multicast group joined and bound (vrrp_mcast_group4 / 6); zero means
+	// MulticastIPv4 / MulticastIPv6.
+	Group netip.Addr
 }
 
 // ErrNoSourceAddress means the interface has no address a Transport could send from: no
@@ -121,7 +124,7 @@ func OpenTransport(k TransportKey) (Transport, error) {
 	if k.IPv6 {
 		f = FamilyIPv6
 	}
-	t, err := DialTransport(k.Dev, f, TransportOptions{Unicast: k.Unicast, Src: k.Src, TTL: k.TTL})
+	t, err := DialTransport(k.Dev, f, TransportOptions{Unicast: k.Unicast, Src: k.Src, TTL: k.TTL, Group: k.Group})
 	if err != nil {
 		return nil, err // not a typed nil inside the interface
 	}
@@ -153,9 +156,13 @@ func dialTransport(ifname string, family AddrFamily, opts TransportOptions) (*Ra
 	if opts.Unicast && opts.TTL != 0 {
 		t.ttl = int(opts.TTL)
 	}
-	network, bind := "ip4:"+strconv.Itoa(Protocol), MulticastIPv4.String()
+	group, err := transportGroup(family, opts.Group) // instance_timing.go
+	if err != nil {
+		return nil, err
+	}
+	network, bind := "ip4:"+strconv.Itoa(Protocol), group.String()
 	if family == FamilyIPv6 {
-		network, bind = "ip6:"+strconv.Itoa(Protocol), MulticastIPv6.WithZone(ifname).String()
+		network, bind = "ip6:"+strconv.Itoa(Protocol), group.WithZone(ifname).String()
 	}
 	if opts.Unicast {
 		bind = src.String()
@@ -175,9 +182,9 @@ func dialTransport(ifname string, family AddrFamily, opts TransportOptions) (*Ra
 		return nil, err
 	}
 	if family == FamilyIPv4 {
-		err = t.setup4(opts.Unicast)
+		err = t.setup4(opts.Unicast, group)
 	} else {
-		err = t.setup6(opts.Unicast)
+		err = t.setup6(opts.Unicast, group)
 	}
 	if err != nil {
 		t.conn.Close()
@@ -237,7 +244,7 @@ func preBindOptions(c syscall.RawConn, ifname string, family AddrFamily, unicast
 	return err
 }
 
-func (t *RawTransport) setup4(unicast bool) error {
+func (t *RawTransport) setup4(unicast bool, group netip.Addr) error {
 	p := ipv4.NewPacketConn(t.conn)
 	t.p4 = p
 	steps := []struct {
@@ -257,8 +264,8 @@ func (t *RawTransport) setup4(unicast bool) error {
 		steps = append(steps, struct {
 			name string
 			fn   func() error
-		}{"join " + MulticastIPv4.String(), func() error {
-			return p.JoinGroup(t.ifi, &net.IPAddr{IP: MulticastIPv4.AsSlice()})
+		}{"join " + group.String(), func() error {
+			return p.JoinGroup(t.ifi, &net.IPAddr{IP: group.AsSlice()})
 		}})
 	}
 	for _, s := range steps {
@@ -269,7 +276,7 @@ func (t *RawTransport) setup4(unicast bool) error {
 	return nil
 }
 
-func (t *RawTransport) setup6(unicast bool) error {
+func (t *RawTransport) setup6(unicast bool, group netip.Addr) error {
 	p := ipv6.NewPacketConn(t.conn)
 	t.p6 = p
 	steps := []struct {
@@ -288,8 +295,8 @@ func (t *RawTransport) setup6(unicast bool) error {
 		steps = append(steps, struct {
 			name string
 			fn   func() error
-		}{"join " + MulticastIPv6.String(), func() error {
-			return p.JoinGroup(t.ifi, &net.IPAddr{IP: MulticastIPv6.AsSlice(), Zone: t.ifi.Name})
+		}{"join " + group.String(), func() error {
+			return p.JoinGroup(t.ifi, &net.IPAddr{IP: group.AsSlice(), Zone: t.ifi.Name})
 		}})
 	}
 	for _, s := range steps {
