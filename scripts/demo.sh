@@ -13,7 +13,9 @@
 #
 # Needs root, nothing else: scripts/install-deps.sh installs what is missing.
 # Environment: HALVS_DEMO_LOG, the full log (default bin/demo.log); the VM tier's variables
-# (HALVS_VM_CACHE, HALVS_VM_TIMEOUT, HALVS_VM_MEM) apply.
+# (HALVS_VM_CACHE, HALVS_VM_TIMEOUT, HALVS_VM_MEM) apply. scripts/demo-ecmp.sh runs another
+# narrated test through this script: HALVS_DEMO_TEST (the test), HALVS_DEMO_MODE (the value
+# of HALVS_DEMO it needs) and HALVS_DEMO_TITLE (the first line).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -27,12 +29,13 @@ fi
 
 start=$(date +%s)
 log=${HALVS_DEMO_LOG:-$repo/bin/demo.log}
+demo_test=${HALVS_DEMO_TEST:-TestDemo} demo_mode=${HALVS_DEMO_MODE:-1}
 mkdir -p "$(dirname "$log")"
 : >"$log"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-echo "halvs demo: the reference scenario of examples/seed, end to end (full log: $log)"
+echo "${HALVS_DEMO_TITLE:-halvs demo: the reference scenario of examples/seed, end to end} (full log: $log)"
 echo "installing what is missing (scripts/install-deps.sh)"
 if ! scripts/install-deps.sh >>"$log" 2>&1; then
   echo "verdict: FAIL - scripts/install-deps.sh failed; see $log"
@@ -51,12 +54,12 @@ if host_has_ipvs; then
   # The lab's scripts call busybox's httpd and wget by name.
   mkdir "$work/bb"
   for applet in httpd wget; do ln -s "$(command -v busybox)" "$work/bb/$applet"; done
-  (cd integration/vm && PATH="$work/bb:$PATH" HALVS_DEMO=1 \
-    "$work/vm.test" -test.run '^TestDemo$' -test.v -test.timeout 10m) >>"$log" 2>&1 &
+  (cd integration/vm && PATH="$work/bb:$PATH" HALVS_DEMO=$demo_mode \
+    "$work/vm.test" -test.run "^$demo_test\$" -test.v -test.timeout 10m) >>"$log" 2>&1 &
 else
   echo "where: a VM, since this kernel has no IPVS: Debian's cloud kernel under qemu (TCG)"
   echo "preparing it: kernel package (downloaded once into the cache), halvs, the test binaries"
-  HALVS_VM_RUN='^TestDemo$' HALVS_DEMO=1 HALVS_VM_LOG="$work/console.log" \
+  HALVS_VM_RUN="^$demo_test\$" HALVS_DEMO=$demo_mode HALVS_VM_LOG="$work/console.log" \
     integration/vm/run.sh >>"$log" 2>&1 &
 fi
 pid=$!

@@ -87,11 +87,17 @@ const probeTimeout = time.Second
 // request takes longer). It stops when the test ends.
 func startProber(t *testing.T, interval time.Duration) *prober {
 	t.Helper()
+	return startProberIn(t, client.ns, interval)
+}
+
+// startProberIn is startProber from namespace ns (the active-active lab's client network).
+func startProberIn(t *testing.T, ns string, interval time.Duration) *prober {
+	t.Helper()
 	p := &prober{stop: make(chan struct{}), done: make(chan struct{})}
 	started := make(chan error, 1)
 	go func() {
 		defer close(p.done)
-		err := inNamespace(client.ns, func() error {
+		err := inNamespace(ns, func() error {
 			started <- nil
 			for {
 				at := time.Now()

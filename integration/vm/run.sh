@@ -13,6 +13,8 @@
 #   HALVS_DEMO        passed to the guest's tests (the kernel hands name=value to init's
 #                     environment): set by scripts/demo.sh to run the narrated TestDemo
 #   HALVS_VM_PREEMPT_SYNC  passed to the guest likewise: 1 runs TestPreemptKeepsStreams' sync half
+#   HALVS_VM_ECMP_BENCH    passed to the guest likewise: runs TestECMPBench with these knobs
+#                     (scripts/bench.sh's ecmp-vm section sets it)
 #   HALVS_VM_PROGRAM  instead of the test binaries, build this main package (with the vmtest
 #                     tag) and run it alone in the guest, with the arguments in HALVS_VM_ARGS;
 #                     integration/vm/bench.sh uses it for make bench's LVS section
@@ -115,7 +117,7 @@ timeout --kill-after=10s "$timeout_" \
   qemu-system-x86_64 -accel tcg -cpu max -smp 1 -m "$mem" -no-reboot \
   -nodefaults -no-user-config -display none -serial stdio -monitor none \
   -kernel "$kernel" -initrd "$initrd" \
-  -append "console=ttyS0 panic=-1 loglevel=4${HALVS_DEMO:+ HALVS_DEMO=$HALVS_DEMO}${HALVS_VM_PREEMPT_SYNC:+ HALVS_VM_PREEMPT_SYNC=$HALVS_VM_PREEMPT_SYNC}" </dev/null 2>&1 | tr -d '\r' | tee "$log"
+  -append "console=ttyS0 panic=-1 loglevel=4${HALVS_DEMO:+ HALVS_DEMO=$HALVS_DEMO}${HALVS_VM_PREEMPT_SYNC:+ HALVS_VM_PREEMPT_SYNC=$HALVS_VM_PREEMPT_SYNC}${HALVS_VM_ECMP_BENCH:+ HALVS_VM_ECMP_BENCH=$HALVS_VM_ECMP_BENCH}" </dev/null 2>&1 | tr -d '\r' | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 t2=$(date +%s)
