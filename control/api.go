@@ -54,6 +54,7 @@ type Handlers struct {
 	Status   func(ctx context.Context) (*Status, error)
 	Failover func(ctx context.Context, req FailoverRequest) (*FailoverResult, error)
 	Reload   func(ctx context.Context, req ReloadRequest) (*ReloadResult, error)
+	Drain    func(ctx context.Context, req DrainRequest) (*DrainResult, error) // bgp.go
 }
 
 // Errors a handler returns so that the client can tell them apart (errors.Is works on the
@@ -79,6 +80,7 @@ var codes = []struct {
 	{ErrBusy, "busy", 429},
 	{ErrNotImplemented, "not_implemented", 501},
 	{ErrOtherConfig, "other_config", 409},
+	{ErrNoBGP, "no_bgp", 409},
 }
 
 // DiagnosticsError is a handler's error with findings the client should print one per line

@@ -108,6 +108,7 @@ func NewServer(h Handlers, log *slog.Logger) *Server {
 	mux.HandleFunc("GET "+PathStatus, s.status)
 	mux.HandleFunc("POST "+PathFailover, s.failover)
 	mux.HandleFunc("POST "+PathReload, s.reload)
+	mux.HandleFunc("POST "+PathDrain, s.drain) // bgp.go
 	s.srv = &http.Server{Handler: mux, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	return s
 }

@@ -30,6 +30,7 @@ type Status struct {
 	UnroutedDrops map[string]uint64 `json:"unrouted_drops,omitempty"`
 	LastReload    *Reload           `json:"last_reload,omitempty"` // nil: no reload since start
 	Static        *Static           `json:"static,omitempty"`      // nil: no static_* entries
+	BGP           *BGP              `json:"bgp,omitempty"`         // nil: no bgp block (bgp.go)
 	// Events are the director's recent history (VRRP state changes, real servers up and
 	// down, quorums, reloads), newest first, at most a few dozen.
 	Events []Event `json:"events"`

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/halvs/halvs/bgp"
 	"github.com/halvs/halvs/config"
 	"github.com/halvs/halvs/healthcheck"
 	"github.com/halvs/halvs/lvs"
@@ -67,6 +68,11 @@ type Options struct {
 	// none), checker the check's String ("tcp_check 10.0.0.2:80"). It is called from the
 	// health scheduler's goroutine and must not block.
 	OnCheck func(virtualServer string, realServer netip.AddrPort, checker string, r healthcheck.Result)
+	// BGPSpeaker, BGPDummies and BGPRouterID are the bgp block's kernel-facing pieces: GoBGP,
+	// netlink and the host's first IPv4 address when nil (bgp.go).
+	BGPSpeaker  bgp.Speaker
+	BGPDummies  BGPDummies
+	BGPRouterID func() (netip.Addr, error)
 	// SetIPVSSysctl writes net.ipv4.vs.NAME (lvs_sloppy_tcp, the sync settings); lvs.SetSysctl
 	// when nil.
 	SetIPVSSysctl func(name, value string) error
@@ -113,6 +119,7 @@ type Director struct {
 	obs   observed // observe.go: each instance's last change, for status and metrics
 
 	events eventRing // events.go: recent history and the last reload, for status
+	bgp    bgpSide   // bgp.go: the BGP announcement, when the config has a bgp block
 }
 
 // plan is everything a config translates to, computed before anything is applied.
@@ -215,6 +222,10 @@ func New(cfg *config.Config, opts Options) (*Director, error) {
 		d.closeKernel()
 		return nil, err
 	}
+	if err := d.prepareBGP(cfg); err != nil { // bgp.go
+		d.closeKernel()
+		return nil, err
+	}
 	d.health, err = healthcheck.New(p.healthSet(), healthcheck.Options{
 		Clock: opts.HealthClock, Logger: d.log, OnEvent: d.onHealthEvent, OnResult: opts.OnCheck,
 		RunScript: d.runScript,
@@ -310,6 +321,14 @@ func (d *Director) Run(ctx context.Context) error {
 	go func() { healthDone <- d.health.Run(healthCtx) }()
 	d.removeLeftovers(p.vrrp)
 	d.startStatic(p.vrrp.Static) // routes.go
+	// bgp.go: after IPVS, so that announced traffic finds its table.
+	if err := d.startBGP(); err != nil {
+		d.mu.Unlock()
+		stopHealth()
+		<-healthDone
+		d.finish()
+		return err
+	}
 	// vmac.go: the VMACs exist before the instances that use them.
 	err := d.startVMACs(p.vrrp)
 	if err == nil {
@@ -343,6 +362,7 @@ func (d *Director) Run(ctx context.Context) error {
 	}
 	d.stopTrackers()
 	d.mu.Unlock()
+	d.stopBGP() // bgp.go: withdraw, wait drain_time while IPVS and the checks still run
 	if s := d.ipvs.Load(); s != nil {
 		s.gate.beforeShutdown() // syncgate.go: the peer hears of the connections first
 	}
@@ -408,6 +428,10 @@ func (d *Director) Reload(cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
+	bc, hasBGP, err := d.bgpConfig(cfg) // bgp.go
+	if err != nil {
+		return err
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if !d.running || d.stopped {
@@ -461,6 +485,8 @@ func (d *Director) Reload(cfg *config.Config) error {
 		s.reload(p)
 	}
 	d.changeStatic(d.plan.vrrp.Static, p.vrrp.Static) // routes.go
+	// bgp.go: neighbors and prefixes change in place.
+	d.reloadBGP(bc, hasBGP)
 	// vmac.go: the VMACs whose instances are gone.
 	d.deleteVMACs(goneVMACs(d.plan.vrrp.VMACs, p.vrrp.VMACs))
 	d.setVMACBases(nil, p.vrrp.VMACs)

@@ -275,6 +275,7 @@ func (s *ipvsSide) feedQuorum(name string) {
 		}
 		up = up && q
 	}
+	s.d.bgpQuorum(name, up) // bgp.go: a lost quorum withdraws the prefixes at once
 	s.d.feed(trackRef{vrrp.TrackVirtualServer, name}, up)
 }
 

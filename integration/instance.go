@@ -28,6 +28,8 @@ type Instance struct {
 	PeerOptions string
 	// DontTrackPrimary: the interface going down is no fault (dont_track_primary).
 	DontTrackPrimary bool
+	// UseVMAC puts the VIPs on keepalived's use_vmac macvlan (vrrp.VRID), adverts from it.
+	UseVMAC bool
 	// ExtraPeers are unicast peers after the other director (Unicast only).
 	ExtraPeers []netip.Addr
 	// Scripts are vrrp_script checks the instance tracks (track_script), each with its weight.
@@ -115,6 +117,9 @@ func (in Instance) keepalivedConf(node, peer *Node) string {
 	if in.DontTrackPrimary {
 		b.WriteString("  dont_track_primary\n")
 	}
+	if in.UseVMAC {
+		b.WriteString("  use_vmac\n")
+	}
 	if in.AuthPass != "" {
 		fmt.Fprintf(&b, "  authentication {\n    auth_type PASS\n    auth_pass %s\n  }\n", in.AuthPass)
 	}
@@ -152,6 +157,9 @@ func (in Instance) halvsHCL(node, peer *Node, dir string) string {
 	}
 	if in.DontTrackPrimary {
 		b.WriteString("  dont_track_primary = true\n")
+	}
+	if in.UseVMAC {
+		b.WriteString("  use_vmac = true\n")
 	}
 	if in.AuthPass != "" {
 		fmt.Fprintf(&b, "  authentication {\n    auth_type = \"PASS\"\n    auth_pass = %q\n  }\n", in.AuthPass)

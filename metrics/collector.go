@@ -105,6 +105,9 @@ func (c *statusCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range ipvsDescs {
 		ch <- d
 	}
+	for _, d := range bgpDescs { // collector_bgp.go
+		ch <- d
+	}
 }
 
 func (c *statusCollector) Collect(ch chan<- prometheus.Metric) {
@@ -126,6 +129,7 @@ func (c *statusCollector) Collect(ch chan<- prometheus.Metric) {
 		collectVirtualServer(ch, &st.VirtualServers[i])
 	}
 	collectIPVS(ch, st.VirtualServers)
+	collectBGP(ch, st.BGP) // collector_bgp.go
 	if sd := st.SyncDaemon; sd != nil {
 		for _, r := range syncRoles {
 			ch <- gauge(syncRole, b2f(sd.Role == r), r)

@@ -148,7 +148,7 @@ control socket in use by another halvs, metrics port taken, or a runtime failure
 		log.Error("cannot open the control socket", "err", err)
 		return exitFailure
 	}
-	srv := control.NewServer(control.Handlers{Status: dm.status, Reload: dm.controlReload, Failover: dm.failover}, log)
+	srv := control.NewServer(control.Handlers{Status: dm.status, Reload: dm.controlReload, Failover: dm.failover, Drain: dm.drain}, log)
 	go srv.Serve(sockL)
 	defer func() {
 		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -211,6 +211,7 @@ control socket in use by another halvs, metrics port taken, or a runtime failure
 				// waited for.
 				log.Warn("second signal: stopping without waiting for scripts", "signal", s.String())
 				d.KillScripts()
+				d.SkipDrain() // drain.go: the prefixes are withdrawn already; stop now
 				continue
 			}
 			stopping = true

@@ -60,13 +60,15 @@ func (dm *daemon) runInfo() runInfo {
 }
 
 // status is the control socket's and the metrics' snapshot.
-func (dm *daemon) status(context.Context) (*control.Status, error) {
+func (dm *daemon) status(ctx context.Context) (*control.Status, error) {
 	st := dm.d.Status()
 	stats, err := dm.d.IPVSStats()
 	if err != nil {
 		dm.log.Debug("IPVS counters unreadable; status shows none", "err", err)
 	}
-	return toControlStatus(st, stats, dm.runInfo()), nil
+	cs := toControlStatus(st, stats, dm.runInfo())
+	cs.BGP = controlBGP(dm.d.BGPStatus(ctx)) // drain.go
+	return cs, nil
 }
 
 // observeCheck is the director's OnCheck: one health check result for the metrics, its
