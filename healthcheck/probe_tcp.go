@@ -15,8 +15,8 @@ import (
 
 // tcpProbe is tcp_check's connect done as keepalived does it (layer4.c socket_bind_connect,
 // check_tcp.c): a non-blocking socket, optional SO_BINDTODEVICE, SO_MARK and bind, connect,
-// wait until the socket is writable, read the outcome, close normally (a FIN, no SO_LINGER:
-// keepalived stopped resetting checked connections in 2019 and dropped SO_LINGER in 2024).
+// wait until the socket is writable, read the outcome, close normally (a FIN, no SO_LINGER,
+// as keepalived closes a checked connection).
 //
 // It replaces net.Dialer for tcp_check because at ten thousand checks a second the dialer's
 // general-purpose work was most of the checker's cost: keep-alive and TCP_NODELAY setsockopts,

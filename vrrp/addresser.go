@@ -50,7 +50,7 @@ var scopes = map[string]netlink.Scope{
 // otherwise leave it in for good; VRRP's own election is the duplicate detection.
 //
 // The interface index of each name is looked up once and kept: the lookup costs more than
-// the address change a takeover makes (70-100 µs against 35-50 µs, measured in the daemon).
+// the address change a takeover makes.
 // A link deleted and created again under the same name gets a new index; the old one fails
 // with ENODEV, and the name is looked up again. HasVIP, off the takeover path, always looks
 // the name up (a stale index would list nothing rather than fail). A name moved to another

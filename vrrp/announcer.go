@@ -44,8 +44,8 @@ var (
 
 // AnnouncePreparer is an Announcer that can get ready to announce an address ahead of time.
 // The runner calls Prepare for each of an instance's VIPs when the instance starts, so that
-// the first gratuitous ARP of a takeover does not wait for a socket to be opened (about
-// 60 µs, measured). Prepare is idempotent; an Announcer without it opens on first use.
+// the first gratuitous ARP of a takeover does not wait for a socket to be opened. Prepare
+// is idempotent; an Announcer without it opens on first use.
 type AnnouncePreparer interface {
 	Prepare(dev string, addr netip.Addr) error
 }

@@ -13,8 +13,8 @@ import (
 
 // timerQueue runs timers from one timerfd (CLOCK_MONOTONIC), armed at the earliest
 // deadline. The Go runtime's own timers wake through epoll_pwait, whose timeout is whole
-// milliseconds, so they fire up to a millisecond late (measured: the new master's first
-// advert 0.5–1.4 ms after the RFC bound). A timerfd is a file the runtime's poller watches
+// milliseconds, so they fire up to a millisecond late, and the new master's first advert
+// with them after the RFC's bound. A timerfd is a file the runtime's poller watches
 // like a socket: its expiry wakes epoll at once, to the kernel's timer precision.
 //
 // One fd and one goroutine serve every timer; arming costs at most one timerfd_settime.

@@ -257,8 +257,8 @@ func (i *Instance) handle(ev Event) {
 	for _, a := range acts {
 		i.do(a)
 	}
-	// Logged after the actions: writing the line took 40-80 µs ahead of the new master's
-	// first advert (measured in the failover bench).
+	// Logged after the actions, so that writing the line does not delay the new master's
+	// first advert.
 	for _, a := range acts {
 		if t, ok := a.(Transition); ok {
 			i.log.Info("Entering "+t.To.String()+" STATE", "from", t.From, "reason", t.Reason)
@@ -302,9 +302,9 @@ func (i *Instance) do(a Action) {
 		i.kernel.do(i.claimVIPs)
 		// A takeover, the first advert already sent: the VIP add is now this thread's next
 		// goroutine, and would wait for another thread to wake and steal it while this one
-		// arms timers and logs (about 50 µs measured, against 10 µs with the yield). Yield
-		// to it; this goroutine resumes on the other thread (or after it) and queues the
-		// first GARP burst behind the add. The worker, not this goroutine, waits on netlink.
+		// arms timers and logs, which takes longer than the add itself. Yield to it; this
+		// goroutine resumes on the other thread (or after it) and queues the first GARP burst
+		// behind the add. The worker, not this goroutine, waits on netlink.
 		runtime.Gosched()
 	case ReleaseVIPs:
 		i.kernel.do(i.releaseVIPs)

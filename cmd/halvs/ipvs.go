@@ -205,8 +205,7 @@ func applyIPVS(b lvs.Backend, table []lvs.VirtualServer, timeouts lvs.Timeouts, 
 
 // oneShotGC tunes the collector for a process that allocates a few dozen megabytes and
 // exits: no collection until the heap reaches ipvsGCLimit (a 1,000 × 10 table from empty
-// allocates about 90 MB, so none at all), then collections that keep it near the limit. In
-// the benchmark's emulated guest this beat GOGC=400 (the former setting) by about 2%.
+// allocates about 90 MB, so none at all), then collections that keep it near the limit.
 // GOGC or GOMEMLIMIT in the environment still decide.
 func oneShotGC() {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
