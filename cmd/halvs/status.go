@@ -254,6 +254,7 @@ func renderStatus(w io.Writer, st *control.Status, loc *time.Location) {
 	} else {
 		fmt.Fprintln(w, "not configured")
 	}
+	renderBGP(w, st.BGP, loc, now) // drain.go
 }
 
 func lastCheck(now time.Time, c *control.CheckResult) string {
