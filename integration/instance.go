@@ -35,8 +35,9 @@ type Instance struct {
 	// Scripts are vrrp_script checks the instance tracks (track_script), each with its weight.
 	Scripts []Script
 	// HCLTop is written into halvs' configuration before the vrrp_instance (track_file and
-	// vrrp_track_process blocks, another instance, a sync group); HCLInstance inside it.
-	HCLTop, HCLInstance string
+	// vrrp_track_process blocks, another instance, a sync group); HCLInstance inside it;
+	// HCLGlobal inside the global block (metrics_listen).
+	HCLTop, HCLInstance, HCLGlobal string
 }
 
 // Script is a vrrp_script run every second and tracked by the instance with Weight.
@@ -143,7 +144,7 @@ func (in Instance) keepalivedConf(node, peer *Node) string {
 
 func (in Instance) halvsHCL(node, peer *Node, dir string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "global {\n  router_id = %q\n  control_socket = %q\n}\n\n", node.Name, filepath.Join(dir, "halvs.sock"))
+	fmt.Fprintf(&b, "global {\n  router_id = %q\n  control_socket = %q\n%s}\n\n", node.Name, filepath.Join(dir, "halvs.sock"), in.HCLGlobal)
 	var tracked []string
 	for _, s := range in.Scripts {
 		fmt.Fprintf(&b, "vrrp_script %q {\n  script = %q\n  interval = \"1s\"\n  weight = %d\n}\n\n", s.Name, s.Path, s.Weight)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -105,5 +106,41 @@ func TestServeClosesIdleConnections(t *testing.T) {
 	}
 	if _, err := io.ReadAll(br); errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("an idle connection was still open after %v", patience)
+	}
+}
+
+// TestRoutesReadOnly: the listener answers GET and HEAD only, on /metrics and, when there is
+// one, the status page; every other method is 405 whatever the path.
+func TestRoutesReadOnly(t *testing.T) {
+	m := New(newFake().Status, "test")
+	page := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "page "+r.URL.Path) })
+	tests := []struct {
+		name         string
+		page         http.Handler
+		method, path string
+		want         int
+	}{
+		{"metrics", page, "GET", "/metrics", 200},
+		{"metrics HEAD", page, "HEAD", "/metrics", 200},
+		{"page", page, "GET", "/", 200},
+		{"page HEAD", page, "HEAD", "/status.json", 200},
+		{"POST page", page, "POST", "/", 405},
+		{"PUT metrics", page, "PUT", "/metrics", 405},
+		{"DELETE json", page, "DELETE", "/status.json", 405},
+		{"OPTIONS", page, "OPTIONS", "/", 405},
+		{"no page", nil, "GET", "/", 404},
+		{"no page POST", nil, "POST", "/", 405},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			routes(m.Handler(), tt.page).ServeHTTP(w, httptest.NewRequest(tt.method, tt.path, nil))
+			if w.Code != tt.want {
+				t.Errorf("%s %s: %d, want %d", tt.method, tt.path, w.Code, tt.want)
+			}
+			if tt.want == 405 && w.Header().Get("Allow") != "GET, HEAD" {
+				t.Errorf("%s %s: Allow %q", tt.method, tt.path, w.Header().Get("Allow"))
+			}
+		})
 	}
 }

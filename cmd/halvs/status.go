@@ -176,6 +176,16 @@ func renderStatus(w io.Writer, st *control.Status, loc *time.Location) {
 	if st.ConfigFile != "" {
 		fmt.Fprintf(w, "config %s, loaded %s\n", st.ConfigFile, clock(st.ConfigLoaded))
 	}
+	if r := st.LastReload; r != nil {
+		res := "succeeded"
+		if r.Result != "success" {
+			res = "FAILED, the running configuration is kept"
+		}
+		fmt.Fprintf(w, "last reload %s: %s\n", clock(r.At), res)
+		for _, e := range r.Errors {
+			fmt.Fprintf(w, "  %s\n", e)
+		}
+	}
 
 	fmt.Fprintf(w, "\nVRRP instances (%d)\n", len(st.Instances))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -213,6 +223,15 @@ func renderStatus(w io.Writer, st *control.Status, loc *time.Location) {
 		if len(vips) > 0 {
 			notes = append(notes, "VIPs "+strings.Join(vips, " "))
 		}
+		if len(in.Trackers) > 0 {
+			notes = append(notes, "tracks "+trackers(in.Trackers))
+		}
+		for _, r := range in.VirtualRoutes {
+			notes = append(notes, "virtual route "+r)
+		}
+		for _, r := range in.VirtualRules {
+			notes = append(notes, "virtual rule "+r)
+		}
 		for _, n := range notes {
 			fmt.Fprintf(w, "  %s: %s\n", in.Name, n)
 		}
@@ -229,11 +248,11 @@ func renderStatus(w io.Writer, st *control.Status, loc *time.Location) {
 			fmt.Fprint(w, "  SORRY SERVER ACTIVE")
 		}
 		if s := vs.Stats; s != nil {
-			fmt.Fprintf(w, "  %d conns, %s in, %s out", s.Connections, iecBytes(s.BytesIn), iecBytes(s.BytesOut))
+			fmt.Fprintf(w, "  %d conns, %s in, %s out; %s", s.Connections, iecBytes(s.BytesIn), iecBytes(s.BytesOut), rates(s))
 		}
 		fmt.Fprintln(w)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "    REAL SERVER\tWEIGHT\tEFF\tHEALTH\tLAST CHECK\tACTIVE\tINACTIVE")
+		fmt.Fprintln(tw, "    REAL SERVER\tWEIGHT\tEFF\tHEALTH\tLAST CHECK\tACTIVE\tINACTIVE\tCPS\tPPS IN/OUT\tBPS IN/OUT")
 		for _, rs := range vs.RealServers {
 			eff := fmt.Sprint(rs.EffectiveWeight)
 			if !rs.InTable {
@@ -243,7 +262,12 @@ func renderStatus(w io.Writer, st *control.Status, loc *time.Location) {
 			if !rs.HealthSince.IsZero() {
 				health += " " + span(now.Sub(rs.HealthSince))
 			}
-			fmt.Fprintf(tw, "    %s\t%d\t%s\t%s\t%s\t%d\t%d\n", rs.Addr, rs.Weight, eff, health, lastCheck(now, rs.LastCheck), rs.ActiveConns, rs.InactiveConns)
+			cps, pps, bps := "-", "-", "-"
+			if s := rs.Stats; s != nil {
+				cps, pps, bps = fmt.Sprint(s.CPS), fmt.Sprintf("%d/%d", s.InPPS, s.OutPPS), iecBytes(s.InBPS)+"/"+iecBytes(s.OutBPS)
+			}
+			fmt.Fprintf(tw, "    %s\t%d\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\n", rs.Addr, rs.Weight, eff, health, lastCheck(now, rs.LastCheck),
+				rs.ActiveConns, rs.InactiveConns, cps, pps, bps)
 		}
 		tw.Flush()
 	}
@@ -254,7 +278,55 @@ func renderStatus(w io.Writer, st *control.Status, loc *time.Location) {
 	} else {
 		fmt.Fprintln(w, "not configured")
 	}
+	if s := st.Static; s != nil {
+		fmt.Fprintln(w, "\nStatic (static_ipaddress, static_routes, static_rules)")
+		for _, a := range s.Addresses {
+			fmt.Fprintf(w, "  address %s\n", a)
+		}
+		for _, r := range s.Routes {
+			fmt.Fprintf(w, "  route %s\n", r)
+		}
+		for _, r := range s.Rules {
+			fmt.Fprintf(w, "  rule %s\n", r)
+		}
+	}
 	renderBGP(w, st.BGP, loc, now) // drain.go
+	if len(st.Events) > 0 {
+		shown := st.Events[:min(len(st.Events), eventsShown)]
+		fmt.Fprintf(w, "\nRecent events (%d of %d, newest first)\n", len(shown), len(st.Events))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, e := range shown {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", e.At.In(loc).Format("15:04:05"), e.Kind, e.Subject, e.Message)
+		}
+		tw.Flush()
+	}
+}
+
+// eventsShown is how many of the director's recent events the text status lists; --json
+// and the status page carry all it keeps.
+const eventsShown = 10
+
+// trackers lists an instance's tracked objects: "interface eth1 up (weight 10), file drain
+// = 3 (weight -2 reverse)"; a track_file shows its value, not a state.
+func trackers(ts []control.Tracker) string {
+	var out []string
+	for _, t := range ts {
+		state := t.State
+		if t.Value != nil {
+			state = fmt.Sprintf("= %d", *t.Value)
+		}
+		w := fmt.Sprintf("weight %d", t.Weight)
+		if t.Reverse {
+			w += " reverse"
+		}
+		out = append(out, fmt.Sprintf("%s %s %s (%s)", t.Kind, t.Name, state, w))
+	}
+	return strings.Join(out, ", ")
+}
+
+// rates are the kernel's per-second figures, as ipvsadm -Ln --rate shows them.
+func rates(s *control.IPVSStats) string {
+	return fmt.Sprintf("%d conn/s, %d/%d pkt/s in/out, %s/%s per s in/out", s.CPS, s.InPPS, s.OutPPS, iecBytes(s.InBPS), iecBytes(s.OutBPS))
 }
 
 func lastCheck(now time.Time, c *control.CheckResult) string {

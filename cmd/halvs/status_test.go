@@ -59,6 +59,7 @@ var snapTime = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 // pairMaster is director A of the reference scenario, MASTER, one real server down.
 func pairMaster() *control.Status {
 	at := snapTime
+	drain := 3
 	return &control.Status{
 		SchemaVersion: control.StatusVersion, Time: at, RouterID: "director-a",
 		ConfigFile: "/etc/halvs/halvs.hcl", ConfigLoaded: at.Add(-26 * time.Hour), Started: at.Add(-26 * time.Hour),
@@ -68,15 +69,25 @@ func pairMaster() *control.Status {
 			LastTransition: &control.Transition{From: "BACKUP", To: "MASTER", Reason: "master down timer expired (no advert from 10.10.10.33 for 3.609s)",
 				At: at.Add(-2*time.Hour - 4*time.Minute - 10*time.Second)},
 			VIPs: []netip.Prefix{netip.MustParsePrefix("10.10.10.22/32")},
+			Trackers: []control.Tracker{{Kind: "interface", Name: "eth1", Weight: 10, State: "up"},
+				{Kind: "script", Name: "chk_haproxy", Weight: -20, Reverse: true, State: "down"},
+				{Kind: "file", Name: "drain", Weight: -2, State: "value", Value: &drain}},
 		}},
+		LastReload: &control.Reload{At: at.Add(-time.Hour), Result: "success"},
+		Events: []control.Event{
+			{At: at.Add(-5*time.Minute - 3*time.Second), Kind: "check", Subject: "10.10.10.22:80/TCP → 10.10.10.32:80", State: "down",
+				Message: "real server 10.10.10.32:80 down: tcp_check 10.10.10.32:80: connect: connection refused"},
+			{At: at.Add(-time.Hour), Kind: "reload", Subject: "/etc/halvs/halvs.hcl", State: "success", Message: "configuration reloaded"},
+			{At: at.Add(-2*time.Hour - 4*time.Minute - 10*time.Second), Kind: "vrrp", Subject: "VI_1", State: "MASTER", Message: "BACKUP → MASTER: master down timer expired"},
+		},
 		VirtualServers: []control.VirtualServer{{
 			Name: "10.10.10.22:80", Protocol: "TCP", Scheduler: "wrr", Method: "DR", Quorum: 1, QuorumUp: true, AliveWeight: 3,
-			Stats: &control.IPVSStats{Connections: 18234, BytesIn: 3 << 20, BytesOut: 1500},
+			Stats: &control.IPVSStats{Connections: 18234, BytesIn: 3 << 20, BytesOut: 1500, CPS: 12, InPPS: 240, OutPPS: 0, InBPS: 96 << 10},
 			RealServers: []control.RealServer{
 				{Addr: netip.MustParseAddrPort("10.10.10.31:80"), Weight: 3, EffectiveWeight: 3, InTable: true, Health: control.HealthUp,
 					HealthSince: at.Add(-26 * time.Hour),
 					LastCheck:   &control.CheckResult{Checker: "tcp_check 10.10.10.31:80", At: at.Add(-4 * time.Second), OK: true, Latency: control.Duration(412 * time.Microsecond)},
-					ActiveConns: 12, InactiveConns: 40},
+					ActiveConns: 12, InactiveConns: 40, Stats: &control.IPVSStats{Connections: 18234, CPS: 12, InPPS: 240, InBPS: 96 << 10}},
 				{Addr: netip.MustParseAddrPort("10.10.10.32:80"), Weight: 3, EffectiveWeight: 0, InTable: false, Health: control.HealthDown,
 					HealthSince: at.Add(-5*time.Minute - 3*time.Second),
 					LastCheck: &control.CheckResult{Checker: "tcp_check 10.10.10.32:80", At: at.Add(-1 * time.Second), OK: false,
@@ -99,8 +110,13 @@ func troubled() *control.Status {
 				VIPs:           []netip.Prefix{netip.MustParsePrefix("10.10.10.22/32"), netip.MustParsePrefix("2001:db8::22/128")}},
 			{Name: "VI_2", Interface: "eth1", VRID: 52, Version: 2, State: "FAULT", Priority: 100, EffectivePriority: 100,
 				Since: at.Add(-90 * time.Second), Faults: []string{"eth1 down", "chk_haproxy"},
-				LastTransition: &control.Transition{From: "BACKUP", To: "FAULT", Reason: "interface eth1 down", At: at.Add(-90 * time.Second)}},
+				LastTransition: &control.Transition{From: "BACKUP", To: "FAULT", Reason: "interface eth1 down", At: at.Add(-90 * time.Second)},
+				VirtualRoutes:  []string{"192.0.2.0/24 via 10.10.20.1 dev eth1"}, VirtualRules: []string{"from 192.0.2.0/24 table 100"}},
 		},
+		LastReload: &control.Reload{At: at.Add(-10 * time.Second), Result: "failure", Errors: []string{
+			"/etc/halvs/halvs.hcl:8:16: error: advert_int 10ms: VRRPv2 carries whole seconds from 1 to 255",
+			"/etc/halvs/halvs.hcl:9:11: error: state must be \"MASTER\" or \"BACKUP\", not \"MASTR\""}},
+		Static: &control.Static{Addresses: []string{"192.168.200.1/24 dev eth2"}, Routes: []string{"198.51.100.0/24 via 192.168.200.254"}},
 		VirtualServers: []control.VirtualServer{{
 			Name: "fwmark:1", Protocol: "TCP", Scheduler: "wlc", Method: "NAT", Quorum: 4, QuorumUp: false, AliveWeight: 0, SorryActive: true,
 			RealServers: []control.RealServer{
@@ -238,5 +254,20 @@ func TestWatch(t *testing.T) {
 		if diff := cmp.Diff(want, out.String()); diff != "" {
 			t.Errorf("terminal %v (-want +got):\n%s", terminal, diff)
 		}
+	}
+}
+
+// TestStatusJSONGolden pins the --json document's field names and shapes (the schema that
+// docs/operations.md documents): a change here is a change scripts see.
+func TestStatusJSONGolden(t *testing.T) {
+	for name, st := range map[string]*control.Status{"master": pairMaster(), "troubled": troubled()} {
+		t.Run(name, func(t *testing.T) {
+			sock := serveStatus(t, st)
+			var out, errb bytes.Buffer
+			if code := runStatus([]string{"--socket", sock, "--json"}, &out, &errb); code != exitOK {
+				t.Fatalf("exit %d: %s", code, errb.String())
+			}
+			golden(t, name+".json", out.String())
+		})
 	}
 }
