@@ -279,6 +279,7 @@ func (d *Director) openVRRP() error {
 	r, err := vrrp.NewRouter(vrrp.Deps{
 		Addresser: addr, Announcer: ann, Links: d.links, OpenTransport: open, Routes: d.routes,
 		Clock: o.VRRPClock, Logger: d.log, RunScript: d.runNotify, OnStateChange: d.onStateChange,
+		AdvertSched: advertSched(d.global.Load().Timing), StartupDelay: d.global.Load().Timing.StartupDelay, // vrrp_timing.go
 	})
 	if err != nil {
 		return err

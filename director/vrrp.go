@@ -59,6 +59,7 @@ func TranslateVRRP(cfg *config.Config) (VRRPPlan, error) {
 		if err != nil {
 			return VRRPPlan{}, err
 		}
+		ic.Timing = instanceTiming(vi, cfg.Global) // vrrp_timing.go
 		p.Instances = append(p.Instances, ic)
 		rev := map[trackRef]bool{}
 		for _, ts := range vi.TrackScripts {

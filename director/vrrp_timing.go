@@ -1,0 +1,35 @@
+package director
+
+import (
+	"github.com/halvs/halvs/config"
+	"github.com/halvs/halvs/vrrp"
+)
+
+// The VRRP timing and scheduling keywords (issue 12), from the config into vrrp.
+
+// instanceTiming is vi's timing keywords with the global multicast group of its family.
+func instanceTiming(vi *config.VRRPInstance, g config.Global) vrrp.InstanceTiming {
+	t := vi.Timing
+	out := vrrp.InstanceTiming{
+		LowerPrioNoAdvert: t.LowerPrioNoAdvert, HigherPrioSendAdvert: t.HigherPrioSendAdvert,
+		GARPLowerPrioRepeat: t.GarpLowerPrioRepeat, GARPLowerPrioDelay: t.GarpLowerPrioDelay,
+		GARPInterval: t.GarpInterval, GNAInterval: t.GnaInterval,
+		McastGroup: g.Timing.McastGroup4,
+	}
+	if vi.Family == config.IPv6 {
+		out.McastGroup = g.Timing.McastGroup6
+	}
+	// keepalived's 0 is "none"; vrrp reads 0 as "the master burst's".
+	if out.GARPLowerPrioRepeat == 0 {
+		out.GARPLowerPrioRepeat = -1
+	}
+	if out.GARPLowerPrioDelay == 0 {
+		out.GARPLowerPrioDelay = -1
+	}
+	return out
+}
+
+// advertSched is global's vrrp_rt_priority and vrrp_priority.
+func advertSched(t config.GlobalTiming) vrrp.AdvertSched {
+	return vrrp.AdvertSched{RTPriority: t.RTPriority, Nice: t.Nice, SetNice: t.HasNice}
+}
