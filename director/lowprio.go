@@ -29,7 +29,27 @@ func LowPriority(f func()) {
 // lowerThreadPriority locks the calling goroutine to its thread, for good, and lowers that
 // thread's priority to reloadNice. Raising one's own nice value needs no privilege; should
 // it fail all the same, the work runs at the usual priority.
+//
+// A thread runs Go code only while it holds a P, and with GOMAXPROCS 1 (Go's default on
+// one CPU) there is one: a low-priority thread holding it would keep the advert path's
+// goroutine waiting for the scheduler's preemption (10 ms or more), and longer still when
+// other processes keep the CPU from the thread at nice 19, which must run to hand the P
+// over. So GOMAXPROCS is raised to minProcs: the advert path finds a P free, and the
+// kernel, not Go's scheduler, shares the CPU, in favour of the threads at nice 0.
 func lowerThreadPriority() {
+	spareP()
 	runtime.LockOSThread()
 	_ = unix.Setpriority(unix.PRIO_PROCESS, unix.Gettid(), reloadNice)
+}
+
+// minProcs is the GOMAXPROCS that lowerThreadPriority ensures: one P for each thread that
+// may hold one at low priority at once (a reload's parse or translate, the IPVS queue),
+// one for the garbage collector's dedicated mark worker (a quarter of the Ps, rounded),
+// and one left for the advert path. On a machine with more CPUs it changes nothing.
+const minProcs = 4
+
+func spareP() {
+	if runtime.GOMAXPROCS(0) < minProcs {
+		runtime.GOMAXPROCS(minProcs)
+	}
 }

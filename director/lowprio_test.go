@@ -3,6 +3,7 @@ package director
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -50,5 +51,16 @@ func TestQueueRunsAtLowPriority(t *testing.T) {
 	q.wait(func() { nice = threadNice(t, unix.Gettid()) })
 	if nice != reloadNice {
 		t.Errorf("the queue's job ran at nice %d, want %d", nice, reloadNice)
+	}
+}
+
+// TestLowPriorityLeavesAPSpare: with GOMAXPROCS 1, the low-priority thread would hold the
+// only P; LowPriority raises it, so a goroutine of the advert path finds one free.
+func TestLowPriorityLeavesAPSpare(t *testing.T) {
+	prev := runtime.GOMAXPROCS(1)
+	t.Cleanup(func() { runtime.GOMAXPROCS(prev) })
+	LowPriority(func() {})
+	if got := runtime.GOMAXPROCS(0); got < minProcs {
+		t.Errorf("GOMAXPROCS %d after LowPriority, want at least %d", got, minProcs)
 	}
 }
