@@ -4,29 +4,22 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/halvs/halvs/internal/clock"
 )
 
-// Clock is the runner's source of time and timers; tests substitute a fake one.
-type Clock interface {
-	Now() time.Time
-	// AfterFunc calls f in its own goroutine after d, like time.AfterFunc.
-	AfterFunc(d time.Duration, f func()) Timer
-}
+// Clock is the runner's source of time and timers; tests substitute clocktest.Clock.
+type Clock = clock.Clock
 
 // Timer is a timer made by Clock.AfterFunc.
-type Timer interface {
-	// Stop prevents the call if it has not started; it reports whether it did.
-	Stop() bool
-}
+type Timer = clock.Timer
 
 // RealClock is the system's clock. Its timers fire on time to the kernel's precision: on
 // Linux they come from one timerfd that the runtime's poller watches (see timerQueue),
 // because the time package's timers can fire up to a millisecond late, which shows in every
-// takeover. Where no timerfd can be had they are the time package's.
-type RealClock struct{}
-
-// Now returns time.Now().
-func (RealClock) Now() time.Time { return time.Now() }
+// takeover. Where no timerfd can be had they are the time package's, as NewTimer's are
+// (the runner does not use it).
+type RealClock struct{ clock.System }
 
 // AfterFunc calls f in its own goroutine after d, like time.AfterFunc. The Timer it
 // returns also has Reset(d time.Duration) bool with time.Timer's meaning.

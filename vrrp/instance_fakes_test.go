@@ -9,81 +9,13 @@ import (
 	"net"
 	"net/netip"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/halvs/halvs/internal/clock/clocktest"
 )
-
-// fakeClock is a Clock whose time moves only in Advance.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	seq    int
-	timers []*fakeTimer
-}
-
-type fakeTimer struct {
-	c       *fakeClock
-	at      time.Time
-	seq     int
-	f       func()
-	stopped bool
-}
-
-func (t *fakeTimer) Stop() bool {
-	t.c.mu.Lock()
-	defer t.c.mu.Unlock()
-	was := !t.stopped && slices.Contains(t.c.timers, t)
-	t.stopped = true
-	t.c.timers = slices.DeleteFunc(t.c.timers, func(x *fakeTimer) bool { return x == t })
-	return was
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) AfterFunc(d time.Duration, f func()) Timer {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.seq++
-	t := &fakeTimer{c: c, at: c.now.Add(max(d, 0)), seq: c.seq, f: f}
-	c.timers = append(c.timers, t)
-	return t
-}
-
-// advance moves time forward by d, firing due timers in order and letting the system
-// settle after each, so that timers armed in response fire at their own time.
-func (c *fakeClock) advance(d time.Duration, settle func()) {
-	c.mu.Lock()
-	end := c.now.Add(d)
-	c.mu.Unlock()
-	for {
-		settle()
-		c.mu.Lock()
-		sort.Slice(c.timers, func(i, j int) bool {
-			if !c.timers[i].at.Equal(c.timers[j].at) {
-				return c.timers[i].at.Before(c.timers[j].at)
-			}
-			return c.timers[i].seq < c.timers[j].seq
-		})
-		if len(c.timers) == 0 || c.timers[0].at.After(end) {
-			c.now = end
-			c.mu.Unlock()
-			settle()
-			return
-		}
-		t := c.timers[0]
-		c.timers = c.timers[1:]
-		c.now = t.at
-		c.mu.Unlock()
-		t.f()
-	}
-}
 
 // segment is an in-memory Ethernet segment joining fake transports.
 type segment struct {
@@ -373,7 +305,7 @@ type seen struct {
 // lab is a segment, a clock and the hosts on it.
 type lab struct {
 	t     *testing.T
-	clock *fakeClock
+	clock *clocktest.Clock
 	seg   *segment
 	hosts []*host
 	// ignoreNotify lets settle return while notify scripts are still running (a test
@@ -384,7 +316,7 @@ type lab struct {
 }
 
 func newLab(t *testing.T) *lab {
-	l := &lab{t: t, clock: &fakeClock{now: t0}, seg: &segment{}}
+	l := &lab{t: t, clock: clocktest.New(t0), seg: &segment{}}
 	t.Cleanup(func() {
 		for _, h := range l.hosts {
 			h.r.Shutdown()
@@ -487,4 +419,4 @@ func (r *Router) syncGroups() []*SyncGroup {
 	return slices.Collect(maps.Values(r.groups))
 }
 
-func (l *lab) advance(d time.Duration) { l.clock.advance(d, l.settle) }
+func (l *lab) advance(d time.Duration) { l.clock.AdvanceSettled(d, l.settle) }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/halvs/halvs/internal/clock/clocktest"
 )
 
 // TestLowerPrioAnswer: what a MASTER sends when a lower-priority advert shows another
@@ -72,7 +74,7 @@ func TestStartupDelay(t *testing.T) {
 }
 
 func TestNewRouterSetsStartupDelay(t *testing.T) {
-	clock := &fakeClock{now: t0}
+	clock := clocktest.New(t0)
 	r, err := NewRouter(Deps{Addresser: &fakeAddresser{}, Announcer: &fakeAnnouncer{}, Clock: clock,
 		OpenTransport: func(TransportKey) (Transport, error) { return nil, nil }, StartupDelay: 5 * time.Second})
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/halvs/halvs/internal/clock/clocktest"
 )
 
 // recordHandler keeps each record as "LEVEL msg" plus its count and like attributes.
@@ -114,7 +116,7 @@ func TestLogLimiter(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var mu sync.Mutex
 			var got []string
-			clock := &fakeClock{now: t0}
+			clock := clocktest.New(t0)
 			level := slog.LevelDebug
 			if tt.debugOff {
 				level = slog.LevelInfo
@@ -123,10 +125,10 @@ func TestLogLimiter(t *testing.T) {
 			suppressed := 0
 			l := newLogLimiter(log, clock, window, burst, func(n int) { suppressed += n })
 			for n, ln := range tt.lines {
-				clock.advance(t0.Add(ln.at).Sub(clock.Now()), func() {})
+				clock.AdvanceSettled(t0.Add(ln.at).Sub(clock.Now()), func() {})
 				l.Log(ln.level, ln.kind, ln.msg, "n", n)
 			}
-			clock.advance(t0.Add(tt.end).Sub(clock.Now()), func() {})
+			clock.AdvanceSettled(t0.Add(tt.end).Sub(clock.Now()), func() {})
 			mu.Lock()
 			defer mu.Unlock()
 			if diff := cmp.Diff(tt.want, got); diff != "" {

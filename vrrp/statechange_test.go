@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/halvs/halvs/internal/clock/clocktest"
 )
 
 // changes strips what the hook saw down to the StateChanges.
@@ -199,14 +201,14 @@ func TestExcludedVIPs(t *testing.T) {
 	}
 }
 
-// armClock is a fakeClock that signals each timer armed.
+// armClock is a clocktest.Clock that signals each timer armed.
 type armClock struct {
-	*fakeClock
+	*clocktest.Clock
 	armed chan struct{}
 }
 
 func (c armClock) AfterFunc(d time.Duration, f func()) Timer {
-	t := c.fakeClock.AfterFunc(d, f)
+	t := c.Clock.AfterFunc(d, f)
 	select {
 	case c.armed <- struct{}{}:
 	default:
@@ -231,7 +233,7 @@ func TestOpenTransportRetry(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := armClock{&fakeClock{now: t0}, make(chan struct{}, 1)}
+			clock := armClock{clocktest.New(t0), make(chan struct{}, 1)}
 			seg := &segment{}
 			calls := 0
 			r, err := NewRouter(Deps{
@@ -257,7 +259,7 @@ func TestOpenTransportRetry(t *testing.T) {
 						err = errNone
 					}
 				case <-clock.armed:
-					clock.advance(openRetryMax, func() {})
+					clock.AdvanceSettled(openRetryMax, func() {})
 				}
 			}
 			if err == errNone {

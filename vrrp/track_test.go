@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/halvs/halvs/internal/clock/clocktest"
 )
 
 func TestScriptTrackerRiseFall(t *testing.T) {
@@ -37,7 +39,7 @@ func TestScriptTrackerRiseFall(t *testing.T) {
 }
 
 func TestScriptTrackerRunsPeriodically(t *testing.T) {
-	clock := &fakeClock{now: t0}
+	clock := clocktest.New(t0)
 	runs := 0
 	fail := errors.New("exit status 1")
 	run := func(ctx context.Context, argv []string) error {
@@ -51,7 +53,7 @@ func TestScriptTrackerRunsPeriodically(t *testing.T) {
 	s := NewScriptTracker(ScriptConfig{Name: "chk", Argv: []string{"/bin/true"}, Interval: 2 * time.Second, Fall: 2},
 		run, clock, testLogger(t), func(up bool) { got = append(got, up) })
 	s.Start()
-	clock.advance(7*time.Second, func() {})
+	clock.AdvanceSettled(7*time.Second, func() {})
 	s.Stop()
 	if runs != 4 { // at 0, 2, 4 and 6 s
 		t.Errorf("%d runs, want 4", runs)
