@@ -33,8 +33,9 @@ type Options struct {
 // it after a later table dropped it. Services it does not own are never touched; it never
 // flushes. A restart adopts what is already programmed: a service that matches the desired
 // one costs no operation. Between restarts it trusts its record of what it programmed, as
-// keepalived does: a change another tool makes to an owned service is not seen until that
-// service changes again in the desired table or one of its operations fails.
+// keepalived does: a change another tool makes to an owned service is not seen until one
+// of that service's operations fails (the service is then read afresh) or a new Reconciler
+// starts.
 type Reconciler struct {
 	mu      sync.Mutex
 	b       Backend
