@@ -5,72 +5,9 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/halvs/halvs/internal/clock/clocktest"
 )
-
-// fakeClock is a Clock the test moves by hand; timers fire when Advance passes their deadline.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	timers []*fakeTimer
-}
-
-type fakeTimer struct {
-	c        *fakeClock
-	ch       chan time.Time
-	deadline time.Time
-	armed    bool
-}
-
-func newFakeClock(t time.Time) *fakeClock { return &fakeClock{now: t} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) NewTimer(d time.Duration) Timer {
-	t := &fakeTimer{c: c, ch: make(chan time.Time, 1)}
-	c.mu.Lock()
-	c.timers = append(c.timers, t)
-	c.mu.Unlock()
-	t.Reset(d)
-	return t
-}
-
-// Advance moves the clock and fires the timers now due.
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	for _, t := range c.timers {
-		if t.armed && !t.deadline.After(c.now) {
-			t.armed = false
-			select {
-			case t.ch <- c.now:
-			default:
-			}
-		}
-	}
-}
-
-func (t *fakeTimer) C() <-chan time.Time { return t.ch }
-
-func (t *fakeTimer) Reset(d time.Duration) {
-	t.c.mu.Lock()
-	defer t.c.mu.Unlock()
-	select { // like Go 1.23 timers: no stale value after Reset
-	case <-t.ch:
-	default:
-	}
-	t.deadline, t.armed = t.c.now.Add(d), true
-}
-
-func (t *fakeTimer) Stop() {
-	t.c.mu.Lock()
-	t.armed = false
-	t.c.mu.Unlock()
-}
 
 // fakeSpec is a check the test controls: its name is its identity, its checker is given.
 type fakeSpec struct {
@@ -87,7 +24,7 @@ func (s fakeSpec) newChecker() (Checker, error)     { return s.chk, nil }
 // probe whose own run took longer than timeout on the fake clock (as a connect_timeout would).
 type gateChecker struct {
 	name    string
-	clock   *fakeClock
+	clock   *clocktest.Clock
 	timeout time.Duration
 	gauge   *gauge
 	started chan<- string // receives name when a probe starts
@@ -95,7 +32,7 @@ type gateChecker struct {
 	ok      func() bool   // the answer when released; nil: OK
 }
 
-func newGateChecker(name string, clock *fakeClock, timeout time.Duration, g *gauge, started chan<- string) *gateChecker {
+func newGateChecker(name string, clock *clocktest.Clock, timeout time.Duration, g *gauge, started chan<- string) *gateChecker {
 	return &gateChecker{name: name, clock: clock, timeout: timeout, gauge: g, started: started, release: make(chan struct{}, 1)}
 }
 

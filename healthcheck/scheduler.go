@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/halvs/halvs/internal/clock"
 	"github.com/halvs/halvs/internal/script"
 )
 
@@ -94,7 +95,7 @@ var ErrStopped = errors.New("healthcheck: scheduler stopped")
 // New validates the virtual servers and builds their checkers; nothing runs until Run.
 func New(vss []VirtualServer, opts Options) (*Scheduler, error) {
 	if opts.Clock == nil {
-		opts.Clock = realClock{}
+		opts.Clock = clock.System{}
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()

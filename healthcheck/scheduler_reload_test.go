@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/halvs/halvs/internal/clock/clocktest"
 )
 
 // answerChecker answers at once with ok and reports each run.
@@ -67,7 +69,7 @@ func receive(t *testing.T, events <-chan Event, n int, wait time.Duration) []bri
 // refused; after Run, Update reports ErrStopped.
 func TestSchedulerUpdate(t *testing.T) {
 	const a, b, c = "10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:80"
-	clk := newFakeClock(t0)
+	clk := clocktest.New(t0)
 	ran := make(chan string, 100)
 	tm := Timing{DelayLoop: time.Minute}
 	check := func(name string, tm Timing) Check {
@@ -144,7 +146,7 @@ func TestSchedulerUpdate(t *testing.T) {
 // wait 30 s for a slot (longer than their 5 s timeout) still pass: a probe's timeout starts when
 // it starts, so waiting is never a failure.
 func TestSchedulerMaxInFlight(t *testing.T) {
-	clk := newFakeClock(t0)
+	clk := clocktest.New(t0)
 	g := &gauge{}
 	started := make(chan string, 100)
 	tm := Timing{DelayLoop: time.Minute}
@@ -224,7 +226,7 @@ func TestSchedulerMaxInFlight(t *testing.T) {
 // TestSchedulerUpdateDropsWaitingProbe: a probe waiting for a slot when a reload removes it
 // never runs.
 func TestSchedulerUpdateDropsWaitingProbe(t *testing.T) {
-	clk := newFakeClock(t0)
+	clk := clocktest.New(t0)
 	g := &gauge{}
 	started := make(chan string, 100)
 	tm := Timing{DelayLoop: time.Minute}
