@@ -1,0 +1,275 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The active-active scenario on the host (issue 15): directors A and B each run halvs with a
+// bgp block and peer with a router (the lab's client namespace); a real server namespace
+// answers each director's health check on a port of its own, so that one director's virtual
+// server can lose its quorum alone. This kernel has no IPVS: halvs is built with the
+// halvs_fakeipvs tag, which programs an in-memory table and leaves health, quorum and BGP
+// as they are.
+
+const (
+	bgpRouterASN   = 65000
+	bgpDirectorASN = 65010
+	bgpCheckEvery  = time.Second // delay_loop of the tracked virtual server
+	bgpDrainTime   = 3 * time.Second
+)
+
+var addrRS4 = netip.MustParseAddr("10.10.10.31")
+
+// fakeIPVSBinary builds halvs with the in-memory IPVS table once per test binary
+// ($HALVS_FAKEIPVS_BIN names one already built).
+var fakeIPVSBinary = sync.OnceValues(func() (string, error) {
+	if p := os.Getenv("HALVS_FAKEIPVS_BIN"); p != "" {
+		return p, nil
+	}
+	dir, err := os.MkdirTemp("", "halvs-fakeipvs-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "halvs")
+	cmd := exec.Command("go", "build", "-tags", "halvs_fakeipvs", "-o", bin, "../cmd/halvs")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build -tags halvs_fakeipvs: %v: %s", err, out)
+	}
+	return bin, nil
+})
+
+// bgpLab is the lab with a real server namespace and one health-check listener per director.
+type bgpLab struct {
+	*Lab
+	RS        *Node
+	listeners map[string]*checkListener // director name → the port its real_server names
+}
+
+func newBGPLab(t *testing.T) *bgpLab {
+	t.Helper()
+	l := NewLab(t)
+	bl := &bgpLab{Lab: l, listeners: map[string]*checkListener{}}
+	bl.RS = l.node("rs", "r", Prefix+"0", net.HardwareAddr{0x02, 0, 0x0a, 0x0a, 0x0a, 0x1f}, addrRS4, netip.MustParseAddr("fd00:10:10:10::31"))
+	for i, d := range l.Directors() {
+		bl.listeners[d.Name] = listenIn(t, bl.RS, netip.AddrPortFrom(addrRS4, uint16(8001+i)))
+	}
+	return bl
+}
+
+// checkListener accepts the health checks' connections on a real server; Close makes the
+// checks fail (connection refused), Open makes them pass again.
+type checkListener struct {
+	t    *testing.T
+	ns   *Node
+	addr netip.AddrPort
+	mu   sync.Mutex
+	l    net.Listener
+}
+
+func listenIn(t *testing.T, n *Node, ap netip.AddrPort) *checkListener {
+	t.Helper()
+	c := &checkListener{t: t, ns: n, addr: ap}
+	c.Open()
+	t.Cleanup(c.Close)
+	return c
+}
+
+func (c *checkListener) Open() {
+	c.t.Helper()
+	c.ns.NS.MustDo(func() error {
+		l, err := net.Listen("tcp", c.addr.String())
+		if err != nil {
+			return err
+		}
+		c.mu.Lock()
+		c.l = l
+		c.mu.Unlock()
+		go func() {
+			for {
+				conn, err := l.Accept()
+				if err != nil {
+					return
+				}
+				conn.Close()
+			}
+		}()
+		return nil
+	})
+}
+
+func (c *checkListener) Close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.l != nil {
+		c.l.Close()
+		c.l = nil
+	}
+}
+
+// bgpDirectorConfig is a director's halvs.hcl: one virtual server with one real server on
+// port, tracked by a bgp_announce of the VIP, one neighbor (the router).
+func bgpDirectorConfig(n *Node, router netip.Addr, port uint16, runDir string) string {
+	return fmt.Sprintf(`global {
+  control_socket = %q
+}
+virtual_server "%s:80" {
+  protocol   = "TCP"
+  lvs_method = "NAT"
+  delay_loop = %d
+  real_server "%s:%d" {
+    tcp_check {
+      connect_timeout = 1
+      retry           = 0
+    }
+  }
+}
+bgp {
+  asn       = %d
+  router_id = %q
+  interface = "lo"
+  neighbor %q {
+    peer_asn      = %d
+    hold_time     = 3
+    connect_retry = 1
+  }
+}
+bgp_announce "web" {
+  prefixes             = ["%s/32"]
+  track_virtual_server = ["%s:80"]
+  drain_time           = %d
+}
+`, filepath.Join(runDir, "halvs.sock"), VIP4, int(bgpCheckEvery/time.Second), addrRS4, port,
+		bgpDirectorASN, n.Addr4, router, bgpRouterASN, VIP4, VIP4, int(bgpDrainTime/time.Second))
+}
+
+// startBGPDirector runs the fake-IPVS halvs on n with conf; killed when the test ends.
+func startBGPDirector(t *testing.T, n *Node, conf func(runDir string) string) *Director {
+	t.Helper()
+	bin, err := fakeIPVSBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	d := &Director{Impl: Halvs, Node: n, Dir: dir, RunDir: nodeRunDir(t, n), out: &syncBuffer{}, done: make(chan struct{})}
+	d.Conf = filepath.Join(dir, "halvs.hcl")
+	if err := os.WriteFile(d.Conf, []byte(conf(d.RunDir)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d.cmd = n.NS.Command(context.Background(), bin, "run", "-c", d.Conf, "--log-level", "debug")
+	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { d.err = d.cmd.Wait(); close(d.done) }()
+	t.Cleanup(func() {
+		d.Kill()
+		if t.Failed() {
+			t.Logf("halvs on %s, config %s:\n%s\noutput:\n%s", n.Name, d.Conf, d.config(), d.Output())
+		}
+	})
+	return d
+}
+
+// halvsCtl runs `halvs ARGS --socket` against d's control socket.
+func halvsCtl(t *testing.T, d *Director, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(HalvsBinaryOrFake(t), append(args, "--socket", filepath.Join(d.RunDir, "halvs.sock"))...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("halvs %s on %s: %v: %s", strings.Join(args, " "), d.Node.Name, err, out)
+	}
+	return string(out)
+}
+
+// HalvsBinaryOrFake is the fake-IPVS build: it has every command the tests need.
+func HalvsBinaryOrFake(t *testing.T) string {
+	bin, err := fakeIPVSBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+// nextHops reads the router's kernel route to addr/32: the gateways of its next hops,
+// sorted ("10.10.10.29", "10.10.10.30"), nil when there is no such route.
+func nextHops(t *testing.T, router *Node, addr netip.Addr) []string {
+	t.Helper()
+	out, err := exec.Command("ip", "netns", "exec", router.NS.Name, "ip", "-4", "route", "show", "exact", addr.String()+"/32").Output()
+	if err != nil {
+		t.Fatalf("ip route in %s: %v", router.NS.Name, err)
+	}
+	var hops []string
+	f := strings.Fields(string(out))
+	for i := 0; i+1 < len(f); i++ {
+		if f[i] == "via" {
+			hops = append(hops, f[i+1])
+		}
+	}
+	slices.Sort(hops)
+	return hops
+}
+
+// waitHops waits until the router's next hops for the VIP are want and returns how long
+// that took.
+func waitHops(t *testing.T, router *Node, want []string, timeout time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	var got []string
+	for time.Since(start) < timeout {
+		if got = nextHops(t, router, VIP4); slices.Equal(got, want) {
+			return time.Since(start)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("router's next hops for %s: got %q after %v, want %q", VIP4, got, timeout, want)
+	return 0
+}
+
+// bgpPrefix returns the VIP's entry in d's status.
+func bgpPrefix(t *testing.T, d *Director) (announced bool, reason string) {
+	t.Helper()
+	st, err := d.Status()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.BGP == nil {
+		t.Fatalf("%s: status has no bgp section", d.Node.Name)
+	}
+	for _, p := range st.BGP.Prefixes {
+		if p.Prefix == VIP4.String()+"/32" {
+			return p.Announced, p.Reason
+		}
+	}
+	t.Fatalf("%s: status lists no prefix %s/32: %+v", d.Node.Name, VIP4, st.BGP.Prefixes)
+	return false, ""
+}
+
+// HasAddrOn reports whether the node's interface dev holds addr now.
+func (n *Node) HasAddrOn(dev string, addr netip.Addr) bool {
+	link, err := n.NS.Handle.LinkByName(dev)
+	if err != nil {
+		return false
+	}
+	list, err := n.NS.Handle.AddrList(link, 0)
+	if err != nil {
+		return false
+	}
+	for _, a := range list {
+		if ip, ok := netip.AddrFromSlice(a.IP); ok && ip.Unmap() == addr {
+			return true
+		}
+	}
+	return false
+}
