@@ -19,7 +19,7 @@ import (
 // kernel is a fake of everything the director touches: VRRP sockets, addresses,
 // announcements, links, an in-memory IPVS table, and the clocks.
 type kernel struct {
-	clock *testClock // VRRP and health checks: time passes only in clock.advance and until
+	clock testClock // VRRP and health checks: time passes only in clock.Advance and until
 
 	mu      sync.Mutex
 	vips    map[netip.Prefix]bool

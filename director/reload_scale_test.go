@@ -70,7 +70,7 @@ func settle(t testing.TB, d *Director, k *kernel, want []lvs.VirtualServer) {
 	}
 	for range 2 {
 		d.ipvs.Load().q.wait(func() {})
-		k.clock.advance(100 * time.Millisecond)
+		k.clock.Advance(100 * time.Millisecond)
 	}
 }
 
