@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -33,35 +34,34 @@ const (
 
 var addrRS4 = netip.MustParseAddr("10.10.10.31")
 
-// fakeIPVSBinary builds halvs with the in-memory IPVS table once per test binary
-// ($HALVS_FAKEIPVS_BIN names one already built).
-var fakeIPVSBinary = sync.OnceValues(func() (string, error) {
+// fakeIPVSBinary builds halvs with the in-memory IPVS table into the test's directory
+// ($HALVS_FAKEIPVS_BIN names one already built); the build cache makes all but the first
+// build quick.
+func fakeIPVSBinary(t *testing.T) string {
+	t.Helper()
 	if p := os.Getenv("HALVS_FAKEIPVS_BIN"); p != "" {
-		return p, nil
+		return p
 	}
-	dir, err := os.MkdirTemp("", "halvs-fakeipvs-")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "halvs")
+	bin := filepath.Join(t.TempDir(), "halvs")
 	cmd := exec.Command("go", "build", "-tags", "halvs_fakeipvs", "-o", bin, "../cmd/halvs")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build -tags halvs_fakeipvs: %v: %s", err, out)
+		t.Fatalf("go build -tags halvs_fakeipvs: %v: %s", err, out)
 	}
-	return bin, nil
-})
+	return bin
+}
 
 // bgpLab is the lab with a real server namespace and one health-check listener per director.
 type bgpLab struct {
 	*Lab
 	RS        *Node
 	listeners map[string]*checkListener // director name → the port its real_server names
+	Bin       string                    // halvs built with halvs_fakeipvs
 }
 
 func newBGPLab(t *testing.T) *bgpLab {
 	t.Helper()
 	l := NewLab(t)
-	bl := &bgpLab{Lab: l, listeners: map[string]*checkListener{}}
+	bl := &bgpLab{Lab: l, listeners: map[string]*checkListener{}, Bin: fakeIPVSBinary(t)}
 	bl.RS = l.node("rs", "r", Prefix+"0", net.HardwareAddr{0x02, 0, 0x0a, 0x0a, 0x0a, 0x1f}, addrRS4, netip.MustParseAddr("fd00:10:10:10::31"))
 	for i, d := range l.Directors() {
 		bl.listeners[d.Name] = listenIn(t, bl.RS, netip.AddrPortFrom(addrRS4, uint16(8001+i)))
@@ -156,19 +156,15 @@ bgp_announce "web" {
 }
 
 // startBGPDirector runs the fake-IPVS halvs on n with conf; killed when the test ends.
-func startBGPDirector(t *testing.T, n *Node, conf func(runDir string) string) *Director {
+func (l *bgpLab) startDirector(t *testing.T, n *Node, conf func(runDir string) string) *Director {
 	t.Helper()
-	bin, err := fakeIPVSBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
 	d := &Director{Impl: Halvs, Node: n, Dir: dir, RunDir: nodeRunDir(t, n), out: &syncBuffer{}, done: make(chan struct{})}
 	d.Conf = filepath.Join(dir, "halvs.hcl")
 	if err := os.WriteFile(d.Conf, []byte(conf(d.RunDir)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d.cmd = n.NS.Command(context.Background(), bin, "run", "-c", d.Conf, "--log-level", "debug")
+	d.cmd = n.NS.Command(context.Background(), l.Bin, "run", "-c", d.Conf, "--log-level", "debug")
 	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -183,23 +179,14 @@ func startBGPDirector(t *testing.T, n *Node, conf func(runDir string) string) *D
 	return d
 }
 
-// halvsCtl runs `halvs ARGS --socket` against d's control socket.
-func halvsCtl(t *testing.T, d *Director, args ...string) string {
+// ctl runs `halvs ARGS --socket` against d's control socket.
+func (l *bgpLab) ctl(t *testing.T, d *Director, args ...string) string {
 	t.Helper()
-	out, err := exec.Command(HalvsBinaryOrFake(t), append(args, "--socket", filepath.Join(d.RunDir, "halvs.sock"))...).CombinedOutput()
+	out, err := exec.Command(l.Bin, append(args, "--socket", filepath.Join(d.RunDir, "halvs.sock"))...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("halvs %s on %s: %v: %s", strings.Join(args, " "), d.Node.Name, err, out)
 	}
 	return string(out)
-}
-
-// HalvsBinaryOrFake is the fake-IPVS build: it has every command the tests need.
-func HalvsBinaryOrFake(t *testing.T) string {
-	bin, err := fakeIPVSBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bin
 }
 
 // nextHops reads the router's kernel route to addr/32: the gateways of its next hops,
@@ -272,4 +259,87 @@ func (n *Node) HasAddrOn(dev string, addr netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+// runBGPScenario is the behaviour every router must show (issue 15): one next hop per healthy
+// director; a director whose tracked virtual server loses its quorum is withdrawn within one
+// check interval and comes back when it recovers; halvs drain withdraws, undrain announces;
+// SIGTERM withdraws before the daemon exits.
+func runBGPScenario(t *testing.T, l *bgpLab) {
+	router := l.Client
+	ds := map[string]*Director{}
+	for i, n := range l.Directors() {
+		port := uint16(8001 + i)
+		ds[n.Name] = l.startDirector(t, n, func(runDir string) string { return bgpDirectorConfig(n, router.Addr4, port, runDir) })
+	}
+	a, b := ds["A"], ds["B"]
+	both := []string{l.B.Addr4.String(), l.A.Addr4.String()} // sorted: .29, .30
+	onlyA, onlyB := []string{l.A.Addr4.String()}, []string{l.B.Addr4.String()}
+
+	t.Log("sessions up, both directors healthy: one next hop each")
+	waitHops(t, router, both, 60*time.Second)
+	if ok, why := bgpPrefix(t, a); !ok || why != "every tracked virtual server has quorum" {
+		t.Errorf("A's status: announced=%v reason %q", ok, why)
+	}
+	st, err := a.Status()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := st.BGP.Neighbors; len(n) != 1 || !n[0].Up || n[0].State != "ESTABLISHED" || n[0].Address != router.Addr4.String() {
+		t.Errorf("A's neighbors: %+v, want %s ESTABLISHED", n, router.Addr4)
+	}
+	if !a.Node.HasAddrOn("lo", VIP4) {
+		t.Errorf("A does not hold %s on lo (IPVS would not take its traffic)", VIP4)
+	}
+
+	t.Log("A's real server down: A's route is withdrawn within one check interval")
+	l.listeners["A"].Close()
+	took := waitHops(t, router, onlyB, 30*time.Second)
+	t.Logf("A withdrawn %v after its real server went down (check interval %v)", took, bgpCheckEvery)
+	if limit := bgpCheckEvery + time.Second; took > limit {
+		t.Errorf("A's route went %v after its real server, want within one check interval (%v) and a second for BGP", took, limit)
+	}
+	if ok, why := bgpPrefix(t, a); ok || why != "virtual server "+VIP4.String()+":80 lost quorum" {
+		t.Errorf("A's status after the loss: announced=%v reason %q", ok, why)
+	}
+
+	t.Log("A's real server back: A announced again")
+	l.listeners["A"].Open()
+	waitHops(t, router, both, 30*time.Second)
+
+	t.Log("halvs drain on B withdraws B; undrain announces it again")
+	out := l.ctl(t, b, "drain")
+	if !strings.Contains(out, VIP4.String()+"/32") {
+		t.Errorf("halvs drain output names no prefix: %q", out)
+	}
+	waitHops(t, router, onlyA, 30*time.Second)
+	if ok, why := bgpPrefix(t, b); ok || why != "draining" {
+		t.Errorf("B's status after drain: announced=%v reason %q", ok, why)
+	}
+	l.ctl(t, b, "undrain")
+	waitHops(t, router, both, 30*time.Second)
+
+	t.Log("SIGTERM on A: its route is withdrawn while it still runs, then it stops after drain_time")
+	sent := time.Now()
+	if err := a.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waitHops(t, router, onlyB, 30*time.Second)
+	gone := time.Since(sent)
+	if a.Exited() {
+		t.Fatalf("A exited before the router dropped its route (%v after SIGTERM)", gone)
+	}
+	select {
+	case <-a.done:
+	case <-time.After(bgpDrainTime + 30*time.Second):
+		t.Fatalf("A still runs %v after SIGTERM", bgpDrainTime+30*time.Second)
+	}
+	exited := time.Since(sent)
+	t.Logf("route gone %v after SIGTERM, A exited %v after it (drain_time %v)", gone, exited, bgpDrainTime)
+	if exited < bgpDrainTime {
+		t.Errorf("A exited %v after SIGTERM, before its drain_time %v", exited, bgpDrainTime)
+	}
+	if l.A.HasAddrOn("lo", VIP4) {
+		t.Errorf("A left %s on lo after stopping", VIP4)
+	}
 }
