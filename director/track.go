@@ -177,8 +177,11 @@ func (s *instanceStates) state(name string) vrrp.State {
 // must not block, and must not take d.mu (Reload holds it while instances stop).
 func (d *Director) onStateChange(c vrrp.StateChange) {
 	d.fifos.write(c)
-	if c.SyncGroup {
+	if c.SyncGroup || c.Event != "" { // an event is a FIFO line only
 		return
+	}
+	if c.To == vrrp.StateDeleted {
+		c.To = vrrp.StateStop // notify_deleted renames the STOP for the notifies alone
 	}
 	d.observe(c)
 	d.inst.mu.Lock()

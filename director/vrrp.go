@@ -145,6 +145,8 @@ func instanceConfig(vi *config.VRRPInstance) (vrrp.InstanceConfig, error) {
 		Notify: vrrp.NotifyConfig{
 			Master: vi.NotifyMaster.Argv, Backup: vi.NotifyBackup.Argv, Fault: vi.NotifyFault.Argv,
 			Stop: vi.NotifyStop.Argv, Notify: vi.Notify.Argv,
+			MasterRxLowerPri: vi.NotifyEvents.MasterRxLowerPri.Argv, PriorityChanges: vi.NotifyEvents.PriorityChanges,
+			NotifyDeleted: vi.NotifyEvents.Deleted, Deleted: vi.NotifyEvents.DeletedScript.Argv,
 		},
 	}
 	if ic.GARPDelay == 0 {

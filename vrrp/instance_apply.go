@@ -75,6 +75,9 @@ func (r *Router) apply(cfgs []InstanceConfig, groups []SyncGroupConfig, final bo
 	if err != nil {
 		return err
 	}
+	if !final {
+		r.markDeleted(p.Stop) // notify_events.go
+	}
 	r.stopInstances(slices.Concat(p.Stop, p.Restart), opened, final)
 	oldGroups, started := r.install(p, want, groups, groupOf)
 	for _, g := range oldGroups {

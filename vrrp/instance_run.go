@@ -66,6 +66,8 @@ type Instance struct {
 	// Fixed for the instance's life (a change restarts it): read without mu.
 	name string
 
+	deleted atomic.Bool // a reload removes the instance (notify_events.go)
+
 	mu         sync.Mutex
 	garpLocked garpSettings
 	status     Status
@@ -162,7 +164,9 @@ func (i *Instance) applyTracks() {
 			i.handle(FaultCleared{Source: src})
 		}
 	}
+	before := i.m.Priority()
 	i.handle(PriorityChanged{Priority: i.heldPriority(EffectivePriority(i.cfg.Priority, delta))})
+	i.priorityChanged(before) // notify_events.go
 }
 
 func sortedKeys(m map[string]bool) []string {
@@ -315,6 +319,7 @@ func (i *Instance) do(a Action) {
 	case Reannounce:
 		i.logs.Log(slog.LevelInfo, "", "lower-priority advert from another master: re-announcing the VIPs")
 		i.lowerPrioAnnounce() // instance_timing.go
+		i.rxLowerPri()        // notify_events.go
 	case ReplyLimited:
 		i.replyLimited()
 	case VerifyVIPs:
@@ -334,10 +339,10 @@ func (i *Instance) do(a Action) {
 		// after the VIPs are up (and the others after they are gone). The machine emits
 		// every Notify right after its Transition.
 		c := i.change
-		c.To, c.Priority = a.State, a.Priority
+		c.To, c.Priority = i.notifiedState(a.State), a.Priority // notify_events.go: DELETED
 		i.kernel.do(func() {
 			report(i.deps.OnStateChange, c)
-			i.notif.notify(a.State, a.Priority, func() {
+			i.notif.notify(c.To, a.Priority, func() {
 				i.mu.Lock()
 				i.counters.ScriptErrors++
 				i.mu.Unlock()

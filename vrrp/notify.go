@@ -26,6 +26,13 @@ type NotifyConfig struct {
 	// INSTANCE, the instance name, the state and the effective priority.
 	Notify  []string
 	Timeout time.Duration // per script; DefaultNotifyTimeout when zero
+	// keepalived's event notifies (notify_events.go): MasterRxLowerPri is
+	// notify_master_rx_lower_pri's script; PriorityChanges is notify_priority_changes;
+	// NotifyDeleted is notify_deleted, and Deleted its script, if any.
+	MasterRxLowerPri []string
+	PriorityChanges  bool
+	NotifyDeleted    bool
+	Deleted          []string
 }
 
 // ScriptRunner runs argv and waits for it; ctx carries the timeout. RunScript is the real one.
@@ -138,6 +145,8 @@ func (n *notifier) notify(s State, priority uint8, onErr func()) {
 		scripts = append(scripts, cfg.Fault)
 	case StateStop:
 		scripts = append(scripts, cfg.Stop)
+	case StateDeleted:
+		scripts = append(scripts, cfg.Deleted)
 	}
 	if len(cfg.Notify) > 0 {
 		scripts = append(scripts, NotifyArgs(cfg.Notify, n.kind, n.name, s, priority))

@@ -16,6 +16,9 @@ const (
 	StateMaster
 	StateFault
 	StateStop
+	// StateDeleted is never a state of the machine: it is notified, in place of STOP, for an
+	// instance a reload removes when notify_deleted is set (notify_events.go).
+	StateDeleted
 )
 
 func (s State) String() string {
@@ -30,6 +33,8 @@ func (s State) String() string {
 		return "FAULT"
 	case StateStop:
 		return "STOP"
+	case StateDeleted:
+		return "DELETED"
 	}
 	return fmt.Sprintf("STATE(%d)", uint8(s))
 }

@@ -1,6 +1,9 @@
 package vrrp
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // StateChange is one state change of an instance or of a sync group, as Deps.OnStateChange
 // receives it.
@@ -21,6 +24,10 @@ type StateChange struct {
 	// Armed. Zero when the change was not a down timer's expiry or no advert armed the
 	// timer (the first election, a startup, a cleared fault).
 	LastAdvert time.Time
+	// Event, when set, marks not a change of state but one of keepalived's FIFO-only
+	// notifications (notify_events.go): MASTER_RX_LOWER_PRI, MASTER_PRIORITY or
+	// BACKUP_PRIORITY. From and To are then the instance's state, Priority its priority.
+	Event string
 }
 
 // FIFOLine is keepalived's notify_fifo line for the change, e.g. `INSTANCE "VI_1" MASTER
@@ -29,6 +36,9 @@ func (c StateChange) FIFOLine() string {
 	kind := "INSTANCE"
 	if c.SyncGroup {
 		kind = "GROUP"
+	}
+	if c.Event != "" {
+		return fmt.Sprintf("%s %q %s %d\n", kind, c.Name, c.Event, c.Priority)
 	}
 	return NotifyLine(kind, c.Name, c.To, c.Priority)
 }
