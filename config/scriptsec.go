@@ -64,7 +64,7 @@ func scriptUses(cfg *Config) []scriptUse {
 	var out []scriptUse
 	notifies := func(src Source, scripts map[string]Script) {
 		for _, kw := range []string{"notify_master", "notify_backup", "notify_fault", "notify_stop", "notify",
-			"quorum_up", "quorum_down", "notify_up", "notify_down"} {
+			"quorum_up", "quorum_down", "notify_up", "notify_down", "notify_master_rx_lower_pri", "notify_deleted"} {
 			if s, ok := scripts[kw]; ok {
 				out = append(out, scriptUse{keyword: kw, script: s, at: src.Of(kw)})
 			}
@@ -75,7 +75,8 @@ func scriptUses(cfg *Config) []scriptUse {
 	}
 	for _, vi := range cfg.VRRPInstances {
 		notifies(vi.Source, map[string]Script{"notify_master": vi.NotifyMaster, "notify_backup": vi.NotifyBackup,
-			"notify_fault": vi.NotifyFault, "notify_stop": vi.NotifyStop, "notify": vi.Notify})
+			"notify_fault": vi.NotifyFault, "notify_stop": vi.NotifyStop, "notify": vi.Notify,
+			"notify_master_rx_lower_pri": vi.NotifyEvents.MasterRxLowerPri, "notify_deleted": vi.NotifyEvents.DeletedScript})
 	}
 	for _, sg := range cfg.VRRPSyncGroups {
 		notifies(sg.Source, map[string]Script{"notify_master": sg.NotifyMaster, "notify_backup": sg.NotifyBackup,

@@ -1,6 +1,9 @@
 package config_test
 
 import (
+	"os"
+	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -71,4 +74,44 @@ func TestVMACValidation(t *testing.T) {
 		{name: "notify_priority_changes string", src: vi("  notify_priority_changes = \"yes\"\n"),
 			want: []string{`4:29: error: notify_priority_changes must be true or false`}},
 	})
+}
+
+// TestNotifyEventScriptSecurity: enable_script_security checks the notify event scripts as
+// it checks the state scripts.
+func TestNotifyEventScriptSecurity(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: the check is about files owned by root")
+	}
+	dir := t.TempDir()
+	mk := func(name string, mode os.FileMode) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("#!/bin/sh\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	conf := func(p string) string {
+		return "global {\n  enable_script_security = true\n}\n" + vi("  notify_master_rx_lower_pri = \""+p+"\"\n  notify_deleted = \""+p+"\"\n")
+	}
+	if _, diags := config.Parse([]byte(conf(mk("safe.sh", 0o755))), "t.hcl"); len(diags) > 0 {
+		t.Skipf("%s is not a root-only path here (TMPDIR?): %s", dir, diags)
+	}
+	open := mk("open.sh", 0o757)
+	_, diags := config.Parse([]byte(conf(open)), "t.hcl")
+	var got []string
+	for _, d := range diags {
+		got = append(got, d.String())
+	}
+	want := []string{
+		`t.hcl:7:32: error: enable_script_security: notify_master_rx_lower_pri "` + open + `" runs as root but ` + open + ` is writable by everyone; keepalived would disable it. Make it root-owned and not writable by group or others, or run it as another user`,
+		`t.hcl:8:20: error: enable_script_security: notify_deleted "` + open + `" runs as root but ` + open + ` is writable by everyone; keepalived would disable it. Make it root-owned and not writable by group or others, or run it as another user`,
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("diagnostics (-want +got):\n%s", diff)
+	}
 }
