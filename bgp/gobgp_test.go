@@ -14,6 +14,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	api "github.com/osrg/gobgp/v3/api"
 	"github.com/osrg/gobgp/v3/pkg/server"
+
+	"github.com/halvs/halvs/internal/testutil"
 )
 
 // routerPeer is a second GoBGP on loopback standing in for the upstream router: it listens
@@ -79,13 +81,7 @@ func (r *routerPeer) routes(t *testing.T) []string {
 
 func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testutil.Eventually(t, timeout, what, cond)
 }
 
 // TestGoBGPAnnounceWithdraw runs the real speaker against a GoBGP "router" on loopback: the

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/halvs/halvs/internal/testutil"
 	"github.com/halvs/halvs/lvs"
 	"github.com/halvs/halvs/vrrp"
 )
@@ -192,13 +193,7 @@ var _ io.Writer = testWriter{}
 // asynchronous by design (queues, instance loops).
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	testutil.Eventually(t, 5*time.Second, what, cond)
 }
 
 // running starts d and returns a function that stops it and returns Run's error.

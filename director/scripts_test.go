@@ -1,38 +1,22 @@
 package director
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/halvs/halvs/internal/script"
+	"github.com/halvs/halvs/internal/testutil"
 )
 
 // lockedBuffer collects log lines while the director writes them.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type lockedBuffer = testutil.Buffer
 
 // TestScriptSecuritySymlinkSwap is issue 17's reproduction: notify_master is a symbolic link
 // in a directory that uid 65534 owns, leading to a root-owned script in a root-only path.

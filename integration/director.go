@@ -9,12 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"github.com/halvs/halvs/control"
+	"github.com/halvs/halvs/internal/testutil"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -50,22 +50,7 @@ type Director struct {
 }
 
 // syncBuffer collects a process's output; the process writes while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = testutil.Buffer
 
 // HalvsBinary is the halvs executable the tests run: $HALVS_BIN, or bin/halvs at the
 // repository root (`make integration` builds it first).

@@ -5,32 +5,17 @@ import (
 	"encoding/json"
 	"net/netip"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/halvs/halvs/internal/logtest"
+	"github.com/halvs/halvs/internal/testutil"
 )
 
 // lockedBuffer is a bytes.Buffer the instances' goroutines write concurrently.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) Bytes() []byte {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return bytes.Clone(l.b.Bytes())
-}
+type lockedBuffer = testutil.Buffer
 
 // TestVIPAndAnnouncementLogLines: each VIP added or removed and each burst of gratuitous
 // ARPs or neighbour adverts gets one info line in keepalived's words, states are logged by
