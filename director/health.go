@@ -3,6 +3,7 @@ package director
 import (
 	"encoding/hex"
 	"fmt"
+	"net/netip"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -22,7 +23,7 @@ type HealthPlan struct {
 	Services []lvs.ServiceKey
 	// Weights are the configured weights, by real server, to tell a dynamic weight from the
 	// configured one.
-	Weights map[string]int
+	Weights map[netip.AddrPort]int
 }
 
 // healthName is the scheduler's name for a virtual server: its canonical name and protocol,
@@ -71,7 +72,7 @@ func healthVS(cfg *config.Config, vs *config.VirtualServer, users UserLookup) (H
 		}
 		return &script.Command{Argv: s.Argv, User: user}
 	}
-	hp := HealthPlan{Track: vs.Name(), Weights: map[string]int{}}
+	hp := HealthPlan{Track: vs.Name(), Weights: map[netip.AddrPort]int{}}
 	hp.VS = healthcheck.VirtualServer{
 		Name:        healthName(vs),
 		Quorum:      max(vs.Quorum, 1),
@@ -98,7 +99,7 @@ func healthVS(cfg *config.Config, vs *config.VirtualServer, users UserLookup) (H
 			hrs.Checks = append(hrs.Checks, chk)
 		}
 		hp.VS.RealServers = append(hp.VS.RealServers, hrs)
-		hp.Weights[rs.Addr.String()] = rs.Weight
+		hp.Weights[rs.Addr] = rs.Weight
 	}
 	return hp, nil
 }

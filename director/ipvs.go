@@ -227,7 +227,7 @@ func (s *ipvsSide) event(ev healthcheck.Event) {
 	case healthcheck.RealServerUp, healthcheck.WeightChanged:
 		w := lvs.ClampWeight(int64(ev.Weight))
 		s.each(hp, func(k lvs.ServiceKey) (lvs.Report, error) {
-			if cw, ok := hp.Weights[ev.RealServer.String()]; ok && cw == w {
+			if cw, ok := hp.Weights[ev.RealServer]; ok && cw == w {
 				return s.rec.Restore(ctx, k, ev.RealServer)
 			}
 			return s.rec.SetWeight(ctx, k, ev.RealServer, w)

@@ -199,7 +199,7 @@ func (d *Director) Status() Status {
 		}
 		st.IPVS = &IPVSStatus{Operations: ops, Failed: errs}
 	}
-	weights := map[string]map[string]int{}
+	weights := map[string]map[netip.AddrPort]int{}
 	services := map[string][]lvs.ServiceKey{}
 	for _, h := range p.health {
 		weights[h.VS.Name] = h.Weights
@@ -209,7 +209,7 @@ func (d *Director) Status() Status {
 		vs := VirtualServerStatus{Name: hs.VirtualServer, Quorum: hs.Quorum, QuorumUp: hs.QuorumUp, AliveWeight: hs.AliveWeight,
 			Services: services[hs.VirtualServer]}
 		for _, rs := range hs.RealServers {
-			r := RealServerStatus{Addr: rs.Addr, ConfiguredWeight: weights[hs.VirtualServer][rs.Addr.String()],
+			r := RealServerStatus{Addr: rs.Addr, ConfiguredWeight: weights[hs.VirtualServer][rs.Addr],
 				Healthy: rs.Alive, Since: rs.Since}
 			if ds, ok := dests[destRef{hs.VirtualServer, rs.Addr}]; ok {
 				r.EffectiveWeight, r.InTable = ds.weight, ds.inTable

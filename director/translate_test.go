@@ -258,11 +258,12 @@ func TestTranslateHealth(t *testing.T) {
 	daemon := &script.Credential{UID: 1, GID: 1, Groups: []uint32{}}
 	web := netip.MustParseAddrPort("10.10.10.22:80")
 	dnsSvc := netip.MustParseAddrPort("10.10.10.22:53")
+	ap := netip.MustParseAddrPort
 	ms := func(d float64) time.Duration { return time.Duration(d * float64(time.Second)) }
 	want := []HealthPlan{{
 		Track:    "10.10.10.22:80",
 		Services: []lvs.ServiceKey{lvs.NewServiceKey(lvs.TCP, web)},
-		Weights:  map[string]int{"10.10.10.31:80": 3, "10.10.10.32:80": 2},
+		Weights:  map[netip.AddrPort]int{ap("10.10.10.31:80"): 3, ap("10.10.10.32:80"): 2},
 		VS: healthcheck.VirtualServer{
 			Name: "10.10.10.22:80/TCP", Quorum: 3, Hysteresis: 1,
 			QuorumDown:  &script.Command{Argv: []string{"/bin/qdown"}, User: nobody},
@@ -295,7 +296,7 @@ func TestTranslateHealth(t *testing.T) {
 	}, {
 		Track:    "10.10.10.22:53",
 		Services: []lvs.ServiceKey{lvs.NewServiceKey(lvs.UDP, dnsSvc)},
-		Weights:  map[string]int{"10.10.10.31:53": 1},
+		Weights:  map[netip.AddrPort]int{ap("10.10.10.31:53"): 1},
 		VS: healthcheck.VirtualServer{
 			Name: "10.10.10.22:53/UDP", Quorum: 1,
 			RealServers: []healthcheck.RealServer{{
