@@ -192,19 +192,27 @@ func serviceKeyOf(attrs []syscall.NetlinkRouteAttr) (ServiceKey, error) {
 	return NewServiceKey(Protocol(proto), netip.AddrPortFrom(a, port)), nil
 }
 
-// parseDestStats reads one GET_DEST answer. svcFam is the family of a destination whose
-// answer names none (kernels before 3.18 have no IPVS_DEST_ATTR_ADDR_FAMILY).
-func parseDestStats(msg []byte, svcFam Family) (DestinationStats, error) {
+// destAnswer is what one GET_DEST answer says of a destination. The counters stay raw
+// until a reader wants them: fillTunnels does not.
+type destAnswer struct {
+	DestinationStats // but Stats
+	Tunnel           Tunnel
+	s32, s64         []byte
+}
+
+// parseDest reads one GET_DEST answer. svcFam is the family of a destination whose answer
+// names none (kernels before 3.18 have no IPVS_DEST_ATTR_ADDR_FAMILY). Tunnel is zero when
+// the kernel sends no tunnel attributes (before Linux 5.2).
+func parseDest(msg []byte, svcFam Family) (destAnswer, error) {
 	attrs, err := nestedAttrs(msg, ipvsCmdAttrDest)
 	if err != nil {
-		return DestinationStats{}, err
+		return destAnswer{}, err
 	}
 	var (
-		ds       DestinationStats
-		fam      = svcFam
-		addr     []byte
-		port     uint16
-		s32, s64 []byte
+		d    destAnswer
+		fam  = svcFam
+		addr []byte
+		port uint16
 	)
 	ne := binary.NativeEndian
 	u32 := func(v []byte) uint32 {
@@ -223,30 +231,54 @@ func parseDestStats(msg []byte, svcFam Family) (DestinationStats, error) {
 				port = binary.BigEndian.Uint16(v)
 			}
 		case ipvsDestAttrWeight:
-			ds.Weight = int(u32(v))
+			d.Weight = int(u32(v))
 		case ipvsDestAttrActiveConns:
-			ds.ActiveConns = uint64(u32(v))
+			d.ActiveConns = uint64(u32(v))
 		case ipvsDestAttrInactConns:
-			ds.InactiveConns = uint64(u32(v))
+			d.InactiveConns = uint64(u32(v))
 		case ipvsDestAttrAF:
 			if len(v) >= 2 {
 				fam = Family(ne.Uint16(v))
 			}
 		case ipvsDestAttrStats:
-			s32 = v
+			d.s32 = v
 		case ipvsDestAttrStats64:
-			s64 = v
+			d.s64 = v
+		case ipvsDestAttrTunType:
+			if len(v) >= 1 {
+				d.Tunnel.Type = TunnelType(v[0])
+			}
+		case ipvsDestAttrTunPort:
+			if len(v) >= 2 {
+				d.Tunnel.Port = binary.BigEndian.Uint16(v)
+			}
+		case ipvsDestAttrTunFlags:
+			if len(v) >= 2 {
+				d.Tunnel.Csum = TunnelCsum(ne.Uint16(v))
+			}
 		}
 	}
 	a, err := kernelAddr(addr, fam)
 	if err != nil {
+		return destAnswer{}, err
+	}
+	d.Addr = netip.AddrPortFrom(a, port)
+	if d.Tunnel.Type != TunnelGUE {
+		d.Tunnel.Port = 0 // the kernel reports the port it keeps, zero but for GUE
+	}
+	return d, nil
+}
+
+// parseDestStats reads one GET_DEST answer's destination and counters.
+func parseDestStats(msg []byte, svcFam Family) (DestinationStats, error) {
+	d, err := parseDest(msg, svcFam)
+	if err != nil {
 		return DestinationStats{}, err
 	}
-	ds.Addr = netip.AddrPortFrom(a, port)
-	if ds.Stats, err = pickStats(s32, s64); err != nil {
-		return DestinationStats{}, fmt.Errorf("counters of %s: %w", ds.Addr, err)
+	if d.Stats, err = pickStats(d.s32, d.s64); err != nil {
+		return DestinationStats{}, fmt.Errorf("counters of %s: %w", d.Addr, err)
 	}
-	return ds, nil
+	return d.DestinationStats, nil
 }
 
 // attrType is an attribute's type without the nested and byte-order flags.

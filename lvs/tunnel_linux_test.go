@@ -47,11 +47,11 @@ func TestParseDestTunnel(t *testing.T) {
 		{"a kernel before 5.2: no tunnel attributes", msg(rs, nil), result{"10.10.10.31:80", Tunnel{}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			addr, tun, err := parseDestTunnel(tc.msg, IPv4)
+			d, err := parseDest(tc.msg, IPv4)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tc.want, result{addr.String(), tun}); diff != "" {
+			if diff := cmp.Diff(tc.want, result{d.Addr.String(), d.Tunnel}); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
