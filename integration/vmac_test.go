@@ -16,48 +16,68 @@ import (
 // vmacName and vmacMAC are keepalived's use_vmac interface and virtual MAC for VRID 51.
 const vmacName = "vrrp.51"
 
-var vmacMAC = net.HardwareAddr{0x00, 0x00, 0x5e, 0x00, 0x01, 51}
+var (
+	vmacMAC  = net.HardwareAddr{0x00, 0x00, 0x5e, 0x00, 0x01, 51}
+	vmacMAC6 = net.HardwareAddr{0x00, 0x00, 0x5e, 0x00, 0x02, 51}
+)
 
-// TestVMAC runs a use_vmac pair, halvs with halvs and halvs with keepalived each way: the
-// master's adverts and gratuitous ARPs leave from the virtual MAC, the VIP sits on the VMAC of
-// the master alone, and the client's neighbour entry for the VIP is the virtual MAC from the
-// first announcement on and never changes across a crash, a preemption and a graceful stop.
-// A halvs director removes its VMAC when it stops, and one restarted after a crash makes
-// the VMAC its killed run left again.
+// TestVMAC runs a use_vmac pair, halvs with halvs and halvs with keepalived each way, and an
+// IPv6 (VRRPv3) pair of halvs: the master's adverts and gratuitous ARPs (NAs) leave from the
+// virtual MAC, the VIP sits on the VMAC of the master alone, and the client's neighbour entry
+// for the VIP is the virtual MAC from the first announcement on and never changes across a
+// crash, a preemption and a graceful stop. A halvs director removes its VMAC when it stops,
+// and one restarted after a crash makes the VMAC its killed run left again.
 func TestVMAC(t *testing.T) {
-	for _, r := range []struct{ a, b Impl }{{Halvs, Halvs}, {Halvs, Keepalived}, {Keepalived, Halvs}} {
-		t.Run(fmt.Sprintf("A-%s/B-%s", r.a, r.b), func(t *testing.T) {
-			p := newPair(t, VIP4, r.a, r.b)
-			in := func(prio int) Instance { i := fast(prio); i.UseVMAC = true; return i }
-			a, b := in(150), in(100)
+	v4 := func(prio int) Instance { i := fast(prio); i.UseVMAC = true; return i }
+	v6 := func(prio int) Instance {
+		i := v4(prio)
+		i.VIPs = []netip.Prefix{netip.MustParsePrefix("fe80::22/64"), netip.PrefixFrom(VIP6, 64)}
+		return i
+	}
+	for _, r := range []struct {
+		a, b Impl
+		vip  netip.Addr
+		in   func(int) Instance
+		mac  net.HardwareAddr
+	}{
+		{Halvs, Halvs, VIP4, v4, vmacMAC}, {Halvs, Keepalived, VIP4, v4, vmacMAC}, {Keepalived, Halvs, VIP4, v4, vmacMAC},
+		{Halvs, Halvs, VIP6, v6, vmacMAC6},
+	} {
+		name := fmt.Sprintf("A-%s/B-%s", r.a, r.b)
+		if r.vip.Is6() {
+			name += "/IPv6"
+		}
+		t.Run(name, func(t *testing.T) {
+			p := newPair(t, r.vip, r.a, r.b)
+			a, b := r.in(150), r.in(100)
 			wait := 3*a.MasterDownInterval() + 3*time.Second
 			watch := watchNeighbour(t, p.lab, p.vip)
 
 			mark := p.obs.Mark()
 			da := p.start(r.a, p.lab.A, a)
 			p.start(r.b, p.lab.B, b)
-			vmacMaster(t, p, mark, p.lab.A, wait)
+			vmacMaster(t, p, mark, p.lab.A, r.mac, wait)
 
 			mark = p.obs.Mark()
 			da.Kill()
-			vmacMaster(t, p, mark, p.lab.B, wait)
+			vmacMaster(t, p, mark, p.lab.B, r.mac, wait)
 
 			mark = p.obs.Mark()
 			da = p.start(r.a, p.lab.A, a)
-			vmacMaster(t, p, mark, p.lab.A, wait)
+			vmacMaster(t, p, mark, p.lab.A, r.mac, wait)
 
 			mark = p.obs.Mark()
 			if err := da.Stop(10 * time.Second); err != nil {
 				t.Fatal(err)
 			}
-			vmacMaster(t, p, mark, p.lab.B, wait)
+			vmacMaster(t, p, mark, p.lab.B, r.mac, wait)
 			if r.a == Halvs {
 				if _, err := p.lab.A.NS.Handle.LinkByName(vmacName); err == nil {
 					t.Errorf("A's %s is still there after halvs stopped", vmacName)
 				}
 			}
-			if seen := watch.stop(); len(seen) != 1 || seen[0] != vmacMAC.String() {
-				t.Errorf("the client's neighbour entry for %s named %v, want only the virtual MAC %s", p.vip, seen, vmacMAC)
+			if seen := watch.stop(); len(seen) != 1 || seen[0] != r.mac.String() {
+				t.Errorf("the client's neighbour entry for %s named %v, want only the virtual MAC %s", p.vip, seen, r.mac)
 			}
 		})
 	}
@@ -66,15 +86,19 @@ func TestVMAC(t *testing.T) {
 // vmacMaster waits until node sends adverts, from the virtual MAC, and announces the VIP from
 // it too; then checks that only node's VMAC holds the VIP (among running directors) and the
 // client's neighbour entry is the virtual MAC.
-func vmacMaster(t *testing.T, p *pair, mark int, node *Node, timeout time.Duration) {
+func vmacMaster(t *testing.T, p *pair, mark int, node *Node, mac net.HardwareAddr, timeout time.Duration) {
 	t.Helper()
+	src := node.Addr4
+	if p.vip.Is6() {
+		src = node.LL6 // the base's link-local, which the VMAC holds too
+	}
 	fromNode := func(e Event) bool {
-		return e.Kind == KindAdvert && e.IP == node.Addr4 && e.Priority > 0 && macEq(e.SrcMAC, vmacMAC)
+		return e.Kind == KindAdvert && e.IP == src && e.Priority > 0 && macEq(e.SrcMAC, mac)
 	}
 	if _, _, err := p.obs.WaitFor(mark, timeout, fromNode); err != nil {
-		t.Fatalf("no advert from %s (%s) with the virtual MAC within %v: %v\n%s", node.Name, node.Addr4, timeout, err, p.dump(mark))
+		t.Fatalf("no advert from %s (%s) with the virtual MAC within %v: %v\n%s", node.Name, src, timeout, err, p.dump(mark))
 	}
-	if _, _, err := p.obs.WaitFor(mark, timeout, AnnounceFrom(vmacMAC, p.vip)); err != nil {
+	if _, _, err := p.obs.WaitFor(mark, timeout, AnnounceFrom(mac, p.vip)); err != nil {
 		t.Fatalf("no announcement of %s from the virtual MAC within %v: %v\n%s", p.vip, timeout, err, p.dump(mark))
 	}
 	for _, e := range p.obs.Since(mark) {
@@ -101,7 +125,10 @@ func vmacMaster(t *testing.T, p *pair, mark int, node *Node, timeout time.Durati
 	if node.HasAddr(p.vip) {
 		t.Errorf("%s holds %s on %s too, not only on its VMAC", node.Name, p.vip, node.If)
 	}
-	p.neighbourIsMAC(vmacMAC, 3*time.Second)
+	if p.vip.Is6() {
+		p.lab.Touch(p.vip) // an NA only updates an entry that exists; make one
+	}
+	p.neighbourIsMAC(mac, 3*time.Second)
 }
 
 // vmacHolds reports whether n's VMAC holds addr.
@@ -110,7 +137,7 @@ func vmacHolds(n *Node, addr netip.Addr) bool {
 	if err != nil {
 		return false
 	}
-	list, err := n.NS.Handle.AddrList(link, netlink.FAMILY_V4)
+	list, err := n.NS.Handle.AddrList(link, netlink.FAMILY_ALL)
 	if err != nil {
 		return false
 	}
