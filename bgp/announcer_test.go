@@ -2,6 +2,7 @@ package bgp
 
 import (
 	"context"
+	"log/slog"
 	"net/netip"
 	"slices"
 	"sort"
@@ -163,7 +164,7 @@ func TestAnnouncerGating(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			sp := newFakeSpeaker()
-			a := NewAnnouncer(sp, &fakeAddresses{ifs: map[string][]netip.Prefix{}}, nil)
+			a := NewAnnouncer(sp, &fakeAddresses{ifs: map[string][]netip.Prefix{}}, quiet)
 			for i, s := range tc.steps {
 				f := strings.Fields(s.do)
 				switch f[0] {
@@ -185,3 +186,112 @@ func TestAnnouncerGating(t *testing.T) {
 		})
 	}
 }
+
+// TestAnnouncerReload: neighbors change in place, a dropped prefix is withdrawn and a new one
+// announced by the same rule, and a new AS restarts the speaker and announces again.
+func TestAnnouncerReload(t *testing.T) {
+	sp := newFakeSpeaker()
+	addrs := &fakeAddresses{ifs: map[string][]netip.Prefix{}}
+	a := NewAnnouncer(sp, addrs, quiet)
+	ctx := context.Background()
+	c := testConfig()
+	if err := a.Start(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	a.SetQuorum("10.10.10.22:80", true)
+	a.SetQuorum("10.10.10.22:443", true)
+
+	c2 := testConfig()
+	c2.Speaker.Neighbors = append(c2.Speaker.Neighbors, Neighbor{Addr: netip.MustParseAddr("10.0.0.2"), PeerASN: 65000, HoldTime: 3 * time.Second, Port: 179})
+	c2.Announces[1].Prefixes = []netip.Prefix{netip.MustParsePrefix("10.10.10.54/32")}
+	sp.log = nil
+	if err := a.Reload(ctx, c2); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"neighbors", "+10.10.10.54/32", "-10.10.10.53/32"}, sortedTail(sp.log)); diff != "" {
+		t.Errorf("reload of neighbors and prefixes (-want +got):\n%s", diff)
+	}
+	if len(sp.neighbors) != 2 || sp.starts != 1 {
+		t.Errorf("neighbors %v, starts %d; want 2 neighbors in place, 1 start", sp.neighbors, sp.starts)
+	}
+	wantAddrs := []netip.Prefix{webVIP, v6VIP, netip.MustParsePrefix("10.10.10.54/32")}
+	if diff := cmp.Diff(wantAddrs, addrs.ifs["halvs0"], cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); diff != "" {
+		t.Errorf("interface addresses (-want +got):\n%s", diff)
+	}
+
+	c3 := c2
+	c3.Speaker.ASN = 65011
+	sp.log = nil
+	if err := a.Reload(ctx, c3); err != nil {
+		t.Fatal(err)
+	}
+	if sp.log[0] != "stop" || sp.log[1] != "start" || sp.starts != 2 {
+		t.Errorf("a new asn: speaker log %q, want stop, start, then the announcements", sp.log)
+	}
+	if diff := cmp.Diff([]string{"10.10.10.22/32", "10.10.10.54/32", "2001:db8::22/128"}, sp.list()); diff != "" {
+		t.Errorf("announced after the restart (-want +got):\n%s", diff)
+	}
+}
+
+// sortedTail keeps the first entry (what the reload did first) and sorts the rest, whose
+// order follows a map.
+func sortedTail(log []string) []string {
+	if len(log) < 2 {
+		return log
+	}
+	out := slices.Clone(log)
+	sort.Strings(out[1:])
+	return out
+}
+
+// TestAnnouncerStopWithdrawsThenWaits: Stop withdraws before it waits drain_time and stops
+// the speaker after; a Drain earlier counts toward the wait; ctx ends the wait early.
+func TestAnnouncerStopWithdrawsThenWaits(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		drainFor time.Duration
+		preDrain bool
+		cancel   bool
+		minWait  time.Duration
+		maxWait  time.Duration
+	}{
+		{name: "waits drain_time", drainFor: 300 * time.Millisecond, minWait: 300 * time.Millisecond, maxWait: 10 * time.Second},
+		{name: "cancelled", drainFor: time.Hour, cancel: true, maxWait: 10 * time.Second},
+		{name: "drained long ago", drainFor: 200 * time.Millisecond, preDrain: true, maxWait: 150 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sp := newFakeSpeaker()
+			addrs := &fakeAddresses{ifs: map[string][]netip.Prefix{}}
+			a := NewAnnouncer(sp, addrs, quiet)
+			c := testConfig()
+			c.Announces[1].DrainTime = tc.drainFor
+			if err := a.Start(context.Background(), c); err != nil {
+				t.Fatal(err)
+			}
+			if tc.preDrain {
+				a.Drain()
+				time.Sleep(tc.drainFor + 50*time.Millisecond)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			if tc.cancel {
+				cancel()
+			}
+			defer cancel()
+			start := time.Now()
+			a.Stop(ctx)
+			took := time.Since(start)
+			if took < tc.minWait || took > tc.maxWait {
+				t.Errorf("Stop took %v, want %v..%v", took, tc.minWait, tc.maxWait)
+			}
+			want := []string{"start", "+10.10.10.53/32", "-10.10.10.53/32", "stop"}
+			if diff := cmp.Diff(want, sp.log); diff != "" {
+				t.Errorf("speaker log (-want +got):\n%s", diff)
+			}
+			if _, ok := addrs.ifs["halvs0"]; ok {
+				t.Errorf("the interface is still there after Stop")
+			}
+		})
+	}
+}
+
+var quiet = slog.New(slog.DiscardHandler)
