@@ -87,11 +87,12 @@ const probeTimeout = time.Second
 // request takes longer). It stops when the test ends.
 func startProber(t *testing.T, interval time.Duration) *prober {
 	t.Helper()
-	return startProberIn(t, client.ns, interval)
+	return startProberIn(t, client.ns, interval, probeTimeout)
 }
 
-// startProberIn is startProber from namespace ns (the active-active lab's client network).
-func startProberIn(t *testing.T, ns string, interval time.Duration) *prober {
+// startProberIn is startProber from namespace ns (the active-active lab's client network),
+// each request bounded by timeout.
+func startProberIn(t *testing.T, ns string, interval, timeout time.Duration) *prober {
 	t.Helper()
 	p := &prober{stop: make(chan struct{}), done: make(chan struct{})}
 	started := make(chan error, 1)
@@ -101,7 +102,7 @@ func startProberIn(t *testing.T, ns string, interval time.Duration) *prober {
 			started <- nil
 			for {
 				at := time.Now()
-				srv, err := getVIP(probeTimeout)
+				srv, err := getVIP(timeout)
 				p.mu.Lock()
 				p.reqs = append(p.reqs, request{at: at, server: srv, err: err})
 				p.mu.Unlock()
