@@ -4,7 +4,7 @@ BIN      := bin/halvs
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build test integration vm-test bench demo lint fuzz clean deps
+.PHONY: all build test integration vm-test bench demo demo-ecmp lint fuzz clean deps
 
 all: build
 
@@ -30,6 +30,10 @@ bench: deps build
 # The reference scenario end to end, narrated (root).
 demo: deps build
 	scripts/demo.sh
+
+# Beyond a pair: three active directors behind a BGP/ECMP router (BIRD), narrated (root).
+demo-ecmp: deps build
+	scripts/demo-ecmp.sh
 
 # Each fuzz target for FUZZTIME (default 1m); crashers land in the package's testdata/fuzz.
 FUZZTIME ?= 1m

@@ -85,6 +85,27 @@ section healthcheck-vm env BENCH_VM_SECTIONS=hc integration/vm/bench.sh
 # window before it. BENCH_RELOAD_RUNS, BENCH_RELOAD_SIZE, BENCH_RELOAD_KEEPALIVED.
 section reload-vm env BENCH_VM_SECTIONS=reload HALVS_VM_TIMEOUT="${HALVS_VM_TIMEOUT:-45m}" integration/vm/bench.sh
 
+# --- Active-active behind ECMP in the VM (issue 15) ----------------------------------------
+# Boots the VM tier's guest once and runs TestECMPBench: BIRD as the router, three halvs
+# directors announcing the VIP with BGP (mh, sloppy_tcp, DR). HTTP requests per second from
+# the client through 1, 2 and 3 directors (started one after the other), with each
+# director's share of the connections, and the time from a director's death to the router's
+# removal of its next hop: a machine that dies (the BGP hold timer, 3 s) and a killed halvs
+# (its kernel closes the session). One vCPU runs client, router, directors and real servers
+# under TCG, so the total cannot grow with the directors; the share per director is the
+# scale-out. BENCH_ECMP_RUNS, BENCH_ECMP_WINDOW, BENCH_ECMP_CLIENTS, BENCH_ECMP_KILLS.
+ecmp_vm() {
+	ecmp_log=$PWD/bin/vm-ecmp-bench.log
+	ecmp_status=0
+	HALVS_VM_LOG=$ecmp_log HALVS_VM_RUN='^TestECMPBench$' \
+		HALVS_VM_ECMP_BENCH="runs=${BENCH_ECMP_RUNS:-3},window=${BENCH_ECMP_WINDOW:-10s},clients=${BENCH_ECMP_CLIENTS:-8},kills=${BENCH_ECMP_KILLS:-3}" \
+		integration/vm/run.sh || ecmp_status=$?
+	echo
+	sed -n '/^ECMP scale-out/,/^ecmp-bench: done/p' "$ecmp_log"
+	return "$ecmp_status"
+}
+section ecmp-vm ecmp_vm
+
 # --- (next section here) -------------------------------------------------------------------
 
 if [ -n "$failed" ]; then
