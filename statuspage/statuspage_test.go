@@ -2,6 +2,7 @@ package statuspage
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -201,5 +202,20 @@ func TestRate(t *testing.T) {
 		if got := rate(tt.n); got != tt.want {
 			t.Errorf("rate(%d) = %q, want %q", tt.n, got, tt.want)
 		}
+	}
+}
+
+// TestScriptAllowed: the content policy names the page's script by its hash, so the browser
+// runs it, and allows no other script.
+func TestScriptAllowed(t *testing.T) {
+	w := get(t, handler(sample(), nil), "GET", "/")
+	script := inlineScript(w.Body.String())
+	if !strings.Contains(script, "function refresh()") {
+		t.Fatalf("no script found in the page:\n%s", script)
+	}
+	policy := w.Header().Get("Content-Security-Policy")
+	want := "script-src 'sha256-" + base64.StdEncoding.EncodeToString(sha256Of(script)) + "';"
+	if !strings.Contains(policy, want) || strings.Contains(policy, "script-src 'unsafe-inline'") {
+		t.Errorf("Content-Security-Policy %q, want %q and no unsafe-inline script", policy, want)
 	}
 }
