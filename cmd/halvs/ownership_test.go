@@ -1,16 +1,12 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/halvs/halvs/internal/netnstest"
 )
@@ -18,24 +14,11 @@ import (
 // The address-ownership tests run `halvs run` in a fresh namespace on a veth hd0
 // (192.0.2.1/24) and prove that halvs never removes an address it did not add.
 
-// ownedDaemon is one `halvs run` the test started in its namespace.
-type ownedDaemon struct {
-	cmd    *exec.Cmd
-	logs   *syncBuffer
-	exited chan struct{}
-	err    error // Wait's result, once exited is closed
-}
-
 // ownershipLab makes the namespace and a directory for the config, the control socket and
 // the VIP record; the config is written by writeOwned.
 func ownershipLab(t *testing.T, short string) (*netnstest.NS, string) {
 	t.Helper()
-	ns := netnstest.New(t, "ho").NewNS(short)
-	ns.Run("ip", "link", "add", "hd0", "type", "veth", "peer", "name", "hd1")
-	ns.Run("ip", "addr", "add", "192.0.2.1/24", "dev", "hd0")
-	ns.Run("ip", "link", "set", "hd0", "up")
-	ns.Run("ip", "link", "set", "hd1", "up")
-	return ns, t.TempDir()
+	return vethNS(t, "ho", short, "hd"), t.TempDir()
 }
 
 // writeOwned writes dir/halvs.hcl: one instance on hd0 with the given state, priority,
@@ -66,40 +49,9 @@ vrrp_instance "VI_1" {
 	return path
 }
 
-func startOwned(t *testing.T, ns *netnstest.NS, path string) *ownedDaemon {
+func startOwned(t *testing.T, ns *netnstest.NS, path string) *halvsProc {
 	t.Helper()
-	d := &ownedDaemon{logs: &syncBuffer{}, exited: make(chan struct{})}
-	d.cmd = ns.Command(context.Background(), os.Args[0], "run", "-c", path)
-	d.cmd.Env = append(os.Environ(), "HALVS_TEST_AS_HALVS=1")
-	d.cmd.Stdout, d.cmd.Stderr = d.logs, d.logs
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { d.err = d.cmd.Wait(); close(d.exited) }()
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("halvs output:\n%s", d.logs.String())
-		}
-	})
-	return d
-}
-
-// wait returns the exit status, failing the test if the process runs on for 10 s.
-func (d *ownedDaemon) wait(t *testing.T) int {
-	t.Helper()
-	select {
-	case <-d.exited:
-	case <-time.After(10 * time.Second):
-		t.Fatalf("halvs run still runs after 10 s:\n%s", d.logs.String())
-	}
-	var ee *exec.ExitError
-	if errors.As(d.err, &ee) {
-		return ee.ExitCode()
-	}
-	if d.err != nil {
-		t.Fatal(d.err)
-	}
-	return 0
+	return startHalvs(t, ns, nil, "-c", path)
 }
 
 func addrsOf(ns *netnstest.NS, dev string) string {

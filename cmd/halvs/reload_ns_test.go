@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/halvs/halvs/control"
-	"github.com/halvs/halvs/internal/netnstest"
 )
 
 const reloadNSInstance = `vrrp_instance "%s" {
@@ -32,12 +30,7 @@ const reloadNSInstance = `vrrp_instance "%s" {
 // FILE:LINE:COL errors while halvs keeps serving the old config (its status and its VIP say
 // so); a good file exits 0, and the change shows in status.
 func TestReloadCommandInNamespace(t *testing.T) {
-	lab := netnstest.New(t, "hr")
-	ns := lab.NewNS("run")
-	ns.Run("ip", "link", "add", "hr0", "type", "veth", "peer", "name", "hr1")
-	ns.Run("ip", "addr", "add", "192.0.2.1/24", "dev", "hr0")
-	ns.Run("ip", "link", "set", "hr0", "up")
-	ns.Run("ip", "link", "set", "hr1", "up")
+	ns := vethNS(t, "hr", "run", "hr")
 
 	dir := t.TempDir()
 	path, sock := filepath.Join(dir, "halvs.hcl"), filepath.Join(dir, "halvs.sock")
@@ -51,32 +44,8 @@ func TestReloadCommandInNamespace(t *testing.T) {
 	vi1 := fmt.Sprintf(reloadNSInstance, "VI_1", 61, "192.0.2.100/24")
 	write(global + vi1)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var logs syncBuffer
-	cmd := ns.Command(ctx, os.Args[0], "run", "-c", path)
-	cmd.Env = append(os.Environ(), "HALVS_TEST_AS_HALVS=1")
-	cmd.Stderr, cmd.Stdout = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stopped := false
-	t.Cleanup(func() {
-		if !stopped {
-			cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-exited:
-			case <-time.After(10 * time.Second):
-				cmd.Process.Kill()
-				<-exited
-			}
-		}
-		if t.Failed() {
-			t.Logf("halvs output:\n%s", logs.String())
-		}
-	})
+	p := startHalvs(t, ns, nil, "-c", path)
+	cmd, logs := p.cmd, p.logs
 	hasAddr := func(a string) bool {
 		return strings.Contains(ns.Run("ip", "-o", "addr", "show", "dev", "hr0"), " "+a+" ")
 	}
@@ -159,10 +128,9 @@ func TestReloadCommandInNamespace(t *testing.T) {
 		t.Fatal(err)
 	}
 	select {
-	case err := <-exited:
-		stopped = true
-		if err != nil {
-			t.Errorf("halvs run exited with %v, want status 0", err)
+	case <-p.exited:
+		if p.err != nil {
+			t.Errorf("halvs run exited with %v, want status 0", p.err)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("halvs run did not stop on SIGTERM")

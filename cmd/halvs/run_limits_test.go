@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/halvs/halvs/control"
-	"github.com/halvs/halvs/internal/netnstest"
 )
 
 // TestRunRefusesHostileReloads runs `halvs run` in a fresh network namespace and reloads
@@ -22,12 +21,7 @@ import (
 // serving its old config (status answers, the VIP stays) and the reload lock is free
 // again at once.
 func TestRunRefusesHostileReloads(t *testing.T) {
-	lab := netnstest.New(t, "hl")
-	ns := lab.NewNS("run")
-	ns.Run("ip", "link", "add", "hd0", "type", "veth", "peer", "name", "hd1")
-	ns.Run("ip", "addr", "add", "192.0.2.1/24", "dev", "hd0")
-	ns.Run("ip", "link", "set", "hd0", "up")
-	ns.Run("ip", "link", "set", "hd1", "up")
+	ns := vethNS(t, "hl", "run", "hd")
 
 	dir := t.TempDir()
 	path := filepath.Join(dir, "halvs.hcl")
@@ -39,28 +33,8 @@ func TestRunRefusesHostileReloads(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var logs syncBuffer
-	cmd := ns.Command(ctx, os.Args[0], "run", "-c", path, "--max-config-size", "1000000")
-	cmd.Env = append(os.Environ(), "HALVS_TEST_AS_HALVS=1")
-	cmd.Stderr, cmd.Stdout = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-exited:
-			case <-time.After(10 * time.Second):
-				cmd.Process.Kill()
-			}
-		}
-		if t.Failed() {
-			t.Logf("halvs output:\n%s", logs.String())
-		}
-	})
+	p := startHalvs(t, ns, nil, "-c", path, "--max-config-size", "1000000")
+	cmd, logs := p.cmd, p.logs
 	hasVIP := func() bool {
 		return strings.Contains(ns.Run("ip", "-o", "addr", "show", "dev", "hd0"), " 192.0.2.100/24 ")
 	}
@@ -124,8 +98,8 @@ func TestRunRefusesHostileReloads(t *testing.T) {
 	}
 	serving("after the FIFO")
 	select {
-	case err := <-exited:
-		t.Fatalf("halvs run exited: %v", err)
+	case <-p.exited:
+		t.Fatalf("halvs run exited: %v", p.err)
 	default:
 	}
 }
