@@ -1,4 +1,4 @@
-package bgp
+package bgp_test
 
 import (
 	"context"
@@ -11,82 +11,10 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/halvs/halvs/bgp"
+	"github.com/halvs/halvs/bgp/bgptest"
 )
-
-// fakeSpeaker records what the Announcer asks for.
-type fakeSpeaker struct {
-	running   bool
-	starts    int
-	neighbors []Neighbor
-	announced map[netip.Prefix]bool
-	log       []string // "+10.0.0.1/32", "-10.0.0.1/32", "start", "stop", "neighbors"
-}
-
-func newFakeSpeaker() *fakeSpeaker { return &fakeSpeaker{announced: map[netip.Prefix]bool{}} }
-
-func (f *fakeSpeaker) Start(_ context.Context, c SpeakerConfig) error {
-	f.running, f.neighbors = true, c.Neighbors
-	f.starts++
-	f.log = append(f.log, "start")
-	return nil
-}
-
-func (f *fakeSpeaker) SetNeighbors(_ context.Context, list []Neighbor) error {
-	f.neighbors = list
-	f.log = append(f.log, "neighbors")
-	return nil
-}
-
-func (f *fakeSpeaker) Announce(_ context.Context, p netip.Prefix) error {
-	f.announced[p] = true
-	f.log = append(f.log, "+"+p.String())
-	return nil
-}
-
-func (f *fakeSpeaker) Withdraw(_ context.Context, p netip.Prefix) error {
-	delete(f.announced, p)
-	f.log = append(f.log, "-"+p.String())
-	return nil
-}
-
-func (f *fakeSpeaker) Neighbors(context.Context) ([]NeighborStatus, error) {
-	var out []NeighborStatus
-	for _, n := range f.neighbors {
-		out = append(out, NeighborStatus{Addr: n.Addr, PeerASN: n.PeerASN, State: StateEstablished})
-	}
-	return out, nil
-}
-
-func (f *fakeSpeaker) Stop(context.Context) error {
-	f.running = false
-	f.announced = map[netip.Prefix]bool{}
-	f.log = append(f.log, "stop")
-	return nil
-}
-
-func (f *fakeSpeaker) list() []string {
-	var out []string
-	for p := range f.announced {
-		out = append(out, p.String())
-	}
-	sort.Strings(out)
-	return out
-}
-
-// fakeAddresses records the interface's addresses.
-type fakeAddresses struct {
-	ifs map[string][]netip.Prefix
-}
-
-func (f *fakeAddresses) Set(name string, list []netip.Prefix) error {
-	f.ifs[name] = slices.Clone(list)
-	return nil
-}
-
-func (f *fakeAddresses) Remove(name string) error {
-	delete(f.ifs, name)
-	return nil
-}
 
 var (
 	webVIP = netip.MustParsePrefix("10.10.10.22/32")
@@ -94,12 +22,12 @@ var (
 	v6VIP  = netip.MustParsePrefix("2001:db8::22/128")
 )
 
-func testConfig() Config {
-	return Config{
+func testConfig() bgp.Config {
+	return bgp.Config{
 		Interface: "halvs0",
-		Speaker: SpeakerConfig{ASN: 65010, RouterID: netip.MustParseAddr("10.0.0.11"),
-			Neighbors: []Neighbor{{Addr: netip.MustParseAddr("10.0.0.1"), PeerASN: 65000, HoldTime: 3 * time.Second, Port: 179}}},
-		Announces: []Announce{
+		Speaker: bgp.SpeakerConfig{ASN: 65010, RouterID: netip.MustParseAddr("10.0.0.11"),
+			Neighbors: []bgp.Neighbor{{Addr: netip.MustParseAddr("10.0.0.1"), PeerASN: 65000, HoldTime: 3 * time.Second, Port: 179}}},
+		Announces: []bgp.Announce{
 			{Name: "web", Prefixes: []netip.Prefix{webVIP, v6VIP}, Track: []string{"10.10.10.22:80", "10.10.10.22:443"}, DrainTime: 5 * time.Second},
 			{Name: "dns", Prefixes: []netip.Prefix{dnsVIP}, DrainTime: 2 * time.Second},
 		},
@@ -163,8 +91,8 @@ func TestAnnouncerGating(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			sp := newFakeSpeaker()
-			a := NewAnnouncer(sp, &fakeAddresses{ifs: map[string][]netip.Prefix{}}, quiet)
+			sp := bgptest.NewSpeaker()
+			a := bgp.NewAnnouncer(sp, bgptest.NewAddresses(), quiet)
 			for i, s := range tc.steps {
 				f := strings.Fields(s.do)
 				switch f[0] {
@@ -179,7 +107,7 @@ func TestAnnouncerGating(t *testing.T) {
 				case "undrain":
 					a.Undrain()
 				}
-				if diff := cmp.Diff(s.want, sp.list()); diff != "" {
+				if diff := cmp.Diff(s.want, sp.Announced()); diff != "" {
 					t.Errorf("after step %d %q: announced (-want +got):\n%s", i, s.do, diff)
 				}
 			}
@@ -190,9 +118,9 @@ func TestAnnouncerGating(t *testing.T) {
 // TestAnnouncerReload: neighbors change in place, a dropped prefix is withdrawn and a new one
 // announced by the same rule, and a new AS restarts the speaker and announces again.
 func TestAnnouncerReload(t *testing.T) {
-	sp := newFakeSpeaker()
-	addrs := &fakeAddresses{ifs: map[string][]netip.Prefix{}}
-	a := NewAnnouncer(sp, addrs, quiet)
+	sp := bgptest.NewSpeaker()
+	addrs := bgptest.NewAddresses()
+	a := bgp.NewAnnouncer(sp, addrs, quiet)
 	ctx := context.Background()
 	c := testConfig()
 	if err := a.Start(ctx, c); err != nil {
@@ -202,33 +130,33 @@ func TestAnnouncerReload(t *testing.T) {
 	a.SetQuorum("10.10.10.22:443", true)
 
 	c2 := testConfig()
-	c2.Speaker.Neighbors = append(c2.Speaker.Neighbors, Neighbor{Addr: netip.MustParseAddr("10.0.0.2"), PeerASN: 65000, HoldTime: 3 * time.Second, Port: 179})
+	c2.Speaker.Neighbors = append(c2.Speaker.Neighbors, bgp.Neighbor{Addr: netip.MustParseAddr("10.0.0.2"), PeerASN: 65000, HoldTime: 3 * time.Second, Port: 179})
 	c2.Announces[1].Prefixes = []netip.Prefix{netip.MustParsePrefix("10.10.10.54/32")}
-	sp.log = nil
+	sp.ResetLog()
 	if err := a.Reload(ctx, c2); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"neighbors", "+10.10.10.54/32", "-10.10.10.53/32"}, sortedTail(sp.log)); diff != "" {
+	if diff := cmp.Diff([]string{"neighbors", "+10.10.10.54/32", "-10.10.10.53/32"}, sortedTail(sp.Log())); diff != "" {
 		t.Errorf("reload of neighbors and prefixes (-want +got):\n%s", diff)
 	}
-	if len(sp.neighbors) != 2 || sp.starts != 1 {
-		t.Errorf("neighbors %v, starts %d; want 2 neighbors in place, 1 start", sp.neighbors, sp.starts)
+	if len(sp.Peers()) != 2 || sp.Starts() != 1 {
+		t.Errorf("neighbors %v, starts %d; want 2 neighbors in place, 1 start", sp.Peers(), sp.Starts())
 	}
 	wantAddrs := []netip.Prefix{webVIP, v6VIP, netip.MustParsePrefix("10.10.10.54/32")}
-	if diff := cmp.Diff(wantAddrs, addrs.ifs["halvs0"], cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); diff != "" {
+	if diff := cmp.Diff(wantAddrs, ifAddrs(addrs, "halvs0"), cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); diff != "" {
 		t.Errorf("interface addresses (-want +got):\n%s", diff)
 	}
 
 	c3 := c2
 	c3.Speaker.ASN = 65011
-	sp.log = nil
+	sp.ResetLog()
 	if err := a.Reload(ctx, c3); err != nil {
 		t.Fatal(err)
 	}
-	if sp.log[0] != "stop" || sp.log[1] != "start" || sp.starts != 2 {
-		t.Errorf("a new asn: speaker log %q, want stop, start, then the announcements", sp.log)
+	if log := sp.Log(); len(log) < 2 || log[0] != "stop" || log[1] != "start" || sp.Starts() != 2 {
+		t.Errorf("a new asn: speaker log %q, want stop, start, then the announcements", log)
 	}
-	if diff := cmp.Diff([]string{"10.10.10.22/32", "10.10.10.54/32", "2001:db8::22/128"}, sp.list()); diff != "" {
+	if diff := cmp.Diff([]string{"10.10.10.22/32", "10.10.10.54/32", "2001:db8::22/128"}, sp.Announced()); diff != "" {
 		t.Errorf("announced after the restart (-want +got):\n%s", diff)
 	}
 }
@@ -260,9 +188,9 @@ func TestAnnouncerStopWithdrawsThenWaits(t *testing.T) {
 		{name: "drained long ago", drainFor: 200 * time.Millisecond, preDrain: true, maxWait: 150 * time.Millisecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sp := newFakeSpeaker()
-			addrs := &fakeAddresses{ifs: map[string][]netip.Prefix{}}
-			a := NewAnnouncer(sp, addrs, quiet)
+			sp := bgptest.NewSpeaker()
+			addrs := bgptest.NewAddresses()
+			a := bgp.NewAnnouncer(sp, addrs, quiet)
 			c := testConfig()
 			c.Announces[1].DrainTime = tc.drainFor
 			if err := a.Start(context.Background(), c); err != nil {
@@ -284,10 +212,10 @@ func TestAnnouncerStopWithdrawsThenWaits(t *testing.T) {
 				t.Errorf("Stop took %v, want %v..%v", took, tc.minWait, tc.maxWait)
 			}
 			want := []string{"start", "+10.10.10.53/32", "-10.10.10.53/32", "stop"}
-			if diff := cmp.Diff(want, sp.log); diff != "" {
+			if diff := cmp.Diff(want, sp.Log()); diff != "" {
 				t.Errorf("speaker log (-want +got):\n%s", diff)
 			}
-			if _, ok := addrs.ifs["halvs0"]; ok {
+			if _, ok := addrs.Of("halvs0"); ok {
 				t.Errorf("the interface is still there after Stop")
 			}
 		})
@@ -295,3 +223,8 @@ func TestAnnouncerStopWithdrawsThenWaits(t *testing.T) {
 }
 
 var quiet = slog.New(slog.DiscardHandler)
+
+func ifAddrs(a *bgptest.Addresses, name string) []netip.Prefix {
+	l, _ := a.Of(name)
+	return l
+}

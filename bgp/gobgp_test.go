@@ -18,6 +18,11 @@ import (
 	"github.com/halvs/halvs/internal/testutil"
 )
 
+var (
+	webVIP = netip.MustParsePrefix("10.10.10.22/32")
+	v6VIP  = netip.MustParsePrefix("2001:db8::22/128")
+)
+
 // routerPeer is a second GoBGP on loopback standing in for the upstream router: it listens
 // on a free port and accepts the speaker under test as its neighbor.
 type routerPeer struct {
