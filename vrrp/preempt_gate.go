@@ -20,3 +20,18 @@ func (PreemptHold) isEvent() {}
 func (i *Instance) HoldPreempt(hold bool) {
 	i.box.put(input{at: i.deps.Clock.Now(), fn: func() { i.handle(PreemptHold{Hold: hold}) }})
 }
+
+// preemptHold applies a PreemptHold. A hold that finds the instance BACKUP with no master
+// heard yet (it has just started) also re-arms the down timer at the full
+// Master_Down_Interval: a `state MASTER` instance waits only one interval at startup
+// (keepalived's way), no longer than the current master takes between two adverts, so a
+// restarted director would claim the VIP by timer, as if there were no master, before that
+// master's first advert reached it: a takeover, which no hold stops. Three intervals let the
+// master be heard; from then on the hold keeps the instance BACKUP.
+func (m *Machine) preemptHold(hold bool) []Action {
+	m.preemptHeld = hold
+	if hold && m.state == StateBackup && !m.masterAddr.IsValid() {
+		return []Action{ArmMasterDownTimer{m.downInterval()}}
+	}
+	return nil
+}

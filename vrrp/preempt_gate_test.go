@@ -14,6 +14,8 @@ func TestPreemptHold(t *testing.T) {
 	down150 := MasterDownInterval(3, 150, sec)
 	low := adv(3, 100, sec, lower)
 	held := []step{{0, Startup{}}, {0, PreemptHold{Hold: true}}}
+	initialMaster := v3cfg(150)
+	initialMaster.InitialMaster = true
 	tests := []struct {
 		name      string
 		cfg       MachineConfig
@@ -53,9 +55,19 @@ func TestPreemptHold(t *testing.T) {
 			step: step{2 * sec, low}, wantState: StateBackup,
 		},
 		{
-			name: "hold changes no state and arms nothing",
-			cfg:  v3cfg(150), before: []step{{0, Startup{}}},
-			step: step{0, PreemptHold{Hold: true}}, wantState: StateBackup,
+			name: "hold before any master was heard waits the full down interval, not state MASTER's one interval",
+			cfg:  initialMaster, before: []step{{0, Startup{}}},
+			step: step{0, PreemptHold{Hold: true}}, want: []Action{ArmMasterDownTimer{down150}}, wantState: StateBackup,
+		},
+		{
+			name: "hold after a master was heard changes no state and arms nothing",
+			cfg:  initialMaster, before: []step{{0, Startup{}}, {sec / 20, adv(3, 200, sec, higher)}},
+			step: step{sec / 10, PreemptHold{Hold: true}}, wantState: StateBackup,
+		},
+		{
+			name: "release arms nothing",
+			cfg:  initialMaster, before: held,
+			step: step{sec / 10, PreemptHold{Hold: false}}, wantState: StateBackup,
 		},
 		{
 			name: "held backup follows a higher-priority master as always",

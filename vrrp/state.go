@@ -172,7 +172,7 @@ func (m *Machine) Handle(now time.Time, ev Event) []Action {
 			return m.becomeMaster("sync group ready")
 		}
 	case PreemptHold:
-		m.preemptHeld = ev.Hold
+		return m.preemptHold(ev.Hold)
 	case Shutdown:
 		return m.shutdown()
 	}
