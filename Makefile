@@ -17,8 +17,9 @@ test:
 
 # Host integration: network namespaces, veth, a bridge and the real keepalived (root).
 # The root targets install their Debian packages first (deps; quick when present).
+# HALVS_SOAK=1: TestSoak's 20 s version (make bench runs 120 s, and keepalived beside it).
 integration: deps build
-	$(GO) test -count=1 -p 1 -tags integration -timeout 20m ./integration/...
+	HALVS_SOAK=1 $(GO) test -count=1 -p 1 -tags integration -timeout 20m ./integration/...
 
 # VM tier: Debian's cloud kernel under qemu with real IPVS (root; downloads into a cache).
 vm-test: deps

@@ -38,6 +38,9 @@ type Instance struct {
 	// vrrp_track_process blocks, another instance, a sync group); HCLInstance inside it;
 	// HCLGlobal inside the global block (metrics_listen).
 	HCLTop, HCLInstance, HCLGlobal string
+	// KAGlobal and KAInstance are keepalived.conf lines for global_defs and the
+	// vrrp_instance (vrrp_rt_priority, lower_prio_no_advert).
+	KAGlobal, KAInstance string
 }
 
 // Script is a vrrp_script run every second and tracked by the instance with Weight.
@@ -105,7 +108,7 @@ func interval(d time.Duration) string {
 
 func (in Instance) keepalivedConf(node, peer *Node) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "global_defs {\n  router_id %s\n  vrrp_version %d\n}\n\n", node.Name, in.Version)
+	fmt.Fprintf(&b, "global_defs {\n  router_id %s\n  vrrp_version %d\n%s}\n\n", node.Name, in.Version, in.KAGlobal)
 	for _, s := range in.Scripts {
 		fmt.Fprintf(&b, "vrrp_script %s {\n  script %q\n  interval 1\n  weight %d\n}\n\n", s.Name, s.Path, s.Weight)
 	}
@@ -121,6 +124,7 @@ func (in Instance) keepalivedConf(node, peer *Node) string {
 	if in.UseVMAC {
 		b.WriteString("  use_vmac\n")
 	}
+	b.WriteString(in.KAInstance)
 	if in.AuthPass != "" {
 		fmt.Fprintf(&b, "  authentication {\n    auth_type PASS\n    auth_pass %s\n  }\n", in.AuthPass)
 	}

@@ -76,6 +76,8 @@ func (e Event) String() string {
 // opened inside the interface's namespace, so it sees the segment as a host on it does.
 type Observer struct {
 	conn *packet.Conn
+	// sent keeps the frames the node itself sends (ObserveSent) instead of skipping them.
+	sent bool
 
 	mu     sync.Mutex
 	events []Event
@@ -85,7 +87,13 @@ type Observer struct {
 }
 
 // Observe starts an observer on n's interface. Close stops it; the test's cleanup does too.
-func Observe(n *Node) (*Observer, error) {
+func Observe(n *Node) (*Observer, error) { return observe(n, false) }
+
+// ObserveSent is Observe for the frames n itself sends, stamped as they leave (in the
+// sending thread's context), instead of those it receives.
+func ObserveSent(n *Node) (*Observer, error) { return observe(n, true) }
+
+func observe(n *Node, sent bool) (*Observer, error) {
 	var conn *packet.Conn
 	err := n.NS.Do(func() error {
 		ifi, err := net.InterfaceByName(n.If)
@@ -112,7 +120,7 @@ func Observe(n *Node) (*Observer, error) {
 		conn.Close()
 		return nil, fmt.Errorf("observer: kernel timestamps: %w", err)
 	}
-	o := &Observer{conn: conn, notify: make(chan struct{}), done: make(chan struct{})}
+	o := &Observer{conn: conn, sent: sent, notify: make(chan struct{}), done: make(chan struct{})}
 	go o.read(rc)
 	return o, nil
 }
@@ -149,7 +157,7 @@ func (o *Observer) read(rc interface {
 			o.mu.Unlock()
 			return
 		}
-		if ll, ok := from.(*unix.SockaddrLinklayer); ok && ll.Pkttype == unix.PACKET_OUTGOING {
+		if ll, ok := from.(*unix.SockaddrLinklayer); ok && (ll.Pkttype == unix.PACKET_OUTGOING) != o.sent {
 			continue // the observer's own host sending: not what the segment carries to it
 		}
 		ts := stamp(oob[:oobn])

@@ -106,6 +106,27 @@ ecmp_vm() {
 }
 section ecmp-vm ecmp_vm
 
+# --- VRRP adverts on a loaded machine (issue 12) -------------------------------------------
+# integration/soak_test.go's TestSoak for BENCH_SOAK_DURATION (120s) at advert_int 20 ms with
+# two busy loops at the directors' nice level: halvs and keepalived, each with
+# vrrp_rt_priority 50 and without. Per row: the master's adverts and the largest and 99th
+# percentile gaps between two of them as they leave its interface and as the client sees
+# them, Master_Down_Interval, and the backup's adverts (each a false takeover).
+# BENCH_SOAK_DURATION, BENCH_SOAK_INTERVAL.
+soak() {
+	soak_status=0
+	for row in "halvs 50" "keepalived 50" "halvs 0" "keepalived 0"; do
+		set -- $row
+		HALVS_SOAK=1 HALVS_SOAK_REPORT=1 HALVS_SOAK_IMPL=$1 HALVS_SOAK_RT=$2 \
+			HALVS_SOAK_DURATION="${BENCH_SOAK_DURATION:-120s}" HALVS_SOAK_INTERVAL="${BENCH_SOAK_INTERVAL:-20ms}" \
+			$GO test -count=1 -v -p 1 -tags integration -timeout 10m -run '^TestSoak$' ./integration/ \
+			>bin/soak-bench.log 2>&1 || soak_status=1
+		grep -o 'SOAK .*' bin/soak-bench.log || { cat bin/soak-bench.log; soak_status=1; }
+	done
+	return "$soak_status"
+}
+section vrrp-soak soak
+
 # --- (next section here) -------------------------------------------------------------------
 
 if [ -n "$failed" ]; then
