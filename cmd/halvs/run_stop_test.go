@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/halvs/halvs/director"
-	"github.com/halvs/halvs/internal/netnstest"
 )
 
 // TestRunStopBoundedByScripts is issue 17's reproduction: notify_master and notify_stop
@@ -30,12 +28,7 @@ func TestRunStopBoundedByScripts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			lab := netnstest.New(t, "hs")
-			ns := lab.NewNS("stop")
-			ns.Run("ip", "link", "add", "hs0", "type", "veth", "peer", "name", "hs1")
-			ns.Run("ip", "addr", "add", "192.0.2.1/24", "dev", "hs0")
-			ns.Run("ip", "link", "set", "hs0", "up")
-			ns.Run("ip", "link", "set", "hs1", "up")
+			ns := vethNS(t, "hs", "stop", "hs")
 
 			dir := t.TempDir()
 			// Each script records its pid (its process group's id) and hangs.
@@ -66,22 +59,8 @@ vrrp_instance "VI_1" {
 				t.Fatal(err)
 			}
 
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			var logs syncBuffer
-			cmd := ns.Command(ctx, os.Args[0], "run", "-c", path, "--log-level", "debug")
-			cmd.Env = append(os.Environ(), "HALVS_TEST_AS_HALVS=1")
-			cmd.Stderr, cmd.Stdout = &logs, &logs
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			exited := make(chan error, 1)
-			go func() { exited <- cmd.Wait() }()
-			defer func() {
-				if cmd.ProcessState == nil {
-					t.Logf("halvs output:\n%s", logs.String())
-				}
-			}()
+			p := startHalvs(t, ns, nil, "-c", path, "--log-level", "debug")
+			cmd, logs := p.cmd, p.logs
 			hasVIP := func() bool {
 				return strings.Contains(ns.Run("ip", "-o", "addr", "show", "dev", "hs0"), " 192.0.2.100/24 ")
 			}
@@ -108,9 +87,9 @@ vrrp_instance "VI_1" {
 				last = time.Now()
 			}
 			select {
-			case err := <-exited:
-				if err != nil {
-					t.Fatalf("halvs run exited with %v, want status 0:\n%s", err, logs.String())
+			case <-p.exited:
+				if p.err != nil {
+					t.Fatalf("halvs run exited with %v, want status 0:\n%s", p.err, logs.String())
 				}
 				t.Logf("exited %v after the last SIGTERM", time.Since(last).Round(time.Millisecond))
 			case <-time.After(tt.within):

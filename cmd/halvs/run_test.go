@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/halvs/halvs/internal/netnstest"
 	"github.com/halvs/halvs/internal/testutil"
 )
 
@@ -77,13 +76,8 @@ func instanceHCL(name, vrid, vip string) string { return fmt.Sprintf(runInstance
 // starts a new instance; a broken config on reload keeps the running one; SIGTERM releases
 // the VIPs and exits 0.
 func TestRunInNamespace(t *testing.T) {
-	lab := netnstest.New(t, "hd")
-	ns := lab.NewNS("run")
-	ns.Run("ip", "link", "add", "hd0", "type", "veth", "peer", "name", "hd1")
-	ns.Run("ip", "addr", "add", "192.0.2.1/24", "dev", "hd0")
+	ns := vethNS(t, "hd", "run", "hd")
 	ns.Run("ip", "addr", "add", "192.0.2.2/24", "dev", "hd1")
-	ns.Run("ip", "link", "set", "hd0", "up")
-	ns.Run("ip", "link", "set", "hd1", "up")
 
 	dir := t.TempDir()
 	path := filepath.Join(dir, "halvs.hcl")
@@ -128,22 +122,9 @@ func TestRunInNamespace(t *testing.T) {
 		}
 	}()
 
-	var logs syncBuffer
-	cmd := ns.Command(ctx, os.Args[0], "run", "-c", path, "--log-level", "debug")
-	cmd.Env = append(os.Environ(), "HALVS_TEST_AS_HALVS=1", "NOTIFY_SOCKET="+filepath.Join(dir, "notify"))
-	cmd.Stderr = &logs
-	cmd.Stdout = &logs
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		if cmd.ProcessState == nil {
-			t.Logf("halvs output:\n%s", logs.String())
-		}
-	}()
+	p := startHalvs(t, ns, []string{"NOTIFY_SOCKET=" + filepath.Join(dir, "notify")}, "-c", path, "--log-level", "debug")
+	cmd, logs := p.cmd, p.logs
 	hasAddr := func(a string) bool {
 		return strings.Contains(ns.Run("ip", "-o", "addr", "show", "dev", "hd0"), " "+a+" ")
 	}
@@ -185,9 +166,9 @@ func TestRunInNamespace(t *testing.T) {
 		t.Fatal(err)
 	}
 	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("halvs run exited with %v, want status 0:\n%s", err, logs.String())
+	case <-p.exited:
+		if p.err != nil {
+			t.Fatalf("halvs run exited with %v, want status 0:\n%s", p.err, logs.String())
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("halvs run did not stop on SIGTERM")
