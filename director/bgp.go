@@ -46,6 +46,9 @@ func (d *Director) prepareBGP(cfg *config.Config) error {
 	if err != nil || !ok {
 		return err
 	}
+	if err := d.checkBGPAddresses(cfg); err != nil {
+		return err
+	}
 	d.bgp.start = c
 	return d.openBGP()
 }
@@ -86,6 +89,33 @@ func (d *Director) bgpConfig(cfg *config.Config) (bgp.Config, bool, error) {
 		rid = bgp.HostRouterID
 	}
 	return TranslateBGP(cfg, rid)
+}
+
+// checkBGPAddresses refuses a bgp_announce prefix that the host already holds without halvs
+// having added it (the ledger lists what halvs added, also in an earlier run): halvs would
+// otherwise remove the host's own address when it stops, as for VIPs (ownership.go).
+func (d *Director) checkBGPAddresses(cfg *config.Config) error {
+	if d.lister == nil || cfg.BGP == nil {
+		return nil
+	}
+	host, err := d.lister.ListAddresses()
+	if err != nil {
+		return fmt.Errorf("cannot list the host's addresses to check the bgp_announce prefixes against them: %w", err)
+	}
+	var errs []error
+	for _, a := range cfg.BGPAnnounces {
+		for i, p := range a.Prefixes {
+			for _, h := range host {
+				if h.Prefix.Addr() != p.Addr() || d.ledger.Added(vrrp.VIP{Prefix: h.Prefix, Dev: h.Dev}) {
+					continue
+				}
+				r := a.Source.Entry("prefixes", i)
+				errs = append(errs, fmt.Errorf("%s:%d:%d: bgp_announce %q prefix %s: %s is already an address of %s (%s), not one halvs added; remove it from %s, halvs adds it to %s itself",
+					r.Filename, r.Start.Line, r.Start.Column, a.Name, p, p.Addr(), h.Dev, h.Prefix, h.Dev, cfg.BGP.Interface))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // openBGP makes the Announcer when cfg has a bgp block (or a reload adds one).

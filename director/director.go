@@ -433,6 +433,9 @@ func (d *Director) Reload(cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
+	if err := d.checkBGPAddresses(cfg); err != nil { // bgp.go
+		return err
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if !d.running || d.stopped {
