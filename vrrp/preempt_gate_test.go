@@ -60,6 +60,13 @@ func TestPreemptHold(t *testing.T) {
 			step: step{0, PreemptHold{Hold: true}}, want: []Action{ArmMasterDownTimer{down150}}, wantState: StateBackup,
 		},
 		{
+			name: "held before startup, state MASTER waits the full down interval",
+			cfg:  initialMaster, before: []step{{0, PreemptHold{Hold: true}}},
+			step:      step{0, Startup{}},
+			want:      []Action{Transition{StateInit, StateBackup, "startup"}, Notify{StateBackup, 150}, ArmMasterDownTimer{down150}},
+			wantState: StateBackup,
+		},
+		{
 			name: "hold after a master was heard changes no state and arms nothing",
 			cfg:  initialMaster, before: []step{{0, Startup{}}, {sec / 20, adv(3, 200, sec, higher)}},
 			step: step{sec / 10, PreemptHold{Hold: true}}, wantState: StateBackup,

@@ -193,7 +193,7 @@ func (m *Machine) startup(now time.Time) []Action {
 		return m.takeover("address owner (priority 255)")
 	}
 	acts := m.toBackup("startup")
-	if m.cfg.InitialMaster {
+	if m.cfg.InitialMaster && !m.preemptHeld { // held: see preemptHold
 		// keepalived: wait one interval to be sure there is no master, not three.
 		acts = append(acts, ArmMasterDownTimer{m.cfg.Interval + SkewTime(m.cfg.Version, 255, m.cfg.Interval)})
 	} else {
