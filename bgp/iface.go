@@ -96,6 +96,9 @@ func (n *Dummies) own(name string, create bool) (netlink.Link, error) {
 		}
 		d := &netlink.Dummy{LinkAttrs: netlink.LinkAttrs{Name: name}}
 		if err := n.h.LinkAdd(d); err != nil {
+			if errors.Is(err, unix.EOPNOTSUPP) {
+				return nil, fmt.Errorf("create dummy interface: %w (this kernel has no dummy driver: set bgp interface = \"lo\")", err)
+			}
 			return nil, fmt.Errorf("create dummy interface: %w", err)
 		}
 		if link, err = n.h.LinkByName(name); err != nil {
