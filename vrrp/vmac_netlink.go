@@ -187,6 +187,14 @@ func (m *VMACs) configure(v VMAC, base, link netlink.Link) error {
 			m.log.Warn("net.ipv4.conf.all.rp_filter is not 0, so the VMAC's rp_filter=0 does not apply and adverts from the master may be dropped; set it to 0",
 				"vmac", v.Name, "all_rp_filter", all)
 		}
+		// keepalived moves the VMAC's IGMP reports to the base with firewall rules; halvs
+		// adds none, so a backup's VMAC reports its group from the virtual MAC, and a switch
+		// that learns from that sends the VIPs' traffic to the backup until the master's next
+		// advert. keepalived's disable_local_igmp turns the reports off instead.
+		if rep, err := m.sysctl.Get("net/ipv4/igmp_link_local_mcast_reports"); err == nil && rep != "0" {
+			m.log.Warn("net.ipv4.igmp_link_local_mcast_reports is on: a backup's VMAC sends IGMP reports from the virtual MAC, which can draw the VIPs' traffic to it on a switch that learns from them; set it to 0 (keepalived's disable_local_igmp)",
+				"vmac", v.Name)
+		}
 	}
 	if err := m.h.LinkSetUp(link); err != nil {
 		return fmt.Errorf("up: %w", err)
