@@ -75,14 +75,17 @@ func (d *Director) openIPVS() (*ipvsSide, error) {
 }
 
 // start programs p's table, timeouts and sync daemon (backup until its instance is MASTER).
+// Like reload, the work runs on a thread at nice 19 (lowprio.go), off the advert path's
+// threads; the queue's other jobs (health weights, the sync daemon's role) keep the usual
+// priority, so that a loaded CPU does not delay them.
 func (s *ipvsSide) start(p plan) {
-	s.q.do(func() { s.apply(p, true) })
+	s.q.do(func() { LowPriority(func() { s.apply(p, true) }) })
 }
 
 // reload hands over a new plan; the table changes by a minimal diff. Health events that
 // the reload raises are queued after it, so they find the new table.
 func (s *ipvsSide) reload(p plan) {
-	s.q.do(func() { s.apply(p, false) })
+	s.q.do(func() { LowPriority(func() { s.apply(p, false) }) })
 }
 
 func (s *ipvsSide) apply(p plan, first bool) {

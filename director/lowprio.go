@@ -14,8 +14,8 @@ const reloadNice = 19
 // LowPriority runs f on an OS thread of its own at nice 19 and returns when f has
 // returned. The thread is never handed back to other goroutines: it ends with f (a
 // goroutine that exits locked to its thread takes the thread with it), so no VRRP work ever
-// lands on a thread left at the lowest priority. For a reload's parse (cmd/halvs) and
-// translate (Reload).
+// lands on a thread left at the lowest priority. For a reload's parse (cmd/halvs), its
+// translation (Reload) and its IPVS work (ipvsSide.start and reload).
 func LowPriority(f func()) {
 	done := make(chan struct{})
 	go func() {
@@ -43,7 +43,7 @@ func lowerThreadPriority() {
 }
 
 // minProcs is the GOMAXPROCS that lowerThreadPriority ensures: one P for each thread that
-// may hold one at low priority at once (a reload's parse or translate, the IPVS queue),
+// may hold one at low priority at once (a reload's parse or translate, its IPVS work),
 // one for the garbage collector's dedicated mark worker (a quarter of the Ps, rounded),
 // and one left for the advert path. On a machine with more CPUs it changes nothing.
 const minProcs = 4

@@ -6,9 +6,12 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/halvs/halvs/lvs"
 )
 
 // threadNice is the nice value of thread tid, from /proc (field 19 of its stat).
@@ -43,17 +46,6 @@ func TestLowPriority(t *testing.T) {
 	}
 }
 
-// TestQueueRunsAtLowPriority: the IPVS queue's jobs run on a thread at nice 19.
-func TestQueueRunsAtLowPriority(t *testing.T) {
-	q := newQueue()
-	t.Cleanup(q.close)
-	nice := -1
-	q.wait(func() { nice = threadNice(t, unix.Gettid()) })
-	if nice != reloadNice {
-		t.Errorf("the queue's job ran at nice %d, want %d", nice, reloadNice)
-	}
-}
-
 // TestLowPriorityLeavesAPSpare: with GOMAXPROCS 1, the low-priority thread would hold the
 // only P; LowPriority raises it, so a goroutine of the advert path finds one free.
 func TestLowPriorityLeavesAPSpare(t *testing.T) {
@@ -62,5 +54,43 @@ func TestLowPriorityLeavesAPSpare(t *testing.T) {
 	LowPriority(func() {})
 	if got := runtime.GOMAXPROCS(0); got < minProcs {
 		t.Errorf("GOMAXPROCS %d after LowPriority, want at least %d", got, minProcs)
+	}
+}
+
+// TestReloadIPVSWorkAtLowPriority: a reload's IPVS operations run on a thread at nice 19.
+func TestReloadIPVSWorkAtLowPriority(t *testing.T) {
+	k := newKernel()
+	var mu sync.Mutex
+	nices := map[lvs.OpKind][]int{}
+	k.ipvs.Fail = func(o lvs.Op) error {
+		mu.Lock()
+		defer mu.Unlock()
+		nices[o.Kind] = append(nices[o.Kind], threadNice(t, unix.Gettid()))
+		return nil
+	}
+	d, err := New(parse(t, owner("VI_1", 51, "10.0.0.1/32", "")+lvsConfig), k.options(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	running(t, d)
+	eventually(t, "table programmed", func() bool { return len(table(t, k.ipvs)) == 1 })
+	next := strings.Replace(lvsConfig, "weight = 3", "weight = 5", 1)
+	if err := d.Reload(parse(t, owner("VI_1", 51, "10.0.0.1/32", "")+next)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the new weight", func() bool { return table(t, k.ipvs)["-t 10.0.0.1:80 10.0.1.1:80"] == 5 })
+	mu.Lock()
+	defer mu.Unlock()
+	// The start's operations and the reload's: each kind at least once, each at nice 19.
+	for _, kind := range []lvs.OpKind{lvs.AddService, lvs.AddDestination, lvs.UpdateDestination} {
+		if len(nices[kind]) == 0 {
+			t.Errorf("no %v operation", kind)
+		}
+		for _, n := range nices[kind] {
+			if n != reloadNice {
+				t.Errorf("%v operations ran at nice %v, want %d", kind, nices[kind], reloadNice)
+				break
+			}
+		}
 	}
 }

@@ -2,9 +2,9 @@ package director
 
 import "sync"
 
-// queue runs jobs one at a time, in the order they were queued, on its own goroutine, on a
-// thread at nice 19 (lowprio.go). Queuing never blocks, so a VRRP notify worker or the
-// health scheduler handing work to the director never waits on netlink or IPVS.
+// queue runs jobs one at a time, in the order they were queued, on its own goroutine. Queuing
+// never blocks, so a VRRP notify worker or the health scheduler handing work to the director
+// never waits on netlink or IPVS.
 type queue struct {
 	mu     sync.Mutex
 	jobs   []func()
@@ -46,9 +46,6 @@ func (q *queue) wait(f func()) {
 
 func (q *queue) loop() {
 	defer close(q.done)
-	// The queue's jobs are IPVS work (a reload's diff, health weights), never on the
-	// advert path: its thread runs at the lowest priority, and ends with it.
-	lowerThreadPriority()
 	for range q.ready {
 		for {
 			q.mu.Lock()
