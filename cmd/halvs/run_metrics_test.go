@@ -9,12 +9,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/halvs/halvs/director"
 	"github.com/halvs/halvs/lvs"
 )
 
@@ -57,31 +55,7 @@ virtual_server "192.0.2.10:80" {
 		t.Fatal(err)
 	}
 
-	table := lvs.NewMemory()
-	oldOpts, oldSigs := runOptions, runSignals
-	sigs := make(chan chan<- os.Signal, 1)
-	runOptions = func(o director.Options) director.Options {
-		o.OpenIPVS = func() (lvs.Backend, error) { return table, nil }
-		return o
-	}
-	runSignals = func(ch chan<- os.Signal) func() { sigs <- ch; return func() {} }
-	defer func() { runOptions, runSignals = oldOpts, oldSigs }()
-
-	var logs syncBuffer
-	exited := make(chan int, 1)
-	go func() { exited <- runRun([]string{"-c", path}, io.Discard, &logs) }()
-	var sig chan<- os.Signal
-	select {
-	case sig = <-sigs:
-	case code := <-exited:
-		t.Fatalf("halvs run exited %d:\n%s", code, logs.String())
-	}
-	defer func() {
-		sig <- syscall.SIGTERM
-		if code := <-exited; code != exitOK {
-			t.Errorf("halvs run exited %d after SIGTERM, want 0:\n%s", code, logs.String())
-		}
-	}()
+	_, logs := runInProcess(t, lvs.NewMemory(), "-c", path)
 
 	urlRE := regexp.MustCompile(`url=(http://\S+/metrics)`)
 	var url string

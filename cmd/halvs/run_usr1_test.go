@@ -12,7 +12,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/halvs/halvs/director"
 	"github.com/halvs/halvs/internal/logtest"
 	"github.com/halvs/halvs/lvs"
 )
@@ -48,31 +47,7 @@ virtual_server "192.0.2.10:80" {
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	table := lvs.NewMemory()
-	oldOpts, oldSigs := runOptions, runSignals
-	sigs := make(chan chan<- os.Signal, 1)
-	runOptions = func(o director.Options) director.Options {
-		o.OpenIPVS = func() (lvs.Backend, error) { return table, nil }
-		return o
-	}
-	runSignals = func(ch chan<- os.Signal) func() { sigs <- ch; return func() {} }
-	defer func() { runOptions, runSignals = oldOpts, oldSigs }()
-
-	var logs syncBuffer
-	exited := make(chan int, 1)
-	go func() { exited <- runRun([]string{"-c", path, "--log-format", "json"}, io.Discard, &logs) }()
-	var sig chan<- os.Signal
-	select {
-	case sig = <-sigs:
-	case code := <-exited:
-		t.Fatalf("halvs run exited %d:\n%s", code, logs.String())
-	}
-	defer func() {
-		sig <- syscall.SIGTERM
-		if code := <-exited; code != exitOK {
-			t.Errorf("halvs run exited %d after SIGTERM, want 0:\n%s", code, logs.String())
-		}
-	}()
+	sig, logs := runInProcess(t, lvs.NewMemory(), "-c", path, "--log-format", "json")
 	// A settled table, so that the dump and the status read after it agree.
 	waitFor(t, "the real server in the table", func() bool {
 		var out bytes.Buffer

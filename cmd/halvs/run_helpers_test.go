@@ -3,13 +3,16 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/halvs/halvs/director"
 	"github.com/halvs/halvs/internal/netnstest"
+	"github.com/halvs/halvs/lvs"
 )
 
 // vethNS makes a fresh namespace (netnstest's names prefixed with prefix) with a veth pair
@@ -81,4 +84,37 @@ func (p *halvsProc) wait(t *testing.T) int {
 		t.Fatal(p.err)
 	}
 	return 0
+}
+
+// runInProcess runs `halvs run ARGS` in this process on table (an in-memory IPVS table),
+// with the signals in the test's hands: it returns once halvs run waits for them, with the
+// channel to send them on and its log. On cleanup it sends SIGTERM and expects exit status
+// 0.
+func runInProcess(t *testing.T, table lvs.Backend, args ...string) (chan<- os.Signal, *syncBuffer) {
+	t.Helper()
+	oldOpts, oldSigs := runOptions, runSignals
+	sigs := make(chan chan<- os.Signal, 1)
+	runOptions = func(o director.Options) director.Options {
+		o.OpenIPVS = func() (lvs.Backend, error) { return table, nil }
+		return o
+	}
+	runSignals = func(ch chan<- os.Signal) func() { sigs <- ch; return func() {} }
+	logs := &syncBuffer{}
+	exited := make(chan int, 1)
+	go func() { exited <- runRun(args, io.Discard, logs) }()
+	var sig chan<- os.Signal
+	select {
+	case sig = <-sigs:
+	case code := <-exited:
+		runOptions, runSignals = oldOpts, oldSigs
+		t.Fatalf("halvs run exited %d:\n%s", code, logs.String())
+	}
+	t.Cleanup(func() {
+		sig <- syscall.SIGTERM
+		if code := <-exited; code != exitOK {
+			t.Errorf("halvs run exited %d after SIGTERM, want 0:\n%s", code, logs.String())
+		}
+		runOptions, runSignals = oldOpts, oldSigs
+	})
+	return sig, logs
 }
