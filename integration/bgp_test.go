@@ -121,7 +121,12 @@ func (c *checkListener) Close() {
 
 // bgpDirectorConfig is a director's halvs.hcl: one virtual server with one real server on
 // port, tracked by a bgp_announce of the VIP, one neighbor (the router).
-func bgpDirectorConfig(n *Node, router netip.Addr, port uint16, runDir string) string {
+// extra are more prefixes for the bgp_announce (a reload adds one).
+func bgpDirectorConfig(n *Node, router netip.Addr, port uint16, runDir string, extra ...netip.Addr) string {
+	prefixes := fmt.Sprintf("%q", VIP4.String()+"/32")
+	for _, a := range extra {
+		prefixes += fmt.Sprintf(", %q", a.String()+"/32")
+	}
 	return fmt.Sprintf(`global {
   control_socket = %q
 }
@@ -147,12 +152,12 @@ bgp {
   }
 }
 bgp_announce "web" {
-  prefixes             = ["%s/32"]
+  prefixes             = [%s]
   track_virtual_server = ["%s:80"]
   drain_time           = %d
 }
 `, filepath.Join(runDir, "halvs.sock"), VIP4, int(bgpCheckEvery/time.Second), addrRS4, port,
-		bgpDirectorASN, n.Addr4, router, bgpRouterASN, VIP4, VIP4, int(bgpDrainTime/time.Second))
+		bgpDirectorASN, n.Addr4, router, bgpRouterASN, prefixes, VIP4, int(bgpDrainTime/time.Second))
 }
 
 // startBGPDirector runs the fake-IPVS halvs on n with conf; killed when the test ends.
@@ -212,15 +217,21 @@ func nextHops(t *testing.T, router *Node, addr netip.Addr) []string {
 // that took.
 func waitHops(t *testing.T, router *Node, want []string, timeout time.Duration) time.Duration {
 	t.Helper()
+	return waitHopsFor(t, router, VIP4, want, timeout)
+}
+
+// waitHopsFor waits until the router's next hops for addr are want.
+func waitHopsFor(t *testing.T, router *Node, addr netip.Addr, want []string, timeout time.Duration) time.Duration {
+	t.Helper()
 	start := time.Now()
 	var got []string
 	for time.Since(start) < timeout {
-		if got = nextHops(t, router, VIP4); slices.Equal(got, want) {
+		if got = nextHops(t, router, addr); slices.Equal(got, want) {
 			return time.Since(start)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("router's next hops for %s: got %q after %v, want %q", VIP4, got, timeout, want)
+	t.Fatalf("router's next hops for %s: got %q after %v, want %q", addr, got, timeout, want)
 	return 0
 }
 
@@ -318,6 +329,20 @@ func runBGPScenario(t *testing.T, l *bgpLab) {
 	}
 	l.ctl(t, b, "undrain")
 	waitHops(t, router, both, 30*time.Second)
+
+	t.Log("a reload on B adds a prefix in place: the router learns it from B alone")
+	extra := netip.MustParseAddr("10.10.10.23")
+	b.render = func(Instance) string { return bgpDirectorConfig(l.B, router.Addr4, l.listeners["B"].addr.Port(), b.RunDir, extra) }
+	if err := b.Rewrite(Instance{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitHopsFor(t, router, extra, onlyB, 30*time.Second)
+	if got := nextHops(t, router, VIP4); !slices.Equal(got, both) {
+		t.Errorf("after B's reload the VIP's next hops are %q, want %q (the session must not flap)", got, both)
+	}
 
 	t.Log("SIGTERM on A: its route is withdrawn while it still runs, then it stops after drain_time")
 	sent := time.Now()
