@@ -332,7 +332,9 @@ func runBGPScenario(t *testing.T, l *bgpLab) {
 
 	t.Log("a reload on B adds a prefix in place: the router learns it from B alone")
 	extra := netip.MustParseAddr("10.10.10.23")
-	b.render = func(Instance) string { return bgpDirectorConfig(l.B, router.Addr4, l.listeners["B"].addr.Port(), b.RunDir, extra) }
+	b.render = func(Instance) string {
+		return bgpDirectorConfig(l.B, router.Addr4, l.listeners["B"].addr.Port(), b.RunDir, extra)
+	}
 	if err := b.Rewrite(Instance{}); err != nil {
 		t.Fatal(err)
 	}
