@@ -3,14 +3,12 @@ package main
 import (
 	"bytes"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/halvs/halvs/config"
 	"github.com/halvs/halvs/doctor"
 	"github.com/halvs/halvs/internal/netnstest"
 )
@@ -67,12 +65,7 @@ vrrp_instance "VI_1" {
 // TestDoctorFromConfigNATAndTrack: lb_kind NAT (on the virtual server or a real server) asks
 // for forwarding in the real servers' family; track_interface names are checked too.
 func TestDoctorFromConfigNATAndTrack(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "halvs.hcl")
-	src := `global {
-  control_socket = "` + filepath.Join(dir, "none.sock") + `"
-}
-vrrp_instance "VI_1" {
+	cfg := loadDoctorConfig(t, `vrrp_instance "VI_1" {
   interface         = "eth0"
   virtual_router_id = 51
   priority          = 100
@@ -92,14 +85,7 @@ virtual_server "[2001:db8::22]:80" {
   lb_kind  = "DR"
   real_server "[2001:db8::1]:80" {}
 }
-`
-	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, diags := config.Load(path)
-	if diags.HasErrors() {
-		t.Fatalf("config: %v", diags)
-	}
+`)
 	var o doctor.Options
 	fromConfig(cfg, &o)
 	got := []any{o.NAT, o.NAT6, o.Instances[0].Track}

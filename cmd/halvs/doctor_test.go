@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -76,25 +77,13 @@ func TestRealserverThenDoctor(t *testing.T) {
 // TestDoctorFromConfigVIPDev: a VIP with its own dev is checked on that interface, not on the
 // instance's.
 func TestDoctorFromConfigVIPDev(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "halvs.hcl")
-	src := `global {
-  control_socket = "` + filepath.Join(dir, "none.sock") + `"
-}
-vrrp_instance "VI_1" {
+	cfg := loadDoctorConfig(t, `vrrp_instance "VI_1" {
   interface         = "eth0"
   virtual_router_id = 51
   priority          = 100
   virtual_ipaddress = ["10.10.10.22/24", "192.0.2.22/24 dev eth1", "10.10.10.23/24 dev eth0"]
 }
-`
-	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, diags := config.Load(path)
-	if diags.HasErrors() {
-		t.Fatalf("config: %v", diags)
-	}
+`)
 	var o doctor.Options
 	fromConfig(cfg, &o)
 	if o.TUN {
@@ -141,4 +130,21 @@ func TestDoctorFromConfigTUN(t *testing.T) {
 			}
 		})
 	}
+}
+
+// loadDoctorConfig loads a config of body and a global block whose control_socket nobody
+// answers on, failing t on any error.
+func loadDoctorConfig(t *testing.T, body string) *config.Config {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "halvs.hcl")
+	src := fmt.Sprintf("global {\n  control_socket = %q\n}\n", filepath.Join(dir, "none.sock")) + body
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, diags := config.Load(path)
+	if diags.HasErrors() {
+		t.Fatalf("config: %v", diags)
+	}
+	return cfg
 }
