@@ -22,13 +22,19 @@ type GoBGP struct {
 
 	mu        sync.Mutex
 	srv       *server.BgpServer
+	unwatch   context.CancelFunc // ends the session-state watch
 	neighbors map[netip.Addr]Neighbor
 	paths     map[netip.Prefix][]byte // announced prefix → GoBGP's path UUID
+
+	// upMu guards up apart from mu: GoBGP's watch goroutine must never wait for a call that
+	// holds mu while it waits for GoBGP.
+	upMu sync.Mutex
+	up   map[string]bool // neighbor → established, for the session log lines
 }
 
 // NewGoBGP returns a stopped speaker that logs through log.
 func NewGoBGP(log *slog.Logger) *GoBGP {
-	return &GoBGP{log: log, neighbors: map[netip.Addr]Neighbor{}, paths: map[netip.Prefix][]byte{}}
+	return &GoBGP{log: log, neighbors: map[netip.Addr]Neighbor{}, paths: map[netip.Prefix][]byte{}, up: map[string]bool{}}
 }
 
 // Start runs a GoBGP server with c's AS, router ID and listen port, then adds c's neighbors.
@@ -52,6 +58,11 @@ func (g *GoBGP) Start(ctx context.Context, c SpeakerConfig) error {
 		return fmt.Errorf("bgp: start the speaker (asn %d, router_id %s, listen_port %d): %w", c.ASN, c.RouterID, c.ListenPort, err)
 	}
 	g.srv = srv
+	wctx, cancel := context.WithCancel(context.Background())
+	g.unwatch = cancel
+	if err := srv.WatchEvent(wctx, &api.WatchEventRequest{Peer: &api.WatchEventRequest_Peer{}}, g.peerEvent); err != nil {
+		g.log.Warn("BGP: session changes will not be logged", "err", err)
+	}
 	g.neighbors = map[netip.Addr]Neighbor{}
 	g.paths = map[netip.Prefix][]byte{}
 	return g.setNeighbors(ctx, c.Neighbors)
@@ -230,6 +241,29 @@ func sessionState(s api.PeerState_SessionState) string {
 	return "IDLE"
 }
 
+// peerEvent logs a session's change of state: up (ESTABLISHED) at info, down from
+// ESTABLISHED at warn, the steps between at debug.
+func (g *GoBGP) peerEvent(r *api.WatchEventResponse) {
+	ev := r.GetPeer()
+	if ev == nil || ev.Type != api.WatchEventResponse_PeerEvent_STATE || ev.Peer == nil || ev.Peer.State == nil || ev.Peer.Conf == nil {
+		return
+	}
+	st := sessionState(ev.Peer.State.SessionState)
+	attrs := []any{"neighbor", ev.Peer.Conf.NeighborAddress, "peer_asn", ev.Peer.Conf.PeerAsn, "state", st}
+	g.upMu.Lock()
+	was := g.up[ev.Peer.Conf.NeighborAddress]
+	g.up[ev.Peer.Conf.NeighborAddress] = st == StateEstablished
+	g.upMu.Unlock()
+	switch {
+	case st == StateEstablished && !was:
+		g.log.Info("BGP session established", attrs...)
+	case st != StateEstablished && was:
+		g.log.Warn("BGP session down", attrs...)
+	default:
+		g.log.Debug("BGP session state", attrs...)
+	}
+}
+
 // Stop sends a Cease to every neighbor and stops the server.
 func (g *GoBGP) Stop(ctx context.Context) error {
 	g.mu.Lock()
@@ -238,6 +272,7 @@ func (g *GoBGP) Stop(ctx context.Context) error {
 		return nil
 	}
 	err := g.srv.StopBgp(ctx, &api.StopBgpRequest{})
+	g.unwatch()
 	g.srv.Stop()
 	g.srv = nil
 	g.neighbors = map[netip.Addr]Neighbor{}
