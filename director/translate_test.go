@@ -110,6 +110,8 @@ func TestTranslateVRRP(t *testing.T) {
 			},
 			ExcludedVIPs: []vrrp.VIP{{Prefix: netip.MustParsePrefix("2001:db8::9/64"), Dev: "eth0"}},
 			GARPRepeat:   5, GARPDelay: -time.Nanosecond, GARPRefresh: time.Minute, GARPRefreshRepeat: 1,
+			// the global vrrp_garp_master_delay 0: no second lower-priority burst
+			Timing: vrrp.InstanceTiming{GARPLowerPrioRepeat: 5, GARPLowerPrioDelay: -1, McastGroup: vrrp.MulticastIPv4},
 			Track: []vrrp.Track{
 				{Kind: vrrp.TrackInterface, Name: "eth1", Weight: -10},
 				{Kind: vrrp.TrackScript, Name: "chk_haproxy", Weight: -20},
@@ -127,6 +129,7 @@ func TestTranslateVRRP(t *testing.T) {
 				{Prefix: netip.MustParsePrefix("2001:db8::22/64"), Dev: "eth0"},
 			},
 			GARPRepeat: 3, GARPDelay: 2 * time.Second, GARPRefresh: time.Minute, GARPRefreshRepeat: 1,
+			Timing: vrrp.InstanceTiming{GARPLowerPrioRepeat: 5, GARPLowerPrioDelay: -1, McastGroup: vrrp.MulticastIPv6},
 		}},
 		SyncGroups: []vrrp.SyncGroupConfig{{Name: "G1", Members: []string{"VI_1", "VI_6"},
 			Notify: vrrp.NotifyConfig{Fault: []string{"/etc/halvs/fault.sh"}}}},

@@ -1,0 +1,75 @@
+package director
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/halvs/halvs/config"
+	"github.com/halvs/halvs/vrrp"
+)
+
+func TestTranslateTiming(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		want vrrp.InstanceTiming
+	}{
+		{name: "defaults: the master burst, the standard group",
+			src: `vrrp_instance "VI_1" {
+  interface = "eth0"
+  virtual_router_id = 51
+  virtual_ipaddress = ["192.0.2.1"]
+}`,
+			want: vrrp.InstanceTiming{GARPLowerPrioRepeat: 5, GARPLowerPrioDelay: 5 * time.Second,
+				McastGroup: netip.MustParseAddr("224.0.0.18")}},
+		{name: "keywords; 0 is none",
+			src: `global {
+  vrrp_mcast_group4 = "224.0.0.19"
+  vrrp_garp_interval = 0.01
+}
+vrrp_instance "VI_1" {
+  interface = "eth0"
+  virtual_router_id = 51
+  virtual_ipaddress = ["192.0.2.1"]
+  lower_prio_no_advert = true
+  higher_prio_send_advert = true
+  garp_lower_prio_repeat = 0
+  garp_lower_prio_delay = 0
+}`,
+			want: vrrp.InstanceTiming{LowerPrioNoAdvert: true, HigherPrioSendAdvert: true, GARPLowerPrioRepeat: -1,
+				GARPLowerPrioDelay: -1, GARPInterval: 10 * time.Millisecond, McastGroup: netip.MustParseAddr("224.0.0.19")}},
+		{name: "IPv6 takes vrrp_mcast_group6",
+			src: `global {
+  vrrp_mcast_group6 = "ff02::13"
+}
+vrrp_instance "VI_6" {
+  interface = "eth0"
+  virtual_router_id = 51
+  virtual_ipaddress = ["fe80::1", "2001:db8::1"]
+}`,
+			want: vrrp.InstanceTiming{GARPLowerPrioRepeat: 5, GARPLowerPrioDelay: 5 * time.Second,
+				McastGroup: netip.MustParseAddr("ff02::13")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, diags := config.Parse([]byte(tt.src), "t.hcl")
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			p, err := TranslateVRRP(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, p.Instances[0].Timing, cmpopts.EquateComparable(netip.Addr{})); diff != "" {
+				t.Errorf("timing (-want +got):\n%s", diff)
+			}
+		})
+	}
+	g := config.Global{Timing: config.GlobalTiming{RTPriority: 20, Nice: -5, HasNice: true}}
+	if diff := cmp.Diff(vrrp.AdvertSched{RTPriority: 20, Nice: -5, SetNice: true}, advertSched(g.Timing)); diff != "" {
+		t.Errorf("advert scheduling (-want +got):\n%s", diff)
+	}
+}
