@@ -48,7 +48,14 @@ func TestSoak(t *testing.T) {
 	p.start(impl, p.lab.A, a)
 	p.expectMaster(mark, p.lab.A, 5*time.Second, 0)
 	p.start(impl, p.lab.B, b)
-	p.holdsAlone(p.lab.A, time.Second)
+	report := os.Getenv("HALVS_SOAK_REPORT") == "1"
+	if report {
+		// A row without vrrp_rt_priority may see B take over already while it starts up
+		// on the loaded machine: that is a figure of the row, not a failed setup.
+		time.Sleep(time.Second)
+	} else {
+		p.holdsAlone(p.lab.A, time.Second)
+	}
 
 	// The master's adverts as they leave its interface (stamped in the sending thread's
 	// context: the daemon's timing), and as the client receives them.
@@ -73,7 +80,7 @@ func TestSoak(t *testing.T) {
 	r := func(d time.Duration) time.Duration { return d.Round(10 * time.Microsecond) }
 	t.Logf("SOAK impl=%s rt_priority=%d interval=%v duration=%v adverts_sent=%d max_gap_sent=%v p99_gap_sent=%v adverts_seen=%d max_gap_seen=%v p99_gap_seen=%v master_down=%v false_takeover_adverts=%d",
 		impl, rt, interval, duration, sent, r(maxGap), r(p99), seen, r(maxSeen), r(p99Seen), r(mdi), takeovers)
-	if os.Getenv("HALVS_SOAK_REPORT") == "1" {
+	if report {
 		return
 	}
 	if takeovers > 0 {
