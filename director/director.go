@@ -460,6 +460,7 @@ func (d *Director) Reload(cfg *config.Config) error {
 	old := d.cfg
 	d.host.pin(p)
 	d.bindMiscChecks(p)
+	warnTimingRestart(d.log, old.Global.Timing, cfg.Global.Timing) // vrrp_timing.go
 	d.global.Store(&cfg.Global)
 	d.fifos.setLVS(cfg.Global.LVSNotifyFifo)
 	d.fifos.configure(cfg.Global.NotifyFifo, unionFIFOs(d.plan.vrrp.FIFOs, p.vrrp.FIFOs))

@@ -1,6 +1,8 @@
 package director
 
 import (
+	"log/slog"
+
 	"github.com/halvs/halvs/config"
 	"github.com/halvs/halvs/vrrp"
 )
@@ -32,4 +34,17 @@ func instanceTiming(vi *config.VRRPInstance, g config.Global) vrrp.InstanceTimin
 // advertSched is global's vrrp_rt_priority and vrrp_priority.
 func advertSched(t config.GlobalTiming) vrrp.AdvertSched {
 	return vrrp.AdvertSched{RTPriority: t.RTPriority, Nice: t.Nice, SetNice: t.HasNice}
+}
+
+// warnTimingRestart logs the global timing keywords a reload changed that only a restart
+// applies: the advert threads' scheduling is set when they start, and vrrp_startup_delay
+// concerns the start of halvs.
+func warnTimingRestart(log *slog.Logger, old, cur config.GlobalTiming) {
+	if advertSched(old) != advertSched(cur) {
+		log.Warn("vrrp_rt_priority / vrrp_priority changed: the running instances keep their scheduling until halvs restarts",
+			"was", advertSched(old).String(), "now", advertSched(cur).String())
+	}
+	if old.StartupDelay != cur.StartupDelay {
+		log.Info("vrrp_startup_delay changed: it applies when halvs starts, not to a reload", "now", cur.StartupDelay)
+	}
 }

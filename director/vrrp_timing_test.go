@@ -1,7 +1,10 @@
 package director
 
 import (
+	"bytes"
+	"log/slog"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,5 +74,18 @@ vrrp_instance "VI_6" {
 	g := config.Global{Timing: config.GlobalTiming{RTPriority: 20, Nice: -5, HasNice: true}}
 	if diff := cmp.Diff(vrrp.AdvertSched{RTPriority: 20, Nice: -5, SetNice: true}, advertSched(g.Timing)); diff != "" {
 		t.Errorf("advert scheduling (-want +got):\n%s", diff)
+	}
+}
+
+func TestWarnTimingRestart(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	warnTimingRestart(log, config.GlobalTiming{}, config.GlobalTiming{})
+	if buf.Len() != 0 {
+		t.Errorf("unchanged: logged %q", buf.String())
+	}
+	warnTimingRestart(log, config.GlobalTiming{}, config.GlobalTiming{RTPriority: 50})
+	if !strings.Contains(buf.String(), "keep their scheduling until halvs restarts") || !strings.Contains(buf.String(), "SCHED_RR priority 50") {
+		t.Errorf("vrrp_rt_priority set by a reload: logged %q, want the restart warning", buf.String())
 	}
 }
