@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vishvananda/netlink"
 )
 
 // The active-active scenario on the host (issue 15): directors A and B each run halvs with a
@@ -303,6 +305,11 @@ func runBGPScenario(t *testing.T, l *bgpLab) {
 		t.Errorf("A does not hold %s on lo (IPVS would not take its traffic)", VIP4)
 	}
 
+	t.Log("no director answers ARP for the announced address (it is on lo, arp_ignore raised)")
+	if mac, state := arpFrom(t, l.RS, VIP4); mac != nil {
+		t.Errorf("the real server's segment resolved %s to %s (%s): a director answers ARP for it", VIP4, mac, state)
+	}
+
 	t.Log("A's real server down: A's route is withdrawn within one check interval")
 	l.listeners["A"].Close()
 	took := waitHops(t, router, onlyB, 30*time.Second)
@@ -368,5 +375,47 @@ func runBGPScenario(t *testing.T, l *bgpLab) {
 	}
 	if l.A.HasAddrOn("lo", VIP4) {
 		t.Errorf("A left %s on lo after stopping", VIP4)
+	}
+}
+
+// arpFrom makes n resolve addr on its segment (a datagram to port 9) and returns the MAC its
+// neighbour table then holds for addr, nil when nobody answered.
+func arpFrom(t *testing.T, n *Node, addr netip.Addr) (net.HardwareAddr, string) {
+	t.Helper()
+	n.NS.MustDo(func() error {
+		c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(addr, 9)))
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		_, _ = c.Write([]byte("halvs"))
+		return nil
+	})
+	link, err := n.NS.Handle.LinkByName(n.If)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The kernel sends 3 probes a second apart (ucast_solicit + mcast_solicit) before it
+	// gives up; an answer, if any, comes within the first.
+	deadline := time.Now().Add(4 * time.Second)
+	for {
+		list, err := n.NS.Handle.NeighList(link.Attrs().Index, netlink.FAMILY_V4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, nb := range list {
+			if ip, ok := netip.AddrFromSlice(nb.IP); ok && ip.Unmap() == addr {
+				if len(nb.HardwareAddr) == 6 && nb.State&(netlink.NUD_REACHABLE|netlink.NUD_STALE|netlink.NUD_DELAY|netlink.NUD_PROBE) != 0 {
+					return nb.HardwareAddr, neighState(nb.State)
+				}
+				if nb.State&netlink.NUD_FAILED != 0 {
+					return nil, neighState(nb.State)
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			return nil, "no answer"
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
