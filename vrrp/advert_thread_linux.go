@@ -3,6 +3,7 @@ package vrrp
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -22,6 +23,11 @@ type advertThread struct {
 	efd   int // the inbox's wake-up
 
 	fire func() // the armed timer's callback; nil when none is armed
+
+	// closed keeps signal from writing to a descriptor number that close gave back (and
+	// another file may have by now): inputs still arrive after the loop ended.
+	mu     sync.RWMutex
+	closed bool
 }
 
 func newAdvertThread(s AdvertSched) (*advertThread, error) {
@@ -39,6 +45,11 @@ func newAdvertThread(s AdvertSched) (*advertThread, error) {
 
 // signal wakes the loop's wait.
 func (t *advertThread) signal() {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if t.closed {
+		return
+	}
 	one := [8]byte{1}         // little-endian 1
 	unix.Write(t.efd, one[:]) // EAGAIN means the counter is already set: awake anyway
 }
@@ -96,6 +107,9 @@ func (t *advertThread) wait() {
 }
 
 func (t *advertThread) close() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.closed = true
 	unix.Close(t.tfd)
 	unix.Close(t.efd)
 }

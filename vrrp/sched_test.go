@@ -142,3 +142,28 @@ func TestAdvertSchedRefused(t *testing.T) {
 }
 
 const schedOther = 0 // SCHED_OTHER (SCHED_NORMAL)
+
+// TestAdvertThreadSignalAfterClose: inputs that arrive after the loop ended (a late advert,
+// a tracker) must not write to the closed eventfd's number, which another file may hold.
+func TestAdvertThreadSignalAfterClose(t *testing.T) {
+	at, err := newAdvertThread(AdvertSched{Nice: 1, SetNice: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	efd := at.efd
+	at.close()
+	// The lowest free numbers: the pipe's ends take the timerfd's and the eventfd's.
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_NONBLOCK|unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[0])
+	defer unix.Close(p[1])
+	if p[0] != efd && p[1] != efd {
+		t.Skipf("the pipe got %v, not the eventfd's number %d", p, efd)
+	}
+	at.signal()
+	if n, _ := unix.Read(p[0], make([]byte, 8)); n > 0 {
+		t.Errorf("signal after close wrote %d bytes into the pipe that took the eventfd's number", n)
+	}
+}
