@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -31,81 +33,119 @@ func (e *engine) update(vss []VirtualServer, now time.Time) (output, error) {
 	if err := validate(vss); err != nil {
 		return out, err
 	}
+	// Decide, and build every new checker: nothing changes until this has succeeded.
+	keys, wanted, err := resolveProbes(vss)
+	if err != nil {
+		return out, err
+	}
+	plan := planProbes(e.running(), wanted)
+	fresh, err := buildProbes(wanted, plan)
+	if err != nil {
+		return out, err
+	}
+	// Apply. Probes first, so that real servers evaluate against the new set. Servers that
+	// leave run their scripts before the new ones report, as keepalived clears the old
+	// services before it starts the new ones.
+	e.applyProbes(plan, wanted, fresh, now)
+	e.retireServers(vss, &out)
+	e.rebuildServers(vss, keys, now, &out)
+	return out, nil
+}
 
-	// Phase 1: resolve every check and build the new probes. Nothing is changed yet.
-	keys := make([][][]string, len(vss)) // probe keys per virtual server, real server, check
-	fresh := map[string]*probe{}
-	var freshOrder []*probe
+// resolveProbes resolves every check of vss. keys holds each check's probe key per virtual
+// server, real server and check; wanted the distinct probes, in their first use's order.
+func resolveProbes(vss []VirtualServer) (keys [][][]string, wanted []wantedProbe, err error) {
+	keys = make([][][]string, len(vss))
+	seen := map[string]bool{}
 	for i, vspec := range vss {
 		keys[i] = make([][]string, len(vspec.RealServers))
 		for j, rspec := range vspec.RealServers {
+			where := fmt.Sprintf("virtual server %s real server %v", vspec.Name, rspec.Addr)
 			for _, c := range rspec.Checks {
 				resolved, err := c.Spec.resolve(resolveEnv{RealServer: rspec.Addr, Timing: c.Timing})
 				if err != nil {
-					return output{}, fmt.Errorf("virtual server %s real server %v: %w", vspec.Name, rspec.Addr, err)
+					return nil, nil, fmt.Errorf("%s: %w", where, err)
 				}
-				key := probeKey(resolved, c.Timing)
-				keys[i][j] = append(keys[i][j], key)
-				if e.probes[key] != nil || fresh[key] != nil {
-					continue
+				id := probeID{key: probeKey(resolved, c.Timing), specKey: probeKey(resolved, Timing{})}
+				keys[i][j] = append(keys[i][j], id.key)
+				if !seen[id.key] {
+					seen[id.key] = true
+					wanted = append(wanted, wantedProbe{probeID: id, spec: resolved, timing: c.Timing, where: where})
 				}
-				chk, err := resolved.newChecker()
-				if err != nil {
-					return output{}, fmt.Errorf("virtual server %s real server %v: %w", vspec.Name, rspec.Addr, err)
-				}
-				p := &probe{key: key, specKey: probeKey(resolved, Timing{}), checker: chk, timing: c.Timing, index: -1}
-				fresh[key] = p
-				freshOrder = append(freshOrder, p)
 			}
 		}
 	}
+	return keys, wanted, nil
+}
 
-	// Phase 2: apply. Probes first, so that real servers evaluate against the new set.
-	probes := map[string]*probe{}
-	for _, perVS := range keys {
-		for _, perRS := range perVS {
-			for _, k := range perRS {
-				p := e.probes[k]
-				if p == nil {
-					p = fresh[k]
-				}
-				p.subs = nil // rebuilt below
-				probes[k] = p
-			}
-		}
-	}
-	bySpec := map[string]*probe{}
+// running lists the engine's probes for planProbes, by key.
+func (e *engine) running() []runningProbe {
+	rs := make([]runningProbe, 0, len(e.probes))
 	for k, p := range e.probes {
-		if p.hasRun && bySpec[p.specKey] == nil {
-			bySpec[p.specKey] = p
+		rs = append(rs, runningProbe{probeID: probeID{key: k, specKey: p.specKey}, hasRun: p.hasRun})
+	}
+	slices.SortFunc(rs, func(a, b runningProbe) int { return strings.Compare(a.key, b.key) })
+	return rs
+}
+
+// buildProbes builds the checkers of the plan's new probes, unscheduled.
+func buildProbes(wanted []wantedProbe, plan probePlan) (map[string]*probe, error) {
+	fresh := map[string]*probe{}
+	for _, w := range wanted {
+		if _, swap := plan.Swap[w.key]; !swap && !slices.Contains(plan.Start, w.key) {
+			continue
 		}
-		if probes[k] == nil {
-			p.retired = true
-			if p.index >= 0 {
-				e.queue.remove(p.index)
-			}
+		chk, err := w.spec.newChecker()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", w.where, err)
+		}
+		fresh[w.key] = &probe{key: w.key, specKey: w.specKey, checker: chk, timing: w.timing, index: -1}
+	}
+	return fresh, nil
+}
+
+// applyProbes carries out plan: retired probes leave the queue (a running one reports to
+// nobody), new ones take over their predecessor's health or start afresh, and every probe's
+// subscribers are cleared for rebuildServers.
+func (e *engine) applyProbes(plan probePlan, wanted []wantedProbe, fresh map[string]*probe, now time.Time) {
+	for _, k := range plan.Retire {
+		p := e.probes[k]
+		p.retired = true
+		if p.index >= 0 {
+			e.queue.remove(p.index)
 		}
 	}
-	for _, p := range freshOrder {
-		if old := bySpec[p.specKey]; old != nil {
-			p.migrate(old, now)
-		} else {
+	probes := make(map[string]*probe, len(wanted))
+	for _, w := range wanted {
+		p := fresh[w.key]
+		switch from, swap := plan.Swap[w.key]; {
+		case p == nil:
+			p = e.probes[w.key]
+		case swap:
+			p.migrate(e.probes[from], now)
+		default:
 			p.start(now, e.rnd)
 		}
-		e.queue.push(p)
+		if fresh[w.key] != nil {
+			e.queue.push(p)
+		}
+		p.subs = nil
+		probes[w.key] = p
 	}
 	e.probes = probes
 	e.window = batchWindow(probes)
+}
 
-	// Servers that leave run their scripts first, as keepalived clears the old services before
-	// it starts the new ones.
+// retireServers runs the scripts of the servers vss no longer has: notify_down for a removed
+// real server that was alive (keepalived's clear_service_rs), quorum_down for a removed virtual
+// server whose quorum was up. Neither raises an event: the server is gone from the
+// configuration the director applies.
+func (e *engine) retireServers(vss []VirtualServer, out *output) {
 	newVS := map[string]VirtualServer{}
 	for _, vspec := range vss {
 		newVS[vspec.Name] = vspec
 	}
-	oldVS := map[string]*vsState{}
 	for _, vs := range e.vss {
-		oldVS[vs.spec.Name] = vs
 		vspec, kept := newVS[vs.spec.Name]
 		stay := map[netip.AddrPort]bool{}
 		for _, r := range vspec.RealServers {
@@ -120,7 +160,16 @@ func (e *engine) update(vss []VirtualServer, now time.Time) (output, error) {
 			out.script(vs.spec.QuorumDown, "quorum_down "+vs.spec.Name+" (removed)")
 		}
 	}
+}
 
+// rebuildServers makes the engine's servers those of vss, subscribed to the probes named by keys
+// (from resolveProbes): a kept server carries its health over and reports what changed, a new
+// one reports its initial state.
+func (e *engine) rebuildServers(vss []VirtualServer, keys [][][]string, now time.Time, out *output) {
+	oldVS := map[string]*vsState{}
+	for _, vs := range e.vss {
+		oldVS[vs.spec.Name] = vs
+	}
 	e.vss = make([]*vsState, 0, len(vss))
 	for i, vspec := range vss {
 		old := oldVS[vspec.Name]
@@ -135,13 +184,13 @@ func (e *engine) update(vss []VirtualServer, now time.Time) (output, error) {
 		for j, rspec := range vspec.RealServers {
 			rs := &rsState{vs: vs, spec: rspec, since: now}
 			for _, k := range keys[i][j] {
-				p := probes[k]
+				p := e.probes[k]
 				p.subs = append(p.subs, rs)
 				rs.probes = append(rs.probes, p)
 			}
 			if prev := oldRS[rspec.Addr]; prev != nil {
 				rs.alive, rs.weight, rs.since, rs.notified = prev.alive, prev.weight, prev.since, prev.notified
-				rs.reload(prev.spec, now, &out)
+				rs.reload(prev.spec, now, out)
 			} else {
 				rs.alive, rs.weight = rs.evaluate()
 				out.events = append(out.events, rs.event(now, true))
@@ -152,13 +201,12 @@ func (e *engine) update(vss []VirtualServer, now time.Time) (output, error) {
 			vs.rss = append(vs.rss, rs)
 		}
 		if old == nil {
-			vs.initialQuorum(now, &out)
+			vs.initialQuorum(now, out)
 		} else {
-			vs.reloadQuorum(old.spec, now, &out)
+			vs.reloadQuorum(old.spec, now, out)
 		}
 		e.vss = append(e.vss, vs)
 	}
-	return out, nil
 }
 
 // start schedules a new probe's first check as at startup: keepalived's initial state (up
