@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/halvs/halvs/bgp/bgptest"
+	"github.com/halvs/halvs/internal/testutil"
 	"github.com/halvs/halvs/vrrp"
 )
 
@@ -43,17 +44,6 @@ func bgpOptions(t *testing.T, k *kernel) (Options, *bgptest.Speaker, *bgptest.Ad
 	return opts, sp, dm
 }
 
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // TestBGPRunAnnouncesAndDrains: the quorum fed by the health side announces the prefix,
 // whose address goes on the interface through the VIP ledger; Drain and Undrain move it;
 // the stop withdraws first, then stops the speaker, then removes the address.
@@ -66,7 +56,7 @@ func TestBGPRunAnnouncesAndDrains(t *testing.T) {
 	}
 	stop := running(t, d)
 	web := []string{"10.10.10.22/32"}
-	waitUntil(t, "the announcement", func() bool { return slices.Equal(sp.Announced(), web) })
+	testutil.Eventually(t, 10*time.Second, "the announcement", func() bool { return slices.Equal(sp.Announced(), web) })
 	if !slices.Contains(k.opLog(), "add 10.10.10.22/32") || !d.ledger.Added(vrrp.VIP{Prefix: netip.MustParsePrefix("10.10.10.22/32"), Dev: "lo"}) {
 		t.Errorf("the address is not on lo through the ledger: ops %q", k.opLog())
 	}
