@@ -37,8 +37,8 @@ type Browser struct {
 	stderr  *syncBuffer
 }
 
-// StartBrowser starts Chromium in node's namespace; it skips the test when Chromium is not
-// installed.
+// StartBrowser starts Chromium in node's namespace (nil: this process's, for a page on
+// loopback); it skips the test when Chromium is not installed.
 func StartBrowser(t testing.TB, node *Node) *Browser {
 	t.Helper()
 	bin := ChromiumBinary()
@@ -55,13 +55,17 @@ func StartBrowser(t testing.TB, node *Node) *Browser {
 	}
 	profile := filepath.Join(t.TempDir(), "chromium")
 	b := &Browser{t: t, in: ourEnd, out: bufio.NewReader(theirEnd), stderr: &syncBuffer{}}
-	b.cmd = node.NS.Command(context.Background(), bin, "--headless", "--no-sandbox", "--disable-gpu",
-		"--remote-debugging-pipe", "--user-data-dir="+profile, "--no-first-run", "--window-size=1400,900",
-		"--hide-scrollbars", "about:blank")
+	args := []string{"--headless", "--no-sandbox", "--disable-gpu", "--remote-debugging-pipe", "--user-data-dir=" + profile,
+		"--no-first-run", "--window-size=1400,900", "--hide-scrollbars", "about:blank"}
+	if node != nil {
+		b.cmd = node.NS.Command(context.Background(), bin, args...)
+	} else {
+		b.cmd = exec.Command(bin, args...)
+	}
 	b.cmd.ExtraFiles = []*os.File{toBrowser, fromBrowser} // fd 3, fd 4
 	b.cmd.Stdout, b.cmd.Stderr = b.stderr, b.stderr
 	if err := b.cmd.Start(); err != nil {
-		t.Fatalf("start %s in %s: %v", bin, node.NS.Name, err)
+		t.Fatalf("start %s: %v", bin, err)
 	}
 	toBrowser.Close()
 	fromBrowser.Close()

@@ -3,14 +3,21 @@
 package integration
 
 import (
+	"context"
 	"fmt"
 	"net"
+	"net/http/httptest"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/halvs/halvs/control"
+	"github.com/halvs/halvs/statuspage"
 )
 
 // memIPVSHalvs builds halvs with -tags halvs_memipvs (an in-memory IPVS table: this host's
@@ -170,5 +177,108 @@ func TestStatusPageInBrowser(t *testing.T) {
 	})
 	if !v.Mark {
 		t.Error("the page was reloaded; its script should have refreshed it in place")
+	}
+}
+
+// TestStatusPageScriptMatchesServer: the page's script redraws every table exactly as the
+// server rendered it, from the same document: a director with one of everything (instances
+// MASTER and FAULT with trackers, a virtual server with a real server up and one down, BGP,
+// events, a failed reload), served on loopback, read in Chromium before and after one
+// refresh.
+func TestStatusPageScriptMatchesServer(t *testing.T) {
+	for name, st := range map[string]*control.Status{
+		"one of everything": pageFixture(),
+		"nothing":           {SchemaVersion: control.StatusVersion, Time: time.Now().UTC(), RouterID: "director-b"},
+	} {
+		t.Run(name, func(t *testing.T) { scriptMatchesServer(t, st) })
+	}
+}
+
+func scriptMatchesServer(t *testing.T, st *control.Status) {
+	srv := httptest.NewServer(statuspage.Handler(func(context.Context) (*control.Status, error) { return st, nil }, "test", nil))
+	t.Cleanup(srv.Close)
+	b := StartBrowser(t, nil)
+	b.Open(srv.URL + "/")
+	const sections = `JSON.parse(JSON.stringify({
+  refreshes: parseInt(document.body.getAttribute("data-refreshes"), 10),
+  html: ["instances", "servers", "bgp", "events", "reload", "syncd"].map(function (id) {
+    return document.getElementById(id).outerHTML.replace(/>\s+</g, "><").trim();
+  })
+}))`
+	type view struct {
+		Refreshes int      `json:"refreshes"`
+		HTML      []string `json:"html"`
+	}
+	var before, after view
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if err := b.Eval(sections, &before); err == nil && len(before.HTML) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the page did not load")
+		}
+	}
+	if before.Refreshes != 0 {
+		t.Fatalf("refreshed %d times already: the server's rendering is gone", before.Refreshes)
+	}
+	for deadline := time.Now().Add(15 * time.Second); after.Refreshes == 0; time.Sleep(100 * time.Millisecond) {
+		if err := b.Eval(sections, &after); err != nil || time.Now().After(deadline) {
+			t.Fatalf("no refresh within 15s (err %v)", err)
+		}
+	}
+	for i, id := range []string{"instances", "servers", "bgp", "events", "reload", "syncd"} {
+		if diff := cmp.Diff(before.HTML[i], after.HTML[i]); diff != "" {
+			t.Errorf("#%s, server-rendered vs script-rendered (-server +script):\n%s", id, diff)
+		}
+	}
+}
+
+// pageFixture is a status document with one of everything the page shows.
+func pageFixture() *control.Status {
+	at := time.Now().UTC().Truncate(time.Second)
+	three := 3
+	ap := netip.MustParseAddrPort
+	return &control.Status{
+		SchemaVersion: control.StatusVersion, Time: at, RouterID: "director-a", ConfigFile: "/etc/halvs/halvs.hcl",
+		ConfigLoaded: at.Add(-time.Hour), Started: at.Add(-26 * time.Hour),
+		LastReload: &control.Reload{At: at.Add(-5 * time.Minute), Result: "failure", Errors: []string{`halvs.hcl:9:11: error: state must be "MASTER" or "BACKUP" <not> "MASTR"`}},
+		Instances: []control.Instance{{
+			Name: "VI_1", Interface: "eth0", VRID: 51, State: "MASTER", Priority: 150, EffectivePriority: 144,
+			MasterAddr: netip.MustParseAddr("10.10.10.30"), Since: at.Add(-2*time.Hour - 4*time.Minute),
+			LastTransition: &control.Transition{From: "BACKUP", To: "MASTER", Reason: "master down timer expired", At: at.Add(-2*time.Hour - 4*time.Minute)},
+			VIPs:           []netip.Prefix{netip.MustParsePrefix("10.10.10.22/32"), netip.MustParsePrefix("fd00::22/128")},
+			Trackers: []control.Tracker{{Kind: "interface", Name: "eth1", Weight: 10, State: "up"},
+				{Kind: "script", Name: "chk", Weight: -20, Reverse: true, State: "down"},
+				{Kind: "file", Name: "drain", Weight: -2, State: "value", Value: &three}},
+		}, {
+			Name: "VI_2", Interface: "eth1", VRID: 52, State: "FAULT", Priority: 100, EffectivePriority: 100,
+			Since: at.Add(-90 * time.Second), Faults: []string{"eth1 down", "chk"},
+		}},
+		VirtualServers: []control.VirtualServer{{
+			Name: "10.10.10.22:80", Protocol: "TCP", Scheduler: "wrr", Method: "DR", Quorum: 1, QuorumUp: true, AliveWeight: 3,
+			Stats: &control.IPVSStats{Connections: 18234, CPS: 12, InPPS: 2400, OutPPS: 7, InBPS: 3 << 20, OutBPS: 999, BytesIn: 5 << 30, BytesOut: 1500},
+			RealServers: []control.RealServer{
+				{Addr: ap("10.10.10.31:80"), Weight: 3, EffectiveWeight: 3, InTable: true, Health: control.HealthUp,
+					LastCheck:   &control.CheckResult{Checker: "tcp_check 10.10.10.31:80", At: at.Add(-4 * time.Second), OK: true, Latency: control.Duration(412 * time.Microsecond)},
+					ActiveConns: 12, InactiveConns: 40, Stats: &control.IPVSStats{Connections: 18234, CPS: 12, InPPS: 1_234_567}},
+				{Addr: ap("10.10.10.32:80"), Weight: 3, Health: control.HealthDown,
+					LastCheck: &control.CheckResult{Checker: "tcp_check 10.10.10.32:80", At: at.Add(-time.Second),
+						Latency: control.Duration(1200 * time.Microsecond), Error: "connect: connection refused"}},
+				{Addr: ap("10.10.10.33:80"), Weight: 1, Health: control.HealthUnknown},
+			},
+		}, {
+			Name: "fwmark:1", Scheduler: "mh", Method: "TUN", Quorum: 2, SorryActive: true,
+		}},
+		SyncDaemon: &control.SyncDaemon{Role: "master", Interface: "eth0", SyncID: 51, Instance: "VI_1"},
+		BGP: &control.BGP{ASN: 65001, RouterID: "10.10.10.30", Drained: true,
+			Neighbors: []control.BGPNeighbor{{Address: "10.10.10.1", PeerASN: 65000, State: "ESTABLISHED", Up: true, Since: at.Add(-time.Hour)},
+				{Address: "10.10.10.2", PeerASN: 65000, State: "ACTIVE"}},
+			Prefixes: []control.BGPPrefix{{Prefix: "10.10.10.22/32", Announce: "web", Announced: true, Reason: "quorum up", Since: at.Add(-time.Hour)},
+				{Prefix: "10.10.10.23/32", Announce: "dns", Reason: "drained"}}},
+		Events: []control.Event{
+			{At: at.Add(-5 * time.Minute), Kind: "reload", Subject: "/etc/halvs/halvs.hcl", State: "failure", Message: "reload refused <b>x</b>"},
+			{At: at.Add(-time.Hour), Kind: "check", Subject: "10.10.10.22:80/TCP → 10.10.10.32:80", State: "down", Message: "real server 10.10.10.32:80 down"},
+			{At: at.Add(-2*time.Hour - 4*time.Minute), Kind: "vrrp", Subject: "VI_1", State: "MASTER", Message: "BACKUP → MASTER: master down timer expired"},
+		},
 	}
 }

@@ -59,6 +59,10 @@ func sample() *control.Status {
 			},
 		}},
 		SyncDaemon: &control.SyncDaemon{Role: "master", Interface: "eth0", SyncID: 51, Instance: "VI_1"},
+		BGP: &control.BGP{ASN: 65001, RouterID: "10.10.10.30",
+			Neighbors: []control.BGPNeighbor{{Address: "10.10.10.1", PeerASN: 65000, State: "ESTABLISHED", Up: true, Since: at.Add(-time.Hour)}},
+			Prefixes: []control.BGPPrefix{{Prefix: "10.10.10.22/32", Announce: "web", Announced: true, Reason: "quorum up", Since: at.Add(-time.Hour)},
+				{Prefix: "10.10.10.23/32", Announce: "dns", Reason: "quorum lost: 10.10.10.23:53/UDP"}}},
 		Events: []control.Event{
 			{At: at.Add(-5 * time.Minute), Kind: "reload", Subject: "/etc/halvs/halvs.hcl", State: "failure", Message: "reload refused, the running configuration is kept"},
 			{At: at.Add(-time.Hour), Kind: "check", Subject: "10.10.10.22:80/TCP → 10.10.10.32:80", State: "down", Message: "real server 10.10.10.32:80 down: tcp_check: connect: connection refused"},
@@ -123,6 +127,8 @@ func TestPageShows(t *testing.T) {
 		`<tr class="ev k-vrrp s-MASTER">`,
 		`<span id="reload" class="reload-failure">failure at 2026-03-01 11:55:00: /etc/halvs/halvs.hcl:9:11: error: state must be &#34;MASTER&#34;`,
 		`<span id="live" data-ms="2000">`,
+		`<tr class="nb up" data-addr="10.10.10.1"><td>neighbor 10.10.10.1</td><td class="health">ESTABLISHED</td>`,
+		`<tr class="px down" data-prefix="10.10.10.23/32"><td>prefix 10.10.10.23/32</td><td class="health">withdrawn</td>`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %s", want)
