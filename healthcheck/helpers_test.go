@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/halvs/halvs/internal/testutil"
 )
 
 // loopbacks are the addresses the checker tests listen on; ::1 is skipped where IPv6 is off.
@@ -22,21 +24,7 @@ func loopbacks(t *testing.T) []netip.Addr {
 // tcpListener accepts and closes connections until the test ends; it returns the address.
 func tcpListener(t testing.TB, ip netip.Addr) netip.AddrPort {
 	t.Helper()
-	l, err := net.Listen("tcp", netip.AddrPortFrom(ip, 0).String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	return netip.MustParseAddrPort(l.Addr().String())
+	return testutil.Serve(t, netip.AddrPortFrom(ip, 0).String(), func(c net.Conn) { c.Close() })
 }
 
 // closedPort returns an address on ip where nothing listens (a port just released).

@@ -7,31 +7,19 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/halvs/halvs/internal/testutil"
 )
 
 // rawHTTP answers every connection with response as it is, then closes it.
 func rawHTTP(t *testing.T, response string) netip.AddrPort {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				buf := make([]byte, 1024)
-				c.Read(buf)
-				io.WriteString(c, response)
-			}()
-		}
-	}()
-	return netip.MustParseAddrPort(l.Addr().String())
+	return testutil.Serve(t, "127.0.0.1:0", func(c net.Conn) {
+		defer c.Close()
+		buf := make([]byte, 1024)
+		c.Read(buf)
+		io.WriteString(c, response)
+	})
 }
 
 func TestHTTPRegex(t *testing.T) {

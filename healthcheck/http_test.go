@@ -21,6 +21,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/halvs/halvs/internal/testutil"
 )
 
 const pageBody = "<html>halvs real server</html>\n"
@@ -122,24 +124,12 @@ func TestHTTPGet(t *testing.T) {
 // TestHTTPDigestContentLength: keepalived hashes the body only up to Content-Length; trailing
 // bytes a sloppy server sends are ignored. A raw server makes the case.
 func TestHTTPDigestContentLength(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			buf := make([]byte, 1024)
-			c.Read(buf)
-			fmt.Fprintf(c, "HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello, trailing junk")
-			c.Close()
-		}
-	}()
-	rs := netip.MustParseAddrPort(l.Addr().String())
+	rs := testutil.Serve(t, "127.0.0.1:0", func(c net.Conn) {
+		defer c.Close()
+		buf := make([]byte, 1024)
+		c.Read(buf)
+		fmt.Fprintf(c, "HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello, trailing junk")
+	})
 	if r := check(t, HTTPSpec{URLs: []URL{{Path: "/", Digest: md5hex("hello")}}}, rs); !r.OK {
 		t.Errorf("digest over Content-Length bytes: %v", r.Err)
 	}

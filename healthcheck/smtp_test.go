@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/halvs/halvs/internal/testutil"
 )
 
 // smtpServer is a loopback server speaking just enough SMTP: it sends banner, answers HELO with
@@ -23,21 +25,7 @@ type smtpServer struct {
 
 func (s *smtpServer) serve(t *testing.T, ip netip.Addr) netip.AddrPort {
 	t.Helper()
-	l, err := net.Listen("tcp", netip.AddrPortFrom(ip, 0).String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go s.session(c)
-		}
-	}()
-	return netip.MustParseAddrPort(l.Addr().String())
+	return testutil.Serve(t, netip.AddrPortFrom(ip, 0).String(), s.session)
 }
 
 func (s *smtpServer) session(c net.Conn) {

@@ -12,6 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/moby/ipvs"
 	"github.com/vishvananda/netlink"
+
+	"github.com/halvs/halvs/internal/testutil"
 )
 
 // localService serves reply to every connection on vip, an address it adds to lo, and
@@ -25,22 +27,11 @@ func localService(t *testing.T, k *Kernel, vip netip.AddrPort, reply []byte) Ser
 	if err := netlink.AddrAdd(lo, &netlink.Addr{IPNet: netlink.NewIPNet(net.IP(vip.Addr().AsSlice()))}); err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", vip.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			io.CopyN(io.Discard, c, 1) // the client's byte, so that packets flow both ways
-			c.Write(reply)
-			c.Close()
-		}
-	}()
+	testutil.Serve(t, vip.String(), func(c net.Conn) {
+		defer c.Close()
+		io.CopyN(io.Discard, c, 1) // the client's byte, so that packets flow both ways
+		c.Write(reply)
+	})
 	key := NewServiceKey(TCP, vip)
 	seed(t, k, vs(svc(key, "rr"), dst(vip.String(), DR, 1)))
 	return key

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/halvs/halvs/internal/testutil"
 	"github.com/halvs/halvs/lvs"
 )
 
@@ -20,21 +21,7 @@ import (
 // tcp_check against a loopback listener, and scrapes global.metrics_listen: the check
 // counters and latencies the director reports are there, labelled as the snapshot's series.
 func TestRunCheckMetrics(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	rs := l.Addr().String()
+	rs := testutil.Serve(t, "127.0.0.1:0", func(c net.Conn) { c.Close() }).String()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "halvs.hcl")
 	cfg := fmt.Sprintf(`global {

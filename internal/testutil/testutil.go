@@ -1,10 +1,12 @@
 // Package testutil holds the helpers halvs' tests share: a buffer that goroutines or a child
-// process write while the test reads it, and a poll for a condition that comes true
-// asynchronously.
+// process write while the test reads it, a poll for a condition that comes true
+// asynchronously, and a TCP server whose every connection a function handles.
 package testutil
 
 import (
 	"bytes"
+	"net"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -51,4 +53,26 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 		}
 		time.Sleep(pollInterval)
 	}
+}
+
+// Serve listens on TCP addr ("127.0.0.1:0" for any free port) and hands every connection to
+// handle in a goroutine of its own; handle closes it. The listener closes when the test
+// ends. Serve returns the address it listens on.
+func Serve(t testing.TB, addr string, handle func(net.Conn)) netip.AddrPort {
+	t.Helper()
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go handle(c)
+		}
+	}()
+	return netip.MustParseAddrPort(l.Addr().String())
 }

@@ -2,6 +2,8 @@ package testutil
 
 import (
 	"fmt"
+	"io"
+	"net"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -55,4 +57,22 @@ func (f *fatalRecorder) Helper() {}
 func (f *fatalRecorder) Fatalf(format string, args ...any) {
 	f.msg = fmt.Sprintf(format, args...)
 	runtime.Goexit()
+}
+
+func TestServe(t *testing.T) {
+	addr := Serve(t, "127.0.0.1:0", func(c net.Conn) {
+		defer c.Close()
+		io.WriteString(c, "hello")
+	})
+	for range 2 { // every connection, not just the first
+		c, err := net.Dial("tcp", addr.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(c)
+		c.Close()
+		if err != nil || string(b) != "hello" {
+			t.Errorf("read %q, %v; want hello", b, err)
+		}
+	}
 }
