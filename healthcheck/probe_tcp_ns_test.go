@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/halvs/halvs/internal/netnstest"
+	"github.com/halvs/halvs/internal/testutil"
 )
 
 // TestTCPProbeLinkLocal checks a link-local connect_ip, which needs bind_if or a zone, on a veth
@@ -27,16 +28,7 @@ func TestTCPProbeLinkLocal(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		t.Cleanup(func() { l.Close() })
-		go func() {
-			for {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				c.Close()
-			}
-		}()
+		testutil.ServeListener(t, l, func(c net.Conn) { c.Close() })
 		open = netip.AddrPortFrom(ll, netip.MustParseAddrPort(l.Addr().String()).Port())
 		l2, err := net.Listen("tcp", netip.AddrPortFrom(ll.WithZone(ifname), 0).String())
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/halvs/halvs/internal/netnstest"
+	"github.com/halvs/halvs/internal/testutil"
 )
 
 const pairHCL = `global {
@@ -113,16 +114,7 @@ func TestFailoverAndDrillInNamespaces(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			t.Cleanup(func() { l.Close() })
-			go func() {
-				for {
-					c, err := l.Accept()
-					if err != nil {
-						return
-					}
-					c.Close()
-				}
-			}()
+			testutil.ServeListener(t, l, func(c net.Conn) { c.Close() })
 			return nil
 		})
 		name := []string{"director-a", "director-b"}[i]

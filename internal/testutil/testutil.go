@@ -55,15 +55,22 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 	}
 }
 
-// Serve listens on TCP addr ("127.0.0.1:0" for any free port) and hands every connection to
-// handle in a goroutine of its own; handle closes it. The listener closes when the test
-// ends. Serve returns the address it listens on.
+// Serve listens on TCP addr ("127.0.0.1:0" for any free port) and serves it as
+// ServeListener does. It returns the address it listens on.
 func Serve(t testing.TB, addr string, handle func(net.Conn)) netip.AddrPort {
 	t.Helper()
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
+	ServeListener(t, l, handle)
+	return netip.MustParseAddrPort(l.Addr().String())
+}
+
+// ServeListener hands every connection l accepts to handle in a goroutine of its own;
+// handle closes it. l closes when the test ends. It fails no test, so it may be called
+// from any goroutine (inside a network namespace's, for one).
+func ServeListener(t testing.TB, l net.Listener, handle func(net.Conn)) {
 	t.Cleanup(func() { l.Close() })
 	go func() {
 		for {
@@ -74,5 +81,4 @@ func Serve(t testing.TB, addr string, handle func(net.Conn)) netip.AddrPort {
 			go handle(c)
 		}
 	}()
-	return netip.MustParseAddrPort(l.Addr().String())
 }
