@@ -47,6 +47,7 @@ lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt needed'; exit 1; }
 	$(GO) vet ./...
 	$(GO) vet -tags integration ./integration/...
+	$(GO) vet -tags halvs_memipvs ./cmd/halvs
 	$(GO) vet -tags vmtest ./integration/vm/ ./lvs/
 
 # Debian packages for the root targets and CI (make, git, keepalived, qemu, ...; root).

@@ -24,7 +24,7 @@ import (
 // bgp block and peer with a router (the lab's client namespace); a real server namespace
 // answers each director's health check on a port of its own, so that one director's virtual
 // server can lose its quorum alone. This kernel has no IPVS: halvs is built with the
-// halvs_fakeipvs tag, which programs an in-memory table and leaves health, quorum and BGP
+// halvs_memipvs tag (MemIPVSBinary), which programs an in-memory table and leaves health, quorum and BGP
 // as they are.
 
 const (
@@ -36,34 +36,18 @@ const (
 
 var addrRS4 = netip.MustParseAddr("10.10.10.31")
 
-// fakeIPVSBinary builds halvs with the in-memory IPVS table into the test's directory
-// ($HALVS_FAKEIPVS_BIN names one already built); the build cache makes all but the first
-// build quick.
-func fakeIPVSBinary(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("HALVS_FAKEIPVS_BIN"); p != "" {
-		return p
-	}
-	bin := filepath.Join(t.TempDir(), "halvs")
-	cmd := exec.Command("go", "build", "-tags", "halvs_fakeipvs", "-o", bin, "../cmd/halvs")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build -tags halvs_fakeipvs: %v: %s", err, out)
-	}
-	return bin
-}
-
 // bgpLab is the lab with a real server namespace and one health-check listener per director.
 type bgpLab struct {
 	*Lab
 	RS        *Node
 	listeners map[string]*checkListener // director name → the port its real_server names
-	Bin       string                    // halvs built with halvs_fakeipvs
+	Bin       string                    // halvs built with halvs_memipvs
 }
 
 func newBGPLab(t *testing.T) *bgpLab {
 	t.Helper()
 	l := NewLab(t)
-	bl := &bgpLab{Lab: l, listeners: map[string]*checkListener{}, Bin: fakeIPVSBinary(t)}
+	bl := &bgpLab{Lab: l, listeners: map[string]*checkListener{}, Bin: MemIPVSBinary(t)}
 	bl.RS = l.node("rs", "r", Prefix+"0", net.HardwareAddr{0x02, 0, 0x0a, 0x0a, 0x0a, 0x1f}, addrRS4, netip.MustParseAddr("fd00:10:10:10::31"))
 	for i, d := range l.Directors() {
 		bl.listeners[d.Name] = listenIn(t, bl.RS, netip.AddrPortFrom(addrRS4, uint16(8001+i)))

@@ -20,19 +20,6 @@ import (
 	"github.com/halvs/halvs/statuspage"
 )
 
-// memIPVSHalvs builds halvs with -tags halvs_memipvs (an in-memory IPVS table: this host's
-// kernel has none) and makes it the binary StartDirector runs.
-func memIPVSHalvs(t *testing.T) {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "halvs")
-	cmd := exec.Command("go", "build", "-tags", "halvs_memipvs", "-o", bin, "./cmd/halvs")
-	cmd.Dir = ".."
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build -tags halvs_memipvs: %v\n%s", err, out)
-	}
-	t.Setenv("HALVS_BIN", bin)
-}
-
 // pageView is what the test reads of the status page's DOM.
 type pageView struct {
 	Refreshes int               `json:"refreshes"`
@@ -90,7 +77,7 @@ func TestStatusPageInBrowser(t *testing.T) {
 	if _, err := exec.LookPath(ChromiumBinary()); err != nil {
 		t.Skipf("chromium is not installed (%s; scripts/install-deps.sh installs it)", ChromiumBinary())
 	}
-	memIPVSHalvs(t)
+	t.Setenv("HALVS_BIN", MemIPVSBinary(t))
 	p := newPair(t, VIP4, Halvs)
 	lab := p.lab
 
