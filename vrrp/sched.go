@@ -27,9 +27,9 @@ func (s AdvertSched) IsZero() bool { return s.RTPriority == 0 && !s.SetNice }
 func (s AdvertSched) String() string {
 	switch {
 	case s.RTPriority > 0:
-		return fmt.Sprintf("SCHED_RR priority %d", s.RTPriority)
+		return fmt.Sprintf("SCHED_RR priority %d (vrrp_rt_priority)", s.RTPriority)
 	case s.SetNice:
-		return fmt.Sprintf("nice %d", s.Nice)
+		return fmt.Sprintf("nice %d (vrrp_priority)", s.Nice)
 	}
 	return "default scheduling"
 }
