@@ -2,6 +2,7 @@ package director
 
 import (
 	"log/slog"
+	"runtime"
 
 	"github.com/halvs/halvs/config"
 	"github.com/halvs/halvs/vrrp"
@@ -46,5 +47,19 @@ func warnTimingRestart(log *slog.Logger, old, cur config.GlobalTiming) {
 	}
 	if old.StartupDelay != cur.StartupDelay {
 		log.Info("vrrp_startup_delay changed: it applies when halvs starts, not to a reload", "now", cur.StartupDelay)
+	}
+}
+
+// spareAdvertPs makes room in the Go scheduler for the advert threads of s (when it sets
+// any). Such a thread, woken by the kernel, needs one of the runtime's GOMAXPROCS slots to
+// run Go code; when normally scheduled threads hold them all and a loaded machine has
+// descheduled those, it waits until one runs again, which is what SCHED_RR was to avoid. A
+// few slots beyond the CPUs stay idle for it. Only ever raises GOMAXPROCS.
+func spareAdvertPs(s vrrp.AdvertSched) {
+	if s.IsZero() {
+		return
+	}
+	if want := runtime.NumCPU() + 4; runtime.GOMAXPROCS(0) < want {
+		runtime.GOMAXPROCS(want)
 	}
 }
