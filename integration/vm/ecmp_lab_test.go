@@ -191,7 +191,7 @@ func (r *birdRouter) protocols(t *testing.T) string {
 	return out
 }
 
-// established is how many of the directors' sessions BIRD has Established.
+// established names the directors whose sessions BIRD has Established.
 func (r *birdRouter) established(t *testing.T) []string {
 	t.Helper()
 	var up []string
@@ -225,7 +225,7 @@ func nextHops(t *testing.T) []netip.Addr {
 	}
 	var hops []netip.Addr
 	add := func(ip net.IP) {
-		if a, ok := netip.AddrFromSlice(ip.To4()); ok && ip != nil {
+		if a, ok := netip.AddrFromSlice(ip.To4()); ok { // nil (no gateway) is not ok
 			hops = append(hops, a)
 		}
 	}
