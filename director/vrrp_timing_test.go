@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"log/slog"
 	"net/netip"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -87,5 +88,18 @@ func TestWarnTimingRestart(t *testing.T) {
 	warnTimingRestart(log, config.GlobalTiming{}, config.GlobalTiming{RTPriority: 50})
 	if !strings.Contains(buf.String(), "keep their scheduling until halvs restarts") || !strings.Contains(buf.String(), "SCHED_RR priority 50") {
 		t.Errorf("vrrp_rt_priority set by a reload: logged %q, want the restart warning", buf.String())
+	}
+}
+
+func TestSpareAdvertPs(t *testing.T) {
+	before := runtime.GOMAXPROCS(0)
+	t.Cleanup(func() { runtime.GOMAXPROCS(before) })
+	spareAdvertPs(vrrp.AdvertSched{})
+	if got := runtime.GOMAXPROCS(0); got != before {
+		t.Errorf("no advert scheduling: GOMAXPROCS %d, want it left at %d", got, before)
+	}
+	spareAdvertPs(vrrp.AdvertSched{RTPriority: 50})
+	if got, want := runtime.GOMAXPROCS(0), runtime.NumCPU()+4; got < want {
+		t.Errorf("vrrp_rt_priority: GOMAXPROCS %d, want at least %d", got, want)
 	}
 }
