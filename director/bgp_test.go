@@ -98,7 +98,7 @@ func TestBGPRunAnnouncesAndDrains(t *testing.T) {
 func TestBGPRefusesHostAddress(t *testing.T) {
 	k := newKernel()
 	opts, sp, _ := bgpOptions(t, k)
-	opts.Addresser = listingAddresser{(*fakeAddresser)(k), []vrrp.HostAddress{hostAddr("lo", "10.10.10.22/32")}}
+	opts.Addresser = listingAddresser{&k.addr, []vrrp.HostAddress{hostAddr("lo", "10.10.10.22/32")}}
 	_, err := New(parse(t, bgpSrc), opts)
 	if err == nil || !strings.Contains(err.Error(), `test.hcl:14:27: bgp_announce "web" prefix 10.10.10.22/32: 10.10.10.22 is already an address of lo`) {
 		t.Fatalf("New: %v, want the prefix refused", err)

@@ -3,7 +3,6 @@ package director
 import (
 	"context"
 	"errors"
-	"net"
 	"net/netip"
 	"strconv"
 	"sync"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/halvs/halvs/control"
 	"github.com/halvs/halvs/vrrp"
+	"github.com/halvs/halvs/vrrp/vrrptest"
 )
 
 func instance(name string, vrid, prio int, vip string) string {
@@ -28,20 +28,8 @@ func instance(name string, vrid, prio int, vip string) string {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-// peerTransport is fakeTransport plus a peer whose adverts the test injects.
-type peerTransport struct {
-	*fakeTransport
-	in chan vrrp.Packet
-}
-
-func (p *peerTransport) Receive() (vrrp.Packet, error) {
-	select {
-	case pkt := <-p.in:
-		return pkt, nil
-	case <-p.closed:
-		return vrrp.Packet{}, net.ErrClosed
-	}
-}
+// peerTransport is the director's transport with a peer whose adverts the test injects.
+type peerTransport struct{ *vrrptest.Port }
 
 var peerAddr = netip.MustParseAddr("192.0.2.9")
 
@@ -60,7 +48,7 @@ func (p *peerTransport) advertEvery(t *testing.T, prio uint8, interval time.Dura
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.in <- vrrp.Packet{Src: peerAddr, Dst: vrrp.MulticastIPv4, HopLimit: 255, Payload: msg}
+	p.Inject(vrrp.Packet{Src: peerAddr, Dst: vrrp.MulticastIPv4, HopLimit: 255, Payload: msg})
 }
 
 func TestFailover(t *testing.T) {
@@ -133,7 +121,7 @@ func newTakeoverRig(t *testing.T) *takeoverRig {
 	r := &takeoverRig{k: newKernel()}
 	opts := r.k.options(t)
 	opts.OpenTransport = func(vrrp.TransportKey) (vrrp.Transport, error) {
-		r.peer = &peerTransport{fakeTransport: &fakeTransport{k: r.k, closed: make(chan struct{})}, in: make(chan vrrp.Packet, 16)}
+		r.peer = &peerTransport{r.k.seg.Port(localAddr)}
 		return r.peer, nil
 	}
 	opts.OnTakeover = func(name string, d time.Duration) {

@@ -4,10 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"net/netip"
-	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,34 +12,41 @@ import (
 	"github.com/halvs/halvs/internal/testutil"
 	"github.com/halvs/halvs/lvs"
 	"github.com/halvs/halvs/vrrp"
+	"github.com/halvs/halvs/vrrp/vrrptest"
 )
 
-// kernel is a fake of everything the director touches: VRRP sockets, addresses,
-// announcements, links, an in-memory IPVS table, and the clocks.
+// kernel is a fake of everything the director touches: VRRP sockets (one segment, on which
+// the director is the host 192.0.2.1), addresses, announcements, links, an in-memory IPVS
+// table, and the clocks.
 type kernel struct {
 	clock testClock // VRRP and health checks: time passes only in clock.Advance and until
+	seg   vrrptest.Segment
+	addr  vrrptest.Addresser
+	ann   vrrptest.Announcer
+	links vrrptest.Links
+	ipvs  *lvs.Memory
 
 	mu      sync.Mutex
-	vips    map[netip.Prefix]bool
-	ops     []string // "add 10.0.0.1/32", "del ...", in order
-	sent    []uint8  // priorities of adverts sent
 	opened  []vrrp.TransportKey
-	ipvs    *lvs.Memory
 	noIPVS  bool
 	openErr error
-	closed  []string          // "addresser", "announcer": Close calls on the fakes handed in
 	sysctl  map[string]string // net.ipv4.vs.* as the director set them
 }
 
+// localAddr is the director's address on the fake segment.
+var localAddr = netip.MustParseAddr("192.0.2.1")
+
 func newKernel() *kernel {
-	return &kernel{clock: newTestClock(), vips: map[netip.Prefix]bool{}, ipvs: lvs.NewMemory()}
+	k := &kernel{clock: newTestClock(), ipvs: lvs.NewMemory()}
+	k.links.Set("down1", false)
+	return k
 }
 
 func (k *kernel) options(t *testing.T) Options {
 	return Options{
 		Logger:    slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Users:     fakeUsers,
-		Addresser: (*fakeAddresser)(k), Announcer: (*fakeAnnouncer)(k), Links: fakeLinks{},
+		Addresser: &k.addr, Announcer: &k.ann, Links: &k.links,
 		Routes: &vrrp.MemoryRoutes{}, // never the host's routing table
 		OpenTransport: func(key vrrp.TransportKey) (vrrp.Transport, error) {
 			k.mu.Lock()
@@ -51,7 +55,7 @@ func (k *kernel) options(t *testing.T) Options {
 				return nil, k.openErr
 			}
 			k.opened = append(k.opened, key)
-			return &fakeTransport{k: k, closed: make(chan struct{})}, nil
+			return k.seg.Port(localAddr), nil
 		},
 		OpenIPVS: func() (lvs.Backend, error) {
 			if k.noIPVS {
@@ -73,110 +77,32 @@ func (k *kernel) options(t *testing.T) Options {
 	}
 }
 
-func (k *kernel) hasVIP(p string) bool {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.vips[netip.MustParsePrefix(p)]
-}
+func (k *kernel) hasVIP(p string) bool { return k.addr.Has(netip.MustParsePrefix(p)) }
 
-func (k *kernel) opLog() []string {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return slices.Clone(k.ops)
-}
+// opLog is the VIPs added and removed, "add 10.0.0.1/32", "del ...", in order.
+func (k *kernel) opLog() []string { return k.addr.Ops() }
 
+// closeCalls names the fakes handed in that were closed: the director must not close them.
 func (k *kernel) closeCalls() []string {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return slices.Clone(k.closed)
+	var closed []string
+	if k.addr.Closed() {
+		closed = append(closed, "addresser")
+	}
+	if k.ann.Closed() {
+		closed = append(closed, "announcer")
+	}
+	return closed
 }
 
+// sentPriorities are the priorities of the adverts sent, in order.
 func (k *kernel) sentPriorities() []uint8 {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return slices.Clone(k.sent)
-}
-
-type fakeAddresser kernel
-
-func (a *fakeAddresser) AddVIP(v vrrp.VIP) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.vips[v.Prefix] = true
-	a.ops = append(a.ops, "add "+v.Prefix.String())
-	return nil
-}
-
-func (a *fakeAddresser) DelVIP(v vrrp.VIP) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.vips[v.Prefix] { // removing what is absent is a no-op, not a flap
-		a.ops = append(a.ops, "del "+v.Prefix.String())
+	var prios []uint8
+	for _, p := range k.seg.Sent() {
+		if len(p.Payload) > 2 {
+			prios = append(prios, p.Payload[2]) // v2 and v3 alike
+		}
 	}
-	delete(a.vips, v.Prefix)
-	return nil
-}
-
-func (a *fakeAddresser) HasVIP(v vrrp.VIP) (bool, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.vips[v.Prefix], nil
-}
-
-// Close records the call: the director must not close an Addresser it was handed.
-func (a *fakeAddresser) Close() error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.closed = append(a.closed, "addresser")
-	return nil
-}
-
-type fakeAnnouncer kernel
-
-func (a *fakeAnnouncer) Announce(string, netip.Addr) error { return nil }
-
-// Close records the call: the director must not close an Announcer it was handed.
-func (a *fakeAnnouncer) Close() error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.closed = append(a.closed, "announcer")
-	return nil
-}
-
-// fakeLinks reports every device up, except those whose names start with "down".
-type fakeLinks struct{}
-
-func (fakeLinks) Watch(dev string, fn func(bool), _ <-chan struct{}) error {
-	fn(!strings.HasPrefix(dev, "down"))
-	return nil
-}
-
-// fakeTransport receives nothing (no peer) and records what is sent.
-type fakeTransport struct {
-	k      *kernel
-	once   sync.Once
-	closed chan struct{}
-}
-
-func (t *fakeTransport) Receive() (vrrp.Packet, error) {
-	<-t.closed
-	return vrrp.Packet{}, net.ErrClosed
-}
-
-func (t *fakeTransport) Send(_ netip.Addr, msg []byte) error {
-	t.k.mu.Lock()
-	defer t.k.mu.Unlock()
-	if len(msg) > 2 {
-		t.k.sent = append(t.k.sent, msg[2]) // the priority byte, v2 and v3 alike
-	}
-	return nil
-}
-
-func (t *fakeTransport) LocalAddr() netip.Addr { return netip.MustParseAddr("192.0.2.1") }
-
-func (t *fakeTransport) Close() error {
-	t.once.Do(func() { close(t.closed) })
-	return nil
+	return prios
 }
 
 type testWriter struct{ t *testing.T }

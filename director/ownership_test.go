@@ -10,20 +10,19 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/halvs/halvs/vrrp"
+	"github.com/halvs/halvs/vrrp/vrrptest"
 )
 
 // listingAddresser is the fake kernel's Addresser that also lists the host's addresses: the
 // static ones of host, and the VIPs in the fake kernel (on eth0).
 type listingAddresser struct {
-	*fakeAddresser
+	*vrrptest.Addresser
 	host []vrrp.HostAddress
 }
 
 func (a listingAddresser) ListAddresses() ([]vrrp.HostAddress, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	out := slices.Clone(a.host)
-	for p := range a.vips {
+	for _, p := range a.Held() {
 		out = append(out, vrrp.HostAddress{Dev: "eth0", Prefix: p})
 	}
 	return out, nil
@@ -79,10 +78,10 @@ func TestNewRefusesHostAddresses(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			k := newKernel()
 			for _, p := range tt.inK {
-				k.vips[netip.MustParsePrefix(p)] = true
+				k.addr.Put(netip.MustParsePrefix(p))
 			}
 			opts := k.options(t)
-			opts.Addresser = listingAddresser{(*fakeAddresser)(k), host}
+			opts.Addresser = listingAddresser{&k.addr, host}
 			opts.VIPRecord = writeRecord(t, tt.record...)
 			d, err := New(parse(t, tt.src), opts)
 			if len(tt.want) == 0 {
@@ -113,7 +112,7 @@ func TestNewRefusesHostAddresses(t *testing.T) {
 func TestRunRemovesOnlyRecordedVIPs(t *testing.T) {
 	k := newKernel()
 	for _, p := range []string{"10.0.0.1/32", "10.0.0.7/32", "10.0.0.3/32"} {
-		k.vips[netip.MustParsePrefix(p)] = true
+		k.addr.Put(netip.MustParsePrefix(p))
 	}
 	opts := k.options(t)
 	opts.VIPRecord = writeRecord(t, "eth0 10.0.0.1/32", "eth0 10.0.0.7/32")
@@ -149,7 +148,7 @@ func TestRunRemovesOnlyRecordedVIPs(t *testing.T) {
 func TestReloadRefusesHostAddresses(t *testing.T) {
 	k := newKernel()
 	opts := k.options(t)
-	opts.Addresser = listingAddresser{(*fakeAddresser)(k), []vrrp.HostAddress{hostAddr("eth0", "10.0.0.5/24")}}
+	opts.Addresser = listingAddresser{&k.addr, []vrrp.HostAddress{hostAddr("eth0", "10.0.0.5/24")}}
 	opts.VIPRecord = filepath.Join(t.TempDir(), "vips.json")
 	d, err := New(parse(t, owner("VI_1", 51, "10.0.0.6/24", "")), opts)
 	if err != nil {

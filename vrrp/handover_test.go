@@ -26,7 +26,7 @@ func TestHandover(t *testing.T) {
 		t.Errorf("sent %v until %v, want now and now+%v", sent.Sub(t0), until.Sub(t0), hold)
 	}
 	// Returned with the VIP already gone.
-	if a.addr.has(vipPfx) {
+	if a.addr.Has(vipPfx) {
 		t.Error("Handover returned with the VIP still on A")
 	}
 	if n := ia.Counters().PriorityZeroSent; n != before+1 {
@@ -42,8 +42,8 @@ func TestHandover(t *testing.T) {
 
 	l.advance(2 * time.Second)
 	sb := ib.Status()
-	if sb.State != StateMaster || !b.addr.has(vipPfx) {
-		t.Fatalf("B is %v with VIP %v, want MASTER with the VIP", sb.State, b.addr.has(vipPfx))
+	if sb.State != StateMaster || !b.addr.Has(vipPfx) {
+		t.Fatalf("B is %v with VIP %v, want MASTER with the VIP", sb.State, b.addr.Has(vipPfx))
 	}
 	if want := sent.Add(SkewTime(3, 100, time.Second)); !sb.Since.Equal(want) || sb.LastReason != "master sent priority 0" {
 		t.Errorf("B took over at +%v (%q), want +%v after the priority-0 advert", sb.Since.Sub(sent), sb.LastReason, want.Sub(sent))
@@ -67,7 +67,7 @@ func TestHandover(t *testing.T) {
 	// The hold ends; A preempts after the Master_Down_Interval from B's last advert.
 	l.advance(10 * time.Second)
 	sa = ia.Status()
-	if sa.State != StateMaster || state(b) != StateBackup || !a.addr.has(vipPfx) || b.addr.has(vipPfx) {
+	if sa.State != StateMaster || state(b) != StateBackup || !a.addr.Has(vipPfx) || b.addr.Has(vipPfx) {
 		t.Fatalf("after the hold A=%v B=%v, want A MASTER with the VIP", sa.State, state(b))
 	}
 	if !sa.HoldUntil.IsZero() || sa.Priority != 150 {
@@ -92,8 +92,8 @@ func TestHandoverWithoutPeer(t *testing.T) {
 	}
 	l.advance(5 * time.Second)
 	st := ia.Status()
-	if st.State != StateMaster || !a.addr.has(vipPfx) {
-		t.Fatalf("A is %v with VIP %v, want MASTER again", st.State, a.addr.has(vipPfx))
+	if st.State != StateMaster || !a.addr.Has(vipPfx) {
+		t.Fatalf("A is %v with VIP %v, want MASTER again", st.State, a.addr.Has(vipPfx))
 	}
 	// Held at priority 1 from the moment it stepped down: its down timer runs with
 	// HoldPriority's Skew_Time.

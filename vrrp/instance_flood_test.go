@@ -38,17 +38,17 @@ func masterAlone(t *testing.T) (*lab, *host, *Instance) {
 func TestFloodIsNotAmplified(t *testing.T) {
 	l, a, i := masterAlone(t)
 	const flood = 3000
-	sent, garps := i.Counters().AdvertsSent, a.ann.total()
+	sent, garps := i.Counters().AdvertsSent, a.ann.Total()
 	p := lowerAdvert(t, 50)
 	for range flood {
-		a.port.inject(p)
+		a.port.Inject(p)
 	}
 	l.settle()
 	c := i.Counters()
 	if n := c.AdvertsSent - sent; n != 1 {
 		t.Errorf("%d adverts sent in answer to %d lower-priority ones within an interval, want 1", n, flood)
 	}
-	if n := a.ann.total() - garps; n != DefaultGARPRepeat {
+	if n := a.ann.Total() - garps; n != DefaultGARPRepeat {
 		t.Errorf("%d announcements, want one burst of %d", n, DefaultGARPRepeat)
 	}
 	if n := c.RepliesLimited + c.Drops[DropQueueFull]; n != flood-1 {
@@ -60,7 +60,7 @@ func TestFloodIsNotAmplified(t *testing.T) {
 	ttl.HopLimit = 64
 	const bad = 3 * logBurst
 	for range bad {
-		a.port.inject(ttl)
+		a.port.Inject(ttl)
 	}
 	l.settle()
 	after := i.Counters()
@@ -72,10 +72,10 @@ func TestFloodIsNotAmplified(t *testing.T) {
 	}
 
 	l.advance(time.Second) // the advert timer, armed by the answer, sends one advert
-	sent, garps = i.Counters().AdvertsSent, a.ann.total()
-	a.port.inject(p)
+	sent, garps = i.Counters().AdvertsSent, a.ann.Total()
+	a.port.Inject(p)
 	l.settle()
-	if n, g := i.Counters().AdvertsSent-sent, a.ann.total()-garps; n != 1 || g != DefaultGARPRepeat {
+	if n, g := i.Counters().AdvertsSent-sent, a.ann.Total()-garps; n != 1 || g != DefaultGARPRepeat {
 		t.Errorf("an interval later: %d adverts and %d announcements, want 1 and %d", n, g, DefaultGARPRepeat)
 	}
 }
@@ -89,9 +89,9 @@ func TestHandoverIsNotQueuedBehindAdverts(t *testing.T) {
 	const flood = 2 * PacketQueueLimit
 	p := lowerAdvert(t, 50)
 	for range flood {
-		a.port.inject(p)
+		a.port.Inject(p)
 	}
-	for l.seg.busy() { // every advert routed to the mailbox or dropped
+	for l.seg.Busy() { // every advert routed to the mailbox or dropped
 		time.Sleep(time.Millisecond)
 	}
 	sent := i.Counters().AdvertsSent

@@ -38,12 +38,12 @@ func TestDontTrackPrimary(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			l, a, b := pair(t, tt.cfgA, tt.cfgB)
 			h := map[string]*host{"A": a, "B": b}[tt.host]
-			h.links.set(tt.dev, false)
+			h.links.Set(tt.dev, false)
 			l.advance(5 * time.Second)
 			if diff := cmp.Diff(tt.down, states{state(a), state(b)}); diff != "" {
 				t.Errorf("after %s on %s went down (-want +got):\n%s", tt.dev, tt.host, diff)
 			}
-			h.links.set(tt.dev, true)
+			h.links.Set(tt.dev, true)
 			l.advance(5 * time.Second)
 			if diff := cmp.Diff(tt.up, states{state(a), state(b)}); diff != "" {
 				t.Errorf("after %s on %s came back (-want +got):\n%s", tt.dev, tt.host, diff)
@@ -60,7 +60,7 @@ func TestDontTrackPrimaryReloads(t *testing.T) {
 	cfg.DontTrackPrimary = true
 	a.apply(t, cfg)
 	l.settle()
-	a.links.set("eth0", false)
+	a.links.Set("eth0", false)
 	l.advance(5 * time.Second)
 	if state(a) != StateMaster || state(b) != StateBackup {
 		t.Errorf("after the reload and a link down: A=%v B=%v, want MASTER BACKUP", state(a), state(b))

@@ -89,15 +89,15 @@ func TestReannounceLinesAreLimited(t *testing.T) {
 		t.Fatalf("A is %v, want MASTER", s)
 	}
 	start := bytes.Count(logs.Bytes(), []byte(`"msg":"Sending/queueing gratuitous ARPs"`))
-	garps := a.ann.total()
+	garps := a.ann.Total()
 	const answers = 3 * logBurst
 	p := lowerAdvert(t, 50)
 	for range answers { // one a second: each is answered, with a burst
-		a.port.inject(p)
+		a.port.Inject(p)
 		l.settle()
 		l.advance(time.Second)
 	}
-	if n := a.ann.total() - garps; n < answers*DefaultGARPRepeat {
+	if n := a.ann.Total() - garps; n < answers*DefaultGARPRepeat {
 		t.Errorf("%d announcements for %d answered adverts, want %d", n, answers, answers*DefaultGARPRepeat)
 	}
 	lines := bytes.Count(logs.Bytes(), []byte(`"msg":"Sending/queueing gratuitous ARPs"`)) - start

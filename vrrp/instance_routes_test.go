@@ -9,20 +9,20 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
+
+	"github.com/halvs/halvs/vrrp/vrrptest"
 )
 
-// loggedRoutes is a MemoryRoutes whose changes go into the host's fakeAddresser log, so
+// loggedRoutes is a MemoryRoutes whose changes go into the host's vrrptest.Addresser log, so
 // that a test sees VIPs, routes and rules in the one order they changed.
 type loggedRoutes struct {
 	mem  MemoryRoutes
-	addr *fakeAddresser
+	addr *vrrptest.Addresser
 }
 
 func (l *loggedRoutes) log(op string, err error) error {
 	if err == nil {
-		l.addr.mu.Lock()
-		l.addr.ops = append(l.addr.ops, op)
-		l.addr.mu.Unlock()
+		l.addr.Note(op)
 	}
 	return err
 }
@@ -39,12 +39,12 @@ func (l *loggedRoutes) DelRule(r Rule) error { return l.log("del rule "+r.String
 // routedHost is l.host with a RouteManager.
 func (l *lab) routedHost(local netip.Addr) (*host, *loggedRoutes) {
 	l.t.Helper()
-	h := &host{addr: &fakeAddresser{}, ann: &fakeAnnouncer{}, links: &fakeLinks{}, script: &scriptLog{}}
+	h := &host{addr: &vrrptest.Addresser{}, ann: &vrrptest.Announcer{}, links: &vrrptest.Links{}, script: &scriptLog{}}
 	rm := &loggedRoutes{addr: h.addr}
 	r, err := NewRouter(Deps{
 		Addresser: h.addr, Announcer: h.ann, Links: h.links, Clock: l.clock, Routes: rm,
 		OpenTransport: func(TransportKey) (Transport, error) {
-			h.port = l.seg.port(local)
+			h.port = l.seg.Port(local)
 			return h.port, nil
 		},
 		OnStateChange: h.onStateChange, RunScript: h.script.run, Logger: l.logger(),
@@ -55,14 +55,6 @@ func (l *lab) routedHost(local netip.Addr) (*host, *loggedRoutes) {
 	h.r = r
 	l.hosts = append(l.hosts, h)
 	return h, rm
-}
-
-func (a *fakeAddresser) takeOps() []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	ops := a.ops
-	a.ops = nil
-	return ops
 }
 
 var (
@@ -92,7 +84,7 @@ func TestRoutesFollowMastership(t *testing.T) {
 		t.Fatalf("states A=%v B=%v, want MASTER BACKUP", state(a), state(b))
 	}
 	want := []string{"add " + vipPfx.String(), "add route " + route1.String(), "add route " + route2.String(), "add rule " + rule1.String()}
-	if diff := cmp.Diff(want, a.addr.takeOps()); diff != "" {
+	if diff := cmp.Diff(want, a.addr.TakeOps()); diff != "" {
 		t.Errorf("A's kernel changes on takeover (-want +got):\n%s", diff)
 	}
 	if got := rb.mem.Routes(); len(got) != 0 {
@@ -101,12 +93,12 @@ func TestRoutesFollowMastership(t *testing.T) {
 	if got := rb.mem.Rules(); len(got) != 0 {
 		t.Errorf("the backup holds rules %q", got)
 	}
-	b.addr.takeOps()
+	b.addr.TakeOps()
 
 	a.r.Shutdown()
 	l.settle()
 	want = []string{"del rule " + rule1.String(), "del route " + route2.String(), "del route " + route1.String(), "del " + vipPfx.String()}
-	if diff := cmp.Diff(want, a.addr.takeOps()); diff != "" {
+	if diff := cmp.Diff(want, a.addr.TakeOps()); diff != "" {
 		t.Errorf("A's kernel changes on stop (-want +got):\n%s", diff)
 	}
 	if got := append(ra.mem.Routes(), ra.mem.Rules()...); len(got) != 0 {
@@ -135,8 +127,8 @@ func TestReloadRoutesInPlace(t *testing.T) {
 	a.apply(t, routedConfig(150))
 	b.apply(t, routedConfig(100))
 	l.advance(5 * time.Second)
-	a.addr.takeOps()
-	b.addr.takeOps()
+	a.addr.TakeOps()
+	b.addr.TakeOps()
 
 	next := routedConfig(150)
 	route2b := route2
@@ -150,10 +142,10 @@ func TestReloadRoutesInPlace(t *testing.T) {
 	b.apply(t, nextB)
 	l.settle()
 	want := []string{"add route " + route2b.String(), "add rule " + rule2.String(), "del rule " + rule1.String(), "del route " + route2.String()}
-	if diff := cmp.Diff(want, a.addr.takeOps()); diff != "" {
+	if diff := cmp.Diff(want, a.addr.TakeOps()); diff != "" {
 		t.Errorf("the master's kernel changes on reload (-want +got):\n%s", diff)
 	}
-	if ops := b.addr.takeOps(); len(ops) != 0 {
+	if ops := b.addr.TakeOps(); len(ops) != 0 {
 		t.Errorf("the backup changed its kernel on reload: %q", ops)
 	}
 	if state(a) != StateMaster {
@@ -169,7 +161,7 @@ func TestReloadRoutesInPlace(t *testing.T) {
 	next.VirtualRoutes = []Route{route2b, route1}
 	a.apply(t, next)
 	l.settle()
-	if ops := a.addr.takeOps(); len(ops) != 0 {
+	if ops := a.addr.TakeOps(); len(ops) != 0 {
 		t.Errorf("reordering virtual_routes changed the kernel: %q", ops)
 	}
 }

@@ -40,8 +40,8 @@ func TestElection(t *testing.T) {
 	if state(a) != StateMaster || state(b) != StateBackup {
 		t.Fatalf("states A=%v B=%v, want MASTER BACKUP", state(a), state(b))
 	}
-	if !a.addr.has(vipPfx) || b.addr.has(vipPfx) {
-		t.Errorf("VIP on A=%v B=%v, want only A", a.addr.has(vipPfx), b.addr.has(vipPfx))
+	if !a.addr.Has(vipPfx) || b.addr.Has(vipPfx) {
+		t.Errorf("VIP on A=%v B=%v, want only A", a.addr.Has(vipPfx), b.addr.Has(vipPfx))
 	}
 	// A's takeover: at 3 × 1 s + Skew_Time(150), with the advert before the VIP before the
 	// GARP burst of 5.
@@ -49,7 +49,7 @@ func TestElection(t *testing.T) {
 	if want := t0.Add(MasterDownInterval(3, 150, time.Second)); !st.Since.Equal(want) {
 		t.Errorf("A became master at %v, want %v", st.Since.Sub(t0), want.Sub(t0))
 	}
-	if n := a.ann.n(vipPfx.Addr()); n != DefaultGARPRepeat {
+	if n := a.ann.Count(vipPfx.Addr()); n != DefaultGARPRepeat {
 		t.Errorf("A sent %d announcements, want %d", n, DefaultGARPRepeat)
 	}
 	if c := b.r.Instance("VI_1").Counters(); c.AdvertsReceived == 0 || c.Transitions[StateMaster] != 0 {
@@ -73,7 +73,7 @@ func TestGracefulStopFailsOverAfterSkew(t *testing.T) {
 	stopAt := l.clock.Now()
 	a.r.Shutdown()
 	l.settle()
-	if a.addr.has(vipPfx) {
+	if a.addr.Has(vipPfx) {
 		t.Error("A kept the VIP after shutdown")
 	}
 	if !strings.HasSuffix(a.fifoText(), "INSTANCE \"VI_1\" STOP 150\n") {
@@ -81,8 +81,8 @@ func TestGracefulStopFailsOverAfterSkew(t *testing.T) {
 	}
 	l.advance(2 * time.Second)
 	st := b.r.Instance("VI_1").Status()
-	if st.State != StateMaster || !b.addr.has(vipPfx) {
-		t.Fatalf("B is %v with VIP %v, want MASTER with VIP", st.State, b.addr.has(vipPfx))
+	if st.State != StateMaster || !b.addr.Has(vipPfx) {
+		t.Fatalf("B is %v with VIP %v, want MASTER with VIP", st.State, b.addr.Has(vipPfx))
 	}
 	// Exactly Skew_Time(100) after A's priority-0 advert.
 	if want := stopAt.Add(SkewTime(3, 100, time.Second)); !st.Since.Equal(want) {
@@ -96,9 +96,7 @@ func TestGracefulStopFailsOverAfterSkew(t *testing.T) {
 func TestCrashFailsOverAfterMasterDownInterval(t *testing.T) {
 	l, a, b := pair(t, vi1(150), vi1(100))
 	// A advertises on whole seconds after its takeover; crash it right after one advert.
-	a.port.mu.Lock()
-	a.port.dead = true
-	a.port.mu.Unlock()
+	a.port.Crash()
 	last := a.r.Instance("VI_1").Status().Since
 	for last.Add(time.Second).Before(l.clock.Now()) || last.Add(time.Second).Equal(l.clock.Now()) {
 		last = last.Add(time.Second)
@@ -118,14 +116,12 @@ func TestCrashFailsOverAfterMasterDownInterval(t *testing.T) {
 // runner got to it.
 func TestMasterDownRunsFromKernelReceiveTime(t *testing.T) {
 	l, a, b := pair(t, vi1(150), vi1(100))
-	a.port.mu.Lock()
-	a.port.dead = true
-	a.port.mu.Unlock()
+	a.port.Crash()
 	adv := Advertisement{Version: 3, Type: TypeAdvertisement, VRID: 51, Priority: 150,
 		Interval: time.Second, Addrs: []netip.Addr{vipPfx.Addr()}}
 	msg := mustMarshal(t, adv, hostA, MulticastIPv4, CodecOptions{})
 	received := l.clock.Now().Add(-200 * time.Millisecond)
-	b.port.inject(Packet{Src: hostA, Dst: MulticastIPv4, HopLimit: 255, Payload: msg, ReceivedAt: received})
+	b.port.Inject(Packet{Src: hostA, Dst: MulticastIPv4, HopLimit: 255, Payload: msg, ReceivedAt: received})
 	l.advance(5 * time.Second)
 	st := b.r.Instance("VI_1").Status()
 	if want := received.Add(MasterDownInterval(3, 100, time.Second)); st.State != StateMaster || !st.Since.Equal(want) {
@@ -138,9 +134,7 @@ func TestMasterDownRunsFromKernelReceiveTime(t *testing.T) {
 // starts, before any takeover needs them.
 func TestStartPreparesAnnouncements(t *testing.T) {
 	_, a, _ := pair(t, vi1(150), vi1(100))
-	a.ann.mu.Lock()
-	got := a.ann.prepared
-	a.ann.mu.Unlock()
+	got := a.ann.Prepared()
 	if diff := cmp.Diff([]string{"eth0 " + vipPfx.Addr().String()}, got); diff != "" {
 		t.Errorf("Prepare calls before the first announcement (-want +got):\n%s", diff)
 	}
@@ -166,8 +160,8 @@ func TestPreemptAndNoPreempt(t *testing.T) {
 			if state(a) != wantA || state(b) != wantB {
 				t.Errorf("A=%v B=%v, want %v %v", state(a), state(b), wantA, wantB)
 			}
-			if a.addr.has(vipPfx) == b.addr.has(vipPfx) {
-				t.Errorf("VIP on A=%v B=%v: want exactly one", a.addr.has(vipPfx), b.addr.has(vipPfx))
+			if a.addr.Has(vipPfx) == b.addr.Has(vipPfx) {
+				t.Errorf("VIP on A=%v B=%v: want exactly one", a.addr.Has(vipPfx), b.addr.Has(vipPfx))
 			}
 		})
 	}
@@ -175,22 +169,18 @@ func TestPreemptAndNoPreempt(t *testing.T) {
 
 func TestSplitBrainHeals(t *testing.T) {
 	l, a, b := pair(t, vi1(150), vi1(100))
-	l.seg.mu.Lock()
-	l.seg.cut = func(from, to netip.Addr) bool { return true }
-	l.seg.mu.Unlock()
+	l.seg.Cut(func(from, to netip.Addr) bool { return true })
 	l.advance(5 * time.Second)
 	if state(a) != StateMaster || state(b) != StateMaster {
 		t.Fatalf("partitioned: A=%v B=%v, want both MASTER", state(a), state(b))
 	}
-	before := a.ann.n(vipPfx.Addr())
-	l.seg.mu.Lock()
-	l.seg.cut = nil
-	l.seg.mu.Unlock()
+	before := a.ann.Count(vipPfx.Addr())
+	l.seg.Cut(nil)
 	l.advance(1 * time.Second)
-	if state(a) != StateMaster || state(b) != StateBackup || b.addr.has(vipPfx) {
-		t.Errorf("healed: A=%v B=%v (B has VIP %v), want MASTER BACKUP", state(a), state(b), b.addr.has(vipPfx))
+	if state(a) != StateMaster || state(b) != StateBackup || b.addr.Has(vipPfx) {
+		t.Errorf("healed: A=%v B=%v (B has VIP %v), want MASTER BACKUP", state(a), state(b), b.addr.Has(vipPfx))
 	}
-	if a.ann.n(vipPfx.Addr()) <= before {
+	if a.ann.Count(vipPfx.Addr()) <= before {
 		t.Error("A did not re-announce the VIP after seeing B's lower-priority advert")
 	}
 }
@@ -207,7 +197,7 @@ func TestAnnouncementSchedule(t *testing.T) {
 		want  int
 	}{{0, 3}, {1999 * time.Millisecond, 3}, {time.Millisecond, 6}, {10 * time.Second, 8}, {10 * time.Second, 10}} {
 		l.advance(step.after)
-		if got := a.ann.n(vipPfx.Addr()); got != step.want {
+		if got := a.ann.Count(vipPfx.Addr()); got != step.want {
 			t.Errorf("at %v: %d announcements, want %d", l.clock.Now().Sub(t0), got, step.want)
 		}
 	}
@@ -215,9 +205,9 @@ func TestAnnouncementSchedule(t *testing.T) {
 
 func TestVIPRepair(t *testing.T) {
 	l, a, _ := pair(t, vi1(150), vi1(100))
-	a.addr.drop(vipPfx)
+	a.addr.Drop(vipPfx)
 	l.advance(time.Second)
-	if !a.addr.has(vipPfx) {
+	if !a.addr.Has(vipPfx) {
 		t.Fatal("the missing VIP was not re-added")
 	}
 	if c := a.r.Instance("VI_1").Counters(); c.VIPRepairs != 1 {
@@ -227,15 +217,15 @@ func TestVIPRepair(t *testing.T) {
 
 func TestLinkDownFaultsAndMovesVIP(t *testing.T) {
 	l, a, b := pair(t, vi1(150), vi1(100))
-	a.links.set("eth0", false)
+	a.links.Set("eth0", false)
 	l.advance(time.Second)
-	if state(a) != StateFault || a.addr.has(vipPfx) {
-		t.Errorf("A is %v with VIP %v, want FAULT without", state(a), a.addr.has(vipPfx))
+	if state(a) != StateFault || a.addr.Has(vipPfx) {
+		t.Errorf("A is %v with VIP %v, want FAULT without", state(a), a.addr.Has(vipPfx))
 	}
-	if state(b) != StateMaster || !b.addr.has(vipPfx) {
-		t.Errorf("B is %v with VIP %v, want MASTER with it", state(b), b.addr.has(vipPfx))
+	if state(b) != StateMaster || !b.addr.Has(vipPfx) {
+		t.Errorf("B is %v with VIP %v, want MASTER with it", state(b), b.addr.Has(vipPfx))
 	}
-	a.links.set("eth0", true)
+	a.links.Set("eth0", true)
 	l.advance(5 * time.Second)
 	if state(a) != StateMaster || state(b) != StateBackup {
 		t.Errorf("after link up: A=%v B=%v, want MASTER BACKUP", state(a), state(b))
@@ -274,8 +264,8 @@ func TestReloadKeepsState(t *testing.T) {
 		t.Fatal("an unchanged instance was restarted")
 	}
 	st := inst.Status()
-	if st.State != StateMaster || st.Priority != 140 || !a.addr.has(vipPfx) {
-		t.Errorf("after reload: %v priority %d VIP %v, want MASTER 140 with VIP", st.State, st.Priority, a.addr.has(vipPfx))
+	if st.State != StateMaster || st.Priority != 140 || !a.addr.Has(vipPfx) {
+		t.Errorf("after reload: %v priority %d VIP %v, want MASTER 140 with VIP", st.State, st.Priority, a.addr.Has(vipPfx))
 	}
 	if c := inst.Counters(); c.Transitions[StateMaster] != 1 {
 		t.Errorf("%d transitions to MASTER, want 1 (no flap)", c.Transitions[StateMaster])
@@ -307,13 +297,13 @@ func TestReceiveDropsAreCounted(t *testing.T) {
 	l, _, b := pair(t, vi1(150), vi1(100))
 	msg := mustMarshal(t, Advertisement{Version: 3, Type: TypeAdvertisement, VRID: 51, Priority: 200,
 		Interval: time.Second, Addrs: []netip.Addr{vipPfx.Addr()}}, hostA, MulticastIPv4, CodecOptions{})
-	b.port.inject(Packet{Src: hostA, Dst: MulticastIPv4, HopLimit: 64, Payload: msg})
+	b.port.Inject(Packet{Src: hostA, Dst: MulticastIPv4, HopLimit: 64, Payload: msg})
 	bad := append([]byte(nil), msg...)
 	bad[7] ^= 0xff
-	b.port.inject(Packet{Src: hostA, Dst: MulticastIPv4, HopLimit: 255, Payload: bad})
+	b.port.Inject(Packet{Src: hostA, Dst: MulticastIPv4, HopLimit: 255, Payload: bad})
 	other := append([]byte(nil), msg...)
 	other[1] = 99
-	b.port.inject(Packet{Src: hostA, Dst: MulticastIPv4, HopLimit: 255, Payload: other})
+	b.port.Inject(Packet{Src: hostA, Dst: MulticastIPv4, HopLimit: 255, Payload: other})
 	l.settle()
 	c := b.r.Instance("VI_1").Counters()
 	if c.Drops[DropTTL] != 1 || c.Drops[DropChecksum] != 1 {
@@ -341,7 +331,7 @@ func TestSyncGroupFaultPullsMembers(t *testing.T) {
 	if g := a.r.SyncGroup("VG_1"); g.State() != StateMaster {
 		t.Errorf("group state %v, want MASTER", g.State())
 	}
-	a.links.set("eth1", false)
+	a.links.Set("eth1", false)
 	l.advance(time.Second)
 	if s1, s2 := state(a), a.r.Instance("VI_2").Status().State; s1 != StateFault || s2 != StateFault {
 		t.Errorf("eth1 down: VI_1=%v VI_2=%v, want both FAULT", s1, s2)
@@ -349,7 +339,7 @@ func TestSyncGroupFaultPullsMembers(t *testing.T) {
 	if !strings.Contains(a.fifoText(), "GROUP \"VG_1\" FAULT 0\n") {
 		t.Errorf("no group FAULT line in %q", a.fifoText())
 	}
-	a.links.set("eth1", true)
+	a.links.Set("eth1", true)
 	l.advance(10 * time.Second)
 	if s1, s2 := state(a), a.r.Instance("VI_2").Status().State; s1 != StateMaster || s2 != StateMaster {
 		t.Errorf("eth1 up: VI_1=%v VI_2=%v, want both MASTER", s1, s2)
@@ -361,7 +351,7 @@ func TestSyncGroupFaultPullsMembers(t *testing.T) {
 func TestReloadWatchesTrackInterfaces(t *testing.T) {
 	l, a, _ := pair(t, vi1(150), vi1(100))
 	inst := a.r.Instance("VI_1")
-	if n := len(a.links.live("eth1")); n != 0 {
+	if n := a.links.Watching("eth1"); n != 0 {
 		t.Fatalf("%d watchers of eth1 before it is tracked", n)
 	}
 	cfg := vi1(150)
@@ -371,10 +361,10 @@ func TestReloadWatchesTrackInterfaces(t *testing.T) {
 	if a.r.Instance("VI_1") != inst {
 		t.Fatal("adding a tracker restarted the instance")
 	}
-	if n := len(a.links.live("eth1")); n != 1 {
+	if n := a.links.Watching("eth1"); n != 1 {
 		t.Fatalf("%d watchers of eth1 after the reload, want 1", n)
 	}
-	a.links.set("eth1", false)
+	a.links.Set("eth1", false)
 	l.advance(5 * time.Second)
 	if st := inst.Status(); st.Priority != 90 || st.State != StateBackup {
 		t.Errorf("eth1 down: %v priority %d, want BACKUP 90", st.State, st.Priority)
@@ -382,17 +372,17 @@ func TestReloadWatchesTrackInterfaces(t *testing.T) {
 
 	a.apply(t, vi1(150)) // the tracker goes
 	l.advance(5 * time.Second)
-	if n := len(a.links.live("eth1")); n != 0 {
+	if n := a.links.Watching("eth1"); n != 0 {
 		t.Errorf("%d watchers of eth1 after it stopped being tracked, want 0", n)
 	}
 	if st := inst.Status(); st.Priority != 150 || st.State != StateMaster {
 		t.Errorf("tracker removed: %v priority %d, want MASTER 150", st.State, st.Priority)
 	}
-	if n := len(a.links.live("eth0")); n != 1 {
+	if n := a.links.Watching("eth0"); n != 1 {
 		t.Errorf("%d watchers of the instance's own eth0, want 1", n)
 	}
 	a.r.Shutdown()
-	if n := len(a.links.live("eth0")); n != 0 {
+	if n := a.links.Watching("eth0"); n != 0 {
 		t.Errorf("%d watchers of eth0 after Shutdown, want 0", n)
 	}
 }
@@ -433,7 +423,7 @@ func TestApplyDoesNotWaitForNotifyStop(t *testing.T) {
 	if diff := cmp.Diff([]string{"VI_1"}, names); diff != "" {
 		t.Errorf("instances while notify_stop runs (-want +got):\n%s", diff)
 	}
-	if a.addr.has(netip.MustParsePrefix("10.10.20.22/32")) {
+	if a.addr.Has(netip.MustParsePrefix("10.10.20.22/32")) {
 		t.Error("Apply returned before VI_2 released its VIP")
 	}
 

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/halvs/halvs/internal/clock/clocktest"
+	"github.com/halvs/halvs/vrrp/vrrptest"
 )
 
 // TestLowerPrioAnswer: what a MASTER sends when a lower-priority advert shows another
@@ -36,16 +37,16 @@ func TestLowerPrioAnswer(t *testing.T) {
 			a.apply(t, cfg)
 			l.settle()
 			inst := a.r.Instance("VI_1")
-			sent, garps := inst.Counters().AdvertsSent, a.ann.n(vipPfx.Addr())
+			sent, garps := inst.Counters().AdvertsSent, a.ann.Count(vipPfx.Addr())
 			adv := Advertisement{Version: 3, Type: TypeAdvertisement, VRID: 51, Priority: 50,
 				Interval: time.Second, Addrs: []netip.Addr{vipPfx.Addr()}}
-			a.port.inject(Packet{Src: hostB, Dst: MulticastIPv4, HopLimit: 255, Payload: mustMarshal(t, adv, hostB, MulticastIPv4, CodecOptions{})})
+			a.port.Inject(Packet{Src: hostB, Dst: MulticastIPv4, HopLimit: 255, Payload: mustMarshal(t, adv, hostB, MulticastIPv4, CodecOptions{})})
 			l.settle()
 			var got counts
 			got.Adverts = int(inst.Counters().AdvertsSent - sent)
-			got.GARPs = a.ann.n(vipPfx.Addr()) - garps
+			got.GARPs = a.ann.Count(vipPfx.Addr()) - garps
 			l.advance(2 * time.Second)
-			got.GARPsAfterDelay = a.ann.n(vipPfx.Addr()) - garps
+			got.GARPsAfterDelay = a.ann.Count(vipPfx.Addr()) - garps
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("answer (-want +got):\n%s", diff)
 			}
@@ -75,7 +76,7 @@ func TestStartupDelay(t *testing.T) {
 
 func TestNewRouterSetsStartupDelay(t *testing.T) {
 	clock := clocktest.New(t0)
-	r, err := NewRouter(Deps{Addresser: &fakeAddresser{}, Announcer: &fakeAnnouncer{}, Clock: clock,
+	r, err := NewRouter(Deps{Addresser: &vrrptest.Addresser{}, Announcer: &vrrptest.Announcer{}, Clock: clock,
 		OpenTransport: func(TransportKey) (Transport, error) { return nil, nil }, StartupDelay: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/halvs/halvs/vrrp/vrrptest"
 )
 
 // TestUnicastTTLOpensTransport: unicast_ttl reaches the Transport the Router opens (its
@@ -29,10 +31,10 @@ func TestUnicastTTLOpensTransport(t *testing.T) {
 			l := newLab(t)
 			var got []TransportKey
 			r, err := NewRouter(Deps{
-				Addresser: &fakeAddresser{}, Announcer: &fakeAnnouncer{}, Clock: l.clock, Logger: testLogger(t),
+				Addresser: &vrrptest.Addresser{}, Announcer: &vrrptest.Announcer{}, Clock: l.clock, Logger: testLogger(t),
 				OpenTransport: func(k TransportKey) (Transport, error) {
 					got = append(got, k)
-					return l.seg.port(hostA), nil
+					return l.seg.Port(hostA), nil
 				},
 			})
 			if err != nil {

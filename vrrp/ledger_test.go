@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/halvs/halvs/vrrp/vrrptest"
 )
 
 var (
@@ -20,7 +22,7 @@ var (
 // failingAddresser fails the operations named in fail; before each call it runs peek,
 // which sees the record as it is at that moment.
 type failingAddresser struct {
-	fakeAddresser
+	vrrptest.Addresser
 	fail map[string]bool // "add", "del"
 	peek func(op string, v VIP)
 }
@@ -32,7 +34,7 @@ func (a *failingAddresser) AddVIP(v VIP) error {
 	if a.fail["add"] {
 		return errors.New("add refused")
 	}
-	return a.fakeAddresser.AddVIP(v)
+	return a.Addresser.AddVIP(v)
 }
 
 func (a *failingAddresser) DelVIP(v VIP) error {
@@ -42,7 +44,7 @@ func (a *failingAddresser) DelVIP(v VIP) error {
 	if a.fail["del"] {
 		return errors.New("delete refused")
 	}
-	return a.fakeAddresser.DelVIP(v)
+	return a.Addresser.DelVIP(v)
 }
 
 func openLedger(t *testing.T, path string, next Addresser) *Ledger {
@@ -58,7 +60,7 @@ func openLedger(t *testing.T, path string, next Addresser) *Ledger {
 // opened later on the same file reports, with nothing closed in between (as after SIGKILL).
 func TestLedgerOutlivesTheProcess(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "vips.json")
-	kernel := &fakeAddresser{}
+	kernel := &vrrptest.Addresser{}
 	first := openLedger(t, path, kernel)
 	for _, v := range []VIP{ledgerA, ledgerB} {
 		if err := first.AddVIP(v); err != nil {
@@ -146,7 +148,7 @@ func TestLedgerFailures(t *testing.T) {
 			if err := tt.op(l); (err != nil) != (tt.fail != "") {
 				t.Errorf("error = %v, want one: %v", err, tt.fail != "")
 			}
-			if diff := cmp.Diff(tt.want, openLedger(t, path, &fakeAddresser{}).Recorded(), cmpPrefix, cmpopts.EquateEmpty()); diff != "" {
+			if diff := cmp.Diff(tt.want, openLedger(t, path, &vrrptest.Addresser{}).Recorded(), cmpPrefix, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("record on disk (-want +got):\n%s", diff)
 			}
 		})
@@ -173,7 +175,7 @@ func TestOpenLedgerRefuses(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			_, err := OpenLedger(tt.path, &fakeAddresser{}, testLogger(t))
+			_, err := OpenLedger(tt.path, &vrrptest.Addresser{}, testLogger(t))
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("OpenLedger = %v, want an error containing %q", err, tt.want)
 			}
@@ -195,14 +197,16 @@ func TestStartRemovesOnlyRecordedVIPs(t *testing.T) {
 	if err := os.WriteFile(path, []byte(`{"vips":[{"dev":"eth0","prefix":"10.10.10.23/24"}]}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	kernel := &fakeAddresser{have: map[netip.Prefix]bool{hostOwn.Prefix: true, left.Prefix: true}}
+	kernel := &vrrptest.Addresser{}
+	kernel.Put(hostOwn.Prefix)
+	kernel.Put(left.Prefix)
 	led := openLedger(t, path, kernel)
 
 	l := newLab(t)
-	h := &host{addr: kernel, ann: &fakeAnnouncer{}, links: &fakeLinks{}, script: &scriptLog{}}
+	h := &host{addr: kernel, ann: &vrrptest.Announcer{}, links: &vrrptest.Links{}, script: &scriptLog{}}
 	r, err := NewRouter(Deps{
 		Addresser: led, Announcer: h.ann, Links: h.links, Clock: l.clock,
-		OpenTransport: func(TransportKey) (Transport, error) { h.port = l.seg.port(hostA); return h.port, nil },
+		OpenTransport: func(TransportKey) (Transport, error) { h.port = l.seg.Port(hostA); return h.port, nil },
 		RunScript:     h.script.run, Logger: testLogger(t),
 	})
 	if err != nil {
@@ -218,13 +222,11 @@ func TestStartRemovesOnlyRecordedVIPs(t *testing.T) {
 	if s := state(h); s != StateBackup {
 		t.Fatalf("state %v, want BACKUP", s)
 	}
-	kernel.mu.Lock()
-	ops := kernel.ops
-	kernel.mu.Unlock()
+	ops := kernel.Ops()
 	if diff := cmp.Diff([]string{"del 10.10.10.23/24"}, ops); diff != "" {
 		t.Errorf("kernel calls at start (-want +got):\n%s", diff)
 	}
-	if !kernel.has(hostOwn.Prefix) {
+	if !kernel.Has(hostOwn.Prefix) {
 		t.Error("the host's own address was removed")
 	}
 	if led.Added(left) {

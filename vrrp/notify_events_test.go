@@ -31,16 +31,12 @@ func TestNotifyMasterRxLowerPri(t *testing.T) {
 		return c
 	}
 	l, a, b := pair(t, cfg(150), cfg(100))
-	l.seg.mu.Lock()
-	l.seg.cut = func(from, to netip.Addr) bool { return true }
-	l.seg.mu.Unlock()
+	l.seg.Cut(func(from, to netip.Addr) bool { return true })
 	l.advance(5 * time.Second)
 	if len(eventLines(a)) != 0 || slices.ContainsFunc(a.script.all(), func(s []string) bool { return s[0] == "/bin/fix-addresses" }) {
 		t.Fatalf("A notified a lower priority while it heard none: %q", eventLines(a))
 	}
-	l.seg.mu.Lock()
-	l.seg.cut = nil
-	l.seg.mu.Unlock()
+	l.seg.Cut(nil)
 	l.advance(time.Second)
 
 	lines := eventLines(a)

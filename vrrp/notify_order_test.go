@@ -35,7 +35,7 @@ func TestNoStaleNotifyMasterAfterStop(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	if a.addr.has(vipPfx) {
+	if a.addr.Has(vipPfx) {
 		t.Error("the VIP is still there after the STOP")
 	}
 	close(gate)

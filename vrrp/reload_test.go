@@ -2,7 +2,6 @@ package vrrp
 
 import (
 	"net/netip"
-	"slices"
 	"testing"
 	"time"
 
@@ -30,17 +29,9 @@ func noFlap(t *testing.T, a, b *host, inst *Instance) {
 	}
 }
 
-func addrOps(h *host) []string {
-	h.addr.mu.Lock()
-	defer h.addr.mu.Unlock()
-	return slices.Clone(h.addr.ops)
-}
+func addrOps(h *host) []string { return h.addr.Ops() }
 
-func clearOps(h *host) {
-	h.addr.mu.Lock()
-	h.addr.ops = nil
-	h.addr.mu.Unlock()
-}
+func clearOps(h *host) { h.addr.TakeOps() }
 
 // TestReloadInPlace: each routine change, applied to the MASTER (and where both must agree,
 // to both), keeps every instance in its state: the VIPs change one by one, the adverts
@@ -59,10 +50,10 @@ func TestReloadInPlace(t *testing.T) {
 			change: func(c *InstanceConfig) { c.VIPs = append(c.VIPs, VIP{Prefix: vip2Pfx}) },
 			ops:    []string{"add " + vip2Pfx.String()},
 			check: func(t *testing.T, a, b *host) {
-				if n := a.ann.n(vip2Pfx.Addr()); n != DefaultGARPRepeat {
+				if n := a.ann.Count(vip2Pfx.Addr()); n != DefaultGARPRepeat {
 					t.Errorf("the new VIP was announced %d times, want %d", n, DefaultGARPRepeat)
 				}
-				if n := a.ann.n(vipPfx.Addr()); n != DefaultGARPRepeat*2 {
+				if n := a.ann.Count(vipPfx.Addr()); n != DefaultGARPRepeat*2 {
 					t.Errorf("the kept VIP was announced %d times, want %d (the takeover's two bursts only)", n, DefaultGARPRepeat*2)
 				}
 				// B, not reloaded, sees A's adverts carry two addresses: noted, not dropped.
@@ -77,8 +68,8 @@ func TestReloadInPlace(t *testing.T) {
 			change: func(c *InstanceConfig) { c.VIPs = c.VIPs[:1] },
 			ops:    []string{"del " + vip2Pfx.String()},
 			check: func(t *testing.T, a, b *host) {
-				if !a.addr.has(vipPfx) || a.addr.has(vip2Pfx) {
-					t.Errorf("A holds %v, want %v only", a.addr.snapshot(), vipPfx)
+				if !a.addr.Has(vipPfx) || a.addr.Has(vip2Pfx) {
+					t.Errorf("A holds %v, want %v only", a.addr.Held(), vipPfx)
 				}
 			},
 		},
@@ -178,8 +169,8 @@ func TestReloadBackupRecordsVIPs(t *testing.T) {
 	}
 	a.r.Shutdown()
 	l.advance(5 * time.Second)
-	if state(b) != StateMaster || !b.addr.has(vipPfx) || !b.addr.has(vip2Pfx) {
-		t.Errorf("B is %v holding %v, want MASTER with both VIPs", state(b), b.addr.snapshot())
+	if state(b) != StateMaster || !b.addr.Has(vipPfx) || !b.addr.Has(vip2Pfx) {
+		t.Errorf("B is %v holding %v, want MASTER with both VIPs", state(b), b.addr.Held())
 	}
 }
 
@@ -230,7 +221,7 @@ func TestReloadGroupsInPlace(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.advance(time.Second)
-	a.links.set("eth1", false)
+	a.links.Set("eth1", false)
 	l.advance(time.Second)
 	if s1, s2 := i1.Status().State, i2.Status().State; s1 != StateFault || s2 != StateFault {
 		t.Errorf("eth1 down: VI_1=%v VI_2=%v, want both FAULT", s1, s2)

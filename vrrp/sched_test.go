@@ -11,6 +11,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
+
+	"github.com/halvs/halvs/vrrp/vrrptest"
 )
 
 type threadSchedState struct{ Policy, RTPriority, Nice int }
@@ -39,9 +41,9 @@ func loopThreadSched(t *testing.T, inst *Instance) threadSchedState {
 // and the real clock.
 func runOwner(t *testing.T, sched AdvertSched) *Instance {
 	t.Helper()
-	seg := &segment{}
-	r, err := NewRouter(Deps{Addresser: &fakeAddresser{}, Announcer: &fakeAnnouncer{}, Logger: testLogger(t),
-		OpenTransport: func(TransportKey) (Transport, error) { return seg.port(hostA), nil },
+	seg := &vrrptest.Segment{}
+	r, err := NewRouter(Deps{Addresser: &vrrptest.Addresser{}, Announcer: &vrrptest.Announcer{}, Logger: testLogger(t),
+		OpenTransport: func(TransportKey) (Transport, error) { return seg.Port(hostA), nil },
 		AdvertSched:   sched})
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +103,7 @@ func TestAdvertSchedValidate(t *testing.T) {
 // ErrSchedNotPermitted, and NewRouter refuses to start.
 func TestAdvertSchedRefused(t *testing.T) {
 	if os.Getenv("HALVS_SCHED_CHILD") == "1" {
-		_, err := NewRouter(Deps{Addresser: &fakeAddresser{}, Announcer: &fakeAnnouncer{},
+		_, err := NewRouter(Deps{Addresser: &vrrptest.Addresser{}, Announcer: &vrrptest.Announcer{},
 			OpenTransport: func(TransportKey) (Transport, error) { return nil, nil }, AdvertSched: AdvertSched{RTPriority: 50}})
 		if !errors.Is(err, ErrSchedNotPermitted) {
 			t.Fatalf("NewRouter = %v, want ErrSchedNotPermitted", err)

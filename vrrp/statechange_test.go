@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/halvs/halvs/internal/clock/clocktest"
+	"github.com/halvs/halvs/vrrp/vrrptest"
 )
 
 // changes strips what the hook saw down to the StateChanges.
@@ -156,16 +157,16 @@ func TestExcludedVIPs(t *testing.T) {
 	cfgA.ExcludedVIPs = []VIP{{Prefix: ex6}, {Prefix: ex4, Dev: "eth1"}}
 	l, a, b := pair(t, cfgA, vi1(100))
 
-	if diff := cmp.Diff([]netip.Prefix{ex4, vipPfx, ex6}, a.addr.snapshot(), cmpNet); diff != "" {
+	if diff := cmp.Diff([]netip.Prefix{ex4, vipPfx, ex6}, a.addr.Held(), cmpNet); diff != "" {
 		t.Errorf("A's addresses as MASTER (-want +got):\n%s", diff)
 	}
 	for _, p := range []netip.Prefix{ex6, ex4} {
-		if n := a.ann.n(p.Addr()); n != DefaultGARPRepeat {
+		if n := a.ann.Count(p.Addr()); n != DefaultGARPRepeat {
 			t.Errorf("%v announced %d times, want %d", p, n, DefaultGARPRepeat)
 		}
 	}
-	if len(b.addr.snapshot()) != 0 {
-		t.Errorf("B holds %v as BACKUP", b.addr.snapshot())
+	if len(b.addr.Held()) != 0 {
+		t.Errorf("B holds %v as BACKUP", b.addr.Held())
 	}
 	// B's VIP list is the VIP alone: an advert carrying more would be noted as a mismatch.
 	if c := b.r.Instance("VI_1").Counters(); c.AdvertsReceived == 0 || c.Drops[NoteVIPMismatch] != 0 {
@@ -175,14 +176,10 @@ func TestExcludedVIPs(t *testing.T) {
 
 	// Reload: 10.0.0.9 goes, 10.0.0.10 comes, the rest stays; A stays MASTER.
 	cfgA.ExcludedVIPs = []VIP{{Prefix: ex6}, {Prefix: ex4b}}
-	a.addr.mu.Lock()
-	a.addr.ops = nil
-	a.addr.mu.Unlock()
+	a.addr.TakeOps()
 	a.apply(t, cfgA)
 	l.advance(3 * time.Second)
-	a.addr.mu.Lock()
-	ops := a.addr.ops
-	a.addr.mu.Unlock()
+	ops := a.addr.Ops()
 	// The new address first, so that an address that only changed its prefix is never missing.
 	if diff := cmp.Diff([]string{"add " + ex4b.String(), "del " + ex4.String()}, ops); diff != "" {
 		t.Errorf("reload's address changes (-want +got):\n%s", diff)
@@ -193,10 +190,10 @@ func TestExcludedVIPs(t *testing.T) {
 
 	a.r.Shutdown()
 	l.advance(2 * time.Second)
-	if got := a.addr.snapshot(); len(got) != 0 {
+	if got := a.addr.Held(); len(got) != 0 {
 		t.Errorf("A still holds %v after shutdown", got)
 	}
-	if diff := cmp.Diff([]netip.Prefix{vipPfx}, b.addr.snapshot(), cmpNet); diff != "" {
+	if diff := cmp.Diff([]netip.Prefix{vipPfx}, b.addr.Held(), cmpNet); diff != "" {
 		t.Errorf("B's addresses after the takeover (-want +got):\n%s", diff)
 	}
 }
@@ -234,16 +231,16 @@ func TestOpenTransportRetry(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clock := armClock{clocktest.New(t0), make(chan struct{}, 1)}
-			seg := &segment{}
+			seg := &vrrptest.Segment{}
 			calls := 0
 			r, err := NewRouter(Deps{
-				Addresser: &fakeAddresser{}, Announcer: &fakeAnnouncer{}, Clock: clock, Logger: testLogger(t),
+				Addresser: &vrrptest.Addresser{}, Announcer: &vrrptest.Announcer{}, Clock: clock, Logger: testLogger(t),
 				OpenTransport: func(k TransportKey) (Transport, error) {
 					calls++
 					if tt.failures < 0 || calls <= tt.failures {
 						return nil, fmt.Errorf("vrrp: dial transport on %s: %w", k.Dev, tt.err)
 					}
-					return seg.port(hostA), nil
+					return seg.Port(hostA), nil
 				},
 			})
 			if err != nil {
@@ -290,9 +287,7 @@ func TestStateChangeArmedFromMasterInterval(t *testing.T) {
 	cfgA := vi1(150)
 	cfgA.Interval = 300 * time.Millisecond
 	l, a, b := pair(t, cfgA, vi1(100))
-	a.port.mu.Lock()
-	a.port.dead = true
-	a.port.mu.Unlock()
+	a.port.Crash()
 	// A advertises every 300 ms from its takeover; its last advert is the latest such tick.
 	last := a.r.Instance("VI_1").Status().Since
 	for !last.Add(cfgA.Interval).After(l.clock.Now()) {
