@@ -23,7 +23,8 @@ import (
 // records every advert with its kernel receive time. Each daemon is reloaded runs+1 times
 // (the first is a warm-up, not counted), each time with one weight changed in the file:
 // SIGHUP, then the section polls that one real server in the kernel until it has its new
-// weight. A reload's window runs from the SIGHUP until a second after the weight applied;
+// weight. A reload's window runs from the SIGHUP until a second after the weight applied
+// (for halvs, after its log said the reload was done too, whichever came later);
 // its advert gaps are compared with those of a window as long just before the SIGHUP, when
 // nothing reloads (the floor: how late adverts are on this guest anyway). halvs' own log
 // says when its reload was done ("configuration reloaded") and how many IPVS operations
@@ -249,6 +250,25 @@ func measureReloads(ro reloadOptions, k *kernel, capt *advertCapture, dir string
 			time.Sleep(5 * time.Millisecond)
 		}
 		x := reloadRun{applied: time.Since(t0), ops: -1}
+		// halvs programs the change before its reload is over (the IPVS diff is queued
+		// while the health checks take the new set): the window runs on until the reload
+		// is done too, so that no part of it goes unmeasured.
+		for d.fromLog != nil {
+			b, err := os.ReadFile(r.log)
+			if err != nil {
+				return nil, err
+			}
+			if _, _, err := d.fromLog(string(b), t0); !errors.Is(err, errNotReloaded) {
+				break // done, or refused: read again below
+			}
+			if err := exited(); err != nil {
+				return fail("%v during reload %d", err, run)
+			}
+			if time.Since(t0) > 3*time.Minute {
+				return fail("reload %d: not done after 3 minutes", run)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 		time.Sleep(time.Second)
 		t1 := time.Now()
 		window := t1.Sub(t0)
@@ -348,6 +368,9 @@ func (k *kernel) weightOf(s scaleconf.Spec, d scaleconf.Dest) int {
 	return -1
 }
 
+// errNotReloaded: halvs' log has no "configuration reloaded" since the SIGHUP yet.
+var errNotReloaded = errors.New(`no "configuration reloaded" in halvs' log`)
+
 // halvsReloadLog reads halvs' text log from t0 on: when it logged "configuration reloaded"
 // (since t0), and the operations of its "IPVS table updated" lines after it.
 func halvsReloadLog(log string, t0 time.Time) (time.Duration, int, error) {
@@ -375,7 +398,7 @@ func halvsReloadLog(log string, t0 time.Time) (time.Duration, int, error) {
 		}
 	}
 	if done == 0 {
-		return 0, 0, errors.New(`no "configuration reloaded" in halvs' log`)
+		return 0, 0, errNotReloaded
 	}
 	return done, ops, sc.Err()
 }

@@ -58,7 +58,7 @@ type reloadRun struct {
 	reloaded time.Duration // halvs: from SIGHUP to its "configuration reloaded" line; 0 unknown
 	ops      int           // halvs: IPVS operations its log says the reload applied; -1 unknown
 	cpu      time.Duration // CPU time its processes used from SIGHUP to the window's end
-	reload   gapStats      // adverts from SIGHUP until a second after the weight applied
+	reload   gapStats      // adverts from SIGHUP until a second after the weight applied and the reload done
 	quiet    gapStats      // adverts over a window as long, just before the SIGHUP
 }
 
@@ -117,8 +117,8 @@ func (r *reloadResults) print(w io.Writer) {
 	lines := []line{
 		{"SIGHUP → the new weight in the kernel", func(x reloadRun) time.Duration { return x.applied }},
 		{"SIGHUP → \"configuration reloaded\"", func(x reloadRun) time.Duration { return x.reloaded }},
-		{"CPU time of its processes, SIGHUP → applied + 1 s", func(x reloadRun) time.Duration { return x.cpu }},
-		{"largest advert gap, SIGHUP → applied + 1 s", func(x reloadRun) time.Duration { return x.reload.max }},
+		{"CPU time of its processes, SIGHUP → done + 1 s", func(x reloadRun) time.Duration { return x.cpu }},
+		{"largest advert gap, SIGHUP → done + 1 s", func(x reloadRun) time.Duration { return x.reload.max }},
 		{"largest advert gap, as long a window before (floor)", func(x reloadRun) time.Duration { return x.quiet.max }},
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
