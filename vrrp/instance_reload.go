@@ -13,9 +13,9 @@ func (i *Instance) reload(cfg InstanceConfig, group *SyncGroup) {
 		i.filter = cfg.filter()
 		i.notif.setConfig(cfg.Notify)
 		vips, excluded := cfg.VIPs, cfg.ExcludedVIPs
-		i.kernel.do(func() { i.setOwned(vips, excluded) })
+		i.kernel.do(func() { i.owner.setOwned(vips, excluded) })
 		routes, rules := cfg.VirtualRoutes, cfg.VirtualRules
-		i.kernel.do(func() { i.setRoutes(routes, rules) })
+		i.kernel.do(func() { i.owner.setRoutes(routes, rules) })
 		i.mu.Lock()
 		i.status.BasePriority = cfg.Priority
 		i.garpLocked = cfg.garpSettings()

@@ -5,107 +5,105 @@ import (
 	"slices"
 )
 
-// The instance's virtual_routes and virtual_rules, on its kernel worker: added after the
+// The instance's virtual_routes and virtual_rules, held by its vipOwner: added after the
 // VIPs when it becomes MASTER (routes, then rules), removed before them when it leaves
 // (rules, then routes), changed in place by a reload.
 
-func (i *Instance) routeError(what, item string, err error) {
-	i.mu.Lock()
-	i.counters.KernelErrors++
-	i.mu.Unlock()
-	i.log.Error(what+" failed", "what", item, "err", err)
+func (o *vipOwner) routeError(what, item string, err error) {
+	o.count(func(c *Counters) { c.KernelErrors++ })
+	o.log.Error(what+" failed", "what", item, "err", err)
 }
 
-func (i *Instance) addRoutes() {
-	for _, r := range i.routes {
-		i.addRoute(r, "")
+func (o *vipOwner) addRoutes() {
+	for _, r := range o.virtualRoutes {
+		o.addRoute(r, "")
 	}
-	for _, r := range i.rules {
-		i.addRule(r, "")
-	}
-}
-
-func (i *Instance) delRoutes() {
-	for _, r := range slices.Backward(i.rules) {
-		i.delRule(r, "")
-	}
-	for _, r := range slices.Backward(i.routes) {
-		i.delRoute(r, "")
+	for _, r := range o.virtualRules {
+		o.addRule(r, "")
 	}
 }
 
-func (i *Instance) addRoute(r Route, by string) {
-	if err := i.deps.Routes.AddRoute(r); err != nil {
-		i.routeError("add route", r.String(), err)
+func (o *vipOwner) delRoutes() {
+	for _, r := range slices.Backward(o.virtualRules) {
+		o.delRule(r, "")
+	}
+	for _, r := range slices.Backward(o.virtualRoutes) {
+		o.delRoute(r, "")
+	}
+}
+
+func (o *vipOwner) addRoute(r Route, by string) {
+	if err := o.routes.AddRoute(r); err != nil {
+		o.routeError("add route", r.String(), err)
 		return
 	}
-	i.logRoute("setting route", "route", r.String(), by)
+	o.logRoute("setting route", "route", r.String(), by)
 }
 
-func (i *Instance) delRoute(r Route, by string) {
-	if err := i.deps.Routes.DelRoute(r); err != nil {
-		i.routeError("remove route", r.String(), err)
+func (o *vipOwner) delRoute(r Route, by string) {
+	if err := o.routes.DelRoute(r); err != nil {
+		o.routeError("remove route", r.String(), err)
 		return
 	}
-	i.logRoute("removing route", "route", r.String(), by)
+	o.logRoute("removing route", "route", r.String(), by)
 }
 
-func (i *Instance) addRule(r Rule, by string) {
-	if err := i.deps.Routes.AddRule(r); err != nil {
-		i.routeError("add rule", r.String(), err)
+func (o *vipOwner) addRule(r Rule, by string) {
+	if err := o.routes.AddRule(r); err != nil {
+		o.routeError("add rule", r.String(), err)
 		return
 	}
-	i.logRoute("setting rule", "rule", r.String(), by)
+	o.logRoute("setting rule", "rule", r.String(), by)
 }
 
-func (i *Instance) delRule(r Rule, by string) {
-	if err := i.deps.Routes.DelRule(r); err != nil {
-		i.routeError("remove rule", r.String(), err)
+func (o *vipOwner) delRule(r Rule, by string) {
+	if err := o.routes.DelRule(r); err != nil {
+		o.routeError("remove rule", r.String(), err)
 		return
 	}
-	i.logRoute("removing rule", "rule", r.String(), by)
+	o.logRoute("removing rule", "rule", r.String(), by)
 }
 
 // logRoute is keepalived's kind of line for each route or rule set or removed; by is
 // "reload" for a reload's changes.
-func (i *Instance) logRoute(msg, key, what, by string) {
+func (o *vipOwner) logRoute(msg, key, what, by string) {
 	if by == "" {
-		i.log.Info(msg, key, what)
+		o.log.Info(msg, key, what)
 		return
 	}
-	i.log.Info(msg, key, what, "by", by)
+	o.log.Info(msg, key, what, "by", by)
 }
 
 // setRoutes makes routes and rules the instance's (a reload). While MASTER, the new routes
 // and then the new rules are added first, then the rules that went and then the routes
 // that went are removed: as with the VIPs (setOwned), a route or rule that only changed
 // an attribute is never missing, and what stays is not touched.
-func (i *Instance) setRoutes(routes []Route, rules []Rule) {
-	oldRoutes, oldRules := i.routes, i.rules
-	i.routes, i.rules = routes, rules
-	if !i.claimed {
+func (o *vipOwner) setRoutes(routes []Route, rules []Rule) {
+	oldRoutes, oldRules := o.virtualRoutes, o.virtualRules
+	o.virtualRoutes, o.virtualRules = routes, rules
+	if !o.claimed {
 		return
 	}
 	newRouteKeys, oldRouteKeys := routeKeys(routes), routeKeys(oldRoutes)
 	newRuleKeys, oldRuleKeys := ruleKeys(rules), ruleKeys(oldRules)
 	for k, r := range routes {
 		if !slices.Contains(oldRouteKeys, newRouteKeys[k]) {
-			i.addRoute(r, "reload")
+			o.addRoute(r, "reload")
 		}
 	}
 	for k, r := range rules {
 		if !slices.Contains(oldRuleKeys, newRuleKeys[k]) {
-			i.addRule(r, "reload")
+			o.addRule(r, "reload")
 		}
 	}
 	for k, r := range oldRules {
 		if !slices.Contains(newRuleKeys, oldRuleKeys[k]) {
-			i.delRule(r, "reload")
+			o.delRule(r, "reload")
 		}
 	}
 	for k, r := range oldRoutes {
 		if !slices.Contains(newRouteKeys, oldRouteKeys[k]) {
-			i.delRoute(r, "reload")
+			o.delRoute(r, "reload")
 		}
 	}
 }

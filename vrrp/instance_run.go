@@ -52,14 +52,7 @@ type Instance struct {
 	change      StateChange // the last Transition, reported with the Notify that follows it
 	hold        holdState   // see Handover
 
-	// Owned by the kernel worker; a reload changes both in place.
-	claimed  bool
-	vips     []VIP   // virtual_ipaddress
-	excluded []VIP   // virtual_ipaddress_excluded
-	routes   []Route // virtual_routes, added after the VIPs
-	rules    []Rule  // virtual_rules, added after the routes
-	// lastAnnounce is when the worker last announced on each device (garp_interval).
-	lastAnnounce map[string]time.Time
+	owner *vipOwner // owned by the kernel worker
 
 	ann announceSchedule
 
@@ -90,7 +83,7 @@ func newInstance(d *Deps, tx *sharedTransport, cfg InstanceConfig, group *SyncGr
 	i := &Instance{
 		deps: d, log: log, box: newInbox(PacketQueueLimit), kernel: newWorker(), group: group,
 		done: make(chan struct{}), cfg: cfg, filter: cfg.filter(),
-		vips: cfg.VIPs, excluded: cfg.ExcludedVIPs, routes: cfg.VirtualRoutes, rules: cfg.VirtualRules, name: cfg.Name,
+		name: cfg.Name,
 	}
 	i.tx.Store(tx)
 	i.rt = newInstanceThread(d, log, i.box) // sched_loop.go
@@ -100,33 +93,16 @@ func newInstance(d *Deps, tx *sharedTransport, cfg InstanceConfig, group *SyncGr
 	i.counters.Drops = map[DropReason]uint64{}
 	i.counters.Transitions = map[State]uint64{}
 	i.logs = newLogLimiter(log, d.Clock, logWindow, logBurst, i.countSuppressed)
+	i.owner = &vipOwner{addr: d.Addresser, ann: d.Announcer, routes: d.Routes, log: log, logs: i.logs, garp: i.garp, count: i.count,
+		vips: cfg.VIPs, excluded: cfg.ExcludedVIPs, virtualRoutes: cfg.VirtualRoutes, virtualRules: cfg.VirtualRules}
 	i.status = Status{Name: cfg.Name, State: StateInit, Priority: cfg.Priority, BasePriority: cfg.Priority, Since: d.Clock.Now()}
 	return i
 }
 
-// start begins the loop: VIPs left by an earlier run are removed (keepalived does the
-// same, but only those the Addresser can prove halvs added: never the host's own) and the
-// announcer gets ready for them, the links are watched, then the machine starts.
+// start begins the loop: the VIP owner gets ready (vipOwner.prepare), the links are
+// watched, then the machine starts.
 func (i *Instance) start() {
-	i.kernel.do(func() {
-		prep, _ := i.deps.Announcer.(AnnouncePreparer)
-		added, _ := i.deps.Addresser.(AddedVIPs)
-		for _, v := range i.owned() {
-			if added != nil && added.Added(v) {
-				i.log.Info("removing a VIP left by an earlier run", "vip", v.Prefix, "dev", v.Dev)
-				if err := i.deps.Addresser.DelVIP(v); err != nil {
-					i.kernelError("remove stale VIP", v, err)
-				}
-			}
-			if prep == nil {
-				continue
-			}
-			// Not fatal: Announce opens what is missing, at the cost of the first GARP.
-			if err := prep.Prepare(v.Dev, v.Prefix.Addr()); err != nil {
-				i.log.Warn("cannot prepare announcements yet", "vip", v.Prefix, "dev", v.Dev, "err", err)
-			}
-		}
-	})
+	i.kernel.do(i.owner.prepare)
 	go i.loop()
 	i.watchLinks(i.cfg)
 	if wait := i.startupWait(); wait > 0 { // vrrp_startup_delay
@@ -303,7 +279,7 @@ func (i *Instance) do(a Action) {
 	case SendAdvert:
 		i.send(a.Priority)
 	case ClaimVIPs:
-		i.kernel.do(i.claimVIPs)
+		i.kernel.do(i.owner.claim)
 		// A takeover, the first advert already sent: the VIP add is now this thread's next
 		// goroutine, and would wait for another thread to wake and steal it while this one
 		// arms timers and logs, which takes longer than the add itself. Yield to it; this
@@ -311,7 +287,7 @@ func (i *Instance) do(a Action) {
 		// behind the add. The worker, not this goroutine, waits on netlink.
 		runtime.Gosched()
 	case ReleaseVIPs:
-		i.kernel.do(i.releaseVIPs)
+		i.kernel.do(i.owner.release)
 	case StartAnnouncing:
 		i.startAnnouncing()
 	case StopAnnouncing:
@@ -323,7 +299,7 @@ func (i *Instance) do(a Action) {
 	case ReplyLimited:
 		i.replyLimited()
 	case VerifyVIPs:
-		i.kernel.do(i.verifyVIPs)
+		i.kernel.do(i.owner.verify)
 	case ArmAdvertTimer:
 		i.arm(a.D, AdvertTimerFired{})
 	case ArmMasterDownTimer:

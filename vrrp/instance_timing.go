@@ -94,7 +94,7 @@ func (i *Instance) lowerPrioAnnounce() {
 	if repeat == 0 {
 		return
 	}
-	i.kernel.do(func() { i.reannounce(repeat) })
+	i.kernel.do(func() { i.owner.reannounce(repeat) })
 	if delay <= 0 {
 		return
 	}
@@ -104,32 +104,10 @@ func (i *Instance) lowerPrioAnnounce() {
 	i.deps.Clock.AfterFunc(delay, func() {
 		i.kernel.do(func() {
 			if i.annCurrent(gen) {
-				i.reannounce(repeat)
+				i.owner.reannounce(repeat)
 			}
 		})
 	})
-}
-
-// pace waits, on the kernel worker, until the interface's garp_interval (gna_interval for
-// IPv6) has passed since the instance's last announcement there.
-func (i *Instance) pace(v VIP) {
-	g := i.garp()
-	gap := g.arpInterval
-	if v.Prefix.Addr().Is6() {
-		gap = g.naInterval
-	}
-	if gap <= 0 {
-		return
-	}
-	if i.lastAnnounce == nil {
-		i.lastAnnounce = map[string]time.Time{}
-	}
-	if last, ok := i.lastAnnounce[v.Dev]; ok {
-		if wait := time.Until(last.Add(gap)); wait > 0 {
-			time.Sleep(wait)
-		}
-	}
-	i.lastAnnounce[v.Dev] = time.Now()
 }
 
 // startupWait is how long vrrp_startup_delay still holds the instance in INIT.
