@@ -38,7 +38,7 @@ var localAddr = netip.MustParseAddr("192.0.2.1")
 
 func newKernel() *kernel {
 	k := &kernel{clock: newTestClock(), ipvs: lvs.NewMemory()}
-	k.links.Set("down1", false)
+	k.links.Set("down1", false) // a tracked interface that is down
 	return k
 }
 
