@@ -8,6 +8,11 @@ import (
 // The loop's side of the kernel work: when the VIP owner (vip_owner.go) checks and announces
 // the VIPs, queued on the kernel worker.
 
+// verifyEvery bounds how often a MASTER has the kernel worker check its VIPs: each check
+// dumps the device's addresses, and on every advert at advert_int 0.1 s that was half of a
+// master's CPU time, which a loaded or emulated machine then lacked for the adverts.
+const verifyEvery = time.Second
+
 type garpSettings struct {
 	repeat, refreshRepeat int
 	delay, refresh        time.Duration

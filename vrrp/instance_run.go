@@ -51,6 +51,7 @@ type Instance struct {
 	reportedOwn bool        // own-fault state last told to the sync group
 	change      StateChange // the last Transition, reported with the Notify that follows it
 	hold        holdState   // see Handover
+	verifiedAt  time.Time   // when VerifyVIPs last went to the kernel worker
 
 	owner *vipOwner // owned by the kernel worker
 
@@ -299,7 +300,10 @@ func (i *Instance) do(a Action) {
 	case ReplyLimited:
 		i.replyLimited()
 	case VerifyVIPs:
-		i.kernel.do(i.owner.verify)
+		if i.evTime.Sub(i.verifiedAt) >= verifyEvery {
+			i.verifiedAt = i.evTime
+			i.kernel.do(i.owner.verify)
+		}
 	case ArmAdvertTimer:
 		i.arm(a.D, AdvertTimerFired{})
 	case ArmMasterDownTimer:

@@ -215,6 +215,26 @@ func TestVIPRepair(t *testing.T) {
 	}
 }
 
+// A MASTER checks its VIPs in the kernel at most once a second, not on every advert: at
+// advert_int 0.1 s a check per advert was half of its CPU time.
+func TestVIPCheckEverySecond(t *testing.T) {
+	fast := vi1(150)
+	fast.Interval = 100 * time.Millisecond
+	l, a, _ := pair(t, fast, vi1(100))
+	before := a.addr.Checks()
+	for range 30 { // 3 s of adverts, 30 of them
+		l.advance(100 * time.Millisecond)
+	}
+	if got := a.addr.Checks() - before; got < 2 || got > 4 {
+		t.Errorf("%d VIP checks in 3 s of adverts every 0.1 s, want 2 to 4 (one a second)", got)
+	}
+	a.addr.Drop(vipPfx)
+	l.advance(time.Second)
+	if !a.addr.Has(vipPfx) {
+		t.Error("a VIP dropped was not re-added within a second")
+	}
+}
+
 func TestLinkDownFaultsAndMovesVIP(t *testing.T) {
 	l, a, b := pair(t, vi1(150), vi1(100))
 	a.links.Set("eth0", false)

@@ -16,6 +16,7 @@ type Addresser struct {
 	mu     sync.Mutex
 	have   map[netip.Prefix]bool
 	ops    []string
+	checks int
 	closed bool
 }
 
@@ -44,9 +45,19 @@ func (a *Addresser) DelVIP(v kernel.VIP) error {
 	return nil
 }
 
-// HasVIP reports whether v.Prefix is held.
+// HasVIP reports whether v.Prefix is held, and counts the check (Checks).
 func (a *Addresser) HasVIP(v kernel.VIP) (bool, error) {
+	a.mu.Lock()
+	a.checks++
+	a.mu.Unlock()
 	return a.Has(v.Prefix), nil
+}
+
+// Checks is how many times HasVIP was asked: what a kernel would have been asked.
+func (a *Addresser) Checks() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.checks
 }
 
 // Close records the call, for a test that checks who closes an Addresser it was handed.
