@@ -11,6 +11,7 @@ import (
 
 	"github.com/halvs/halvs/bgp"
 	"github.com/halvs/halvs/config"
+	"github.com/halvs/halvs/control"
 	"github.com/halvs/halvs/vrrp"
 )
 
@@ -247,14 +248,25 @@ func (d *Director) Undrain() ([]netip.Prefix, error) {
 	return a.Undrain(), nil
 }
 
-// BGPStatus is the sessions and prefixes; nil without a bgp block.
-func (d *Director) BGPStatus(ctx context.Context) *bgp.Status {
+// bgpStatus is the status document's bgp section: the sessions and prefixes; nil without
+// a bgp block.
+func (d *Director) bgpStatus(ctx context.Context) *control.BGP {
 	a := d.announcer()
 	if a == nil {
 		return nil
 	}
 	st := a.Status(ctx)
-	return &st
+	out := &control.BGP{ASN: st.ASN, RouterID: st.RouterID.String(), Drained: st.Drained, DrainUntil: st.DrainUntil,
+		Neighbors: []control.BGPNeighbor{}, Prefixes: []control.BGPPrefix{}, Error: st.Err}
+	for _, n := range st.Neighbors {
+		out.Neighbors = append(out.Neighbors, control.BGPNeighbor{Address: n.Addr.String(), PeerASN: n.PeerASN, State: n.State,
+			Up: n.Up(), Since: n.Since})
+	}
+	for _, p := range st.Prefixes {
+		out.Prefixes = append(out.Prefixes, control.BGPPrefix{Prefix: p.Prefix.String(), Announce: p.Announce,
+			Announced: p.Announced, Reason: p.Reason, Since: p.Since})
+	}
+	return out
 }
 
 // bgpAddresses puts the announced addresses on the bgp interface through the director's

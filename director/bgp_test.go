@@ -63,9 +63,9 @@ func TestBGPRunAnnouncesAndDrains(t *testing.T) {
 	if _, ok := dm.Of("lo"); !ok {
 		t.Errorf("the interface was not ensured")
 	}
-	st := d.BGPStatus(t.Context())
+	st := d.Status(t.Context()).BGP
 	if st == nil || len(st.Prefixes) != 1 || !st.Prefixes[0].Announced || st.Prefixes[0].Reason != "every tracked virtual server has quorum" ||
-		len(st.Neighbors) != 1 || !st.Neighbors[0].Up() {
+		len(st.Neighbors) != 1 || !st.Neighbors[0].Up {
 		t.Errorf("status: %+v", st)
 	}
 
@@ -117,7 +117,7 @@ func TestNoBGP(t *testing.T) {
 	if _, _, err := d.Drain(); err != ErrNoBGP {
 		t.Errorf("Drain without bgp: %v, want ErrNoBGP", err)
 	}
-	if d.BGPStatus(t.Context()) != nil {
-		t.Errorf("BGPStatus without bgp is not nil")
+	if st := d.Status(t.Context()).BGP; st != nil {
+		t.Errorf("status without bgp has a bgp section: %+v", st)
 	}
 }

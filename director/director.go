@@ -33,6 +33,9 @@ type Options struct {
 	// RouteRecord is the file that records the routes and rules halvs added
 	// (vrrp.RouteLedger); empty: beside VIPRecord ("x.vips.json" → "x.routes.json").
 	RouteRecord string
+	// ConfigFile is where the config came from, for status (the reloads' file is
+	// NoteReload's).
+	ConfigFile string
 
 	// The kernel-facing pieces; nil means the real ones (netlink, raw sockets, IPVS). Unit
 	// tests hand in fakes. An Addresser or Announcer given here stays the caller's: the
@@ -118,8 +121,9 @@ type Director struct {
 	inst  instanceStates
 	obs   observed // observe.go: each instance's last change, for status and metrics
 
-	events eventRing // events.go: recent history and the last reload, for status
-	bgp    bgpSide   // bgp.go: the BGP announcement, when the config has a bgp block
+	events  eventRing // events.go: recent history and the last reload, for status
+	started time.Time // when New built the Director, for status
+	bgp     bgpSide   // bgp.go: the BGP announcement, when the config has a bgp block
 }
 
 // plan is everything a config translates to, computed before anything is applied.
@@ -201,6 +205,8 @@ func New(cfg *config.Config, opts Options) (*Director, error) {
 		return nil, err
 	}
 	d := &Director{opts: opts, log: opts.Logger, cfg: cfg, plan: p, scripts: map[string]*scriptRunner{}}
+	d.started = d.now()
+	d.events.loaded = d.started
 	d.global.Store(&cfg.Global)
 	d.host = newScriptHost(d.log)
 	d.host.pin(p)

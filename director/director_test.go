@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/halvs/halvs/control"
 	"github.com/halvs/halvs/lvs"
 	"github.com/halvs/halvs/vrrp"
 )
@@ -56,9 +57,9 @@ func TestVRRPOnlyNeverTouchesIPVS(t *testing.T) {
 	stop := running(t, d)
 	masterOf(t, d, "VI_1")
 	eventually(t, "VIP added", func() bool { return k.hasVIP("10.0.0.100/24") })
-	st := d.Status()
-	if st.IPVS != nil || len(st.VirtualServers) != 0 {
-		t.Errorf("status shows IPVS for a VRRP-only config: %+v", st)
+	st := d.Status(t.Context())
+	if d.ipvs.Load() != nil || len(st.VirtualServers) != 0 || st.SyncDaemon != nil {
+		t.Errorf("IPVS in use for a VRRP-only config: status %+v", st)
 	}
 	if err := stop(); err != nil {
 		t.Fatal(err)
@@ -287,12 +288,12 @@ func TestIPVSTableHealthAndSyncDaemon(t *testing.T) {
 				ds, _ := k.ipvs.SyncDaemons()
 				return len(ds) == 1 && ds[0].Role == lvs.SyncMaster && ds[0].SyncID == 51
 			})
-			st := d.Status()
-			if st.SyncDaemon != "master" || len(st.VirtualServers) != 1 {
+			st := d.Status(t.Context())
+			if st.SyncDaemon == nil || st.SyncDaemon.Role != "master" || len(st.VirtualServers) != 1 {
 				t.Fatalf("status: %+v", st)
 			}
 			rs := st.VirtualServers[0].RealServers
-			if len(rs) != 2 || !rs[0].InTable || rs[0].EffectiveWeight != 3 || rs[1].Healthy || rs[1].InTable {
+			if len(rs) != 2 || !rs[0].InTable || rs[0].EffectiveWeight != 3 || rs[1].Health == control.HealthUp || rs[1].InTable {
 				t.Errorf("real servers status: %+v", rs)
 			}
 			if _, err := json.Marshal(st); err != nil {
@@ -375,8 +376,8 @@ vrrp_instance "VI_1" {
 		return inst != nil && inst.Status().Priority == 130
 	})
 	k.clock.until(t, "excluded VIP added on MASTER", func() bool { return k.hasVIP("2001:db8::1/64") })
-	if st := d.Status(); st.Scripts["chk_fail"] != "KO" || st.VirtualServers[0].QuorumUp {
-		t.Errorf("status: scripts %v, quorum up %v; want KO and lost", st.Scripts, st.VirtualServers[0].QuorumUp)
+	if st := d.Status(t.Context()); trackerState(st, "script", "chk_fail") != "down" || st.VirtualServers[0].QuorumUp {
+		t.Errorf("status: chk_fail %q, quorum up %v; want down and lost", trackerState(st, "script", "chk_fail"), st.VirtualServers[0].QuorumUp)
 	}
 	if err := stop(); err != nil {
 		t.Fatal(err)
@@ -417,7 +418,7 @@ func TestReloadStopsInstanceWithNotifyStop(t *testing.T) {
 		t.Fatal("Reload hung while the removed instance ran notify_stop")
 	}
 	var names []string
-	for _, is := range d.Status().Instances {
+	for _, is := range d.Status(t.Context()).Instances {
 		names = append(names, is.Name)
 	}
 	if diff := cmp.Diff([]string{"VI_1"}, names); diff != "" {

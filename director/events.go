@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/halvs/halvs/control"
 	"github.com/halvs/halvs/healthcheck"
 	"github.com/halvs/halvs/vrrp"
 )
@@ -14,36 +15,18 @@ import (
 // what happened lately, the log keeps the rest.
 const EventsKept = 64
 
-// Event is one thing that happened to the director: a VRRP state change, a real server going
-// up or down, a virtual server's quorum lost or regained, a reload.
-type Event struct {
-	At      time.Time `json:"at"`
-	Kind    string    `json:"kind"`    // "vrrp", "check", "quorum" or "reload"
-	Subject string    `json:"subject"` // the instance, "VS → RS", the virtual server, the config file
-	// State is what the subject became: the VRRP state, "up"/"down", "lost"/"regained",
-	// "success"/"failure".
-	State   string `json:"state"`
-	Message string `json:"message"` // in the log's words
-}
-
-// ReloadStatus is the outcome of the last reload (SIGHUP or the control socket).
-type ReloadStatus struct {
-	At     time.Time `json:"at"`
-	OK     bool      `json:"ok"`
-	Errors []string  `json:"errors,omitempty"` // the diagnostics or the director's refusal
-}
-
 // eventRing keeps the last EventsKept events and the last reload. Safe for concurrent use;
 // add never blocks on anything but its own mutex, so the VRRP and health paths may call it.
 type eventRing struct {
 	mu     sync.Mutex
-	buf    [EventsKept]Event
+	buf    [EventsKept]control.Event
 	next   int // where the next event goes
 	n      int // how many are held
-	reload *ReloadStatus
+	reload *control.Reload
+	loaded time.Time // the last successful load or reload
 }
 
-func (r *eventRing) add(e Event) {
+func (r *eventRing) add(e control.Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.buf[r.next] = e
@@ -52,35 +35,37 @@ func (r *eventRing) add(e Event) {
 }
 
 // list returns the events held, newest first.
-func (r *eventRing) list() []Event {
+func (r *eventRing) list() []control.Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make([]Event, 0, r.n)
+	out := make([]control.Event, 0, r.n)
 	for i := 1; i <= r.n; i++ {
 		out = append(out, r.buf[(r.next-i+EventsKept)%EventsKept])
 	}
 	return out
 }
 
-func (r *eventRing) lastReload() *ReloadStatus {
+// lastReload is the last reload's outcome (nil before the first) and when the config in
+// force was loaded.
+func (r *eventRing) lastReload() (*control.Reload, time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.reload == nil {
-		return nil
+		return nil, r.loaded
 	}
 	c := *r.reload
 	c.Errors = append([]string(nil), c.Errors...)
-	return &c
+	return &c, r.loaded
 }
 
 // NoteReload records a reload's outcome at at: errs empty is a success, else its errors (a
 // config that failed validation never reaches Reload, so the caller, who read the file,
 // reports every attempt). Safe for concurrent use.
 func (d *Director) NoteReload(at time.Time, file string, errs []string) {
-	rs := &ReloadStatus{At: at, OK: len(errs) == 0, Errors: append([]string(nil), errs...)}
-	ev := Event{At: at, Kind: "reload", Subject: file, State: "success", Message: "configuration reloaded"}
-	if !rs.OK {
-		ev.State = "failure"
+	rs := &control.Reload{At: at, Result: "success", Errors: append([]string(nil), errs...)}
+	ev := control.Event{At: at, Kind: "reload", Subject: file, State: "success", Message: "configuration reloaded"}
+	if len(errs) > 0 {
+		rs.Result, ev.State = "failure", "failure"
 		ev.Message = "reload refused, the running configuration is kept: " + errs[0]
 		if len(errs) > 1 {
 			ev.Message += fmt.Sprintf(" (and %d more)", len(errs)-1)
@@ -88,6 +73,9 @@ func (d *Director) NoteReload(at time.Time, file string, errs []string) {
 	}
 	d.events.mu.Lock()
 	d.events.reload = rs
+	if len(errs) == 0 {
+		d.events.loaded = at
+	}
 	d.events.mu.Unlock()
 	d.events.add(ev)
 }
@@ -98,7 +86,7 @@ func (d *Director) noteStateChange(c vrrp.StateChange, at time.Time) {
 	if c.Reason != "" {
 		msg += ": " + c.Reason
 	}
-	d.events.add(Event{At: at, Kind: "vrrp", Subject: c.Name, State: c.To.String(), Message: msg})
+	d.events.add(control.Event{At: at, Kind: "vrrp", Subject: c.Name, State: c.To.String(), Message: msg})
 }
 
 // noteHealthEvent records a real server's or a quorum's change; the state reported for a
@@ -111,7 +99,7 @@ func (d *Director) noteHealthEvent(ev healthcheck.Event) {
 	if at.IsZero() {
 		at = time.Now()
 	}
-	e := Event{At: at, Subject: ev.VirtualServer}
+	e := control.Event{At: at, Subject: ev.VirtualServer}
 	switch ev.Type {
 	case healthcheck.RealServerUp:
 		e.Kind, e.State = "check", "up"

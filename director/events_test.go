@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/halvs/halvs/control"
 	"github.com/halvs/halvs/healthcheck"
 )
 
@@ -18,7 +19,7 @@ func TestEventRingKeepsTheNewest(t *testing.T) {
 		t.Fatalf("empty ring lists %v", got)
 	}
 	for i := range EventsKept + 5 {
-		r.add(Event{Subject: fmt.Sprint(i)})
+		r.add(control.Event{Subject: fmt.Sprint(i)})
 	}
 	got := r.list()
 	var subjects []string
@@ -42,20 +43,20 @@ func TestHealthEvents(t *testing.T) {
 	tests := []struct {
 		name string
 		ev   healthcheck.Event
-		want []Event
+		want []control.Event
 	}{
 		{"down", healthcheck.Event{Type: healthcheck.RealServerDown, Time: at, VirtualServer: "10.0.0.1:80/TCP", RealServer: rs, Reason: "tcp_check: connection refused"},
-			[]Event{{At: at, Kind: "check", Subject: "10.0.0.1:80/TCP → 10.0.0.2:80", State: "down", Message: "real server 10.0.0.2:80 down: tcp_check: connection refused"}}},
+			[]control.Event{{At: at, Kind: "check", Subject: "10.0.0.1:80/TCP → 10.0.0.2:80", State: "down", Message: "real server 10.0.0.2:80 down: tcp_check: connection refused"}}},
 		{"down inhibited", healthcheck.Event{Type: healthcheck.RealServerDown, Time: at, VirtualServer: "10.0.0.1:80/TCP", RealServer: rs, Inhibit: true},
-			[]Event{{At: at, Kind: "check", Subject: "10.0.0.1:80/TCP → 10.0.0.2:80", State: "down", Message: "real server 10.0.0.2:80 down (weight 0, inhibit_on_failure)"}}},
+			[]control.Event{{At: at, Kind: "check", Subject: "10.0.0.1:80/TCP → 10.0.0.2:80", State: "down", Message: "real server 10.0.0.2:80 down (weight 0, inhibit_on_failure)"}}},
 		{"up", healthcheck.Event{Type: healthcheck.RealServerUp, Time: at, VirtualServer: "10.0.0.1:80/TCP", RealServer: rs, Weight: 3},
-			[]Event{{At: at, Kind: "check", Subject: "10.0.0.1:80/TCP → 10.0.0.2:80", State: "up", Message: "real server 10.0.0.2:80 up, weight 3"}}},
+			[]control.Event{{At: at, Kind: "check", Subject: "10.0.0.1:80/TCP → 10.0.0.2:80", State: "up", Message: "real server 10.0.0.2:80 up, weight 3"}}},
 		{"quorum lost", healthcheck.Event{Type: healthcheck.QuorumLost, Time: at, VirtualServer: "fwmark:1", Weight: 1, SorryServer: true},
-			[]Event{{At: at, Kind: "quorum", Subject: "fwmark:1", State: "lost", Message: "quorum lost (alive weight 1), sorry server in"}}},
+			[]control.Event{{At: at, Kind: "quorum", Subject: "fwmark:1", State: "lost", Message: "quorum lost (alive weight 1), sorry server in"}}},
 		{"quorum regained", healthcheck.Event{Type: healthcheck.QuorumRegained, Time: at, VirtualServer: "fwmark:1", Weight: 4},
-			[]Event{{At: at, Kind: "quorum", Subject: "fwmark:1", State: "regained", Message: "quorum regained (alive weight 4)"}}},
-		{"initial state", healthcheck.Event{Type: healthcheck.RealServerUp, Time: at, VirtualServer: "10.0.0.1:80/TCP", RealServer: rs, Initial: true}, []Event{}},
-		{"weight changed", healthcheck.Event{Type: healthcheck.WeightChanged, Time: at, VirtualServer: "10.0.0.1:80/TCP", RealServer: rs, Weight: 2}, []Event{}},
+			[]control.Event{{At: at, Kind: "quorum", Subject: "fwmark:1", State: "regained", Message: "quorum regained (alive weight 4)"}}},
+		{"initial state", healthcheck.Event{Type: healthcheck.RealServerUp, Time: at, VirtualServer: "10.0.0.1:80/TCP", RealServer: rs, Initial: true}, []control.Event{}},
+		{"weight changed", healthcheck.Event{Type: healthcheck.WeightChanged, Time: at, VirtualServer: "10.0.0.1:80/TCP", RealServer: rs, Weight: 2}, []control.Event{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -89,27 +90,27 @@ vrrp_instance "VI_1" {
 	stop := running(t, d)
 	defer stop()
 	k.clock.until(t, "MASTER", func() bool {
-		st := d.Status()
+		st := d.Status(t.Context())
 		return len(st.Instances) == 1 && st.Instances[0].State == "MASTER"
 	})
-	if st := d.Status(); st.LastReload != nil {
+	if st := d.Status(t.Context()); st.LastReload != nil {
 		t.Errorf("last reload before any: %+v", st.LastReload)
 	}
 	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	d.NoteReload(at, "/etc/halvs/halvs.hcl", []string{"halvs.hcl:2:11: error: one", "halvs.hcl:3:1: error: two"})
 	d.NoteReload(at.Add(time.Second), "/etc/halvs/halvs.hcl", nil)
-	st := d.Status()
-	if diff := cmp.Diff(&ReloadStatus{At: at.Add(time.Second), OK: true}, st.LastReload); diff != "" {
+	st := d.Status(t.Context())
+	if diff := cmp.Diff(&control.Reload{At: at.Add(time.Second), Result: "success"}, st.LastReload); diff != "" {
 		t.Errorf("last reload (-want +got):\n%s", diff)
 	}
-	var got []Event
+	var got []control.Event
 	for _, e := range st.Events {
 		if e.Kind == "vrrp" {
 			e.At = time.Time{} // the fake clock's
 		}
 		got = append(got, e)
 	}
-	want := []Event{
+	want := []control.Event{
 		{At: at.Add(time.Second), Kind: "reload", Subject: "/etc/halvs/halvs.hcl", State: "success", Message: "configuration reloaded"},
 		{At: at, Kind: "reload", Subject: "/etc/halvs/halvs.hcl", State: "failure",
 			Message: "reload refused, the running configuration is kept: halvs.hcl:2:11: error: one (and 1 more)"},

@@ -88,13 +88,13 @@ func TestFailover(t *testing.T) {
 	if sent := k.sentPriorities()[before:]; len(sent) == 0 || sent[0] != 0 {
 		t.Errorf("adverts after the failover %v, want priority 0 first", sent)
 	}
-	var st InstanceStatus
-	for _, s := range d.Status().Instances {
+	var st control.Instance
+	for _, s := range d.Status(t.Context()).Instances {
 		if s.Name == "VI_3" {
 			st = s
 		}
 	}
-	if st.State != "BACKUP" || st.LastFrom != "MASTER" || st.EffectivePriority != int(vrrp.HoldPriority) || !st.HoldUntil.Equal(got[0].HoldUntil) {
+	if st.State != "BACKUP" || st.LastTransition == nil || st.LastTransition.From != "MASTER" || st.EffectivePriority != int(vrrp.HoldPriority) || !st.HoldUntil.Equal(got[0].HoldUntil) {
 		t.Errorf("VI_3 after failover: %+v", st)
 	}
 	if _, err := d.Failover(ctx, "VI_3", 0); !errors.Is(err, ErrNotMaster) {
@@ -169,8 +169,8 @@ func TestTakeoverObserved(t *testing.T) {
 	if got, min := r.takeover(t), vrrp.SkewTime(3, 100, 100*time.Millisecond); got < min {
 		t.Errorf("takeover %v, want at least Skew_Time %v", got, min)
 	}
-	if st := r.d.Status().Instances[0]; st.LastFrom != "BACKUP" || st.LastReason != "master sent priority 0" {
-		t.Errorf("status after the takeover: from %q reason %q", st.LastFrom, st.LastReason)
+	if tr := r.d.Status(t.Context()).Instances[0].LastTransition; tr == nil || tr.From != "BACKUP" || tr.Reason != "master sent priority 0" {
+		t.Errorf("status after the takeover: last transition %+v, want from BACKUP for master sent priority 0", tr)
 	}
 }
 

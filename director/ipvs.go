@@ -35,8 +35,6 @@ type ipvsSide struct {
 	mu    sync.Mutex // guards what Status reads
 	dests map[destRef]destState
 	role  lvs.SyncRole // running sync daemon's role; 0 none
-	ops   int          // operations applied since start
-	errs  int          // operations that failed
 }
 
 type destRef struct {
@@ -161,10 +159,6 @@ func (s *ipvsSide) count(rep lvs.Report) {
 	if f := s.d.opts.OnIPVSReport; f != nil && len(rep.Applied)+len(rep.Failed) > 0 {
 		f(rep)
 	}
-	s.mu.Lock()
-	s.ops += len(rep.Applied)
-	s.errs += len(rep.Failed)
-	s.mu.Unlock()
 }
 
 // setSync runs the sync daemon in role, as keepalived does on a transition of its instance.
@@ -342,14 +336,14 @@ func (s *ipvsSide) close() {
 }
 
 // snapshot copies what Status shows.
-func (s *ipvsSide) snapshot() (map[destRef]destState, lvs.SyncRole, int, int) {
+func (s *ipvsSide) snapshot() (map[destRef]destState, lvs.SyncRole) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make(map[destRef]destState, len(s.dests))
 	for k, v := range s.dests {
 		out[k] = v
 	}
-	return out, s.role, s.ops, s.errs
+	return out, s.role
 }
 
 func (r destRef) String() string { return fmt.Sprintf("%s %s", r.vs, r.rs) }

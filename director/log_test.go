@@ -38,7 +38,7 @@ vrrp_instance "VI_1" {
 	}
 	stop := running(t, d)
 	k.clock.until(t, "the script's KO and the VIP", func() bool {
-		return d.Status().Scripts["chk_fail"] == "KO" && k.hasVIP("10.0.0.1/32")
+		return trackerState(d.Status(t.Context()), "script", "chk_fail") == "down" && k.hasVIP("10.0.0.1/32")
 	})
 	if err := stop(); err != nil {
 		t.Fatal(err)

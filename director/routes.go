@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/halvs/halvs/config"
+	"github.com/halvs/halvs/control"
 	"github.com/halvs/halvs/vrrp"
 	"golang.org/x/sys/unix"
 )
@@ -205,11 +206,11 @@ func (e vipEntry) owner() string {
 }
 
 // staticStatus is p for Status; nil when p is empty.
-func staticStatus(p StaticPlan) *StaticStatus {
+func staticStatus(p StaticPlan) *control.Static {
 	if len(p.Addresses)+len(p.Routes)+len(p.Rules) == 0 {
 		return nil
 	}
-	st := &StaticStatus{Routes: stringsOf(p.Routes), Rules: stringsOf(p.Rules)}
+	st := &control.Static{Routes: stringsOf(p.Routes), Rules: stringsOf(p.Rules)}
 	for _, a := range p.Addresses {
 		st.Addresses = append(st.Addresses, a.Prefix.String()+" dev "+a.Dev)
 	}

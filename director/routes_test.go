@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/halvs/halvs/control"
 	"github.com/halvs/halvs/vrrp"
 )
 
@@ -64,9 +65,9 @@ static_rules     = ["to 10.30.0.0/16 table 2 preference 50"]
 	if !k.hasVIP("10.9.9.9/24") {
 		t.Error("the static address is missing")
 	}
-	st := d.Status()
+	st := d.Status(t.Context())
 	gotStatus := []any{st.Instances[0].VirtualRoutes, st.Instances[0].VirtualRules, st.Static}
-	wantStatus := []any{[]string{"10.20.0.0/16 via 10.0.0.254"}, []string{"100: from 10.0.0.1/32 lookup 100"}, &StaticStatus{
+	wantStatus := []any{[]string{"10.20.0.0/16 via 10.0.0.254"}, []string{"100: from 10.0.0.1/32 lookup 100"}, &control.Static{
 		Addresses: []string{"10.9.9.9/24 dev eth1"},
 		Routes:    []string{"10.30.0.0/16 via 10.9.9.1 dev eth1", "10.40.0.0/16 via 10.9.9.1 dev eth1"},
 		Rules:     []string{"50: from all to 10.30.0.0/16 lookup 2"}}}

@@ -3,20 +3,10 @@ package director
 import (
 	"sync"
 
+	"github.com/halvs/halvs/control"
+
 	"github.com/halvs/halvs/vrrp"
 )
-
-// TrackerStatus is one object an instance tracks, with the object's own state (before
-// `reverse`): "up", "down" or "unknown" (no result yet); a track_file has a value instead,
-// and the state "value" once it has one.
-type TrackerStatus struct {
-	Kind    string `json:"kind"` // vrrp.TrackKind's name: interface, script, virtual_server, file, process
-	Name    string `json:"name"`
-	Weight  int    `json:"weight"`
-	Reverse bool   `json:"reverse,omitempty"`
-	State   string `json:"state"`
-	Value   *int   `json:"value,omitempty"` // a track_file's number
-}
 
 // linkStates is the LinkWatcher the instances get: it passes every watch on to the real
 // watcher and remembers each device's last reported state, for status. The instances keep
@@ -58,17 +48,19 @@ func (l *linkStates) state(dev string) (up, known bool) {
 	return up, known
 }
 
-// trackers is the status of ic's tracked objects, in its config order.
-func (d *Director) trackers(ic vrrp.InstanceConfig) []TrackerStatus {
+// trackers is the status of ic's tracked objects, in its config order, each with the
+// object's own state (before `reverse`): "up", "down" or "unknown" (no result yet); a
+// track_file has a value instead, and the state "value" once it has one.
+func (d *Director) trackers(ic vrrp.InstanceConfig) []control.Tracker {
 	if len(ic.Track) == 0 {
 		return nil
 	}
-	out := make([]TrackerStatus, 0, len(ic.Track))
+	out := make([]control.Tracker, 0, len(ic.Track))
 	d.track.mu.Lock()
 	defer d.track.mu.Unlock()
 	for _, t := range ic.Track {
 		ref := trackRef{t.Kind, t.Name}
-		ts := TrackerStatus{Kind: t.Kind.String(), Name: t.Name, Weight: t.Weight,
+		ts := control.Tracker{Kind: t.Kind.String(), Name: t.Name, Weight: t.Weight,
 			Reverse: t.Reverse || d.track.reverse[ic.Name][ref], State: "unknown"}
 		var up, known bool
 		switch t.Kind {

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/halvs/halvs/control"
 )
 
 // TestStatusTrackers: the status names each tracked object with its weight and its own
@@ -49,17 +51,17 @@ vrrp_instance "VI_1" {
 	// drain 3 × -2.
 	k.clock.until(t, "priority 200+10-5-6", func() bool {
 		inst := d.router.Instance("VI_1")
-		return inst != nil && inst.Status().Priority == 199 && d.Status().Scripts["chk_fail"] == "KO"
+		return inst != nil && inst.Status().Priority == 199 && trackerState(d.Status(t.Context()), "script", "chk_fail") == "down"
 	})
 	three := 3
-	want := []TrackerStatus{
+	want := []control.Tracker{
 		{Kind: "interface", Name: "eth1", Weight: 10, State: "up"},
 		{Kind: "interface", Name: "down1", Weight: -5, State: "down"},
 		{Kind: "script", Name: "chk_fail", Weight: -20, Reverse: true, State: "down"},
 		{Kind: "script", Name: "chk_unsettled", Weight: 5, State: "unknown"},
 		{Kind: "file", Name: "drain", Weight: -2, State: "value", Value: &three},
 	}
-	if diff := cmp.Diff(want, d.Status().Instances[0].Trackers); diff != "" {
+	if diff := cmp.Diff(want, d.Status(t.Context()).Instances[0].Trackers); diff != "" {
 		t.Errorf("trackers (-want +got):\n%s", diff)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"reflect"
 	"slices"
-	"sync/atomic"
 	"time"
 
 	"github.com/halvs/halvs/config"
@@ -127,8 +126,6 @@ type watchers struct {
 	filePlans []FilePlan
 	procs     *track.Monitor
 	procPlans []track.ProcessSpec
-	// shown is procs for Status, which must not wait for the Director's mu (a reload).
-	shown atomic.Pointer[track.Monitor]
 	// delays wraps the instances' LinkWatcher (interface_up_down_delays); set by openVRRP.
 	delays *linkDelays
 }
@@ -158,7 +155,6 @@ func (d *Director) syncTrackers(p VRRPPlan) {
 		}
 		w.procPlans = p.Processes
 		d.startProcesses(p.Processes)
-		w.shown.Store(w.procs)
 	}
 }
 
@@ -173,7 +169,6 @@ func (d *Director) stopTrackers() {
 		w.procs.Stop()
 		w.procs = nil
 	}
-	w.shown.Store(nil)
 }
 
 func (d *Director) startFiles(files []FilePlan, first bool) {
@@ -241,20 +236,4 @@ func (d *Director) startProcesses(specs []track.ProcessSpec) {
 		return
 	}
 	d.track.watch.procs = m
-}
-
-// trackerValues is the status of the track_files and vrrp_track_processes.
-func (d *Director) trackerValues() (files map[string]int, procs map[string]track.ProcessState) {
-	d.track.mu.Lock()
-	for ref, v := range d.track.values {
-		if files == nil {
-			files = map[string]int{}
-		}
-		files[ref.Name] = v
-	}
-	d.track.mu.Unlock()
-	if m := d.track.watch.shown.Load(); m != nil {
-		procs = m.State()
-	}
-	return files, procs
 }

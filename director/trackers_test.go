@@ -161,8 +161,8 @@ vrrp_instance "VI_1" {
 		t.Fatal(err)
 	}
 	priority(80)
-	if got := d.Status().TrackFiles; !cmp.Equal(got, map[string]int{"drain": 10}) {
-		t.Errorf("Status().TrackFiles = %v, want drain 10", got)
+	if got := tracker(d.Status(t.Context()), "file", "drain"); got == nil || got.Value == nil || *got.Value != 10 {
+		t.Errorf("status of track_file drain: %+v, want value 10", got)
 	}
 	if err := os.WriteFile(path, []byte("-200"), 0o644); err != nil { // -200 × -2 = 400: at most 253 → 254
 		t.Fatal(err)

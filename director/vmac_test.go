@@ -76,7 +76,7 @@ func TestVMACLifecycle(t *testing.T) {
 		t.Errorf("transports opened (-want +got):\n%s", diff)
 	}
 	var status [][3]string
-	for _, is := range d.Status().Instances {
+	for _, is := range d.Status(t.Context()).Instances {
 		status = append(status, [3]string{is.Name, is.Interface, is.VMAC})
 	}
 	if diff := cmp.Diff([][3]string{{"VI_1", "eth0", "vrrp.51"}, {"VI_2", "eth0", "vm52"}}, status); diff != "" {

@@ -13,7 +13,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/halvs/halvs/bgp"
 	"github.com/halvs/halvs/config"
 	"github.com/halvs/halvs/control"
 	"github.com/halvs/halvs/director"
@@ -116,23 +115,6 @@ func prefixStrings(ps []netip.Prefix) []string {
 	out := []string{}
 	for _, p := range ps {
 		out = append(out, p.String())
-	}
-	return out
-}
-
-// controlBGP is the status document's bgp section.
-func controlBGP(st *bgp.Status) *control.BGP {
-	if st == nil {
-		return nil
-	}
-	out := &control.BGP{ASN: st.ASN, RouterID: st.RouterID.String(), Drained: st.Drained, DrainUntil: st.DrainUntil,
-		Neighbors: []control.BGPNeighbor{}, Prefixes: []control.BGPPrefix{}, Error: st.Err}
-	for _, n := range st.Neighbors {
-		out.Neighbors = append(out.Neighbors, control.BGPNeighbor{Address: n.Addr.String(), PeerASN: n.PeerASN, State: n.State, Up: n.Up(), Since: n.Since})
-	}
-	for _, p := range st.Prefixes {
-		out.Prefixes = append(out.Prefixes, control.BGPPrefix{Prefix: p.Prefix.String(), Announce: p.Announce, Announced: p.Announced,
-			Reason: p.Reason, Since: p.Since})
 	}
 	return out
 }

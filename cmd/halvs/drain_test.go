@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,19 +11,18 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/halvs/halvs/bgp"
 	"github.com/halvs/halvs/control"
 )
 
 func TestRenderBGP(t *testing.T) {
 	at := time.Date(2026, 12, 7, 18, 1, 7, 0, time.UTC)
-	st := &bgp.Status{ASN: 65010, RouterID: netip.MustParseAddr("10.10.10.30"),
-		Neighbors: []bgp.NeighborStatus{{Addr: netip.MustParseAddr("10.10.10.100"), PeerASN: 65000, State: "ESTABLISHED", Since: at},
-			{Addr: netip.MustParseAddr("10.10.10.101"), PeerASN: 65000, State: "ACTIVE"}},
-		Prefixes: []bgp.PrefixStatus{{Prefix: netip.MustParsePrefix("10.10.10.22/32"), Announce: "web", Reason: "virtual server 10.10.10.22:80 lost quorum"},
-			{Prefix: netip.MustParsePrefix("10.10.10.53/32"), Announce: "dns", Announced: true, Reason: "tracks no virtual server"}}}
+	st := &control.BGP{ASN: 65010, RouterID: "10.10.10.30",
+		Neighbors: []control.BGPNeighbor{{Address: "10.10.10.100", PeerASN: 65000, State: "ESTABLISHED", Up: true, Since: at},
+			{Address: "10.10.10.101", PeerASN: 65000, State: "ACTIVE"}},
+		Prefixes: []control.BGPPrefix{{Prefix: "10.10.10.22/32", Announce: "web", Reason: "virtual server 10.10.10.22:80 lost quorum"},
+			{Prefix: "10.10.10.53/32", Announce: "dns", Announced: true, Reason: "tracks no virtual server"}}}
 	var b bytes.Buffer
-	renderBGP(&b, controlBGP(st), time.UTC, at)
+	renderBGP(&b, st, time.UTC, at)
 	want := `
 BGP: asn 65010, router_id 10.10.10.30, announcing
   neighbor 10.10.10.100  as 65000  ESTABLISHED  since 18:01:07
@@ -37,12 +35,12 @@ BGP: asn 65010, router_id 10.10.10.30, announcing
 	}
 	st.Drained, st.DrainUntil = true, at.Add(5*time.Second)
 	b.Reset()
-	renderBGP(&b, controlBGP(st), time.UTC, at)
+	renderBGP(&b, st, time.UTC, at)
 	if line := strings.Split(b.String(), "\n")[1]; line != "BGP: asn 65010, router_id 10.10.10.30, DRAINED (drain_time ends 18:01:12)" {
 		t.Errorf("drained header: %q", line)
 	}
 	b.Reset()
-	renderBGP(&b, controlBGP(nil), time.UTC, at)
+	renderBGP(&b, nil, time.UTC, at)
 	if b.Len() != 0 {
 		t.Errorf("without bgp: %q, want nothing", b.String())
 	}

@@ -120,7 +120,7 @@ control socket in use by another halvs, metrics port taken, or a runtime failure
 		path = abs // status shows it, and a reload from another directory reads the same file
 	}
 	dm := &daemon{log: log, notify: sdnotify.New(), now: time.Now, limits: limits,
-		info: runInfo{cfg: cfg, path: path, loaded: started, started: started}}
+		info: runInfo{cfg: cfg, path: path}}
 	dm.metrics = metrics.New(dm.status, halvsVersion())
 	dm.metrics.ObserveLoad(started)
 	ready := func() {
@@ -130,7 +130,7 @@ control socket in use by another halvs, metrics port taken, or a runtime failure
 	}
 	d, err := director.New(cfg, runOptions(director.Options{Logger: log, KeepIPVS: keepIPVS, OnReady: ready,
 		OnTakeover: dm.metrics.ObserveTakeover, OnIPVSReport: dm.metrics.ObserveReconcile, OnCheck: dm.observeCheck,
-		VIPRecord: vipRecordPath(cfg.Global.ControlSocket)}))
+		VIPRecord: vipRecordPath(cfg.Global.ControlSocket), ConfigFile: path}))
 	if err != nil {
 		if errors.Is(err, lvs.ErrNoIPVS) {
 			fmt.Fprintf(stderr, "halvs run: %v\n", lvs.ErrNoIPVS)

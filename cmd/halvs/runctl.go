@@ -53,22 +53,23 @@ type checkKey struct {
 	checker       string
 }
 
+// runInfo is what `halvs run` knows beyond the director: the config in force and the file
+// it came from.
+type runInfo struct {
+	cfg  *config.Config
+	path string
+}
+
 func (dm *daemon) runInfo() runInfo {
 	dm.mu.Lock()
 	defer dm.mu.Unlock()
 	return dm.info
 }
 
-// status is the control socket's and the metrics' snapshot.
+// status is the director's status document, for the control socket, the metrics and the
+// status page.
 func (dm *daemon) status(ctx context.Context) (*control.Status, error) {
-	st := dm.d.Status()
-	stats, err := dm.d.IPVSStats()
-	if err != nil {
-		dm.log.Debug("IPVS counters unreadable; status shows none", "err", err)
-	}
-	cs := toControlStatus(st, stats, dm.runInfo())
-	cs.BGP = controlBGP(dm.d.BGPStatus(ctx)) // drain.go
-	return cs, nil
+	return dm.d.Status(ctx), nil
 }
 
 // observeCheck is the director's OnCheck: one health check result for the metrics, its
@@ -190,7 +191,7 @@ func (dm *daemon) reloadLocked(listChanges bool) (*control.ReloadResult, error) 
 		res.Changes = configChanges(info.cfg, cfg)
 	}
 	dm.mu.Lock()
-	dm.info.cfg, dm.info.loaded = cfg, at
+	dm.info.cfg = cfg
 	dm.mu.Unlock()
 	return res, nil
 }
@@ -218,7 +219,9 @@ func (dm *daemon) failover(ctx context.Context, req control.FailoverRequest) (*c
 
 // summary is the one-line state for systemctl status.
 func (dm *daemon) summary() string {
-	st := dm.d.Status()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second) // bounds the BGP speaker's answer
+	defer cancel()
+	st := dm.d.Status(ctx)
 	masters := 0
 	for _, in := range st.Instances {
 		if in.State == "MASTER" {
@@ -231,4 +234,20 @@ func (dm *daemon) summary() string {
 // summaryLine: "2 instances (1 MASTER), 1 virtual server".
 func summaryLine(instances, masters, virtualServers int) string {
 	return fmt.Sprintf("%s (%d MASTER), %s", plural(instances, "instance"), masters, plural(virtualServers, "virtual server"))
+}
+
+// reloadErrors is what status shows of a failed reload: the config's errors, or the
+// director's refusal of a valid config; nil for a success.
+func reloadErrors(diags config.Diagnostics, err error) []string {
+	if err == nil {
+		return nil
+	}
+	var out []string
+	for _, dg := range diags.Errors() {
+		out = append(out, dg.String())
+	}
+	if len(out) == 0 {
+		out = append(out, err.Error())
+	}
+	return out
 }
