@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"sync"
 	"time"
 
+	"github.com/halvs/halvs/config"
 	"github.com/halvs/halvs/healthcheck"
 	"github.com/halvs/halvs/lvs"
 	"github.com/halvs/halvs/vrrp"
@@ -17,7 +19,12 @@ import (
 // at start and on reload, the health events turned into weights, the sync-daemon role
 // switches. Nothing that queues work here waits for IPVS.
 type ipvsSide struct {
-	d       *Director
+	log       *slog.Logger
+	host      ipvsHost
+	retryWait time.Duration    // before a failed reconcile is tried again
+	onReport  func(lvs.Report) // Options.OnIPVSReport; may be nil
+	setSysctl func(name, value string) error
+
 	q       *queue
 	backend lvs.Backend
 	rec     *lvs.Reconciler
@@ -35,6 +42,18 @@ type ipvsSide struct {
 	mu    sync.Mutex // guards what Status reads
 	dests map[destRef]destState
 	role  lvs.SyncRole // running sync daemon's role; 0 none
+}
+
+// ipvsHost is what the IPVS side asks of the rest of the director (the Director).
+type ipvsHost interface {
+	instanceState(name string) vrrp.State
+	// holdPreempt holds (or lets go) the instance's preemption, for the sync gate.
+	holdPreempt(instance string, hold bool)
+	// quorumChanged tells the BGP announcement and the instances tracking the virtual
+	// server (track_virtual_server) whether it has its quorum.
+	quorumChanged(virtualServer string, up bool)
+	globalConfig() *config.Global // the config in force's global block
+	writeLVS(line string)         // to global.lvs_notify_fifo (lvsfifo.go)
 }
 
 type destRef struct {
@@ -64,13 +83,32 @@ func (d *Director) openIPVS() (*ipvsSide, error) {
 		return nil, err
 	}
 	s := &ipvsSide{
-		d: d, q: newQueue(), backend: b, rec: lvs.NewReconciler(b, lvs.Options{}),
+		log: d.log, host: d, retryWait: d.opts.IPVSRetry, onReport: d.opts.OnIPVSReport,
+		setSysctl: d.opts.setSysctl(),
+		q:         newQueue(), backend: b, rec: lvs.NewReconciler(b, lvs.Options{}),
 		plans: map[string]HealthPlan{}, quorum: map[string]bool{}, dests: map[destRef]destState{},
 		sloppy: map[string]bool{},
 	}
-	s.gate.d = d
+	s.gate.log, s.gate.host = d.log, d
 	return s, nil
 }
+
+func (d *Director) instanceState(name string) vrrp.State { return d.inst.state(name) }
+
+func (d *Director) holdPreempt(instance string, hold bool) {
+	if i := d.router.Instance(instance); i != nil {
+		i.HoldPreempt(hold)
+	}
+}
+
+func (d *Director) quorumChanged(virtualServer string, up bool) {
+	d.bgpQuorum(virtualServer, up) // bgp.go: a lost quorum withdraws the prefixes at once
+	d.feed(trackRef{vrrp.TrackVirtualServer, virtualServer}, up)
+}
+
+func (d *Director) globalConfig() *config.Global { return d.global.Load() }
+
+func (d *Director) writeLVS(line string) { d.fifos.writeLVS(line) }
 
 // start programs p's table, timeouts and sync daemon (backup until its instance is MASTER).
 // Like reload, the work runs on a thread at nice 19 (lowprio.go), off the advert path's
@@ -88,7 +126,7 @@ func (s *ipvsSide) reload(p plan) {
 
 func (s *ipvsSide) apply(p plan, first bool) {
 	ctx := context.Background()
-	log := s.d.log
+	log := s.log
 	plans := map[string]HealthPlan{}
 	for _, h := range p.health {
 		plans[h.VS.Name] = h
@@ -130,7 +168,7 @@ func (s *ipvsSide) apply(p plan, first bool) {
 		s.syncd, s.syncInst = &sd, p.syncInst
 		if first || changed {
 			role := lvs.SyncBackup
-			if s.d.inst.state(p.syncInst) == vrrp.StateMaster {
+			if s.host.instanceState(p.syncInst) == vrrp.StateMaster {
 				role = lvs.SyncMaster
 			}
 			s.setSync(role)
@@ -147,17 +185,17 @@ func (s *ipvsSide) reconcile() {
 	rep, err := s.rec.Reconcile(context.Background())
 	s.count(rep)
 	if len(rep.Applied) > 0 {
-		s.d.log.Info("IPVS table updated", "operations", len(rep.Applied))
+		s.log.Info("IPVS table updated", "operations", len(rep.Applied))
 	}
 	if err != nil {
-		s.d.log.Error("IPVS: reconcile failed; will retry", "err", err, "retry_in", s.d.opts.IPVSRetry)
-		s.retry = time.AfterFunc(s.d.opts.IPVSRetry, func() { s.q.do(s.reconcile) })
+		s.log.Error("IPVS: reconcile failed; will retry", "err", err, "retry_in", s.retryWait)
+		s.retry = time.AfterFunc(s.retryWait, func() { s.q.do(s.reconcile) })
 	}
 }
 
 func (s *ipvsSide) count(rep lvs.Report) {
-	if f := s.d.opts.OnIPVSReport; f != nil && len(rep.Applied)+len(rep.Failed) > 0 {
-		f(rep)
+	if s.onReport != nil && len(rep.Applied)+len(rep.Failed) > 0 {
+		s.onReport(rep)
 	}
 }
 
@@ -172,7 +210,7 @@ func (s *ipvsSide) setSync(role lvs.SyncRole) {
 	s.count(rep)
 	s.gate.syncStarted(role, err == nil)
 	if err != nil {
-		s.d.log.Error("IPVS: cannot start the sync daemon", "role", role, "interface", sd.Interface, "err", err)
+		s.log.Error("IPVS: cannot start the sync daemon", "role", role, "interface", sd.Interface, "err", err)
 		return
 	}
 	s.mu.Lock()
@@ -180,7 +218,7 @@ func (s *ipvsSide) setSync(role lvs.SyncRole) {
 	s.role = role
 	s.mu.Unlock()
 	if changed {
-		s.d.log.Info("IPVS sync daemon started", "role", role, "interface", sd.Interface, "syncid", sd.SyncID)
+		s.log.Info("IPVS sync daemon started", "role", role, "interface", sd.Interface, "syncid", sd.SyncID)
 	}
 }
 
@@ -188,7 +226,7 @@ func (s *ipvsSide) stopSync(ctx context.Context) {
 	rep, err := s.rec.StopSyncDaemons(ctx)
 	s.count(rep)
 	if err != nil {
-		s.d.log.Error("IPVS: cannot stop the sync daemon", "err", err)
+		s.log.Error("IPVS: cannot stop the sync daemon", "err", err)
 	}
 	s.mu.Lock()
 	s.role = 0
@@ -231,12 +269,12 @@ func (s *ipvsSide) event(ev healthcheck.Event) {
 		})
 		s.setDest(ev.VirtualServer, ev.RealServer, destState{inTable: true, weight: w})
 		// keepalived tells changes only, and with rs_init_notifies a server starting up alive
-		if ev.Type == healthcheck.RealServerUp && (!ev.Initial || s.d.global.Load().RSInitNotifies) {
-			s.d.fifos.writeLVS(fifoRSLine(hp, ev.RealServer, true))
+		if ev.Type == healthcheck.RealServerUp && (!ev.Initial || s.host.globalConfig().RSInitNotifies) {
+			s.host.writeLVS(fifoRSLine(hp, ev.RealServer, true))
 		}
 	case healthcheck.RealServerDown:
 		if !ev.Initial {
-			s.d.fifos.writeLVS(fifoRSLine(hp, ev.RealServer, false))
+			s.host.writeLVS(fifoRSLine(hp, ev.RealServer, false))
 		}
 		if ev.Inhibit {
 			s.each(hp, func(k lvs.ServiceKey) (lvs.Report, error) { return s.rec.SetWeight(ctx, k, ev.RealServer, 0) })
@@ -249,7 +287,7 @@ func (s *ipvsSide) event(ev healthcheck.Event) {
 		up := ev.Type == healthcheck.QuorumRegained
 		s.quorum[ev.VirtualServer] = up
 		if !ev.Initial {
-			s.d.fifos.writeLVS(fifoVSLine(hp, up))
+			s.host.writeLVS(fifoVSLine(hp, up))
 		}
 		if ev.SorryServer {
 			s.each(hp, func(k lvs.ServiceKey) (lvs.Report, error) { return s.rec.SetQuorum(ctx, k, up) })
@@ -272,8 +310,7 @@ func (s *ipvsSide) feedQuorum(name string) {
 		}
 		up = up && q
 	}
-	s.d.bgpQuorum(name, up) // bgp.go: a lost quorum withdraws the prefixes at once
-	s.d.feed(trackRef{vrrp.TrackVirtualServer, name}, up)
+	s.host.quorumChanged(name, up)
 }
 
 func (s *ipvsSide) each(hp HealthPlan, f func(lvs.ServiceKey) (lvs.Report, error)) {
@@ -282,12 +319,12 @@ func (s *ipvsSide) each(hp HealthPlan, f func(lvs.ServiceKey) (lvs.Report, error
 		s.count(rep)
 		if err != nil {
 			if errors.Is(err, lvs.ErrUnknownService) || errors.Is(err, lvs.ErrUnknownDestination) {
-				s.d.log.Debug("IPVS: health event for a server no longer configured", "service", k, "err", err)
+				s.log.Debug("IPVS: health event for a server no longer configured", "service", k, "err", err)
 				continue
 			}
-			s.d.log.Error("IPVS: weight change failed; will reconcile", "service", k, "err", err)
+			s.log.Error("IPVS: weight change failed; will reconcile", "service", k, "err", err)
 			if s.retry == nil {
-				s.retry = time.AfterFunc(s.d.opts.IPVSRetry, func() { s.q.do(s.reconcile) })
+				s.retry = time.AfterFunc(s.retryWait, func() { s.q.do(s.reconcile) })
 			}
 		}
 	}
@@ -312,11 +349,11 @@ func (s *ipvsSide) stop(keep bool) {
 		s.count(rep)
 		switch {
 		case err != nil:
-			s.d.log.Error("IPVS: removing the services failed", "err", err)
+			s.log.Error("IPVS: removing the services failed", "err", err)
 		case keep:
-			s.d.log.Info("IPVS services kept (--keep-ipvs)")
+			s.log.Info("IPVS services kept (--keep-ipvs)")
 		case len(rep.Applied) > 0:
-			s.d.log.Info("IPVS services removed", "operations", len(rep.Applied))
+			s.log.Info("IPVS services removed", "operations", len(rep.Applied))
 		}
 		if !keep && s.syncd != nil {
 			s.stopSync(ctx)

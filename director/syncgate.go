@@ -1,6 +1,7 @@
 package director
 
 import (
+	"log/slog"
 	"strconv"
 	"sync"
 	"time"
@@ -33,7 +34,8 @@ import (
 // after it took the VIP (when its peer became the sync backup) keeps it until the delay has
 // passed, so that the peer has heard of the connections first.
 type syncGate struct {
-	d *Director
+	log  *slog.Logger
+	host ipvsHost
 
 	mu          sync.Mutex
 	inst        string        // the held instance
@@ -57,10 +59,8 @@ func (g *syncGate) hold(inst string, delay time.Duration) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.inst, g.delay, g.held = inst, delay, true
-	if i := g.d.router.Instance(inst); i != nil {
-		i.HoldPreempt(true)
-	}
-	g.d.log.Info("IPVS sync: preemption held until the connection table has caught up", "instance", inst, "delay", delay)
+	g.host.holdPreempt(inst, true)
+	g.log.Info("IPVS sync: preemption held until the connection table has caught up", "instance", inst, "delay", delay)
 	g.armLocked()
 }
 
@@ -104,15 +104,13 @@ func (g *syncGate) releaseLocked(why string) {
 		return
 	}
 	g.held = false
-	if i := g.d.router.Instance(g.inst); i != nil {
-		i.HoldPreempt(false)
-	}
+	g.host.holdPreempt(g.inst, false)
 	n, err := lvs.ConnCount()
 	entries := strconv.Itoa(n)
 	if err != nil {
 		entries = "unknown"
 	}
-	g.d.log.Info("IPVS sync: preemption released", "instance", g.inst, "reason", why, "connection_entries", entries)
+	g.log.Info("IPVS sync: preemption released", "instance", g.inst, "reason", why, "connection_entries", entries)
 }
 
 // instanceState records when the gated instance became MASTER.
@@ -140,11 +138,11 @@ func (g *syncGate) beforeShutdown() {
 	g.mu.Lock()
 	inst := g.inst
 	g.mu.Unlock()
-	w := g.handoverWait(time.Now(), inst != "" && g.d.inst.state(inst) == vrrp.StateMaster)
+	w := g.handoverWait(time.Now(), inst != "" && g.host.instanceState(inst) == vrrp.StateMaster)
 	if w <= 0 {
 		return
 	}
-	g.d.log.Info("IPVS sync: handing over once the peer has heard of the connections", "instance", inst, "wait", w.Round(time.Millisecond))
+	g.log.Info("IPVS sync: handing over once the peer has heard of the connections", "instance", inst, "wait", w.Round(time.Millisecond))
 	time.Sleep(w)
 }
 
@@ -161,26 +159,26 @@ func (g *syncGate) stop() {
 // reload drops them, otherwise left as the host has them) and, with the sync daemon and the
 // gate on, the sync settings the gate relies on.
 func (s *ipvsSide) setSysctls(p plan) {
-	g := s.d.global.Load()
+	g := s.host.globalConfig()
 	if g == nil {
 		return
 	}
-	set := s.d.opts.setSysctl()
+	set := s.setSysctl
 	for name, on := range map[string]bool{"sloppy_tcp": g.LVSSloppyTCP, "sloppy_sctp": g.LVSSloppySCTP} {
 		if on == s.sloppy[name] {
 			continue
 		}
 		if err := set(name, map[bool]string{true: "1", false: "0"}[on]); err != nil {
-			s.d.log.Error("IPVS: cannot set "+name, "err", err)
+			s.log.Error("IPVS: cannot set "+name, "err", err)
 			continue
 		}
 		s.sloppy[name] = on
-		s.d.log.Info("IPVS: "+name+" set", "on", on)
+		s.log.Info("IPVS: "+name+" set", "on", on)
 	}
 	if p.syncd != nil && g.LVSSyncPreemptDelay > 0 {
 		for _, kv := range syncSysctls {
 			if err := set(kv[0], kv[1]); err != nil {
-				s.d.log.Error("IPVS: cannot set "+kv[0]+"; preemption may outrun the connection table", "err", err)
+				s.log.Error("IPVS: cannot set "+kv[0]+"; preemption may outrun the connection table", "err", err)
 			}
 		}
 	}
