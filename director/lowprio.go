@@ -36,9 +36,10 @@ func LowPriority(f func()) {
 // lets it run to hand the P over, which any busy thread at nice 0 delays; raising
 // GOMAXPROCS instead lets the garbage collector's idle mark workers, at nice 0, take the
 // CPU from it. In the VM bench (one vCPU) either made a reload of 2,000 × 16 take minutes.
+// So one CPU also leaves it as it is, whatever GOMAXPROCS is (vrrp_rt_priority raises it).
 func lowerThreadPriority() {
 	runtime.LockOSThread()
-	if runtime.GOMAXPROCS(0) < 2 {
+	if runtime.GOMAXPROCS(0) < 2 || runtime.NumCPU() < 2 {
 		return
 	}
 	_ = unix.Setpriority(unix.PRIO_PROCESS, unix.Gettid(), reloadNice)
