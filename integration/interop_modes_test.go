@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/netip"
 	"testing"
-	"time"
 )
 
 // TestInteropModes runs halvs against the real keepalived, each as master and as backup, in
@@ -36,28 +35,8 @@ func TestInteropModes(t *testing.T) {
 		for _, r := range roles {
 			t.Run(fmt.Sprintf("%s/%s-master/%s-backup", m.name, r.master, r.backup), func(t *testing.T) {
 				p := newPair(t, m.vip, Halvs, Keepalived)
-				a, b := m.in(150), m.in(100)
-				wait := 3*a.MasterDownInterval() + 3*time.Second
-
 				start := p.obs.Mark()
-				mark := start
-				da := p.start(r.master, p.lab.A, a)
-				p.start(r.backup, p.lab.B, b)
-				p.expectMaster(mark, p.lab.A, wait, 3*a.Interval+time.Second)
-
-				mark = p.obs.Mark()
-				da.Kill()
-				p.expectMaster(mark, p.lab.B, wait, 2*a.Interval)
-
-				mark = p.obs.Mark()
-				da = p.start(r.master, p.lab.A, a)
-				p.expectMaster(mark, p.lab.A, wait, 3*a.Interval)
-
-				mark = p.obs.Mark()
-				if err := da.Stop(10 * time.Second); err != nil {
-					t.Fatal(err)
-				}
-				p.expectMaster(mark, p.lab.B, wait, 2*a.Interval)
+				p.electCrashReturnStop(t, r.master, r.backup, m.in(150), m.in(100))
 
 				checkAdvertAddresses(t, p, start, m.unicast)
 			})

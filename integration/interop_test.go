@@ -29,31 +29,38 @@ func TestInteropKeepalived(t *testing.T) {
 		for _, r := range roles {
 			t.Run(fmt.Sprintf("%s/%s-master/%s-backup", v.name, r.master, r.backup), func(t *testing.T) {
 				p := newPair(t, VIP4, Halvs, Keepalived)
-				a, b := v.in(150), v.in(100)
-				wait := 3*a.MasterDownInterval() + 3*time.Second
-
-				mark := p.obs.Mark()
-				da := p.start(r.master, p.lab.A, a)
-				p.start(r.backup, p.lab.B, b)
-				p.expectMaster(mark, p.lab.A, wait, 3*a.Interval+time.Second)
-
-				mark = p.obs.Mark()
-				da.Kill()
-				p.expectMaster(mark, p.lab.B, wait, 2*a.Interval)
-
-				mark = p.obs.Mark()
-				da = p.start(r.master, p.lab.A, a)
-				p.expectMaster(mark, p.lab.A, wait, 3*a.Interval)
-
-				mark = p.obs.Mark()
-				if err := da.Stop(10 * time.Second); err != nil {
-					t.Fatal(err)
-				}
-				if p.lab.A.HasAddr(p.vip) {
-					t.Errorf("A (%s) still holds %s after a graceful stop", r.master, p.vip)
-				}
-				p.expectMaster(mark, p.lab.B, wait, 2*a.Interval)
+				p.electCrashReturnStop(t, r.master, r.backup, v.in(150), v.in(100))
 			})
 		}
 	}
+}
+
+// electCrashReturnStop runs the interop cycle: the master (a, on A) and the backup (b, on B)
+// elect A; A is killed and B takes over; A comes back and preempts; A stops gracefully,
+// giving up the VIP, and B takes over again.
+func (p *pair) electCrashReturnStop(t *testing.T, master, backup Impl, a, b Instance) {
+	t.Helper()
+	wait := 3*a.MasterDownInterval() + 3*time.Second
+
+	mark := p.obs.Mark()
+	da := p.start(master, p.lab.A, a)
+	p.start(backup, p.lab.B, b)
+	p.expectMaster(mark, p.lab.A, wait, 3*a.Interval+time.Second)
+
+	mark = p.obs.Mark()
+	da.Kill()
+	p.expectMaster(mark, p.lab.B, wait, 2*a.Interval)
+
+	mark = p.obs.Mark()
+	da = p.start(master, p.lab.A, a)
+	p.expectMaster(mark, p.lab.A, wait, 3*a.Interval)
+
+	mark = p.obs.Mark()
+	if err := da.Stop(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if p.lab.A.HasAddr(p.vip) {
+		t.Errorf("A (%s) still holds %s after a graceful stop", master, p.vip)
+	}
+	p.expectMaster(mark, p.lab.B, wait, 2*a.Interval)
 }

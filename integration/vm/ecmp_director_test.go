@@ -4,7 +4,6 @@ package vm
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"sort"
@@ -120,20 +119,7 @@ func (d ecmpDirector) control(t *testing.T, command string) string {
 // ecmpStream opens a line-echo stream from the client network to VIP:7.
 func ecmpStream(t *testing.T, name string) *echoStream {
 	t.Helper()
-	s := &echoStream{name: name, done: make(chan struct{}), stop: make(chan struct{})}
-	err := inNamespace(eclient.ns, func() error {
-		var err error
-		s.conn, err = net.DialTimeout("tcp", fmt.Sprintf("%s:%d", vip, echoPort), 5*time.Second)
-		return err
-	})
-	if err != nil {
-		t.Fatalf("stream %s: %v", name, err)
-	}
-	s.local = s.conn.LocalAddr().String()
-	go s.run()
-	t.Cleanup(func() { s.conn.Close(); <-s.done })
-	s.waitLines(t, 3, 10*time.Second)
-	return s
+	return openEchoStream(t, eclient.ns, name)
 }
 
 // echoed is how many lines the stream has had echoed so far.

@@ -303,8 +303,15 @@ type echoStream struct {
 
 func (p *pair) stream(t *testing.T, name string) *echoStream {
 	t.Helper()
+	return openEchoStream(t, client.ns, name)
+}
+
+// openEchoStream opens a line-echo stream from namespace ns to VIP:echoPort and waits for its
+// first lines.
+func openEchoStream(t *testing.T, ns, name string) *echoStream {
+	t.Helper()
 	s := &echoStream{name: name, done: make(chan struct{}), stop: make(chan struct{})}
-	err := inNamespace(client.ns, func() error {
+	err := inNamespace(ns, func() error {
 		var err error
 		s.conn, err = net.DialTimeout("tcp", fmt.Sprintf("%s:%d", vip, echoPort), 5*time.Second)
 		return err
