@@ -73,17 +73,7 @@ func TestHealthEvents(t *testing.T) {
 // reloads it was told of, newest first, and the last reload's outcome.
 func TestStatusEvents(t *testing.T) {
 	k := newKernel()
-	d, err := New(parse(t, `
-vrrp_instance "VI_1" {
-  state             = "MASTER"
-  interface         = "eth0"
-  virtual_router_id = 51
-  priority          = 200
-  advert_int        = "100ms"
-  version           = 3
-  virtual_ipaddress = ["10.0.0.1/32"]
-}
-`), k.options(t))
+	d, err := New(parse(t, owner("VI_1", 51, "10.0.0.1/32", "  priority          = 200\n")), k.options(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,17 +18,7 @@ vrrp_script "chk_fail" {
   interval = 3600
   weight   = -20
 }
-vrrp_instance "VI_1" {
-  state             = "MASTER"
-  interface         = "eth0"
-  virtual_router_id = 51
-  priority          = 200
-  advert_int        = "100ms"
-  version           = 3
-  virtual_ipaddress = ["10.0.0.1/32"]
-  track_script      = ["chk_fail"]
-}
-`
+` + owner("VI_1", 51, "10.0.0.1/32", "  priority          = 200\n  track_script      = [\"chk_fail\"]\n")
 	var logs lockedBuffer
 	opts := k.options(t)
 	opts.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

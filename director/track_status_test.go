@@ -28,19 +28,7 @@ vrrp_script "chk_unsettled" {
   interval = 3600
   fall     = 2
 }
-vrrp_instance "VI_1" {
-  state             = "MASTER"
-  interface         = "eth0"
-  virtual_router_id = 51
-  priority          = 200
-  advert_int        = "100ms"
-  version           = 3
-  virtual_ipaddress = ["10.0.0.1/32"]
-  track_interface   = ["eth1 weight 10", "down1 weight -5"]
-  track_script      = ["chk_fail weight -20 reverse", "chk_unsettled weight 5"]
-  track_file        = ["drain weight -2"]
-}
-`
+` + owner("VI_1", 51, "10.0.0.1/32", "  priority          = 200\n  track_interface   = [\"eth1 weight 10\", \"down1 weight -5\"]\n  track_script      = [\"chk_fail weight -20 reverse\", \"chk_unsettled weight 5\"]\n  track_file        = [\"drain weight -2\"]\n")
 	d, err := New(parse(t, cfg), k.options(t))
 	if err != nil {
 		t.Fatal(err)
