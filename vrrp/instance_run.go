@@ -48,6 +48,7 @@ type Instance struct {
 	current     Event     // the event being handled
 	downFor     time.Duration
 	downFrom    time.Time   // the receive time of the advert that armed the down timer; zero: none did
+	deferred    downDefer   // the Master_Down timer waiting behind unread adverts (instance_downdefer.go)
 	reportedOwn bool        // own-fault state last told to the sync group
 	change      StateChange // the last Transition, reported with the Notify that follows it
 	hold        holdState   // see Handover
@@ -192,9 +193,10 @@ func (i *Instance) drain() bool {
 		case in.fn != nil:
 			in.fn()
 		case in.pkt != nil:
+			i.fireDeferredDown(in.at)
 			i.receive(*in.pkt)
 		case in.timerGen != 0:
-			if in.timerGen == i.timerGen {
+			if in.timerGen == i.timerGen && !i.deferDown(in) {
 				i.timer = nil
 				i.handle(in.ev)
 			}

@@ -31,6 +31,8 @@ type Port struct {
 	inflight int  // delivered to this port and not yet taken by the Receive after it
 	taken    bool // Receive returned a packet; the next Receive means it was handled
 	crashed  bool
+	paused   chan struct{} // non-nil while Pause holds Receive back; closed by its resume
+	held     bool          // Receive has taken a packet it may not return while paused
 }
 
 var _ kernel.Transport = (*Port)(nil)
@@ -61,6 +63,9 @@ func (s *Segment) Busy() bool {
 	for _, p := range ports {
 		p.mu.Lock()
 		n := p.inflight
+		if p.paused != nil {
+			n = 0 // parked until resumed, not on their way
+		}
 		p.mu.Unlock()
 		if n > 0 {
 			return true
@@ -85,15 +90,55 @@ func (p *Port) Receive() (kernel.Packet, error) {
 		p.taken = false
 	}
 	p.mu.Unlock()
+	var pkt kernel.Packet
 	select {
-	case pkt := <-p.in:
-		p.mu.Lock()
-		p.taken = true
-		p.mu.Unlock()
-		return pkt, nil
+	case pkt = <-p.in:
 	case <-p.closed:
 		return kernel.Packet{}, net.ErrClosed
 	}
+	p.mu.Lock()
+	gate := p.paused
+	p.held = gate != nil
+	p.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-p.closed:
+			return kernel.Packet{}, net.ErrClosed
+		}
+	}
+	p.mu.Lock()
+	p.taken, p.held = true, false
+	p.mu.Unlock()
+	return pkt, nil
+}
+
+// Pause holds p's Receive back until resume is called: packets delivered meanwhile wait
+// unread, as in the socket of a receive goroutine that is not scheduled. Pending reports
+// them. Pausing a paused Port is a no-op, and resume a second time too.
+func (p *Port) Pause() (resume func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.paused == nil {
+		p.paused = make(chan struct{})
+	}
+	gate := p.paused
+	return func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.paused == gate {
+			close(gate)
+			p.paused = nil
+		}
+	}
+}
+
+// Pending reports whether packets delivered to p wait unread: queued, or taken by a
+// Receive that Pause holds back.
+func (p *Port) Pending() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.held || len(p.in) > 0
 }
 
 // Send delivers msg with hop limit 255 to the open Ports that dst addresses, except p's
