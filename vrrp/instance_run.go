@@ -45,7 +45,7 @@ type Instance struct {
 	timer       Timer
 	timerGen    uint64
 	evTime      time.Time // time of the event being handled: timers run from it
-	current     Event     // the event being handled
+	current     eventKind // the event being handled, as far as its actions care
 	downFor     time.Duration
 	downFrom    time.Time   // the receive time of the advert that armed the down timer; zero: none did
 	deferred    downDefer   // the Master_Down timer waiting behind unread adverts (instance_downdefer.go)
@@ -55,6 +55,19 @@ type Instance struct {
 	verifiedAt  time.Time   // when VerifyVIPs last went to the kernel worker
 
 	owner *vipOwner // owned by the kernel worker
+
+	// The advert path's reused memory (owned by the loop), so that a steady-state advert
+	// cycle allocates nothing: garbage collection's pauses and assists delayed adverts on a
+	// loaded machine (issue 12).
+	advert   Advertisement // send's message, its Addrs reused
+	sendBuf  []byte        // send's encoding
+	sendDsts [1]netip.Addr // the group, when there are no unicast peers
+	// The armed timer, read by fireArmed on the advert thread (the loop's own): arming it
+	// needs no closure.
+	armAt     time.Time
+	armEv     Event
+	armGen    uint64
+	fireArmed func()
 
 	ann announceSchedule
 
@@ -89,6 +102,7 @@ func newInstance(d *Deps, tx *sharedTransport, cfg InstanceConfig, group *SyncGr
 	}
 	i.tx.Store(tx)
 	i.rt = newInstanceThread(d, log, i.box) // sched_loop.go
+	i.fireArmed = i.fireArmedTimer
 	i.notif = &notifier{kind: "INSTANCE", name: cfg.Name, run: d.RunScript, log: log, jobs: newWorker(), cfg: cfg.Notify}
 	i.m = NewMachine(cfg.machine(tx.t.LocalAddr(), group != nil))
 	i.garpLocked = cfg.garpSettings()
@@ -159,10 +173,16 @@ func sortedKeys(m map[string]bool) []string {
 // deliver hands a received packet to the loop; called by the receive goroutine. A full
 // mailbox drops it (see inbox).
 func (i *Instance) deliver(p Packet, at time.Time) {
-	if !i.box.put(input{at: at, pkt: &p}) {
+	pp := packetPool.Get().(*Packet)
+	*pp = p
+	if !i.box.put(input{at: at, pkt: pp}) {
+		packetPool.Put(pp)
 		i.queueFull(p)
 	}
 }
+
+// packetPool holds the mailbox's packets, so that delivering one allocates nothing.
+var packetPool = sync.Pool{New: func() any { return new(Packet) }}
 
 func (i *Instance) loop() {
 	defer close(i.done)
@@ -194,7 +214,10 @@ func (i *Instance) drain() bool {
 			in.fn()
 		case in.pkt != nil:
 			i.fireDeferredDown(in.at)
-			i.receive(*in.pkt)
+			p := *in.pkt
+			*in.pkt = Packet{}
+			packetPool.Put(in.pkt)
+			i.receive(p)
 		case in.timerGen != 0:
 			if in.timerGen == i.timerGen && !i.deferDown(in) {
 				i.timer = nil
@@ -235,7 +258,7 @@ func (i *Instance) receive(p Packet) {
 // handle feeds one event to the machine and carries out its actions.
 func (i *Instance) handle(ev Event) {
 	from := i.m.State()
-	i.current = ev
+	i.current = kindOf(ev)
 	acts := i.m.Handle(i.evTime, ev)
 	for _, a := range acts {
 		i.do(a)
@@ -276,7 +299,7 @@ func (i *Instance) do(a Action) {
 		i.counters.Transitions[a.To]++
 		i.mu.Unlock()
 		i.change = StateChange{Name: i.cfg.Name, From: a.From, To: a.To, Reason: a.Reason, At: i.evTime}
-		if _, ok := i.current.(MasterDownTimerFired); ok {
+		if i.current == eventDownTimer {
 			i.change.Armed, i.change.LastAdvert = i.downFor, i.downFrom
 		}
 	case SendAdvert:
@@ -310,7 +333,7 @@ func (i *Instance) do(a Action) {
 		i.arm(a.D, AdvertTimerFired{})
 	case ArmMasterDownTimer:
 		i.downFor, i.downFrom = a.D, time.Time{}
-		if _, ok := i.current.(AdvertReceived); ok {
+		if i.current == eventAdvert {
 			i.downFrom = i.evTime
 		}
 		i.arm(a.D, MasterDownTimerFired{})
@@ -355,12 +378,18 @@ func (i *Instance) arm(d time.Duration, ev Event) {
 	i.timerGen++
 	gen := i.timerGen
 	deadline := i.evTime.Add(d)
-	fire := func() { i.box.put(input{at: deadline, ev: ev, timerGen: gen}) }
 	if i.rt != nil {
-		i.timer = i.rt.at(deadline, fire)
+		i.armAt, i.armEv, i.armGen = deadline, ev, gen
+		i.timer = i.rt.at(deadline, i.fireArmed)
 		return
 	}
+	fire := func() { i.box.put(input{at: deadline, ev: ev, timerGen: gen}) }
 	i.timer = i.deps.Clock.AfterFunc(deadline.Sub(i.deps.Clock.Now()), fire)
+}
+
+// fireArmedTimer queues the timer event armed on the advert thread; it runs on that thread.
+func (i *Instance) fireArmedTimer() {
+	i.box.put(input{at: i.armAt, ev: i.armEv, timerGen: i.armGen})
 }
 
 func (i *Instance) disarm() {
@@ -373,20 +402,24 @@ func (i *Instance) disarm() {
 
 // send sends one advert with priority to the group or to every unicast peer.
 func (i *Instance) send(priority uint8) {
-	a := Advertisement{Version: i.cfg.Version, Type: TypeAdvertisement, VRID: i.cfg.VRID,
-		Priority: priority, AuthType: i.cfg.AuthType, AuthData: i.filter.AuthData, Interval: i.cfg.Interval}
+	a := &i.advert
+	*a = Advertisement{Version: i.cfg.Version, Type: TypeAdvertisement, VRID: i.cfg.VRID,
+		Priority: priority, AuthType: i.cfg.AuthType, AuthData: i.filter.AuthData, Interval: i.cfg.Interval,
+		Addrs: a.Addrs[:0]}
 	for _, v := range i.cfg.VIPs {
 		a.Addrs = append(a.Addrs, v.Prefix.Addr())
 	}
 	dsts := i.cfg.UnicastPeers
 	if len(dsts) == 0 {
-		dsts = []netip.Addr{i.cfg.group()}
+		i.sendDsts[0] = i.cfg.group()
+		dsts = i.sendDsts[:]
 	}
 	tx := i.tx.Load().t
 	src := tx.LocalAddr()
 	for _, dst := range dsts {
-		msg, err := a.Marshal(src, dst, i.filter.Codec)
+		msg, err := a.AppendMarshal(i.sendBuf[:0], src, dst, i.filter.Codec)
 		if err == nil {
+			i.sendBuf = msg
 			err = tx.Send(dst, msg)
 		}
 		i.mu.Lock()
@@ -453,4 +486,24 @@ func (i *Instance) shutdown(wait bool) (notifying *worker) {
 // idle reports whether nothing is queued or running (for tests).
 func (i *Instance) idle() bool {
 	return i.box.idle() && i.kernel.idle() && i.notif.jobs.idle()
+}
+
+// eventKind is what an instance's actions need to know of the event that caused them,
+// kept instead of the Event so that handle's event does not escape to the heap.
+type eventKind uint8
+
+const (
+	eventOther eventKind = iota
+	eventAdvert
+	eventDownTimer
+)
+
+func kindOf(ev Event) eventKind {
+	switch ev.(type) {
+	case AdvertReceived:
+		return eventAdvert
+	case MasterDownTimerFired:
+		return eventDownTimer
+	}
+	return eventOther
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -129,6 +130,12 @@ func CheckInterval(version int, d time.Duration) error {
 // the version 3 pseudo-header checksum and to choose the address size; they must be of the
 // advertisement's family.
 func (a *Advertisement) Marshal(src, dst netip.Addr, opts CodecOptions) ([]byte, error) {
+	return a.AppendMarshal(nil, src, dst, opts)
+}
+
+// AppendMarshal is Marshal appending the message to buf, so that a sender reusing its
+// buffer allocates nothing per advert (garbage collection delays the advert path).
+func (a *Advertisement) AppendMarshal(buf []byte, src, dst netip.Addr, opts CodecOptions) ([]byte, error) {
 	bad := func(format string, args ...any) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %s", ErrMarshal, fmt.Sprintf(format, args...))
 	}
@@ -166,7 +173,10 @@ func (a *Advertisement) Marshal(src, dst netip.Addr, opts CodecOptions) ([]byte,
 	if a.Version == 2 {
 		n += v2AuthLen
 	}
-	b := make([]byte, n)
+	start := len(buf)
+	buf = slices.Grow(buf, n)[:start+n]
+	b := buf[start:]
+	clear(b)
 	b[0] = a.Version<<4 | uint8(a.Type)
 	b[1] = a.VRID
 	b[2] = a.Priority
@@ -185,7 +195,7 @@ func (a *Advertisement) Marshal(src, dst netip.Addr, opts CodecOptions) ([]byte,
 		off += len(s)
 	}
 	binary.BigEndian.PutUint16(b[6:8], checksum(b, a.Version, src, dst, opts))
-	return b, nil
+	return buf, nil
 }
 
 // Unmarshal decodes the VRRP message b received from src for dst, checking its structure
@@ -203,7 +213,7 @@ func Unmarshal(b []byte, src, dst netip.Addr, opts CodecOptions) (Advertisement,
 	if !checksumOK(b[:h.length], h.version, src, dst, opts) {
 		return Advertisement{}, &DecodeError{Reason: DropChecksum}
 	}
-	return h.advert(b), nil
+	return h.advert(b, nil), nil
 }
 
 // DecodeError is returned by Unmarshal; Reason is what the receive counters use.
@@ -255,7 +265,9 @@ func paddingOK(got, want int, v4 bool) bool {
 	return v4 && got > want && want < minPayload && got <= minPayload
 }
 
-func (h header) advert(b []byte) Advertisement {
+// advert decodes the advertisement, its addresses into addrs' array when it is large
+// enough (a receiver reusing it allocates nothing per advert).
+func (h header) advert(b []byte, addrs []netip.Addr) Advertisement {
 	a := Advertisement{
 		Version:  h.version,
 		Type:     Type(b[0] & 0x0f),
@@ -271,7 +283,7 @@ func (h header) advert(b []byte) Advertisement {
 	}
 	count := int(b[3])
 	if count > 0 {
-		a.Addrs = make([]netip.Addr, count)
+		a.Addrs = slices.Grow(addrs[:0], count)[:count]
 	}
 	asz := addrSize(h.v4)
 	for i := range count {

@@ -89,6 +89,8 @@ type ReceiveFilter struct {
 	// it (keepalived always checks multicast); it is for tools and tests.
 	SkipTTLCheck bool
 	Codec        CodecOptions
+
+	addrs []netip.Addr // Check decodes the addresses into it: see Received.Advert
 }
 
 // TTLRange is the TTL / hop limit accepted from a unicast peer, both ends included.
@@ -99,6 +101,8 @@ func (r TTLRange) Contains(ttl int) bool { return ttl >= int(r.Min) && ttl <= in
 
 // Received is the outcome of ReceiveFilter.Check.
 type Received struct {
+	// Advert's Addrs share the filter's array: valid until the next Check, so that a
+	// receiver allocates nothing per advert.
 	Advert Advertisement
 	Drop   DropReason   // DropNone when the message is accepted
 	Notes  []DropReason // oddities of an accepted message, each worth a counter
@@ -125,7 +129,8 @@ func (f *ReceiveFilter) Check(p Packet) Received {
 	if h.version != f.Version {
 		return Received{Drop: DropVersion}
 	}
-	a := h.advert(b)
+	a := h.advert(b, f.addrs)
+	f.addrs = a.Addrs
 	if h.version == 2 {
 		if a.AuthType != f.AuthType { // f's is None or Pass (Validate), so this rejects others too
 			return Received{Drop: DropAuthType}

@@ -82,6 +82,29 @@ type Machine struct {
 	// When, as MASTER, we last answered a lower-priority advert and a priority-0 one (see
 	// replyDue); zero: not since becoming MASTER.
 	lowerAnswered, stopAnswered time.Time
+
+	// The action lists of the steady-state cycle, reused while what they hold stays, so that
+	// an advert cycle allocates nothing (garbage collection delays the advert path). Never
+	// changed once built, and full (len == cap): a caller may keep or append to one.
+	tick     []Action // AdvertTimerFired as MASTER
+	downArm  []Action // an accepted advert as BACKUP
+	downArmD time.Duration
+}
+
+// advertTick returns SendAdvert, ArmAdvertTimer, VerifyVIPs for the current priority.
+func (m *Machine) advertTick() []Action {
+	if m.tick == nil || m.tick[0] != (SendAdvert{m.priority}) || m.tick[1] != (ArmAdvertTimer{m.cfg.Interval}) {
+		m.tick = []Action{SendAdvert{m.priority}, ArmAdvertTimer{m.cfg.Interval}, VerifyVIPs{}}
+	}
+	return m.tick
+}
+
+// armDown returns ArmMasterDownTimer{d}.
+func (m *Machine) armDown(d time.Duration) []Action {
+	if m.downArm == nil || m.downArmD != d {
+		m.downArm, m.downArmD = []Action{ArmMasterDownTimer{d}}, d
+	}
+	return m.downArm
 }
 
 // NewMachine returns a machine in INIT; send Startup to start it.
@@ -146,7 +169,7 @@ func (m *Machine) Handle(now time.Time, ev Event) []Action {
 		}
 	case AdvertTimerFired:
 		if m.state == StateMaster {
-			return []Action{SendAdvert{m.priority}, ArmAdvertTimer{m.cfg.Interval}, VerifyVIPs{}}
+			return m.advertTick()
 		}
 	case PriorityChanged:
 		return m.priorityChanged(ev.Priority)
@@ -241,7 +264,7 @@ func (m *Machine) backupAdvert(now time.Time, ev AdvertReceived) []Action {
 		}
 	}
 	m.masterAddr, m.masterPriority, m.prio0 = ev.Src, a.Priority, false
-	acts := []Action{ArmMasterDownTimer{m.downInterval()}}
+	acts := m.armDown(m.downInterval())
 	if m.wantMaster {
 		m.wantMaster = false
 		acts = append(acts, WantMaster{false})
