@@ -64,13 +64,16 @@ func (i *Instance) deferDown(in input) bool {
 }
 
 // fireDeferredDown runs before a received message is handled: a deferred Master_Down timer
-// that fell due before the kernel received the message (at) fires first, at its deadline, as
-// it would have without the deferral.
-func (i *Instance) fireDeferredDown(at time.Time) {
+// that fell due before the kernel received the message (stamp, its Packet.ReceivedAt) fires
+// first, at its deadline, as it would have without the deferral. A message without a stamp
+// (a wall-clock step, or one older than maxStampAge: the oldest of a long backlog) cannot be
+// judged late and counts as in time, so that a backlog never causes a false takeover.
+func (i *Instance) fireDeferredDown(stamp time.Time) {
 	d := i.deferred
-	if d.n == 0 || d.gen != i.timerGen || !at.After(d.deadline) {
+	if d.n == 0 || d.gen != i.timerGen || stamp.IsZero() || !stamp.After(d.deadline) {
 		return
 	}
+	at := i.evTime
 	i.disarm() // the pending re-queue is now stale
 	i.evTime = d.deadline
 	i.handle(MasterDownTimerFired{})

@@ -39,7 +39,8 @@ func masterReports(h *host) []time.Time {
 // TestDownTimerWaitsForUnreadAdverts: B's Master_Down timer falls due while an advert of
 // A's waits unread (the receive goroutine paused). B defers the timer; once the advert is
 // read, one the kernel received before the deadline counts as in time (no takeover), one
-// received after it as late (the takeover happens at the deadline, as without deferral).
+// received after it as late (the takeover happens at the deadline, as without deferral),
+// one without a kernel receive time as in time.
 func TestDownTimerWaitsForUnreadAdverts(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -49,6 +50,13 @@ func TestDownTimerWaitsForUnreadAdverts(t *testing.T) {
 		{
 			name:     "received before the deadline: in time",
 			received: func(d time.Time) time.Time { return d.Add(-MasterDownInterval(3, 100, time.Second) + time.Second) },
+			want:     func(time.Time) []time.Time { return nil },
+		},
+		{
+			// The oldest advert of a long backlog loses its stamp (maxStampAge); read now,
+			// after the deadline, it must not make the backlog a takeover.
+			name:     "no kernel receive time: in time",
+			received: func(time.Time) time.Time { return time.Time{} },
 			want:     func(time.Time) []time.Time { return nil },
 		},
 		{

@@ -213,7 +213,7 @@ func (i *Instance) drain() bool {
 		case in.fn != nil:
 			in.fn()
 		case in.pkt != nil:
-			i.fireDeferredDown(in.at)
+			i.fireDeferredDown(in.pkt.ReceivedAt)
 			p := *in.pkt
 			*in.pkt = Packet{}
 			packetPool.Put(in.pkt)
