@@ -36,7 +36,7 @@ func (s *sinkTransport) Close() error          { return nil }
 
 // allocInstance returns an instance on tx, driven by the test instead of its loop, with its
 // timer on an advert thread as with vrrp_rt_priority; the machine has handled Startup.
-func allocInstance(t *testing.T, cfg InstanceConfig, tx *sinkTransport) *Instance {
+func allocInstance(t testing.TB, cfg InstanceConfig, tx *sinkTransport) *Instance {
 	t.Helper()
 	d := &Deps{Addresser: &vrrptest.Addresser{}, Announcer: &vrrptest.Announcer{}, Links: &vrrptest.Links{},
 		Clock: clocktest.New(t0), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
@@ -114,4 +114,69 @@ func TestBackupAdvertCycleAllocatesNothing(t *testing.T) {
 		t.Errorf("received %d, master %v, state %v, timer %v: want 101, %v, BACKUP, armed",
 			c.AdvertsReceived, i.m.MasterAddr(), i.m.State(), i.timer, hostA)
 	}
+}
+
+// The benchmarks report the advert path's allocations (go test -bench Advert -run ^$
+// ./vrrp/): the tests above pin them at zero; these show them, and the time, when they
+// are not.
+
+func BenchmarkMasterAdvertCycle(b *testing.B) {
+	i := allocInstance(b, allocConfig(PriorityOwner), &sinkTransport{local: hostA})
+	b.ReportAllocs()
+	for b.Loop() {
+		i.handle(AdvertTimerFired{})
+	}
+}
+
+func BenchmarkBackupAdvertCycle(b *testing.B) {
+	i := allocInstance(b, allocConfig(100), &sinkTransport{local: hostB})
+	master := Advertisement{Version: 3, Type: TypeAdvertisement, VRID: 51, Priority: 200, Interval: 20 * time.Millisecond,
+		Addrs: []netip.Addr{vipPfx.Addr(), netip.MustParseAddr("10.10.10.23")}}
+	msg, err := master.Marshal(hostA, i.cfg.group(), i.filter.Codec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := kernel.Packet{Src: hostA, Dst: i.cfg.group(), HopLimit: TTL, Payload: msg}
+	at := t0
+	b.ReportAllocs()
+	for b.Loop() {
+		at = at.Add(20 * time.Millisecond)
+		i.deliver(p, at)
+		i.drain()
+	}
+}
+
+func BenchmarkAdvertCodec(b *testing.B) {
+	a := Advertisement{Version: 3, Type: TypeAdvertisement, VRID: 51, Priority: 200, Interval: 20 * time.Millisecond,
+		Addrs: []netip.Addr{vipPfx.Addr(), netip.MustParseAddr("10.10.10.23")}}
+	group := netip.MustParseAddr("224.0.0.18")
+	b.Run("AppendMarshal", func(b *testing.B) {
+		var buf []byte
+		b.ReportAllocs()
+		for b.Loop() {
+			var err error
+			if buf, err = a.AppendMarshal(buf[:0], hostA, group, CodecOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	msg, _ := a.Marshal(hostA, group, CodecOptions{})
+	b.Run("Check", func(b *testing.B) {
+		f := ReceiveFilter{Version: 3, VRID: 51, Interval: 20 * time.Millisecond, VIPs: a.Addrs}
+		p := kernel.Packet{Src: hostA, Dst: group, HopLimit: TTL, Payload: msg}
+		b.ReportAllocs()
+		for b.Loop() {
+			if r := f.Check(p); r.Drop != DropNone {
+				b.Fatal(r.Drop)
+			}
+		}
+	})
+	b.Run("Unmarshal", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := Unmarshal(msg, hostA, group, CodecOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
