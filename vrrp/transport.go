@@ -76,8 +76,9 @@ type RawTransport struct {
 	conn   net.PacketConn
 	p4     *ipv4.PacketConn
 	p6     *ipv6.PacketConn
-	rc     syscall.RawConn // the socket, for Receive's recvmsg
-	buf    []byte          // Receive's buffers; Receive is not concurrent with itself
+	rc     syscall.RawConn // the socket, for Receive's recvmsg and Send's sendmsg
+	send   rawSend
+	buf    []byte // Receive's buffers; Receive is not concurrent with itself
 	oob    []byte
 
 	closeOnce sync.Once
@@ -325,19 +326,7 @@ func (t *RawTransport) Send(dst netip.Addr, msg []byte) error {
 	if !dst.IsValid() || dst.Is4() != (t.family == FamilyIPv4) {
 		return fmt.Errorf("vrrp: send on %s: destination %v is not an %s address", t.ifi.Name, dst, t.family)
 	}
-	var err error
-	if t.p4 != nil {
-		cm := &ipv4.ControlMessage{Src: t.local.AsSlice(), IfIndex: t.ifi.Index}
-		_, err = t.p4.WriteTo(msg, cm, &net.IPAddr{IP: dst.AsSlice()})
-	} else {
-		cm := &ipv6.ControlMessage{Src: t.local.AsSlice(), IfIndex: t.ifi.Index, HopLimit: t.ttl, TrafficClass: tosNetworkControl}
-		to := &net.IPAddr{IP: dst.AsSlice()}
-		if dst.IsLinkLocalUnicast() || dst.IsLinkLocalMulticast() {
-			to.Zone = t.ifi.Name
-		}
-		_, err = t.p6.WriteTo(msg, cm, to)
-	}
-	if err != nil {
+	if err := t.sendmsg(dst, msg); err != nil { // transport_send.go
 		if errors.Is(err, net.ErrClosed) {
 			return net.ErrClosed
 		}
