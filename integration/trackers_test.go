@@ -4,7 +4,7 @@ package integration
 
 import (
 	"fmt"
-	"io"
+	"github.com/halvs/halvs/internal/testutil"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,37 +35,13 @@ func statusWait(t *testing.T, d *Director, name, what string, timeout time.Durat
 	t.Fatalf("%s on %s: %s not seen within %v; last %s", name, d.Node.Name, what, timeout, last)
 }
 
-// uniqueSleep copies /bin/sleep under a name no other process has (at most 15 bytes, the
-// kernel's limit on a process name).
-func uniqueSleep(t *testing.T) (path, name string) {
-	t.Helper()
-	name = fmt.Sprintf("hvit%d", os.Getpid()%100000000)
-	src, err := os.Open("/bin/sleep")
-	if err != nil {
-		t.Skipf("no /bin/sleep: %v", err)
-	}
-	defer src.Close()
-	path = filepath.Join(t.TempDir(), name)
-	dst, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(dst, src); err != nil {
-		t.Fatal(err)
-	}
-	if err := dst.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path, name
-}
-
 // TestTrackProcess: A (150) tracks a process with weight -100, so while it is not running A
 // advertises 50 and B (100) is MASTER; starting the process raises A to 150 and A preempts;
 // killing it hands the VIP back to B. halvs runs in a network namespace, where the kernel's
 // process events are not delivered, so it says so and scans /proc every second.
 func TestTrackProcess(t *testing.T) {
 	p := newPair(t, VIP4, Halvs)
-	path, name := uniqueSleep(t)
+	path, name := testutil.SleepCopy(t, "hvit")
 	a := fast(150)
 	a.HCLTop = fmt.Sprintf("vrrp_track_process \"sleeper\" {\n  process = %q\n  weight = -100\n}\n", name)
 	a.HCLInstance = "  track_process = [\"sleeper\"]\n"

@@ -3,39 +3,14 @@ package track
 import (
 	"errors"
 	"fmt"
-	"io"
+	"github.com/halvs/halvs/internal/testutil"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/halvs/halvs/internal/netnstest"
 )
-
-// sleepCopy copies /bin/sleep to a name no other process has, so that the test counts its
-// own processes only. The name stays within the 15 bytes of a process name.
-func sleepCopy(t *testing.T) (path, name string) {
-	t.Helper()
-	name = fmt.Sprintf("hvtrk%d", os.Getpid()%1000000)
-	src, err := os.Open("/bin/sleep")
-	if err != nil {
-		t.Skipf("no /bin/sleep: %v", err)
-	}
-	defer src.Close()
-	path = filepath.Join(t.TempDir(), name)
-	dst, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(dst, src); err != nil {
-		t.Fatal(err)
-	}
-	if err := dst.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path, name
-}
 
 // startProcess starts path and kills it, by PID, when the test ends.
 func startProcess(t *testing.T, path string) *exec.Cmd {
@@ -63,7 +38,7 @@ func TestConnectorFollowsAProcess(t *testing.T) {
 	if err != nil {
 		t.Skipf("no process events here: %v", err)
 	}
-	path, name := sleepCopy(t)
+	path, name := testutil.SleepCopy(t, "hvtrk")
 	log := &quorumLog{}
 	scans := &countingProcs{Procs: ProcFS{}}
 	m := NewMonitor(MonitorConfig{Specs: []ProcessSpec{{Name: "sleeper", Process: name, Quorum: 1, QuorumMax: 1 << 30}},
@@ -118,7 +93,7 @@ func TestConnectorUnavailableInANetworkNamespace(t *testing.T) {
 }
 
 func TestProcFSReadsOurselves(t *testing.T) {
-	path, name := sleepCopy(t)
+	path, name := testutil.SleepCopy(t, "hvtrk")
 	cmd := startProcess(t, path)
 	var p Proc
 	var err error

@@ -154,21 +154,7 @@ func keepalivedSaved(t *testing.T, conf string) []string {
 			t.Errorf("keepalived did not stop within 30s of SIGTERM")
 		}
 	}()
-	out := nsRun(t, ns, `
-prev=""; same=0; i=0
-while [ $i -lt 100 ]; do
-  i=$((i+1))
-  cur=$(ipvsadm -Sn)
-  if [ "$cur" = "$prev" ] && echo "$cur" | grep -q '^-A '; then
-    same=$((same+1)); [ $same -ge 5 ] && break
-  else
-    same=0
-  fi
-  prev=$cur
-  sleep 0.2
-done
-echo "$cur"
-`+timeoutCmd)
+	out := nsRun(t, ns, settleScript("ipvsadm -Sn", ` '^-A '`)+"\n"+timeoutCmd)
 	table := savedTable(out)
 	if len(table) == 0 {
 		t.Fatalf("keepalived -C -f %s programmed no service; its log:\n%s", conf, syslog())

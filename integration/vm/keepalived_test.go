@@ -99,12 +99,19 @@ func keepalivedTable(t *testing.T, conf string) string {
 // and returns it. It gives up after 100 polls (about 30 s) and returns the last table.
 func settledTable(t *testing.T, ns string) string {
 	t.Helper()
-	return nsRun(t, ns, `
+	return nsRun(t, ns, settleScript("ipvsadm -Ln", ` -E '^(TCP|UDP|SCTP|FWM) '`))
+}
+
+// settleScript is the shell loop of settledTable: it runs list every 0.2 s until its output
+// matches `grep -q` grepArgs (which starts with a space) and has not changed for 5 polls, at
+// most 100 polls, then prints it.
+func settleScript(list, grepArgs string) string {
+	return `
 prev=""; same=0; i=0
 while [ $i -lt 100 ]; do
   i=$((i+1))
-  cur=$(ipvsadm -Ln)
-  if [ "$cur" = "$prev" ] && echo "$cur" | grep -qE '^(TCP|UDP|SCTP|FWM) '; then
+  cur=$(` + list + `)
+  if [ "$cur" = "$prev" ] && echo "$cur" | grep -q` + grepArgs + `; then
     same=$((same+1)); [ $same -ge 5 ] && break
   else
     same=0
@@ -112,7 +119,7 @@ while [ $i -lt 100 ]; do
   prev=$cur
   sleep 0.2
 done
-echo "$cur"`)
+echo "$cur"`
 }
 
 func hasService(table string) bool {
