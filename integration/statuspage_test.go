@@ -238,7 +238,7 @@ func pageFixture() *control.Status {
 				{Kind: "script", Name: "chk", Weight: -20, Reverse: true, State: "down"},
 				{Kind: "file", Name: "drain", Weight: -2, State: "value", Value: &three}},
 		}, {
-			Name: "VI_2", Interface: "eth1", VRID: 52, State: "FAULT", Priority: 100, EffectivePriority: 100,
+			Name: "VI_2", Interface: "eth1", VMAC: "vrrp.52", VRID: 52, State: "FAULT", Priority: 100, EffectivePriority: 100,
 			Since: at.Add(-90 * time.Second), Faults: []string{"eth1 down", "chk"},
 		}},
 		VirtualServers: []control.VirtualServer{{

@@ -43,7 +43,7 @@ func sample() *control.Status {
 			Trackers: []control.Tracker{{Kind: "interface", Name: "eth1", Weight: 10, State: "up"},
 				{Kind: "file", Name: "drain", Weight: -2, State: "value", Value: &three}},
 		}, {
-			Name: "VI_2", Interface: "eth1", VRID: 52, Version: 3, State: "FAULT", Priority: 100, EffectivePriority: 100,
+			Name: "VI_2", Interface: "eth1", VMAC: "vrrp.52", VRID: 52, Version: 3, State: "FAULT", Priority: 100, EffectivePriority: 100,
 			Since: at.Add(-90 * time.Second), Faults: []string{"eth1 down"},
 		}},
 		VirtualServers: []control.VirtualServer{{
@@ -124,6 +124,7 @@ func TestPageShows(t *testing.T) {
 		`<th class="n">2.4k</th>`, // InPPS
 		`<th class="n">3.0MiB/s</th>`,
 		`file drain =3 -2`,
+		`<td>eth1 <span class="dim">vmac vrrp.52</span></td>`,
 		`<tr class="ev k-vrrp s-MASTER">`,
 		`<span id="reload" class="reload-failure">failure at 2026-03-01 11:55:00: /etc/halvs/halvs.hcl:9:11: error: state must be &#34;MASTER&#34;`,
 		`<span id="live" data-ms="2000">`,

@@ -216,6 +216,9 @@ func renderStatus(w io.Writer, st *control.Status, loc *time.Location) {
 		if !in.HoldUntil.IsZero() && in.HoldUntil.After(now) {
 			notes = append(notes, fmt.Sprintf("held BACKUP by a failover for %s more", in.HoldUntil.Sub(now).Round(time.Second)))
 		}
+		if in.VMAC != "" {
+			notes = append(notes, "VMAC "+in.VMAC+" holds the VIPs")
+		}
 		var vips []string
 		for _, p := range in.VIPs {
 			vips = append(vips, p.String())

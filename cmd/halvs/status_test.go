@@ -108,7 +108,7 @@ func troubled() *control.Status {
 				MasterAddr: netip.MustParseAddr("10.10.10.30"), MasterSince: at.Add(-29 * time.Second), Since: at.Add(-30 * time.Second), HoldUntil: at.Add(30 * time.Second),
 				LastTransition: &control.Transition{From: "MASTER", To: "BACKUP", Reason: "failover requested on the control socket", At: at.Add(-30 * time.Second)},
 				VIPs:           []netip.Prefix{netip.MustParsePrefix("10.10.10.22/32"), netip.MustParsePrefix("2001:db8::22/128")}},
-			{Name: "VI_2", Interface: "eth1", VRID: 52, Version: 2, State: "FAULT", Priority: 100, EffectivePriority: 100,
+			{Name: "VI_2", Interface: "eth1", VMAC: "vrrp.52", VRID: 52, Version: 2, State: "FAULT", Priority: 100, EffectivePriority: 100,
 				Since: at.Add(-90 * time.Second), Faults: []string{"eth1 down", "chk_haproxy"},
 				LastTransition: &control.Transition{From: "BACKUP", To: "FAULT", Reason: "interface eth1 down", At: at.Add(-90 * time.Second)},
 				VirtualRoutes:  []string{"192.0.2.0/24 via 10.10.20.1 dev eth1"}, VirtualRules: []string{"from 192.0.2.0/24 table 100"}},
