@@ -106,6 +106,29 @@ ecmp_vm() {
 }
 section ecmp-vm ecmp_vm
 
+# --- Takeover and preemption in the VM: halvs against keepalived (issue 11) ----------------
+# Boots the VM tier's guest once and runs TestPreemptBench: issue 11's scenario (directors A,
+# priority 150, and B, VRRPv3 advert_int 0.1 s, wrr, DR, two real servers, a client making a
+# new HTTP connection every 13 ms and line-echo streams sending a line every 100 ms) with
+# halvs and with keepalived as both directors, from one keepalived.conf (halvs runs its
+# `halvs convert` output), run by run in turn. Per daemon: the client's outage over A's crash
+# (frozen, link down, killed, namespace rebuilt like a reboot), over its graceful stop and
+# over its return and preemption, and how many streams survive the crash and the preemption
+# with the sync daemon, without it (wrr) and without it with sloppy_tcp and mh. Under TCG only
+# the comparison means something. BENCH_PREEMPT_RUNS (runs per row, default 3).
+preempt_vm() {
+	preempt_log=$PWD/bin/vm-preempt-bench.log
+	preempt_status=0
+	HALVS_VM_LOG=$preempt_log HALVS_VM_RUN='^TestPreemptBench$' \
+		HALVS_VM_PREEMPT_BENCH="runs=${BENCH_PREEMPT_RUNS:-3}" \
+		HALVS_VM_TIMEOUT="${HALVS_VM_TIMEOUT:-45m}" HALVS_VM_TEST_TIMEOUT=40m \
+		integration/vm/run.sh || preempt_status=$?
+	echo
+	sed -n '/^Takeover and preemption (issue 11)/,/^preempt-bench: done/p' "$preempt_log"
+	return "$preempt_status"
+}
+section preempt-vm preempt_vm
+
 # --- VRRP adverts on a loaded machine (issue 12) -------------------------------------------
 # integration/soak_test.go's TestSoak for BENCH_SOAK_DURATION (120s) at advert_int 20 ms with
 # two busy loops at the directors' nice level: halvs and keepalived, each with

@@ -85,6 +85,14 @@ func (d *halvsd) kill(t *testing.T) time.Time {
 // SIGKILL if it takes too long; then it clears whatever a killed run left in the namespace.
 func (d *halvsd) stop(t *testing.T) {
 	t.Helper()
+	d.term(t)
+	clearDirector(d.host)
+}
+
+// term ends the daemon with SIGTERM, or SIGKILL if it takes too long, and leaves the
+// namespace and the client as they are (a graceful stop as an operator does it).
+func (d *halvsd) term(t *testing.T) {
+	t.Helper()
 	if d.running() {
 		d.cmd.Process.Signal(syscall.SIGTERM)
 		select {
@@ -95,7 +103,12 @@ func (d *halvsd) stop(t *testing.T) {
 			<-d.done
 		}
 	}
-	nsRunErr(d.host.ns, fmt.Sprintf(`ipvsadm -C
+}
+
+// clearDirector clears what a killed daemon leaves in director h's namespace (services, sync
+// daemons, the VIP, neighbours) and the client's neighbour table.
+func clearDirector(h host) {
+	nsRunErr(h.ns, fmt.Sprintf(`ipvsadm -C
 ipvsadm --stop-daemon master 2>/dev/null || true
 ipvsadm --stop-daemon backup 2>/dev/null || true
 ip addr del %s/32 dev eth0 2>/dev/null || true

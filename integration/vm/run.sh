@@ -15,6 +15,9 @@
 #   HALVS_VM_PREEMPT_SYNC  passed to the guest likewise: 1 runs TestPreemptKeepsStreams' sync half
 #   HALVS_VM_ECMP_BENCH    passed to the guest likewise: runs TestECMPBench with these knobs
 #                     (scripts/bench.sh's ecmp-vm section sets it)
+#   HALVS_VM_PREEMPT_BENCH passed to the guest likewise: runs TestPreemptBench with these knobs
+#                     (scripts/bench.sh's preempt-vm section sets it)
+#   HALVS_VM_TEST_TIMEOUT  each Go test binary's -test.timeout (default 15m)
 #   HALVS_VM_PROGRAM  instead of the test binaries, build this main package (with the vmtest
 #                     tag) and run it alone in the guest, with the arguments in HALVS_VM_ARGS;
 #                     integration/vm/bench.sh uses it for make bench's LVS section
@@ -95,7 +98,7 @@ else
     CGO_ENABLED=0 go test -c -trimpath -tags vmtest -o "$stage/tests/$name.test" "./$rel"
     mkdir -p "$stage/$rel"
     [ -d "$rel/testdata" ] && cp -a "$rel/testdata" "$stage/$rel/testdata"
-    echo "$name /halvs/$rel /halvs/tests/$name.test -test.v -test.timeout 15m ${HALVS_VM_RUN:+-test.run '$HALVS_VM_RUN'}" >>"$stage/tests.list"
+    echo "$name /halvs/$rel /halvs/tests/$name.test -test.v -test.timeout ${HALVS_VM_TEST_TIMEOUT:-15m} ${HALVS_VM_RUN:+-test.run '$HALVS_VM_RUN'}" >>"$stage/tests.list"
   done
 fi
 if [ ! -s "$stage/tests.list" ]; then
@@ -117,7 +120,7 @@ timeout --kill-after=10s "$timeout_" \
   qemu-system-x86_64 -accel tcg -cpu max -smp 1 -m "$mem" -no-reboot \
   -nodefaults -no-user-config -display none -serial stdio -monitor none \
   -kernel "$kernel" -initrd "$initrd" \
-  -append "console=ttyS0 panic=-1 loglevel=4${HALVS_DEMO:+ HALVS_DEMO=$HALVS_DEMO}${HALVS_VM_PREEMPT_SYNC:+ HALVS_VM_PREEMPT_SYNC=$HALVS_VM_PREEMPT_SYNC}${HALVS_VM_ECMP_BENCH:+ HALVS_VM_ECMP_BENCH=$HALVS_VM_ECMP_BENCH}" </dev/null 2>&1 | tr -d '\r' | tee "$log"
+  -append "console=ttyS0 panic=-1 loglevel=4${HALVS_DEMO:+ HALVS_DEMO=$HALVS_DEMO}${HALVS_VM_PREEMPT_SYNC:+ HALVS_VM_PREEMPT_SYNC=$HALVS_VM_PREEMPT_SYNC}${HALVS_VM_ECMP_BENCH:+ HALVS_VM_ECMP_BENCH=$HALVS_VM_ECMP_BENCH}${HALVS_VM_PREEMPT_BENCH:+ HALVS_VM_PREEMPT_BENCH=$HALVS_VM_PREEMPT_BENCH}" </dev/null 2>&1 | tr -d '\r' | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 t2=$(date +%s)
