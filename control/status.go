@@ -118,6 +118,7 @@ type Counters struct {
 	Drops                map[string]uint64 `json:"drops,omitempty"`       // reason → rejected adverts
 	Transitions          map[string]uint64 `json:"transitions,omitempty"` // state → entries into it
 	VIPRepairs           uint64            `json:"vip_repairs"`
+	RouteRepairs         uint64            `json:"route_repairs"` // virtual_routes and virtual_rules re-added while MASTER
 	KernelErrors         uint64            `json:"kernel_errors"`
 	ScriptErrors         uint64            `json:"script_errors"`
 	// RepliesLimited counts lower-priority adverts not answered (one answer per advert_int).

@@ -85,7 +85,7 @@ func instanceDoc(s vrrp.Status, c vrrp.Counters, lastFrom string, block *config.
 		Counters: control.Counters{
 			AdvertsSent: c.AdvertsSent, AdvertsReceived: c.AdvertsReceived,
 			PriorityZeroSent: c.PriorityZeroSent, PriorityZeroReceived: c.PriorityZeroRcvd,
-			SendErrors: c.SendErrors, VIPRepairs: c.VIPRepairs, KernelErrors: c.KernelErrors,
+			SendErrors: c.SendErrors, VIPRepairs: c.VIPRepairs, RouteRepairs: c.RouteRepairs, KernelErrors: c.KernelErrors,
 			ScriptErrors: c.ScriptErrors, RepliesLimited: c.RepliesLimited, LogSuppressed: c.LogSuppressed,
 		},
 	}

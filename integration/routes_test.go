@@ -4,6 +4,8 @@ package integration
 
 import (
 	"fmt"
+	"net"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -133,4 +135,38 @@ func TestVirtualRoutesFollowMaster(t *testing.T) {
 	p.expectMaster(mark, p.lab.A, 5*time.Second, time.Second)
 	routingIs(t, p.lab.A, withStatic(virtualRouting...), 2*time.Second)
 	routingIs(t, p.lab.B, withStatic(), 2*time.Second)
+}
+
+// TestVirtualRoutesRepairedOnMaster: a virtual route and rule deleted from the MASTER's
+// kernel behind halvs' back (`ip route del`, `ip rule del`) are back within two seconds
+// (the VIP check's, once a second); the BACKUP still holds none of them after that.
+func TestVirtualRoutesRepairedOnMaster(t *testing.T) {
+	p := newPair(t, VIP4, Halvs)
+	a, b := fast(150), fast(100)
+	for _, in := range []*Instance{&a, &b} {
+		in.HCLTop, in.HCLInstance = routesHCLTop, routesHCLInstance
+	}
+	mark := p.obs.Mark()
+	p.start(Halvs, p.lab.A, a)
+	p.start(Halvs, p.lab.B, b)
+	p.expectMaster(mark, p.lab.A, 5*time.Second, time.Second)
+	routingIs(t, p.lab.A, withStatic(virtualRouting...), 2*time.Second)
+
+	h := p.lab.A.NS.Handle
+	dst := netip.MustParsePrefix("10.20.0.0/16")
+	if err := h.RouteDel(&netlink.Route{Dst: &net.IPNet{IP: dst.Addr().AsSlice(), Mask: net.CIDRMask(dst.Bits(), 32)}, Table: 100}); err != nil {
+		t.Fatalf("ip route del 10.20.0.0/16 table 100: %v", err)
+	}
+	rule := netlink.NewRule()
+	rule.Priority, rule.Family = 100, netlink.FAMILY_V4
+	if err := h.RuleDel(rule); err != nil {
+		t.Fatalf("ip rule del preference 100: %v", err)
+	}
+	if got := routingOf(t, p.lab.A); slices.Equal(got, withStatic(virtualRouting...)) {
+		t.Fatal("the deletions did not take")
+	}
+	routingIs(t, p.lab.A, withStatic(virtualRouting...), 2500*time.Millisecond)
+	if got := routingOf(t, p.lab.B); !slices.Equal(got, withStatic()) {
+		t.Errorf("the backup's routing:\n  %s\nwant only the static ones", strings.Join(got, "\n  "))
+	}
 }

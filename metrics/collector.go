@@ -65,6 +65,7 @@ var (
 	vrrpLogSup = desc("halvs_vrrp_log_lines_suppressed_total", "Advert-path log lines not written, over their rate limit.", instLabels...)
 	vrrpSendEr = desc("halvs_vrrp_send_errors_total", "Adverts the kernel refused to send.", instLabels...)
 	vrrpRepair = desc("halvs_vrrp_vip_repairs_total", "VIPs found missing while MASTER and added back.", instLabels...)
+	vrrpRtRep  = desc("halvs_vrrp_route_repairs_total", "virtual_routes and virtual_rules found missing while MASTER and added back.", instLabels...)
 	vrrpKernEr = desc("halvs_vrrp_kernel_errors_total", "Failed VIP additions, removals, checks and announcements.", instLabels...)
 	vrrpScript = desc("halvs_vrrp_script_errors_total", "Notify scripts that failed or timed out.", instLabels...)
 	vrrpSince  = desc("halvs_vrrp_state_since_timestamp_seconds", "When the instance entered its current state, as a Unix time.", instLabels...)
@@ -172,6 +173,7 @@ func collectInstance(ch chan<- prometheus.Metric, in *control.Instance) {
 	ch <- counter(vrrpP0Rcvd, k.PriorityZeroReceived, n...)
 	ch <- counter(vrrpSendEr, k.SendErrors, n...)
 	ch <- counter(vrrpRepair, k.VIPRepairs, n...)
+	ch <- counter(vrrpRtRep, k.RouteRepairs, n...)
 	ch <- counter(vrrpKernEr, k.KernelErrors, n...)
 	ch <- counter(vrrpScript, k.ScriptErrors, n...)
 }

@@ -259,6 +259,7 @@ type Counters struct {
 	Drops            map[DropReason]uint64 // rejected adverts, and the noted oddities
 	Transitions      map[State]uint64      // entries into each state
 	VIPRepairs       uint64                // VIPs found missing while MASTER and re-added
+	RouteRepairs     uint64                // virtual routes and rules found missing while MASTER and re-added
 	KernelErrors     uint64                // failed VIP add/remove/check and announcements
 	ScriptErrors     uint64                // failed or timed-out notify scripts
 	// NotifyDropped counts state notifications whose scripts did not run (or not all of

@@ -26,6 +26,8 @@ type vipOwner struct {
 	virtualRules  []Rule  // virtual_rules, added after the routes
 	// lastAnnounce is when the owner last announced on each device (garp_interval).
 	lastAnnounce map[string]time.Time
+	// routeRepairFailing holds the routes and rules whose last re-add failed (routes_check.go).
+	routeRepairFailing map[string]bool
 }
 
 // prepare runs at the instance's start: VIPs left by an earlier run are removed (keepalived
@@ -74,7 +76,7 @@ func (o *vipOwner) claim() {
 }
 
 func (o *vipOwner) release() {
-	o.claimed = false
+	o.claimed, o.routeRepairFailing = false, nil
 	o.delRoutes() // keepalived's order: rules, routes, VIPs
 	for _, v := range o.owned() {
 		if err := o.addr.DelVIP(v); err != nil {
@@ -86,7 +88,8 @@ func (o *vipOwner) release() {
 }
 
 // verify re-adds VIPs that vanished from the kernel while MASTER (an operator's
-// `ip addr flush`, a NetworkManager reset) and announces the repaired ones.
+// `ip addr flush`, a NetworkManager reset) and announces the repaired ones, then the
+// virtual routes and rules (verifyRoutes).
 func (o *vipOwner) verify() {
 	if !o.claimed {
 		return
@@ -108,6 +111,7 @@ func (o *vipOwner) verify() {
 		o.count(func(c *Counters) { c.VIPRepairs++ })
 		o.announceVIP(v, max(o.garp().repeat, 1))
 	}
+	o.verifyRoutes() // after the VIPs: a route may need one as its source
 }
 
 // announce sends n announcements for every VIP, if the VIPs are ours.

@@ -1,0 +1,172 @@
+package vrrp
+
+import (
+	"errors"
+	"net"
+	"slices"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// A MASTER's virtual routes and rules, checked in the kernel at the VIP check (once a
+// second) and re-added when gone: an operator's `ip route del`, or an interface that went
+// down and took its routes with it. keepalived notices the deletions on netlink and re-adds
+// its virtual routes the same way.
+
+// RouteChecker is a RouteManager that can say which of the given routes and rules the
+// kernel lacks, with one dump of the routes and one of the rules (none for an empty list).
+type RouteChecker interface {
+	Missing(routes []Route, rules []Rule) ([]Route, []Rule, error)
+}
+
+var (
+	_ RouteChecker = (*NetlinkRoutes)(nil)
+	_ RouteChecker = (*MemoryRoutes)(nil)
+	_ RouteChecker = (*RouteLedger)(nil)
+)
+
+// Missing returns those of routes and rules that m does not hold.
+func (m *MemoryRoutes) Missing(routes []Route, rules []Rule) ([]Route, []Rule, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var mr []Route
+	var ml []Rule
+	for _, r := range routes {
+		if _, ok := m.routes[r.String()]; !ok {
+			mr = append(mr, r)
+		}
+	}
+	for _, r := range rules {
+		if _, ok := m.rules[r.String()]; !ok {
+			ml = append(ml, r)
+		}
+	}
+	return mr, ml, nil
+}
+
+// Missing asks the RouteManager under the ledger; one that cannot check reports nothing
+// missing.
+func (l *RouteLedger) Missing(routes []Route, rules []Rule) ([]Route, []Rule, error) {
+	if c, ok := l.next.(RouteChecker); ok {
+		return c.Missing(routes, rules)
+	}
+	return nil, nil, nil
+}
+
+// Missing dumps the kernel's routes (every table, both families) and rules once each and
+// returns those of routes and rules it does not find. A route is found by what the kernel
+// tells routes apart by (destination, table, metric, TOS, type) and by its gateway,
+// interface and nexthops where it names them; a rule by its family, preference, selectors
+// and table or goto. A route whose interface is gone is missing (its re-add then fails and
+// says why).
+func (n *NetlinkRoutes) Missing(routes []Route, rules []Rule) ([]Route, []Rule, error) {
+	var mr []Route
+	var ml []Rule
+	if len(routes) > 0 {
+		have, err := n.h.RouteListFiltered(netlink.FAMILY_ALL, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
+		if err != nil && !errors.Is(err, netlink.ErrDumpInterrupted) {
+			return nil, nil, &RouteError{Op: "list routes", What: "all tables", Err: err}
+		}
+		for _, r := range routes {
+			want, err := n.netlinkRoute(r)
+			if err != nil || !slices.ContainsFunc(have, func(k netlink.Route) bool { return sameRoute(want, &k) }) {
+				mr = append(mr, r)
+			}
+		}
+	}
+	if len(rules) > 0 {
+		have, err := n.h.RuleListFiltered(netlink.FAMILY_ALL, nil, 0)
+		if err != nil && !errors.Is(err, netlink.ErrDumpInterrupted) {
+			return nil, nil, &RouteError{Op: "list rules", What: "all", Err: err}
+		}
+		for _, r := range rules {
+			want, err := netlinkRule(r)
+			if err != nil || !slices.ContainsFunc(have, func(k netlink.Rule) bool { return sameRule(want, &k) }) {
+				ml = append(ml, r)
+			}
+		}
+	}
+	return mr, ml, nil
+}
+
+// ip6DefaultMetric is the metric the kernel gives an IPv6 route added with none
+// (IP6_RT_PRIO_USER).
+const ip6DefaultMetric = 1024
+
+func sameRoute(want, k *netlink.Route) bool {
+	switch {
+	case netString(want.Dst) != netString(k.Dst), want.Table != k.Table, want.Tos != k.Tos, want.Type != k.Type:
+		return false
+	case want.Priority != k.Priority && !(want.Priority == 0 && k.Priority == ip6DefaultMetric && want.Dst.IP.To4() == nil):
+		return false
+	case want.Gw != nil && !want.Gw.Equal(k.Gw), want.LinkIndex != 0 && want.LinkIndex != k.LinkIndex:
+		return false
+	}
+	for _, nh := range want.MultiPath {
+		if !slices.ContainsFunc(k.MultiPath, func(h *netlink.NexthopInfo) bool {
+			return nh.Gw.Equal(h.Gw) && (nh.LinkIndex == 0 || nh.LinkIndex == h.LinkIndex)
+		}) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameRule(want, k *netlink.Rule) bool {
+	switch {
+	case want.Family != k.Family, want.Priority != k.Priority, want.Invert != k.Invert, want.Tos != k.Tos,
+		want.Mark != k.Mark, want.IifName != k.IifName, want.OifName != k.OifName,
+		netString(want.Src) != netString(k.Src), netString(want.Dst) != netString(k.Dst):
+		return false
+	case want.Table != 0 && want.Table != k.Table, want.Goto > 0 && want.Goto != k.Goto:
+		return false
+	}
+	return true
+}
+
+func netString(n *net.IPNet) string {
+	if n == nil {
+		return ""
+	}
+	return n.String()
+}
+
+// verifyRoutes re-adds the virtual routes and rules the kernel lost while MASTER, in
+// keepalived's order (routes, then rules), each logged once and counted as a repair. A
+// re-add the kernel refuses (the interface is still down) is logged the first time only
+// and tried again at the next check.
+func (o *vipOwner) verifyRoutes() {
+	c, ok := o.routes.(RouteChecker)
+	if !ok || len(o.virtualRoutes)+len(o.virtualRules) == 0 {
+		return
+	}
+	routes, rules, err := c.Missing(o.virtualRoutes, o.virtualRules)
+	if err != nil {
+		o.routeError("check routes", "virtual_routes and virtual_rules", err)
+		return
+	}
+	failing := o.routeRepairFailing
+	o.routeRepairFailing = nil
+	repair := func(kind, what string, add func() error) {
+		if err := add(); err != nil {
+			o.count(func(c *Counters) { c.KernelErrors++ })
+			if !failing[what] {
+				o.log.Error("re-add "+kind+" failed (tried again every second while MASTER)", kind, what, "err", err)
+			}
+			if o.routeRepairFailing == nil {
+				o.routeRepairFailing = map[string]bool{}
+			}
+			o.routeRepairFailing[what] = true
+			return
+		}
+		o.count(func(c *Counters) { c.RouteRepairs++ })
+		o.log.Warn(kind+" missing from the kernel while MASTER: re-added it", kind, what)
+	}
+	for _, r := range routes {
+		repair("route", r.String(), func() error { return o.routes.AddRoute(r) })
+	}
+	for _, r := range rules {
+		repair("rule", r.String(), func() error { return o.routes.AddRule(r) })
+	}
+}
