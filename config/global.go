@@ -23,7 +23,7 @@ var globalSchema = schema{
 	attrs: append([]string{"router_id", "script_user", "enable_script_security", "vrrp_version",
 		"vrrp_garp_master_delay", "vrrp_garp_master_repeat", "vrrp_garp_master_refresh",
 		"vrrp_garp_master_refresh_repeat", "notify_fifo", "control_socket", "metrics_listen",
-		"lvs_sync_preempt_delay", "lvs_sloppy_tcp", "lvs_sloppy_sctp", "checker_log_all_failures",
+		"lvs_sync_preempt_delay", "lvs_sloppy_tcp", "lvs_sloppy_sctp", "lvs_handover_accept", "checker_log_all_failures",
 		"lvs_flush", "lvs_flush_onstop", "lvs_flush_on_stop", "lvs_notify_fifo", "rs_init_notifies"},
 		globalTimingAttrs...), // vrrp_timing.go
 	blocks: []string{"lvs_sync_daemon", "lvs_timeouts", "ssl"},
@@ -82,6 +82,7 @@ func (d *decoder) global(blk *hclsyntax.Block) Global {
 	b.boolean("checker_log_all_failures", &g.CheckerLogAllFailures)
 	b.boolean("lvs_sloppy_tcp", &g.LVSSloppyTCP)
 	b.boolean("lvs_sloppy_sctp", &g.LVSSloppySCTP)
+	g.HasLVSHandoverAccept = b.boolean("lvs_handover_accept", &g.LVSHandoverAccept)
 	b.lvsFlush()
 	if sb := b.single("ssl"); sb != nil {
 		g.SSL = d.ssl(sb)

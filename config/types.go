@@ -91,6 +91,10 @@ type Global struct {
 	LVSSyncPreemptDelay time.Duration
 	LVSSloppyTCP        bool // halvs: net.ipv4.vs.sloppy_tcp (schedule mid-stream TCP packets)
 	LVSSloppySCTP       bool // halvs: net.ipv4.vs.sloppy_sctp
+	// halvs: a director that does not hold a VIP still serves with IPVS the virtual servers'
+	// packets that reach it (director/handover.go); on by default with lvs_sync_daemon.
+	LVSHandoverAccept    bool
+	HasLVSHandoverAccept bool
 }
 
 // LVSSyncDaemon is global's lvs_sync_daemon block: the kernel IPVS connection sync daemon,

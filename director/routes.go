@@ -31,6 +31,8 @@ func translateStatic(cfg *config.Config) StaticPlan {
 		p.Addresses = append(p.Addresses, vipOf(a, a.Dev))
 	}
 	p.Routes, p.Rules = routesOf(cfg.StaticRoutes), rulesOf(cfg.StaticRules)
+	routes, rules := handoverPlan(cfg) // handover.go
+	p.Routes, p.Rules = append(p.Routes, routes...), append(p.Rules, rules...)
 	return p
 }
 
