@@ -374,7 +374,12 @@ func (d *Director) Run(ctx context.Context) error {
 	if s := d.ipvs.Load(); s != nil {
 		s.gate.beforeShutdown() // syncgate.go: the peer hears of the connections first
 	}
-	d.router.Shutdown() // priority 0, VIPs released, notify_stop: in parallel for every instance
+	drain := d.handoverDrain(d.plan) // handover.go: read while the states are still MASTER
+	d.router.Shutdown()              // priority 0, VIPs released, notify_stop: in parallel for every instance
+	if drain > 0 {
+		d.log.Info("serving what still reaches this director until the backup has announced the VIPs", "wait", drain)
+		time.Sleep(drain)
+	}
 	// vmac.go: after the instances are gone.
 	d.deleteVMACs(sortedVMACs(d.plan.vrrp.VMACs))
 	d.mu.Lock()
@@ -390,6 +395,7 @@ func (d *Director) Run(ctx context.Context) error {
 // applyVRRP starts or reloads the instances and the vrrp_scripts of p, then feeds the
 // instances every tracked state known. Called with d.mu held.
 func (d *Director) applyVRRP(p plan) error {
+	d.router.SetAnnouncePacing(p.vrrp.Pacing) // garp_group.go
 	if err := d.router.Apply(p.vrrp.Instances, p.vrrp.SyncGroups); err != nil {
 		return err
 	}
@@ -473,6 +479,7 @@ func (d *Director) Reload(cfg *config.Config) error {
 	d.fifos.configure(cfg.Global.NotifyFifo, unionFIFOs(d.plan.vrrp.FIFOs, p.vrrp.FIFOs))
 	newVMACs, err := d.createVMACs(d.plan.vrrp.VMACs, p.vrrp.VMACs) // vmac.go: before the instances use them
 	if err == nil {
+		d.router.SetAnnouncePacing(p.vrrp.Pacing) // garp_group.go
 		err = d.router.Apply(p.vrrp.Instances, p.vrrp.SyncGroups)
 		if err != nil {
 			d.deleteVMACs(newVMACs)

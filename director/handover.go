@@ -2,6 +2,7 @@ package director
 
 import (
 	"net/netip"
+	"time"
 
 	"github.com/halvs/halvs/config"
 	"github.com/halvs/halvs/vrrp"
@@ -93,4 +94,26 @@ func ipProto(p config.Protocol) uint8 {
 		return unix.IPPROTO_SCTP
 	}
 	return 0
+}
+
+// maxHandoverDrain bounds the wait of handoverDrain, whatever the advert intervals.
+const maxHandoverDrain = 3 * time.Second
+
+// handoverDrain is how long a stopping director goes on serving after its instances sent
+// priority 0 and released the VIPs, with lvs_handover_accept: the backup takes over within
+// its Skew_Time (at most one advert interval) and announces the VIP at once, so two advert
+// intervals of the longest instance that was MASTER cover the clients still sending to
+// this director meanwhile. Without that wait its IPVS services and rules went with the
+// VIPs, and what reached it before the new master's GARP was lost.
+func (d *Director) handoverDrain(p plan) time.Duration {
+	if len(p.vrrp.Static.Rules) == 0 || !handoverAccept(d.cfg) {
+		return 0
+	}
+	var wait time.Duration
+	for _, ic := range p.vrrp.Instances {
+		if d.inst.state(ic.Name) == vrrp.StateMaster {
+			wait = max(wait, 2*ic.Interval)
+		}
+	}
+	return min(wait, maxHandoverDrain)
 }

@@ -2,9 +2,12 @@ package director
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/halvs/halvs/vrrp"
 )
 
 // TestHandoverPlan: lvs_handover_accept routes each virtual server on a VRRP instance's VIP
@@ -74,5 +77,42 @@ virtual_server "fwmark:7" {
 				t.Errorf("rules (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestHandoverDrainAtStop: a MASTER that stops with lvs_handover_accept releases its VIP
+// first and keeps its handover rules and IPVS services for two advert intervals, so that
+// what clients still send it before the backup's GARP is served; then removes them.
+func TestHandoverDrainAtStop(t *testing.T) {
+	k := newKernel()
+	opts := k.options(t)
+	mem := &vrrp.MemoryRoutes{}
+	opts.Routes = mem
+	// No preemption delay: the stop does not wait for the sync backup first (syncgate.go).
+	conf := strings.Replace(lvsConfig, "global {", "global {\n  lvs_sync_preempt_delay = 0", 1)
+	d, err := New(parse(t, owner("VI_1", 51, "10.0.0.1/32", "")+conf), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := running(t, d)
+	masterOf(t, d, "VI_1")
+	wantRule := "32000: from all to 10.0.0.1/32 iif eth0 ipproto 6 dport 80-80 lookup 18518"
+	eventually(t, "the handover rule", func() bool { return slices.Contains(mem.Rules(), wantRule) })
+	eventually(t, "the table", func() bool { return len(table(t, k.ipvs)) > 0 })
+
+	stopped := make(chan error, 1)
+	go func() { stopped <- stop() }()
+	eventually(t, "the VIP released", func() bool { return !k.hasVIP("10.0.0.1/32") })
+	if !slices.Contains(mem.Rules(), wantRule) || len(table(t, k.ipvs)) == 0 {
+		t.Errorf("when the VIP was released: rules %q, table %v; want both kept for the drain", mem.Rules(), table(t, k.ipvs))
+	}
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+	if got := mem.Rules(); len(got) != 0 {
+		t.Errorf("rules after stop: %q", got)
+	}
+	if got := table(t, k.ipvs); len(got) != 0 {
+		t.Errorf("IPVS table after stop: %v", got)
 	}
 }
