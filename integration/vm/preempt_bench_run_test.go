@@ -182,24 +182,30 @@ func (p *benchPair) streams(t *testing.T, what string, n int) []*echoStream {
 // preemption, streams opened through B over the preemption.
 func preemptSyncRun(t *testing.T, im benchImpl, f *benchFigures) {
 	p := startBenchPair(t, im, true, "wrr")
-	http := startProber(t, 13*time.Millisecond)
+	http := startProberIn(t, client.ns, 13*time.Millisecond, benchProbeTimeout)
 	s1 := p.streams(t, "through A", 2)
 	if !synced(dirB, s1, 10*time.Second) {
 		t.Logf("%s: B's connection table did not hold every stream through A within 10 s", im.name)
 	}
+	before := aliveNow(s1)
 	at, moved := p.crashA(t)
-	f.crash = append(f.crash, outageOver(http, at, moved))
-	f.crashStreams.over(s1, 10)
+	f.crash = append(f.crash, outageOver(t, http, at, moved, "crash"))
+	f.crashStreams.over(s1, before, 10)
 	s2 := p.streams(t, "through B", 2)
+	before1, before2 := aliveNow(s1), aliveNow(s2)
 	at, moved = p.returnA(t)
-	f.preempt = append(f.preempt, outageOver(http, at, moved))
-	f.sameStreams.over(s1, 20)
-	f.bStreams.over(s2, 20)
+	f.preemptAfter = append(f.preemptAfter, moved.Sub(at))
+	f.preempt = append(f.preempt, outageOver(t, http, at, moved, "return and preemption"))
+	f.sameStreams.over(s1, before1, 20)
+	f.bStreams.over(s2, before2, 20)
 	at = time.Now()
 	p.a.term(t)
 	moved = p.b.waitState(t, at, 20*time.Second, "MASTER")
-	f.graceful = append(f.graceful, outageOver(http, at, moved))
+	f.graceful = append(f.graceful, outageOver(t, http, at, moved, "graceful stop"))
 	http.halt()
+	if benchTrace {
+		t.Logf("%s sync run, director A's log:\n%s\ndirector B's log:\n%s", im.name, p.a.tail(80), p.b.tail(80))
+	}
 	for _, s := range append(s1, s2...) {
 		s.end()
 	}
@@ -212,9 +218,9 @@ func preemptNoSyncRun(t *testing.T, im benchImpl, sched string, c *survival) {
 	s := p.streams(t, "through A, no sync, "+sched, 2)
 	p.crashA(t)
 	var crash, back survival
-	alive := crash.over(s, 10)
+	alive := crash.over(s, s, 10)
 	p.returnA(t)
-	back.over(alive, 20)
+	back.over(alive, alive, 20)
 	c.of += len(s)
 	c.ok += back.ok
 	for _, st := range s {
@@ -225,38 +231,81 @@ func preemptNoSyncRun(t *testing.T, im benchImpl, sched string, c *survival) {
 // settle is how long after a move the client's requests still count towards its outage.
 const settle = 3 * time.Second
 
+// benchProbeTimeout bounds each of the client's requests: the outage is measured to the
+// first answered request, so a request sent into the void must give up well within
+// Master_Down_Interval's order (a lost SYN is retried only after 1 s) for the figure to
+// resolve the move rather than the timeout.
+const benchProbeTimeout = 250 * time.Millisecond
+
+// benchTrace (HALVS_VM_PREEMPT_BENCH's trace=1) logs each move's requests and the daemons'
+// logs: what to read when a figure surprises.
+var benchTrace bool
+
 // outageOver waits until settle after a move that began at from and ended (new MASTER) at
 // to, and measures the client's outage over it from the prober's records.
-func outageOver(http *prober, from, to time.Time) moveOutage {
+func outageOver(t *testing.T, http *prober, from, to time.Time, what string) moveOutage {
+	t.Helper()
 	end := to.Add(settle)
 	time.Sleep(time.Until(end))
+	if benchTrace {
+		var sb strings.Builder
+		for _, r := range http.between(from.Add(-time.Second), end) {
+			if r.err != nil {
+				fmt.Fprintf(&sb, "  %+.3fs FAIL %v\n", r.at.Sub(from).Seconds(), r.err)
+			}
+		}
+		t.Logf("%s at %s, new MASTER %+.3fs; client's neighbour for the VIP %q (A %s, B %s); %s; failed requests:\n%s",
+			what, from.Format("15:04:05.000"), to.Sub(from).Seconds(), strings.TrimSpace(nsRun(t, client.ns, "ip neigh show "+vip.String())),
+			linkMAC(t, dirA.ns), linkMAC(t, dirB.ns), describe(count(http.between(from.Add(-time.Second), end))), sb.String())
+	}
+	return outageOf(http.between(from.Add(-time.Second), end), from.Add(-time.Second), end)
+}
+
+// outageOf measures an outage in the requests that started in [begin, end). With failed
+// requests: from the start of the last answered request before the first failure to the
+// start of the first answered one after the last failure, answers in between included (one
+// disruption: an answer between two resets does not end it). Without: the longest gap
+// between the starts of two successive requests (a stall).
+func outageOf(reqs []request, begin, end time.Time) moveOutage {
 	var o moveOutage
-	last, failed := from.Add(-time.Second), 0
-	for _, r := range http.between(last, end) {
+	first, last := -1, -1
+	for i, r := range reqs {
 		if r.err != nil {
-			failed++
-			continue
+			if first < 0 {
+				first = i
+			}
+			last = i
+			o.failed++
 		}
-		if gap := r.at.Sub(last); gap > o.gap {
-			o.gap, o.failed = gap, failed
+	}
+	if first < 0 {
+		prev := begin
+		for _, r := range reqs {
+			o.gap = max(o.gap, r.at.Sub(prev))
+			prev = r.at
 		}
-		last, failed = r.at, 0
+		return o
 	}
-	if failed > 0 && end.Sub(last) > o.gap {
-		o = moveOutage{gap: end.Sub(last), failed: failed, open: true}
+	start, stop := begin, end
+	if first > 0 {
+		start = reqs[first-1].at
 	}
+	if last+1 < len(reqs) {
+		stop = reqs[last+1].at
+	} else {
+		o.open = true
+	}
+	o.gap = stop.Sub(start)
 	return o
 }
 
-// over counts which of streams were alive and echo lines more lines (a reset or a stall of
-// the stream's 10 s deadline ends one); it returns the survivors.
-func (c *survival) over(streams []*echoStream, lines int) []*echoStream {
+// over counts, of streams (all) and those of them alive before an event (before), which
+// echo lines more lines after it (a reset or a stall of the stream's 10 s deadline ends
+// one); it returns the survivors.
+func (c *survival) over(all, before []*echoStream, lines int) []*echoStream {
+	c.gone += len(all) - len(before)
 	var alive []*echoStream
-	for _, s := range streams {
-		if s.broken() {
-			c.gone++
-			continue
-		}
+	for _, s := range before {
 		c.of++
 		if s.survives(lines, 15*time.Second) {
 			c.ok++
@@ -266,10 +315,17 @@ func (c *survival) over(streams []*echoStream, lines int) []*echoStream {
 	return alive
 }
 
-func (s *echoStream) broken() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.err != nil
+// aliveNow returns the streams that have not broken.
+func aliveNow(streams []*echoStream) []*echoStream {
+	var out []*echoStream
+	for _, s := range streams {
+		s.mu.Lock()
+		if s.err == nil {
+			out = append(out, s)
+		}
+		s.mu.Unlock()
+	}
+	return out
 }
 
 // survives is waitLines that reports: whether s echoed n more lines within limit.

@@ -26,6 +26,8 @@ func parsePreemptBench(s string) (preemptBenchParams, error) {
 		var err error
 		switch k {
 		case "", "1":
+		case "trace":
+			benchTrace = v == "1"
 		case "runs":
 			p.runs, err = strconv.Atoi(v)
 			if err == nil && p.runs < 1 {
@@ -57,6 +59,7 @@ type survival struct{ ok, of, gone int }
 // benchFigures are one daemon's figures over all runs.
 type benchFigures struct {
 	crash, graceful, preempt                     []moveOutage
+	preemptAfter                                 []time.Duration // A's start to its MASTER
 	crashStreams, sameStreams, bStreams, wrr, mh survival
 }
 
@@ -106,7 +109,8 @@ func printPreemptTable(p preemptBenchParams, impls []benchImpl, figs []benchFigu
 	fmt.Printf("Takeover and preemption (issue 11): directors A (priority 150) and B (100), VRRPv3 advert_int 0.1 s,\n")
 	fmt.Printf("DR, two real servers, a new HTTP connection every 13 ms, line-echo streams (a line every 100 ms);\n")
 	fmt.Printf("halvs runs the `halvs convert` output of the keepalived.conf %s runs. %d run(s) per row,\n", kname, p.runs)
-	fmt.Printf("two streams per row and run; outages: median (min-max). VM: qemu TCG, one vCPU for everything.\n\n")
+	fmt.Printf("two streams per row and run; each request bounded by %v; outages: median (min-max).\n", benchProbeTimeout)
+	fmt.Printf("VM: qemu TCG, one vCPU for client, directors and real servers: the comparison matters.\n\n")
 	rows := []struct {
 		what string
 		cell func(f *benchFigures) string
@@ -114,6 +118,7 @@ func printPreemptTable(p preemptBenchParams, impls []benchImpl, figs []benchFigu
 		{"crash of A (process group frozen, link down, killed): client outage", func(f *benchFigures) string { return outageCell(f.crash) }},
 		{"graceful stop of A (SIGTERM): client outage", func(f *benchFigures) string { return outageCell(f.graceful) }},
 		{"A's return (rebooted) and preemption after the crash (sync on): client outage", func(f *benchFigures) string { return outageCell(f.preempt) }},
+		{"A's return after the crash: from its start to MASTER (preemption)", func(f *benchFigures) string { return durationCell(f.preemptAfter) }},
 		{"stream opened through A, over the crash takeover to B (sync on)", func(f *benchFigures) string { return f.crashStreams.cell() }},
 		{"the same stream when A comes back (rebooted: empty table) and preempts", func(f *benchFigures) string { return f.sameStreams.cell() }},
 		{"stream opened through B while A was down, when A preempts (sync on)", func(f *benchFigures) string { return f.bStreams.cell() }},
@@ -160,6 +165,20 @@ func outageCell(outs []moveOutage) string {
 	}
 	if open > 0 {
 		s += fmt.Sprintf("; %d run(s) unanswered at the window's end", open)
+	}
+	return s
+}
+
+// durationCell is "0.41 s", with the range over the runs when there are several.
+func durationCell(ds []time.Duration) string {
+	if len(ds) == 0 {
+		return "not measured"
+	}
+	ds = append([]time.Duration(nil), ds...)
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	s := fmt.Sprintf("%.2f s", ds[len(ds)/2].Seconds())
+	if len(ds) > 1 {
+		s += fmt.Sprintf(" (%.2f–%.2f s)", ds[0].Seconds(), ds[len(ds)-1].Seconds())
 	}
 	return s
 }
