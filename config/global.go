@@ -26,7 +26,7 @@ var globalSchema = schema{
 		"lvs_sync_preempt_delay", "lvs_sloppy_tcp", "lvs_sloppy_sctp", "lvs_handover_accept", "checker_log_all_failures",
 		"lvs_flush", "lvs_flush_onstop", "lvs_flush_on_stop", "lvs_notify_fifo", "rs_init_notifies"},
 		globalTimingAttrs...), // vrrp_timing.go
-	blocks: []string{"lvs_sync_daemon", "lvs_timeouts", "ssl"},
+	blocks: []string{"lvs_sync_daemon", "lvs_timeouts", "ssl", "garp_group"}, // garp_group: garp_group.go
 }
 
 func (d *decoder) global(blk *hclsyntax.Block) Global {

@@ -36,11 +36,13 @@ type GlobalTiming struct {
 	// Nice is vrrp_priority: the advert path's nice value (-20..19); HasNice says it is set.
 	Nice    int
 	HasNice bool
+	// GarpGroups are the garp_group blocks (garp_group.go).
+	GarpGroups []GarpGroup
 }
 
 // InstanceTiming holds a vrrp_instance's timing keywords, the global ones applied.
 type InstanceTiming struct {
-	GarpInterval, GnaInterval time.Duration // garp_interval / gna_interval (halvs, per instance)
+	GarpInterval, GnaInterval time.Duration // garp_interval / gna_interval (halvs: this instance's own, on top of the interface's)
 	GarpLowerPrioRepeat       int           // garp_lower_prio_repeat
 	GarpLowerPrioDelay        time.Duration // garp_lower_prio_delay
 	LowerPrioNoAdvert         bool          // lower_prio_no_advert
@@ -81,6 +83,7 @@ func (b *block) globalTiming(g *Global) {
 	b.mcastGroup("vrrp_mcast_group6", IPv6, &t.McastGroup6)
 	b.integer("vrrp_rt_priority", &t.RTPriority, 1, MaxRTPriority)
 	t.HasNice = b.integer("vrrp_priority", &t.Nice, -20, 19)
+	t.GarpGroups = b.garpGroups()
 	g.Timing = t
 }
 
@@ -90,8 +93,9 @@ var instanceTimingAttrs = []string{"garp_interval", "gna_interval", "garp_lower_
 // instanceTiming reads a vrrp_instance's timing keywords over the global defaults, and
 // mcast_src_ip, keepalived's other name for unicast_src_ip.
 func (b *block) instanceTiming(vi *VRRPInstance, g Global) {
+	// garp_interval / gna_interval are the instance's own (halvs); the global ones pace each
+	// interface for all instances (garp_group.go), so they are not copied here.
 	t := InstanceTiming{
-		GarpInterval: g.Timing.GarpInterval, GnaInterval: g.Timing.GnaInterval,
 		GarpLowerPrioRepeat: g.Timing.GarpLowerPrioRepeat, GarpLowerPrioDelay: g.Timing.GarpLowerPrioDelay,
 		LowerPrioNoAdvert: g.Timing.LowerPrioNoAdvert, HigherPrioSendAdvert: g.Timing.HigherPrioSendAdvert,
 	}

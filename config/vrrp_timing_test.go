@@ -47,8 +47,8 @@ vrrp_priority = -10
 					McastGroup4: netip.MustParseAddr("224.0.0.19"), McastGroup6: netip.MustParseAddr("ff02::13"),
 					RTPriority: 50, Nice: -10, HasNice: true}
 			},
-			wantInst: config.InstanceTiming{GarpInterval: time.Millisecond, GnaInterval: 2 * time.Millisecond,
-				GarpLowerPrioDelay: 3 * time.Second, LowerPrioNoAdvert: true, HigherPrioSendAdvert: true}},
+			// vrrp_garp_interval / vrrp_gna_interval pace the interfaces, not each instance.
+			wantInst: config.InstanceTiming{GarpLowerPrioDelay: 3 * time.Second, LowerPrioNoAdvert: true, HigherPrioSendAdvert: true}},
 		{name: "instance overrides global",
 			global: "vrrp_lower_prio_no_advert = true\nvrrp_garp_interval = 0.001\n",
 			lines:  "  lower_prio_no_advert = false\n  garp_interval = 0.005\n  garp_lower_prio_repeat = 2\n  garp_lower_prio_delay = 0\n  higher_prio_send_advert = true\n",

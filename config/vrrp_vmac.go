@@ -122,4 +122,5 @@ func validateVMACs(d *decoder, cfg *Config) {
 			d.errorf(vi.Source.Of("interface"), "interface %q is vrrp_instance %q's use_vmac macvlan, which halvs creates; name the real interface", vi.Interface, owner)
 		}
 	}
+	garpGroupVMACs(d, cfg.Global.Timing.GarpGroups, used) // garp_group.go
 }

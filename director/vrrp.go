@@ -32,6 +32,8 @@ type VRRPPlan struct {
 	Static StaticPlan
 	// VMACs are the use_vmac interfaces, by instance name (vmac.go).
 	VMACs map[string]vrrp.VMAC
+	// Pacing is garp_group and vrrp_garp_interval / vrrp_gna_interval (garp_group.go).
+	Pacing vrrp.AnnouncePacing
 }
 
 // ScriptPlan is one vrrp_script: how to run it, and as whom.
@@ -82,7 +84,8 @@ func TranslateVRRP(cfg *config.Config) (VRRPPlan, error) {
 	addGroupTrackers(cfg, &p)
 	p.Files, p.Processes = trackedObjects(cfg, p.Instances)
 	p.Static = translateStatic(cfg)
-	p.VMACs = vmacsOf(cfg) // vmac.go
+	p.VMACs = vmacsOf(cfg)                                // vmac.go
+	p.Pacing = announcePacing(cfg.Global.Timing, p.VMACs) // garp_group.go
 	p.LinkDelays = cfg.InterfaceDelays
 	for _, g := range cfg.VRRPSyncGroups {
 		p.SyncGroups = append(p.SyncGroups, vrrp.SyncGroupConfig{

@@ -32,12 +32,12 @@ func TestTranslateTiming(t *testing.T) {
 		{name: "keywords; 0 is none",
 			src: `global {
   vrrp_mcast_group4 = "224.0.0.19"
-  vrrp_garp_interval = 0.01
 }
 vrrp_instance "VI_1" {
   interface = "eth0"
   virtual_router_id = 51
   virtual_ipaddress = ["192.0.2.1"]
+  garp_interval = 0.01
   lower_prio_no_advert = true
   higher_prio_send_advert = true
   garp_lower_prio_repeat = 0

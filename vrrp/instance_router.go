@@ -53,7 +53,8 @@ type Deps struct {
 	// StartupDelay is vrrp_startup_delay: the instances the first Apply starts leave INIT
 	// this long after NewRouter; later ones (a reload) start at once.
 	StartupDelay time.Duration
-	startupUntil time.Time // NewRouter's time plus StartupDelay
+	startupUntil time.Time      // NewRouter's time plus StartupDelay
+	pacer        *announcePacer // garp_group and vrrp_garp_interval: garp_pacer.go
 }
 
 // Router runs a set of VRRP instances and sync groups: one receive goroutine per shared
@@ -106,6 +107,7 @@ func NewRouter(d Deps) (*Router, error) {
 	if d.StartupDelay > 0 {
 		d.startupUntil = d.Clock.Now().Add(d.StartupDelay)
 	}
+	d.pacer = newAnnouncePacer(time.Now, time.Sleep) // the kernel workers wait in real time
 	return &Router{
 		deps:      d,
 		instances: map[string]*Instance{}, configs: map[string]InstanceConfig{},

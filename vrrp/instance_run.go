@@ -109,7 +109,7 @@ func newInstance(d *Deps, tx *sharedTransport, cfg InstanceConfig, group *SyncGr
 	i.counters.Drops = map[DropReason]uint64{}
 	i.counters.Transitions = map[State]uint64{}
 	i.logs = newLogLimiter(log, d.Clock, logWindow, logBurst, i.countSuppressed)
-	i.owner = &vipOwner{addr: d.Addresser, ann: d.Announcer, routes: d.Routes, log: log, logs: i.logs, garp: i.garp, count: i.count,
+	i.owner = &vipOwner{addr: d.Addresser, ann: d.Announcer, routes: d.Routes, log: log, logs: i.logs, garp: i.garp, count: i.count, pacer: d.pacer,
 		vips: cfg.VIPs, excluded: cfg.ExcludedVIPs, virtualRoutes: cfg.VirtualRoutes, virtualRules: cfg.VirtualRules}
 	i.status = Status{Name: cfg.Name, State: StateInit, Priority: cfg.Priority, BasePriority: cfg.Priority, Since: d.Clock.Now()}
 	return i

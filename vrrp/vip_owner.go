@@ -17,6 +17,7 @@ type vipOwner struct {
 	log    *slog.Logger
 	logs   *logLimiter         // the advert path's lines (reannounce)
 	garp   func() garpSettings // the instance's current settings
+	pacer  *announcePacer      // the Router's, shared by its instances; nil in some tests
 	count  func(func(*Counters))
 
 	claimed       bool
@@ -137,10 +138,7 @@ func (o *vipOwner) announceLogged(n int, logBurst func(VIP, int)) {
 	// keepalived's order: each round covers every VIP, so all get one early.
 	for range n {
 		for _, v := range vips {
-			o.pace(v)
-			if err := o.ann.Announce(v.Dev, v.Prefix.Addr()); err != nil {
-				o.kernelError("announce", v, err)
-			}
+			o.sendAnnouncement(v)
 		}
 	}
 }
@@ -149,10 +147,7 @@ func (o *vipOwner) announceLogged(n int, logBurst func(VIP, int)) {
 func (o *vipOwner) announceVIP(v VIP, n int) {
 	o.logBurst(v, n)
 	for range n {
-		o.pace(v)
-		if err := o.ann.Announce(v.Dev, v.Prefix.Addr()); err != nil {
-			o.kernelError("announce", v, err)
-		}
+		o.sendAnnouncement(v)
 	}
 }
 
@@ -205,24 +200,36 @@ func (o *vipOwner) setOwned(vips, excluded []VIP) {
 	}
 }
 
-// pace waits, on the kernel worker, until the interface's garp_interval (gna_interval for
-// IPv6) has passed since the instance's last announcement there.
-func (o *vipOwner) pace(v VIP) {
+// sendAnnouncement sends one gratuitous ARP (unsolicited NA) for v on the kernel worker,
+// once the instance's own garp_interval (gna_interval for IPv6; halvs) has passed since its
+// last announcement on the interface, and at the interface's turn (garp_group or
+// vrrp_garp_interval, across all instances: garp_pacer.go).
+func (o *vipOwner) sendAnnouncement(v VIP) {
 	g := o.garp()
+	v6 := v.Prefix.Addr().Is6()
 	gap := g.arpInterval
-	if v.Prefix.Addr().Is6() {
+	if v6 {
 		gap = g.naInterval
 	}
-	if gap <= 0 {
-		return
+	var notBefore time.Time
+	if last, ok := o.lastAnnounce[v.Dev]; ok && gap > 0 {
+		notBefore = last.Add(gap)
 	}
-	if o.lastAnnounce == nil {
-		o.lastAnnounce = map[string]time.Time{}
-	}
-	if last, ok := o.lastAnnounce[v.Dev]; ok {
-		if wait := time.Until(last.Add(gap)); wait > 0 {
-			time.Sleep(wait)
+	send := func() {
+		if err := o.ann.Announce(v.Dev, v.Prefix.Addr()); err != nil {
+			o.kernelError("announce", v, err)
 		}
 	}
-	o.lastAnnounce[v.Dev] = time.Now()
+	if o.pacer != nil {
+		o.pacer.announce(v.Dev, v6, notBefore, send)
+	} else {
+		time.Sleep(time.Until(notBefore))
+		send()
+	}
+	if gap > 0 {
+		if o.lastAnnounce == nil {
+			o.lastAnnounce = map[string]time.Time{}
+		}
+		o.lastAnnounce[v.Dev] = time.Now()
+	}
 }

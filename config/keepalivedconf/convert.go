@@ -106,6 +106,10 @@ func (c *converter) top(root *hclwrite.Body, n *Node) {
 		c.body(c.global, n, globalSpec)
 		return
 	}
+	if kw == "garp_group" { // a block of global in halvs: garpgroup.go
+		c.garpGroup(root, n)
+		return
+	}
 	if kw == "interface_up_down_delays" { // a top-level list in halvs, as the block is in keepalived
 		entries(kw, nil)(c, newOut(root, "the top level"), n)
 		return

@@ -505,9 +505,6 @@ include extra.conf
   interfce eth0
   unicast_ttl 64
 }
-garp_group {
-  interface eth0
-}
 bogus_block {
 }
 `,
@@ -525,8 +522,7 @@ bogus_block {
 		`extra.conf:2: error: use_ipvlan in vrrp_instance "V" left out: halvs does not create ipvlan interfaces, nor VMACs for addresses on other interfaces (use_vmac in the instance makes the instance's); vrrp_instance V holds its VIPs on its interface, with that interface's MAC address, not on a virtual MAC`,
 		`extra.conf:3: error: track_bfd in vrrp_instance "V" left out: halvs has no BFD: no maintained Go BFD implementation interoperates with keepalived's or FRR's bfdd; check the real server with another checker (tcp_check, ping_check) and the peer with VRRP itself; vrrp_instance V no longer changes its priority or goes to FAULT on what track_bfd tracks`,
 		`extra.conf:6: warning: unknown keyword "interfce" in vrrp_instance "V", left out (keepalived would reject it too); did you mean "interface"?`,
-		"extra.conf:9: error: garp_group in the top level left out: halvs does not support it; nothing of the garp_group block is carried over",
-		`extra.conf:12: warning: unknown keyword "bogus_block" in the top level, left out (keepalived would reject it too)`,
+		`extra.conf:9: warning: unknown keyword "bogus_block" in the top level, left out (keepalived would reject it too)`,
 		// Instances are completed once the global settings are known.
 		`extra.conf:7: warning: unicast_ttl in vrrp_instance "V" left out: it has no unicast_peer (keepalived resets it, with an error)`,
 	}
