@@ -75,6 +75,9 @@ func getVIP(timeout time.Duration) (string, error) {
 // from the client namespace. Requests are bounded by a timeout, so an unanswered one (a VIP
 // nobody holds) costs that long and is counted as failed.
 type prober struct {
+	// capture, when set, explains failed requests in the moves' checks.
+	capture *clientCapture
+
 	mu   sync.Mutex
 	reqs []request
 	stop chan struct{}
