@@ -72,7 +72,7 @@ func parseRoute(s string, warn func(string)) (Route, error) {
 		case "append":
 			r.Mode = RouteAppend
 		case "no_track":
-			warn("no_track has no effect in halvs: a virtual route deleted behind a MASTER's back is re-added all the same (keepalived with no_track leaves it out until the next takeover)")
+			r.NoTrack = true
 		case "nexthop":
 			if len(r.Nexthops) > 0 {
 				return Route{}, errors.New(`"nexthop" cannot follow "or"`)

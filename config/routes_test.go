@@ -85,7 +85,7 @@ func TestRouteDiagnostics(t *testing.T) {
 		{"no destination", routeConfig("virtual_routes", "via 10.1.1.1"),
 			[]string{at + "error: a route needs a destination"}},
 		{"gw and no_track", routeConfig("virtual_routes", "10.0.0.0/8 gw 10.1.1.1 no_track"),
-			[]string{at + `warning: "gw" is deprecated`, at + "warning: no_track has no effect"}},
+			[]string{at + `warning: "gw" is deprecated`}},
 	})
 }
 

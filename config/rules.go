@@ -115,7 +115,7 @@ func parseRule(s string, warn func(string)) (r Rule, hasPref bool, err error) {
 				r.Dport = pr
 			}
 		case "no_track":
-			warn("no_track has no effect in halvs: a virtual rule deleted behind a MASTER's back is re-added all the same (keepalived with no_track leaves it out until the next takeover)")
+			r.NoTrack = true
 		case "tunnel-id":
 			return Rule{}, false, errors.New("tunnel-id cannot be expressed through the netlink library halvs uses (it sends 32 bits where the kernel wants 64)")
 		case "l3mdev":

@@ -55,7 +55,10 @@ type Route struct {
 	Congctl  string
 	Mode     RouteMode
 	Nexthops []Nexthop
-	Source   Source
+	// NoTrack is keepalived's no_track: a MASTER does not re-add the virtual route when it
+	// is deleted behind its back (until its next takeover).
+	NoTrack bool
+	Source  Source
 }
 
 // RuleSpec is a policy rule in the kernel's terms (see Rule).
@@ -81,6 +84,7 @@ type RuleSpec struct {
 	UIDRange                                 [2]uint32
 	HasUIDRange                              bool
 	Sport, Dport                             [2]uint16
+	NoTrack                                  bool // no_track, as Route's (not in the kernel)
 }
 
 // Rule is one rule entry: "[inet|inet6] [not] [from PREFIX] [to PREFIX] [preference N]

@@ -42,7 +42,7 @@ func routesOf(rs []config.Route) []vrrp.Route {
 		vr := vrrp.Route{
 			Dst: r.Dst, Type: r.Type, Table: r.Table, Via: r.Via, Dev: r.Dev, Src: r.Src, Metric: r.Metric,
 			Scope: r.Scope, Protocol: r.Protocol, Tos: r.Tos, OnLink: r.OnLink, Realms: r.Realms,
-			Metrics: vrrp.RouteMetrics(r.Metrics), Congctl: r.Congctl, Mode: vrrp.RouteMode(r.Mode),
+			Metrics: vrrp.RouteMetrics(r.Metrics), Congctl: r.Congctl, Mode: vrrp.RouteMode(r.Mode), NoTrack: r.NoTrack,
 		}
 		for _, nh := range r.Nexthops {
 			vr.Nexthops = append(vr.Nexthops, vrrp.Nexthop(nh))

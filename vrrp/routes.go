@@ -65,6 +65,9 @@ type Route struct {
 	Congctl  string
 	Mode     RouteMode
 	Nexthops []Nexthop
+	// NoTrack (keepalived's no_track) keeps a MASTER from re-adding the route when it is
+	// deleted behind its back (routes_check.go). It is not part of the route in the kernel.
+	NoTrack bool
 }
 
 // Rule is one virtual_rules (or static_rules) entry: a policy routing rule.
@@ -90,6 +93,7 @@ type Rule struct {
 	UIDRange                                 [2]uint32
 	HasUIDRange                              bool
 	Sport, Dport                             [2]uint16 // zero: any port
+	NoTrack                                  bool      // as Route's
 }
 
 // RouteManager adds and removes routes and policy rules. Adding what the kernel already

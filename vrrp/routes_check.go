@@ -133,15 +133,17 @@ func netString(n *net.IPNet) string {
 }
 
 // verifyRoutes re-adds the virtual routes and rules the kernel lost while MASTER, in
-// keepalived's order (routes, then rules), each logged once and counted as a repair. A
-// re-add the kernel refuses (the interface is still down) is logged the first time only
-// and tried again at the next check.
+// keepalived's order (routes, then rules), each logged once and counted as a repair; those
+// with no_track are not checked. A re-add the kernel refuses (the interface is still down)
+// is logged the first time only and tried again at the next check.
 func (o *vipOwner) verifyRoutes() {
 	c, ok := o.routes.(RouteChecker)
-	if !ok || len(o.virtualRoutes)+len(o.virtualRules) == 0 {
+	checkRoutes := filter(o.virtualRoutes, func(r Route) bool { return !r.NoTrack })
+	checkRules := filter(o.virtualRules, func(r Rule) bool { return !r.NoTrack })
+	if !ok || len(checkRoutes)+len(checkRules) == 0 {
 		return
 	}
-	routes, rules, err := c.Missing(o.virtualRoutes, o.virtualRules)
+	routes, rules, err := c.Missing(checkRoutes, checkRules)
 	if err != nil {
 		o.routeError("check routes", "virtual_routes and virtual_rules", err)
 		return
@@ -169,4 +171,14 @@ func (o *vipOwner) verifyRoutes() {
 	for _, r := range rules {
 		repair("rule", r.String(), func() error { return o.routes.AddRule(r) })
 	}
+}
+
+func filter[T any](xs []T, keep func(T) bool) []T {
+	var out []T
+	for _, x := range xs {
+		if keep(x) {
+			out = append(out, x)
+		}
+	}
+	return out
 }

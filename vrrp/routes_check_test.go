@@ -125,3 +125,32 @@ func TestNetlinkRoutesMissing(t *testing.T) {
 		t.Errorf("missing rules after removing one (-want +got):\n%s", diff)
 	}
 }
+
+// TestRoutesNoTrackNotRepaired: a virtual route and rule with no_track removed behind the
+// MASTER's back stay out (keepalived's no_track); the tracked ones beside them come back.
+func TestRoutesNoTrackNotRepaired(t *testing.T) {
+	l := newLab(t)
+	a, ra := l.routedHost(hostA)
+	cfg := routedConfig(255)
+	untracked, untrackedRule := route2, rule1
+	untracked.NoTrack, untrackedRule.NoTrack = true, true
+	cfg.VirtualRoutes, cfg.VirtualRules = []Route{route1, untracked}, []Rule{untrackedRule}
+	a.apply(t, cfg)
+	l.advance(time.Second)
+	if state(a) != StateMaster {
+		t.Fatalf("A is %v, want MASTER", state(a))
+	}
+	for _, r := range []Route{route1, untracked} {
+		if err := ra.mem.DelRoute(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ra.mem.DelRule(untrackedRule); err != nil {
+		t.Fatal(err)
+	}
+	a.addr.TakeOps()
+	l.advance(3 * time.Second)
+	if diff := cmp.Diff([]string{"add route " + route1.String()}, a.addr.TakeOps()); diff != "" {
+		t.Errorf("repairs (-want +got):\n%s", diff)
+	}
+}
