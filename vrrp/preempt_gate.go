@@ -22,15 +22,17 @@ func (i *Instance) HoldPreempt(hold bool) {
 }
 
 // preemptHold applies a PreemptHold. A hold that finds the instance BACKUP with no master
-// heard yet (it has just started) also re-arms the down timer at the full
-// Master_Down_Interval: a `state MASTER` instance waits only one interval at startup
-// (keepalived's way), no longer than the current master takes between two adverts, so a
-// restarted director would claim the VIP by timer, as if there were no master, before that
-// master's first advert reached it: a takeover, which no hold stops. Three intervals let the
-// master be heard; from then on the hold keeps the instance BACKUP.
+// accepted yet (it has just started: none heard, or only a lower-priority one whose adverts
+// it ignored to preempt) also re-arms the down timer at the full Master_Down_Interval: a
+// `state MASTER` instance waits only one interval at startup (keepalived's way), no longer
+// than the current master takes between two adverts, so a restarted director would claim
+// the VIP by timer, as if there were no master: a takeover, which no hold stops. Three
+// intervals let the master be heard and, held, accepted; from then on the hold keeps the
+// instance BACKUP. (The hold reaches the instance just after its start, and the master's
+// first advert may come first.)
 func (m *Machine) preemptHold(hold bool) []Action {
 	m.preemptHeld = hold
-	if hold && m.state == StateBackup && !m.masterAddr.IsValid() {
+	if hold && m.state == StateBackup && (!m.masterAddr.IsValid() || m.masterPriority < m.priority) {
 		return []Action{ArmMasterDownTimer{m.downInterval()}}
 	}
 	return nil

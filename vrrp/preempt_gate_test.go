@@ -67,6 +67,13 @@ func TestPreemptHold(t *testing.T) {
 			wantState: StateBackup,
 		},
 		{
+			// The hold reaches a just-started instance after the live master's first advert:
+			// that advert was ignored (to preempt), so the one-interval startup timer ran on.
+			name: "hold after only a lower-priority master was heard waits the full down interval",
+			cfg:  initialMaster, before: []step{{0, Startup{}}, {sec / 20, low}},
+			step: step{sec / 10, PreemptHold{Hold: true}}, want: []Action{ArmMasterDownTimer{down150}}, wantState: StateBackup,
+		},
+		{
 			name: "hold after a master was heard changes no state and arms nothing",
 			cfg:  initialMaster, before: []step{{0, Startup{}}, {sec / 20, adv(3, 200, sec, higher)}},
 			step: step{sec / 10, PreemptHold{Hold: true}}, wantState: StateBackup,
