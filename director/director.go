@@ -79,6 +79,11 @@ type Options struct {
 	// SetIPVSSysctl writes net.ipv4.vs.NAME (lvs_sloppy_tcp, the sync settings); lvs.SetSysctl
 	// when nil.
 	SetIPVSSysctl func(name, value string) error
+	// GetIPVSSysctl reads net.ipv4.vs.NAME; lvs.Sysctl when nil.
+	GetIPVSSysctl func(name string) (string, error)
+	// MidStream marks mid-stream packets for lvs_handover_accept's forwarding after a
+	// preemption (handover_forward.go); the kernel's tc when nil.
+	MidStream MidStreamMarker
 }
 
 // Director runs one halvs configuration: the VRRP instances, the vrrp_scripts they track,
@@ -134,6 +139,7 @@ type plan struct {
 	timeouts *lvs.Timeouts
 	syncd    *lvs.SyncDaemon // role unset: the director picks it from the instance's state
 	syncInst string
+	forwards map[string]midStream // handover_forward.go, by instance
 	needIPVS bool
 }
 
@@ -166,6 +172,7 @@ func translate(cfg *config.Config, users UserLookup) (plan, error) {
 		}
 		p.syncd, p.syncInst = &sd, cfg.Global.LVSSyncDaemon.Instance
 	}
+	p.forwards = handoverForwards(cfg)
 	p.needIPVS = len(p.table) > 0 || p.timeouts != nil || p.syncd != nil
 	// The health checks validate their whole set up front (every checker built, none run,
 	// no scheduler), so that a config they refuse is refused before anything changes.
@@ -286,7 +293,8 @@ func (d *Director) openVRRP() error {
 	r, err := vrrp.NewRouter(vrrp.Deps{
 		Addresser: addr, Announcer: ann, Links: d.links, OpenTransport: open, Routes: d.routes,
 		Clock: o.VRRPClock, Logger: d.log, RunScript: d.runNotify, OnStateChange: d.onStateChange,
-		AdvertSched: advertSched(d.global.Load().Timing), StartupDelay: d.global.Load().Timing.StartupDelay, // vrrp_timing.go
+		BeforePreemptClaim: d.beforePreemptClaim,                                                                   // handover_forward.go
+		AdvertSched:        advertSched(d.global.Load().Timing), StartupDelay: d.global.Load().Timing.StartupDelay, // vrrp_timing.go
 	})
 	if err != nil {
 		return err

@@ -41,7 +41,7 @@ func handoverAccept(cfg *config.Config) bool {
 
 // handoverPlan is the rules and routes of lvs_handover_accept: for each VRRP instance's
 // address that is a virtual server's, a local route to it in handoverTable and one rule per
-// virtual server on it, matched by protocol and port and by the VIP's interface.
+// DR or TUN virtual server on it, matched by protocol and port and by the VIP's interface.
 func handoverPlan(cfg *config.Config) ([]vrrp.Route, []vrrp.Rule) {
 	if !handoverAccept(cfg) {
 		return nil, nil
@@ -63,7 +63,9 @@ func handoverPlan(cfg *config.Config) ([]vrrp.Route, []vrrp.Rule) {
 		addr := vs.Addr.Addr()
 		dev, ok := devs[addr]
 		proto := ipProto(vs.Protocol)
-		if !ok || vs.FWMark != 0 || proto == 0 {
+		// With NAT the real servers answer through the VIP's owner, which would not know
+		// a connection this director scheduled.
+		if !ok || vs.FWMark != 0 || proto == 0 || vs.Method == config.MethodNAT {
 			continue
 		}
 		host := netip.PrefixFrom(addr, addr.BitLen())

@@ -2,18 +2,23 @@ package director
 
 import (
 	"fmt"
+	"maps"
+	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/halvs/halvs/lvs"
 	"github.com/halvs/halvs/vrrp"
 )
 
 // TestHandoverPlan: lvs_handover_accept routes each virtual server on a VRRP instance's VIP
 // (by protocol, port and the VIP's interface) to a table where the VIP is local; on by
 // default with the sync daemon only, and leaves out servers on other addresses, firewall
-// marks and groups.
+// marks, groups and NAT.
 func TestHandoverPlan(t *testing.T) {
 	services := `
 virtual_server "10.0.0.1:80" {
@@ -34,6 +39,11 @@ virtual_server "[2001:db8::1]:443" {
 virtual_server "10.0.0.9:80" {
   lb_kind = "DR"
   real_server "10.0.0.11:80" {}
+}
+virtual_server "10.0.0.1:8080" {
+  lb_kind  = "NAT"
+  protocol = "TCP"
+  real_server "10.0.0.11:8080" {}
 }
 virtual_server "fwmark:7" {
   lb_kind = "DR"
@@ -114,5 +124,126 @@ func TestHandoverDrainAtStop(t *testing.T) {
 	}
 	if got := table(t, k.ipvs); len(got) != 0 {
 		t.Errorf("IPVS table after stop: %v", got)
+	}
+}
+
+// fakeMarker records the mid-stream filters in force, "dev pref vip ports mark".
+type fakeMarker struct {
+	mu    sync.Mutex
+	marks map[string][]string // by "dev pref"
+}
+
+func (m *fakeMarker) Mark(dev string, vip netip.Addr, ports []uint16, pref uint16, mark uint32) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.marks == nil {
+		m.marks = map[string][]string{}
+	}
+	k := fmt.Sprintf("%s %d", dev, pref)
+	m.marks[k] = append(m.marks[k], fmt.Sprintf("%v %v %#x", vip, ports, mark))
+	return nil
+}
+
+func (m *fakeMarker) Unmark(dev string, pref uint16) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.marks, fmt.Sprintf("%s %d", dev, pref))
+	return nil
+}
+
+func (m *fakeMarker) all() map[string][]string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return maps.Clone(m.marks)
+}
+
+// TestHandoverForwarding: a director that preempts a master still advertising hands the
+// mid-stream packets its table does not know over to it: a firewall-mark service to the
+// old master by direct routing, the VIP's mid-stream packets marked and sloppy_tcp on for
+// the window; after it, the marking and sloppy_tcp go and the service stays while MASTER;
+// leaving MASTER removes the service. A takeover from a silent master hands nothing over.
+func TestHandoverForwarding(t *testing.T) {
+	defer func(w time.Duration) { handoverWindow = w }(handoverWindow)
+	handoverWindow = 300 * time.Millisecond
+	k := newKernel()
+	marker := &fakeMarker{}
+	r := &takeoverRig{k: k}
+	opts := k.options(t)
+	opts.MidStream = marker
+	opts.GetIPVSSysctl = func(name string) (string, error) {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		if v, ok := k.sysctl[name]; ok {
+			return v, nil
+		}
+		return "0", nil
+	}
+	opts.OpenTransport = func(vrrp.TransportKey) (vrrp.Transport, error) {
+		r.peer = &peerTransport{k.seg.Port(localAddr)}
+		return r.peer, nil
+	}
+	conf := `global {
+  lvs_sync_preempt_delay = 0
+  lvs_sync_daemon {
+    interface = "eth0"
+    instance  = "VI_1"
+  }
+}
+virtual_server "10.0.0.100:80" {
+  protocol = "TCP"
+  lb_kind  = "DR"
+  real_server "10.0.1.1:80" {}
+}
+` + instance("VI_1", 51, 150, "10.0.0.100/24")
+	d, err := New(parse(t, conf), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	running(t, d)
+	eventually(t, "VI_1 running", func() bool { return d.router.Instance("VI_1") != nil })
+	inst := d.router.Instance("VI_1")
+	sysctl := func(name string) string { v, _ := opts.GetIPVSSysctl(name); return v }
+	markKey := lvs.FWMarkKey(0x48560000, lvs.IPv4)
+
+	// The peer, priority 100, advertises every 100 ms until VI_1 (150) preempts it.
+	steps := 0
+	k.clock.until(t, "VI_1 preempts the advertising peer", func() bool {
+		if inst.Status().State == vrrp.StateMaster {
+			return true
+		}
+		if steps%10 == 0 { // until's steps are 10 ms
+			r.peer.advert(t, 100)
+			eventually(t, "the advert handled", func() bool { return !k.seg.Busy() })
+		}
+		steps++
+		return false
+	})
+	eventually(t, "the handover service", func() bool {
+		vs, err := k.ipvs.Service(markKey)
+		return err == nil && len(vs.Destinations) == 1 && vs.Destinations[0].Addr == netip.AddrPortFrom(peerAddr, 0) &&
+			vs.Destinations[0].Forward == lvs.DR
+	})
+	want := map[string][]string{"eth0 18518": {"10.0.0.100 [80] 0x48560000"}}
+	if diff := cmp.Diff(want, marker.all()); diff != "" {
+		t.Errorf("marks during the window (-want +got):\n%s", diff)
+	}
+	if got := sysctl("sloppy_tcp"); got != "1" {
+		t.Errorf("sloppy_tcp during the window = %q, want 1", got)
+	}
+	eventually(t, "the window closed", func() bool { return len(marker.all()) == 0 && sysctl("sloppy_tcp") == "0" })
+	if _, err := k.ipvs.Service(markKey); err != nil {
+		t.Errorf("the handover service after the window: %v, want it kept while MASTER", err)
+	}
+
+	// A higher-priority master: VI_1 steps down, the service goes.
+	r.peer.advert(t, 200)
+	k.clock.until(t, "VI_1 BACKUP", func() bool { return inst.Status().State == vrrp.StateBackup })
+	eventually(t, "the handover service removed", func() bool { _, err := k.ipvs.Service(markKey); return err != nil })
+
+	// The peer falls silent: VI_1 takes over from nobody alive, and hands nothing over.
+	k.clock.until(t, "VI_1 MASTER after the silence", func() bool { return inst.Status().State == vrrp.StateMaster })
+	time.Sleep(50 * time.Millisecond) // the IPVS queue's turn
+	if _, err := k.ipvs.Service(markKey); err == nil || len(marker.all()) != 0 {
+		t.Errorf("a takeover from a silent master handed over: service err %v, marks %v", err, marker.all())
 	}
 }

@@ -37,6 +37,15 @@ type ipvsSide struct {
 	retry    *time.Timer
 	sloppy   map[string]bool // sloppy_tcp / sloppy_sctp as last set
 
+	// handover_forward.go: the forwarding plan by instance, the forwarding in force, and
+	// the hold on sloppy_tcp while a window is open.
+	forwards    map[string]midStream
+	handovers   map[string]*handover
+	marker      MidStreamMarker
+	getSysctl   func(name string) (string, error)
+	sloppyHolds int
+	sloppySet   bool
+
 	gate syncGate // syncgate.go
 
 	mu    sync.Mutex // guards what Status reads
@@ -87,7 +96,14 @@ func (d *Director) openIPVS() (*ipvsSide, error) {
 		setSysctl: d.opts.setSysctl(),
 		q:         newQueue(), backend: b, rec: lvs.NewReconciler(b, lvs.Options{}),
 		plans: map[string]HealthPlan{}, quorum: map[string]bool{}, dests: map[destRef]destState{},
-		sloppy: map[string]bool{},
+		sloppy: map[string]bool{}, handovers: map[string]*handover{},
+		marker: d.opts.MidStream, getSysctl: d.opts.GetIPVSSysctl,
+	}
+	if s.marker == nil {
+		s.marker = kernelMarker{}
+	}
+	if s.getSysctl == nil {
+		s.getSysctl = lvs.Sysctl
 	}
 	s.gate.log, s.gate.host = d.log, d
 	return s, nil
@@ -158,6 +174,15 @@ func (s *ipvsSide) apply(p plan, first bool) {
 	}
 	s.reconcile()
 	s.setSysctls(p)
+	if first {
+		s.clearHandovers(p.forwards) // left by a crash during a window
+	}
+	for inst, h := range s.handovers {
+		if spec, ok := p.forwards[inst]; !ok || !spec.equal(h.spec) {
+			s.endHandover(inst)
+		}
+	}
+	s.forwards = p.forwards
 	switch {
 	case p.syncd == nil && s.syncd != nil:
 		s.syncd = nil
@@ -343,6 +368,7 @@ func (s *ipvsSide) stop(keep bool) {
 			s.retry.Stop()
 			s.retry = nil
 		}
+		s.clearHandovers(nil)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		rep, err := s.rec.Stop(ctx, keep)

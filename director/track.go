@@ -189,6 +189,7 @@ func (d *Director) onStateChange(c vrrp.StateChange) {
 	d.inst.mu.Unlock()
 	if s := d.ipvs.Load(); s != nil {
 		s.instanceState(c.Name, c.To)
+		s.handoverChange(c) // handover_forward.go
 	}
 }
 

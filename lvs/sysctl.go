@@ -48,3 +48,15 @@ func connCount(path string) (int, error) {
 	}
 	return n, sc.Err()
 }
+
+// Sysctl reads net.ipv4.vs.name.
+func Sysctl(name string) (string, error) {
+	if name == "" || strings.ContainsAny(name, "/.") {
+		return "", fmt.Errorf("lvs: bad sysctl name %q", name)
+	}
+	b, err := os.ReadFile(filepath.Join(procVS, name))
+	if err != nil {
+		return "", fmt.Errorf("lvs: net.ipv4.vs.%s: %w", name, err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}

@@ -47,6 +47,12 @@ type Deps struct {
 	// block (hand slow work to a queue), and must not wait for Router.Apply or Shutdown,
 	// which report the STOP of the instances they stop before returning.
 	OnStateChange func(StateChange)
+	// BeforePreemptClaim, when set, is called on an instance's kernel worker before it adds
+	// the VIPs of a takeover that preempted a master still advertising (Machine.Preempted),
+	// so that what must be in place before clients move (the director's handover of
+	// mid-stream packets to that master) is. The VIPs wait for it: it must be bounded. The
+	// preempted master keeps serving meanwhile, so a few milliseconds cost no client.
+	BeforePreemptClaim func(instance string, preempted netip.Addr)
 	// AdvertSched is the scheduling of the advert path's threads (vrrp_rt_priority,
 	// vrrp_priority); NewRouter refuses one the process may not set.
 	AdvertSched AdvertSched

@@ -302,9 +302,16 @@ func (i *Instance) do(a Action) {
 		if i.current == eventDownTimer {
 			i.change.Armed, i.change.LastAdvert = i.downFor, i.downFrom
 		}
+		if a.To == StateMaster {
+			i.change.Preempted = i.m.Preempted()
+		}
 	case SendAdvert:
 		i.send(a.Priority)
 	case ClaimVIPs:
+		if p := i.m.Preempted(); p.IsValid() && i.deps.BeforePreemptClaim != nil {
+			name, hook := i.cfg.Name, i.deps.BeforePreemptClaim
+			i.kernel.do(func() { hook(name, p) })
+		}
 		i.kernel.do(i.owner.claim)
 		// A takeover, the first advert already sent: the VIP add is now this thread's next
 		// goroutine, and would wait for another thread to wake and steal it while this one

@@ -1,8 +1,11 @@
 package vrrp
 
 import (
+	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -464,5 +467,36 @@ func TestApplyDoesNotWaitForNotifyStop(t *testing.T) {
 	}
 	if stops != 1 {
 		t.Errorf("notify_stop ran %d times, want 1", stops)
+	}
+}
+
+// TestBeforePreemptClaim: an instance that preempts a master still advertising calls
+// BeforePreemptClaim with that master's address before it adds its VIPs; one that takes
+// over from a silent master does not call it.
+func TestBeforePreemptClaim(t *testing.T) {
+	l := newLab(t)
+	a, b := l.host(hostA), l.host(hostB)
+	var mu sync.Mutex
+	var calls []string
+	record := func(h *host, name string) func(string, netip.Addr) {
+		return func(inst string, preempted netip.Addr) {
+			mu.Lock()
+			defer mu.Unlock()
+			calls = append(calls, fmt.Sprintf("%s: %s %v VIP held %v", name, inst, preempted, h.addr.Has(vipPfx)))
+		}
+	}
+	a.r.deps.BeforePreemptClaim, b.r.deps.BeforePreemptClaim = record(a, "A"), record(b, "B")
+	b.apply(t, vi1(100)) // alone: MASTER by the silence, no call
+	l.advance(5 * time.Second)
+	a.apply(t, vi1(150))
+	l.advance(5 * time.Second)
+	if state(a) != StateMaster || state(b) != StateBackup {
+		t.Fatalf("A %v, B %v: want A to have preempted B", state(a), state(b))
+	}
+	mu.Lock()
+	got := slices.Clone(calls)
+	mu.Unlock()
+	if want := []string{fmt.Sprintf("A: VI_1 %v VIP held false", hostB)}; !slices.Equal(got, want) {
+		t.Errorf("BeforePreemptClaim calls %q, want %q", got, want)
 	}
 }

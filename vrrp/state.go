@@ -79,6 +79,12 @@ type Machine struct {
 	faults         []string  // active fault sources, sorted
 	wantMaster     bool
 	prio0          bool // the down timer was armed by a priority-0 advert
+	// lowerSeen is when, as BACKUP about to preempt, the lower-priority master's last advert
+	// arrived; preempted is the master the last takeover preempted while it advertised
+	// (zero for any other takeover): it is alive, a BACKUP now, with the connections it
+	// scheduled (see Preempted).
+	lowerSeen time.Time
+	preempted netip.Addr
 	// When, as MASTER, we last answered a lower-priority advert and a priority-0 one (see
 	// replyDue); zero: not since becoming MASTER.
 	lowerAnswered, stopAnswered time.Time
@@ -165,6 +171,10 @@ func (m *Machine) Handle(now time.Time, ev Event) []Action {
 			if m.prio0 {
 				reason = "master sent priority 0"
 			}
+			m.preempted = netip.Addr{}
+			if !m.prio0 && m.masterPriority > 0 && m.masterPriority < m.priority && now.Sub(m.lowerSeen) < m.downInterval() {
+				m.preempted = m.masterAddr // its adverts still came: a preemption, not a silence
+			}
 			return m.takeover(reason)
 		}
 	case AdvertTimerFired:
@@ -233,7 +243,7 @@ func (m *Machine) downInterval() time.Duration {
 func (m *Machine) toBackup(reason string) []Action {
 	from := m.state
 	m.state = StateBackup
-	m.prio0 = false
+	m.prio0, m.preempted = false, netip.Addr{}
 	return []Action{Transition{from, StateBackup, reason}, Notify{StateBackup, m.priority}}
 }
 
@@ -250,7 +260,7 @@ func (m *Machine) backupAdvert(now time.Time, ev AdvertReceived) []Action {
 	if !m.cfg.NoPreempt && a.Priority < m.priority && !delaying {
 		// A lower-priority master and we may preempt: ignore its advert so that the down
 		// timer, still running from the last accepted advert, expires.
-		m.masterAddr, m.masterPriority = ev.Src, a.Priority
+		m.masterAddr, m.masterPriority, m.lowerSeen = ev.Src, a.Priority, now
 		return nil
 	}
 	if m.cfg.Version == 3 && a.Interval > 0 {
@@ -340,6 +350,11 @@ func (m *Machine) takeover(reason string) []Action {
 	return m.becomeMaster(reason)
 }
 
+// Preempted is the master that the last takeover preempted while it was advertising: it
+// carries on as a BACKUP. Zero when the last takeover followed a silence, a priority-0
+// advert, a startup or a cleared fault.
+func (m *Machine) Preempted() netip.Addr { return m.preempted }
+
 // becomeMaster follows keepalived's order: the first advert before the VIPs (so the old
 // master drops them first), then the VIPs, then the gratuitous ARP / NA burst.
 func (m *Machine) becomeMaster(reason string) []Action {
@@ -406,7 +421,7 @@ func (m *Machine) enterFault(reason string) []Action {
 	}
 	from := m.state
 	m.state = StateFault
-	m.prio0 = false
+	m.prio0, m.preempted = false, netip.Addr{}
 	acts = append(acts, StopTimers{}, Transition{from, StateFault, reason}, Notify{StateFault, m.priority})
 	if m.wantMaster {
 		m.wantMaster = false

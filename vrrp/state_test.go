@@ -398,3 +398,52 @@ func TestMachineStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestPreemptedMaster: a takeover from a lower-priority master whose adverts still came
+// names it (it is alive, a BACKUP now); a takeover after a silence, a priority-0 advert or
+// from a higher-priority master that went quiet names nobody.
+func TestPreemptedMaster(t *testing.T) {
+	tests := []struct {
+		name  string
+		prio  uint8
+		steps []step
+		want  netip.Addr
+	}{
+		{"preempts a live lower-priority master", 150, []step{
+			{0, Startup{}},
+			{time.Second, adv(3, 100, time.Second, lower)},
+			{2 * time.Second, adv(3, 100, time.Second, lower)},
+			{4 * time.Second, MasterDownTimerFired{}},
+		}, lower},
+		{"the lower-priority master went silent", 150, []step{
+			{0, Startup{}},
+			{time.Second, adv(3, 100, time.Second, lower)},
+			{5 * time.Second, MasterDownTimerFired{}},
+		}, netip.Addr{}},
+		{"a higher-priority master went silent", 100, []step{
+			{0, Startup{}},
+			{time.Second, adv(3, 200, time.Second, higher)},
+			{5 * time.Second, MasterDownTimerFired{}},
+		}, netip.Addr{}},
+		{"the master sent priority 0", 100, []step{
+			{0, Startup{}},
+			{time.Second, adv(3, 200, time.Second, higher)},
+			{2 * time.Second, adv(3, 0, time.Second, higher)},
+			{2*time.Second + 700*time.Millisecond, MasterDownTimerFired{}},
+		}, netip.Addr{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := NewMachine(v3cfg(tt.prio))
+			for _, s := range tt.steps {
+				m.Handle(t0.Add(s.at), s.ev)
+			}
+			if m.State() != StateMaster {
+				t.Fatalf("state %v, want MASTER", m.State())
+			}
+			if got := m.Preempted(); got != tt.want {
+				t.Errorf("Preempted() = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

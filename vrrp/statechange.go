@@ -2,6 +2,7 @@ package vrrp
 
 import (
 	"fmt"
+	"net/netip"
 	"time"
 )
 
@@ -24,6 +25,9 @@ type StateChange struct {
 	// Armed. Zero when the change was not a down timer's expiry or no advert armed the
 	// timer (the first election, a startup, a cleared fault).
 	LastAdvert time.Time
+	// Preempted is, on a change to MASTER, the master this instance preempted while it was
+	// still advertising (Machine.Preempted): alive, a BACKUP now. Zero otherwise.
+	Preempted netip.Addr
 	// Event, when set, marks not a change of state but one of keepalived's FIFO-only
 	// notifications (notify_events.go): MASTER_RX_LOWER_PRI, MASTER_PRIORITY or
 	// BACKUP_PRIORITY. From and To are then the instance's state, Priority its priority.

@@ -44,10 +44,10 @@ func TestStateChangeOrder(t *testing.T) {
 			At: stopAt.Add(SkewTime(3, 100, time.Second)), Armed: SkewTime(3, 100, time.Second), LastAdvert: stopAt},
 	}
 	seenA := a.reported()
-	if diff := cmp.Diff(wantA, changes(seenA)); diff != "" {
+	if diff := cmp.Diff(wantA, changes(seenA), cmpNet); diff != "" {
 		t.Errorf("A's changes (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(wantB, changes(b.reported())); diff != "" {
+	if diff := cmp.Diff(wantB, changes(b.reported()), cmpNet); diff != "" {
 		t.Errorf("B's changes (-want +got):\n%s", diff)
 	}
 	if len(seenA) != 3 {
@@ -139,7 +139,7 @@ func TestSyncGroupStateChange(t *testing.T) {
 		{Name: "VG_1", SyncGroup: true, From: StateInit, To: StateBackup},
 		{Name: "VG_1", SyncGroup: true, From: StateBackup, To: StateMaster},
 	}
-	if diff := cmp.Diff(want, group, cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".At" }, cmp.Ignore())); diff != "" {
+	if diff := cmp.Diff(want, group, cmpNet, cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".At" }, cmp.Ignore())); diff != "" {
 		t.Errorf("group changes (-want +got):\n%s", diff)
 	}
 	if got := group[len(group)-1].FIFOLine(); got != "GROUP \"VG_1\" MASTER 0\n" {
@@ -301,7 +301,7 @@ func TestStateChangeArmedFromMasterInterval(t *testing.T) {
 	armed := MasterDownInterval(3, 100, cfgA.Interval)
 	want := StateChange{Name: "VI_1", From: StateBackup, To: StateMaster, Reason: "master down timer expired",
 		Priority: 100, At: last.Add(armed), Armed: armed, LastAdvert: last}
-	if diff := cmp.Diff(want, got[len(got)-1].StateChange); diff != "" {
+	if diff := cmp.Diff(want, got[len(got)-1].StateChange, cmpNet); diff != "" {
 		t.Errorf("B's takeover (-want +got):\n%s", diff)
 	}
 }

@@ -20,8 +20,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 # .modinfo "depends=" field, so no depmod run (and no kmod package) is needed on the host.
 # ip_vs_pe_sip (with the SIP conntrack helper it needs) lets TestCorpusTables compare a
 # persistence_engine sip service; ip_vs_ftp is left out: it drags in NAT helpers nobody uses.
+# sch_ingress (clsact), cls_u32 and act_skbedit carry halvs' handover marking of mid-stream
+# packets (lvs/midstream_linux.go).
 wanted=(ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_lblc ip_vs_lblcr ip_vs_dh ip_vs_sh
-  ip_vs_sed ip_vs_nq ip_vs_fo ip_vs_ovf ip_vs_mh ip_vs_pe_sip veth bridge dummy ipip)
+  ip_vs_sed ip_vs_nq ip_vs_fo ip_vs_ovf ip_vs_mh ip_vs_pe_sip veth bridge dummy ipip
+  sch_ingress cls_u32 act_skbedit)
 
 # Tools copied with their shared libraries; a missing one is an error (install-deps.sh has them).
 # bird and birdcl (bird2) are the router of the active-active tests (ecmp_*_test.go).
