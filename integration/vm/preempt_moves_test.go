@@ -74,8 +74,8 @@ func (p *prober) explain(t *testing.T, r request) {
 	}
 }
 
-// strictFigures: HALVS_VM_PREEMPT_STRICT=1 fails the test on the figures noFailures and
-// moveWithin report; otherwise they are logged (see TestPreemptKeepsStreams).
+// strictFigures: HALVS_VM_PREEMPT_STRICT=1 fails the test on the move times moveWithin
+// reports; otherwise they are logged (see TestPreemptKeepsStreams).
 var strictFigures = os.Getenv("HALVS_VM_PREEMPT_STRICT") == "1"
 
 // figure fails the test with strictFigures, else logs the message as a figure.
@@ -88,17 +88,22 @@ func figure(t *testing.T, format string, args ...any) {
 	}
 }
 
-// noFailures checks that no HTTP request started in [from, to) failed (a figure).
-func noFailures(t *testing.T, http *prober, from, to time.Time, what string) {
+// requestsFailed returns an error naming the HTTP requests started in [from, to) that
+// failed (each explained from the client's capture), nil when none did.
+func requestsFailed(t *testing.T, http *prober, from, to time.Time, what string) error {
 	t.Helper()
-	if c := count(http.between(from, to)); c["FAIL"] != 0 {
-		figure(t, "%s: %d of %d HTTP requests failed (%v)", what, c["FAIL"], len(http.between(from, to)), lastError(http.between(from, to)))
-		for _, r := range http.between(from, to) {
-			if r.err != nil {
-				http.explain(t, r)
-			}
+	reqs := http.between(from, to)
+	c := count(reqs)
+	if c["FAIL"] == 0 {
+		t.Logf("%s: %d HTTP requests, none failed", what, len(reqs))
+		return nil
+	}
+	for _, r := range reqs {
+		if r.err != nil {
+			http.explain(t, r)
 		}
 	}
+	return fmt.Errorf("%s: %d of %d HTTP requests failed (%v)", what, c["FAIL"], len(reqs), lastError(reqs))
 }
 
 // lastAdvertBefore is the last advert from src with a priority in [lo, hi] that capture c
@@ -120,7 +125,10 @@ func lastAdvertBefore(t *testing.T, c *advertCapture, src host, lo, hi uint8, at
 func moveWithin(t *testing.T, m vipMove, at time.Time, bound time.Duration, what string) {
 	t.Helper()
 	took := m.added.Sub(at)
-	t.Logf("%s: VIP on %s %v after the advert that armed its timer (bound %v)", what, m.to.name, took.Round(time.Millisecond), bound.Round(100*time.Microsecond))
+	decided := m.to.waitLog(t, at, 5*time.Second, stateWords("MASTER")...)
+	t.Logf("%s: VIP on %s %v after the advert that armed its timer (bound %v): its state change logged at %v, the VIP %v later",
+		what, m.to.name, took.Round(time.Millisecond), bound.Round(100*time.Microsecond),
+		decided.Sub(at).Round(time.Millisecond), m.added.Sub(decided).Round(time.Millisecond))
 	if took > bound {
 		figure(t, "%s: the VIP reached %s %v after the advert at %s, over the bound %v", what, m.to.name,
 			took.Round(time.Millisecond), at.Format("15:04:05.000"), bound.Round(100*time.Microsecond))
