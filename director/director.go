@@ -290,6 +290,7 @@ func (d *Director) openVRRP() error {
 	open = d.vmacs.wrapOpen(open) // vmac.go: an IPv4 VMAC sends from its base's address
 	d.fifos = newNotifyFIFOs(d.log)
 	spareAdvertPs(advertSched(d.global.Load().Timing)) // vrrp_timing.go
+	rareGC(advertSched(d.global.Load().Timing), d.log)
 	r, err := vrrp.NewRouter(vrrp.Deps{
 		Addresser: addr, Announcer: ann, Links: d.links, OpenTransport: open, Routes: d.routes,
 		Clock: o.VRRPClock, Logger: d.log, RunScript: d.runNotify, OnStateChange: d.onStateChange,

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -101,5 +102,35 @@ func TestSpareAdvertPs(t *testing.T) {
 	spareAdvertPs(vrrp.AdvertSched{RTPriority: 50})
 	if got, want := runtime.GOMAXPROCS(0), runtime.NumCPU()+4; got < want {
 		t.Errorf("vrrp_rt_priority: GOMAXPROCS %d, want at least %d", got, want)
+	}
+}
+
+// TestRareGC: with vrrp_rt_priority the collector runs only under a memory limit above
+// what the runtime holds; without it, or with GOGC in the environment, it is left alone.
+func TestRareGC(t *testing.T) {
+	gcBefore := debug.SetGCPercent(100)
+	debug.SetGCPercent(gcBefore)
+	limitBefore := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetGCPercent(gcBefore); debug.SetMemoryLimit(limitBefore) })
+	log := slog.New(slog.DiscardHandler)
+
+	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
+	if got := rareGC(vrrp.AdvertSched{}, log); got != 0 || debug.SetGCPercent(gcBefore) != gcBefore {
+		t.Errorf("no vrrp_rt_priority: limit %d, collector changed", got)
+	}
+	t.Setenv("GOGC", "200")
+	if got := rareGC(vrrp.AdvertSched{RTPriority: 50}, log); got != 0 || debug.SetGCPercent(gcBefore) != gcBefore {
+		t.Errorf("GOGC in the environment: limit %d, collector changed", got)
+	}
+	t.Setenv("GOGC", "")
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	got := rareGC(vrrp.AdvertSched{RTPriority: 50}, log)
+	if got < int64(ms.Sys)+rareGCHeadroom/2 || debug.SetMemoryLimit(-1) != got {
+		t.Errorf("vrrp_rt_priority: limit %d, runtime memory %d: want a limit about %d above it", got, ms.Sys, rareGCHeadroom)
+	}
+	if pct := debug.SetGCPercent(gcBefore); pct != -1 {
+		t.Errorf("vrrp_rt_priority: GC percent %d, want -1 (off but for the limit)", pct)
 	}
 }
