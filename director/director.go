@@ -363,6 +363,7 @@ func (d *Director) Run(ctx context.Context) error {
 		d.finish()
 		return err
 	}
+	go d.checkStaticLoop(ctx) // routes_check.go
 	d.log.Info("halvs started", "instances", len(p.vrrp.Instances), "virtual_servers", len(p.health))
 	if d.opts.OnReady != nil {
 		d.opts.OnReady()

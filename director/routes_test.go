@@ -5,11 +5,13 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/halvs/halvs/control"
 	"github.com/halvs/halvs/vrrp"
+	"golang.org/x/sys/unix"
 )
 
 // TestStaticAndVirtualRoutes: static_* are added at start and kept whatever the state,
@@ -143,5 +145,37 @@ func TestRouteRecordPath(t *testing.T) {
 				t.Errorf("routeRecordPath = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestStaticRoutesRepaired: a static route or rule deleted behind halvs' back is re-added
+// within a few seconds, as keepalived does, unless it has no_track.
+func TestStaticRoutesRepaired(t *testing.T) {
+	k := newKernel()
+	opts := k.options(t)
+	mem := &vrrp.MemoryRoutes{}
+	opts.Routes = mem
+	d, err := New(parse(t, owner("VI_1", 51, "10.0.0.1/32", "")+`static_routes = ["10.30.0.0/16 via 10.9.9.1 dev eth1", "10.31.0.0/16 via 10.9.9.1 dev eth1 no_track"]
+static_rules  = ["to 10.30.0.0/16 table 2 preference 50"]
+`), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	running(t, d)
+	tracked := vrrp.Route{Dst: netip.MustParsePrefix("10.30.0.0/16"), Via: netip.MustParseAddr("10.9.9.1"), Dev: "eth1"}
+	untracked := vrrp.Route{Dst: netip.MustParsePrefix("10.31.0.0/16"), Via: netip.MustParseAddr("10.9.9.1"), Dev: "eth1"}
+	rule := vrrp.Rule{Priority: 50, To: netip.MustParsePrefix("10.30.0.0/16"), Action: unix.FR_ACT_TO_TBL, Table: 2}
+	eventually(t, "the static routes", func() bool { return len(mem.Routes()) == 2 && len(mem.Rules()) == 1 })
+	for _, err := range []error{mem.DelRoute(tracked), mem.DelRoute(untracked), mem.DelRule(rule)} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "the tracked route and the rule re-added", func() bool {
+		return slices.Equal(mem.Routes(), []string{tracked.String()}) && len(mem.Rules()) == 1
+	})
+	time.Sleep(2 * staticCheckInterval)
+	if slices.Contains(mem.Routes(), untracked.String()) {
+		t.Error("the no_track static route was re-added")
 	}
 }
