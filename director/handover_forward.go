@@ -175,7 +175,6 @@ func (s *ipvsSide) startHandover(inst string, spec midStream, peer netip.Addr) {
 	}
 	h := &handover{spec: spec, peer: peer}
 	s.handovers[inst] = h
-	s.holdSloppy()
 	for vip, ports := range spec.VIPs {
 		if err := s.marker.Mark(spec.Dev, vip, ports, spec.Pref, spec.Mark); err != nil {
 			s.log.Error("IPVS: cannot mark mid-stream packets for the handover", "instance", inst, "vip", vip, "err", err)
@@ -183,6 +182,10 @@ func (s *ipvsSide) startHandover(inst string, spec midStream, peer netip.Addr) {
 		}
 		h.marked = true
 	}
+	if !h.marked {
+		return // nothing reaches the service: it goes when the instance leaves MASTER
+	}
+	s.holdSloppy()
 	h.window = time.AfterFunc(handoverWindow, func() { s.q.do(func() { s.closeWindow(inst, h) }) })
 	s.log.Info("handing the mid-stream packets the table does not know over to the preempted master",
 		"instance", inst, "peer", peer, "window", handoverWindow)

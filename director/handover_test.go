@@ -1,6 +1,7 @@
 package director
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"net/netip"
@@ -129,11 +130,15 @@ func TestHandoverDrainAtStop(t *testing.T) {
 
 // fakeMarker records the mid-stream filters in force, "dev pref vip ports mark".
 type fakeMarker struct {
+	fail  error // returned by Mark
 	mu    sync.Mutex
 	marks map[string][]string // by "dev pref"
 }
 
 func (m *fakeMarker) Mark(dev string, vip netip.Addr, ports []uint16, pref uint16, mark uint32) error {
+	if m.fail != nil {
+		return m.fail
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.marks == nil {
@@ -157,16 +162,12 @@ func (m *fakeMarker) all() map[string][]string {
 	return maps.Clone(m.marks)
 }
 
-// TestHandoverForwarding: a director that preempts a master still advertising hands the
-// mid-stream packets its table does not know over to it: a firewall-mark service to the
-// old master by direct routing, the VIP's mid-stream packets marked and sloppy_tcp on for
-// the window; after it, the marking and sloppy_tcp go and the service stays while MASTER;
-// leaving MASTER removes the service. A takeover from a silent master hands nothing over.
-func TestHandoverForwarding(t *testing.T) {
-	defer func(w time.Duration) { handoverWindow = w }(handoverWindow)
-	handoverWindow = 300 * time.Millisecond
-	k := newKernel()
-	marker := &fakeMarker{}
+// handoverRig runs VI_1 (priority 150) with the sync daemon and a DR virtual server on its
+// VIP, behind a fake peer, with marker as its mid-stream marker; sysctl reads what the
+// director set.
+func handoverRig(t *testing.T, marker MidStreamMarker) (k *kernel, inst *vrrp.Instance, peer *peerTransport, sysctl func(string) string) {
+	t.Helper()
+	k = newKernel()
 	r := &takeoverRig{k: k}
 	opts := k.options(t)
 	opts.MidStream = marker
@@ -201,10 +202,8 @@ virtual_server "10.0.0.100:80" {
 	}
 	running(t, d)
 	eventually(t, "VI_1 running", func() bool { return d.router.Instance("VI_1") != nil })
-	inst := d.router.Instance("VI_1")
-	sysctl := func(name string) string { v, _ := opts.GetIPVSSysctl(name); return v }
-	markKey := lvs.FWMarkKey(0x48560000, lvs.IPv4)
-
+	inst = d.router.Instance("VI_1")
+	sysctl = func(name string) string { v, _ := opts.GetIPVSSysctl(name); return v }
 	// The peer, priority 100, advertises every 100 ms until VI_1 (150) preempts it.
 	steps := 0
 	k.clock.until(t, "VI_1 preempts the advertising peer", func() bool {
@@ -218,6 +217,21 @@ virtual_server "10.0.0.100:80" {
 		steps++
 		return false
 	})
+	return k, inst, r.peer, sysctl
+}
+
+// TestHandoverForwarding: a director that preempts a master still advertising hands the
+// mid-stream packets its table does not know over to it: a firewall-mark service to the
+// old master by direct routing, the VIP's mid-stream packets marked and sloppy_tcp on for
+// the window; after it, the marking and sloppy_tcp go and the service stays while MASTER;
+// leaving MASTER removes the service. A takeover from a silent master hands nothing over.
+func TestHandoverForwarding(t *testing.T) {
+	defer func(w time.Duration) { handoverWindow = w }(handoverWindow)
+	handoverWindow = 300 * time.Millisecond
+	marker := &fakeMarker{}
+	k, inst, peer, sysctl := handoverRig(t, marker)
+	markKey := lvs.FWMarkKey(0x48560000, lvs.IPv4)
+
 	eventually(t, "the handover service", func() bool {
 		vs, err := k.ipvs.Service(markKey)
 		return err == nil && len(vs.Destinations) == 1 && vs.Destinations[0].Addr == netip.AddrPortFrom(peerAddr, 0) &&
@@ -236,7 +250,7 @@ virtual_server "10.0.0.100:80" {
 	}
 
 	// A higher-priority master: VI_1 steps down, the service goes.
-	r.peer.advert(t, 200)
+	peer.advert(t, 200)
 	k.clock.until(t, "VI_1 BACKUP", func() bool { return inst.Status().State == vrrp.StateBackup })
 	eventually(t, "the handover service removed", func() bool { _, err := k.ipvs.Service(markKey); return err != nil })
 
@@ -245,5 +259,16 @@ virtual_server "10.0.0.100:80" {
 	time.Sleep(50 * time.Millisecond) // the IPVS queue's turn
 	if _, err := k.ipvs.Service(markKey); err == nil || len(marker.all()) != 0 {
 		t.Errorf("a takeover from a silent master handed over: service err %v, marks %v", err, marker.all())
+	}
+}
+
+// TestHandoverWithoutMarking: when the interface cannot mark packets (no cls_u32, say), the
+// handover is off: it logs so, and sloppy_tcp is left alone.
+func TestHandoverWithoutMarking(t *testing.T) {
+	k, _, _, sysctl := handoverRig(t, &fakeMarker{fail: errors.New("TC classifier not found")})
+	eventually(t, "the handover service", func() bool { _, err := k.ipvs.Service(lvs.FWMarkKey(0x48560000, lvs.IPv4)); return err == nil })
+	time.Sleep(50 * time.Millisecond) // the rest of the IPVS queue's job
+	if got := sysctl("sloppy_tcp"); got != "0" {
+		t.Errorf("sloppy_tcp = %q with no marking, want it left at 0", got)
 	}
 }
