@@ -110,9 +110,12 @@ type handover struct {
 }
 
 // handoverSetupWait bounds how long an instance's VIPs wait for the handover to be in place
-// (the IPVS queue may be busy with a large reload); past it they are added all the same and
-// the handover follows.
-const handoverSetupWait = 200 * time.Millisecond
+// (the IPVS queue may be busy with a large reload, the kernel may load cls_u32 first); past
+// it they are added all the same and the handover follows. Waiting costs the clients
+// nothing: the preempted master has seen the new one's advert and released the VIP, and
+// serves what they still send it (lvs_handover_accept) until the new master's GARP. Under
+// the VM tier's emulated CPU the setup has taken over 200 ms.
+const handoverSetupWait = time.Second
 
 // beforePreemptClaim is vrrp's BeforePreemptClaim: the handover is in place before the
 // clients move, so that a request in flight through the old master is handed back to it.
