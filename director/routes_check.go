@@ -36,43 +36,16 @@ func (d *Director) checkStaticLoop(ctx context.Context) {
 // entries whose re-add failed. Called with d.mu held, so that a reload does not change the
 // plan meanwhile.
 func (d *Director) repairStatic(p StaticPlan, failing map[string]bool) map[string]bool {
-	routes := filter(p.Routes, func(r vrrp.Route) bool { return !r.NoTrack })
-	rules := filter(p.Rules, func(r vrrp.Rule) bool { return !r.NoTrack })
-	if len(routes)+len(rules) == 0 {
-		return nil
-	}
-	mr, ml, err := d.routes.Missing(routes, rules)
-	if err != nil {
-		d.log.Error("cannot check the static routes and rules", "err", err)
-		return failing
-	}
-	now := map[string]bool{}
-	repair := func(kind, what string, err error) {
+	now, err := vrrp.RepairRoutes(d.routes, p.Routes, p.Rules, failing, func(kind, what string, first bool, err error) {
 		switch {
 		case err == nil:
 			d.log.Warn("re-added a static "+kind+" that vanished from the kernel", kind, what)
-		case !failing[what]:
-			now[what] = true
+		case first:
 			d.log.Error("re-adding a static "+kind+" failed (tried again every second)", kind, what, "err", err)
-		default:
-			now[what] = true
 		}
-	}
-	for _, r := range mr {
-		repair("route", r.String(), d.routes.AddRoute(r))
-	}
-	for _, r := range ml {
-		repair("rule", r.String(), d.routes.AddRule(r))
+	})
+	if err != nil {
+		d.log.Error("cannot check the static routes and rules", "err", err)
 	}
 	return now
-}
-
-func filter[T any](xs []T, keep func(T) bool) []T {
-	var out []T
-	for _, x := range xs {
-		if keep(x) {
-			out = append(out, x)
-		}
-	}
-	return out
 }

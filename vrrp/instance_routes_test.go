@@ -70,19 +70,27 @@ func routedConfig(prio uint8) InstanceConfig {
 	return c
 }
 
-// TestRoutesFollowMastership: the MASTER adds its VIP, then its routes, then its rules;
-// leaving MASTER it removes the rules, then the routes, then the VIP (keepalived's order);
-// the backup holds none until it takes over.
-func TestRoutesFollowMastership(t *testing.T) {
-	l := newLab(t)
-	a, ra := l.routedHost(hostA)
-	b, rb := l.routedHost(hostB)
+// routedPair starts A (priority 150) and B (priority 100) with routedConfig and waits for A
+// to be MASTER and B BACKUP.
+func routedPair(t *testing.T) (l *lab, a *host, ra *loggedRoutes, b *host, rb *loggedRoutes) {
+	t.Helper()
+	l = newLab(t)
+	a, ra = l.routedHost(hostA)
+	b, rb = l.routedHost(hostB)
 	a.apply(t, routedConfig(150))
 	b.apply(t, routedConfig(100))
 	l.advance(5 * time.Second)
 	if state(a) != StateMaster || state(b) != StateBackup {
 		t.Fatalf("states A=%v B=%v, want MASTER BACKUP", state(a), state(b))
 	}
+	return l, a, ra, b, rb
+}
+
+// TestRoutesFollowMastership: the MASTER adds its VIP, then its routes, then its rules;
+// leaving MASTER it removes the rules, then the routes, then the VIP (keepalived's order);
+// the backup holds none until it takes over.
+func TestRoutesFollowMastership(t *testing.T) {
+	l, a, ra, b, rb := routedPair(t)
 	want := []string{"add " + vipPfx.String(), "add route " + route1.String(), "add route " + route2.String(), "add rule " + rule1.String()}
 	if diff := cmp.Diff(want, a.addr.TakeOps()); diff != "" {
 		t.Errorf("A's kernel changes on takeover (-want +got):\n%s", diff)
@@ -121,12 +129,7 @@ func TestRoutesFollowMastership(t *testing.T) {
 // TestReloadRoutesInPlace: a reload adds the new routes and rules and removes those that
 // went, with no state change; what stays is not touched, and a backup changes nothing.
 func TestReloadRoutesInPlace(t *testing.T) {
-	l := newLab(t)
-	a, ra := l.routedHost(hostA)
-	b, _ := l.routedHost(hostB)
-	a.apply(t, routedConfig(150))
-	b.apply(t, routedConfig(100))
-	l.advance(5 * time.Second)
+	l, a, ra, b, _ := routedPair(t)
 	a.addr.TakeOps()
 	b.addr.TakeOps()
 

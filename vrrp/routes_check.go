@@ -132,53 +132,63 @@ func netString(n *net.IPNet) string {
 	return n.String()
 }
 
-// verifyRoutes re-adds the virtual routes and rules the kernel lost while MASTER, in
-// keepalived's order (routes, then rules), each logged once and counted as a repair; those
-// with no_track are not checked. A re-add the kernel refuses (the interface is still down)
-// is logged the first time only and tried again at the next check.
-func (o *vipOwner) verifyRoutes() {
-	c, ok := o.routes.(RouteChecker)
-	checkRoutes := filter(o.virtualRoutes, func(r Route) bool { return !r.NoTrack })
-	checkRules := filter(o.virtualRules, func(r Rule) bool { return !r.NoTrack })
-	if !ok || len(checkRoutes)+len(checkRules) == 0 {
-		return
+// RepairRoutes re-adds, in keepalived's order (routes, then rules), those of routes and
+// rules that m lacks, leaving out the no_track ones; with an m that is no RouteChecker it
+// does nothing. report hears of each re-add (err nil) and each refusal, first telling
+// whether the entry was not among failing (the entries refused at the last check), so that
+// a refusal repeated every check is logged once; it returns the entries refused now. A
+// MASTER's virtual routes and the director's static ones are repaired alike.
+func RepairRoutes(m RouteManager, routes []Route, rules []Rule, failing map[string]bool,
+	report func(kind, what string, first bool, err error)) (map[string]bool, error) {
+	c, ok := m.(RouteChecker)
+	routes = slices.DeleteFunc(slices.Clone(routes), func(r Route) bool { return r.NoTrack })
+	rules = slices.DeleteFunc(slices.Clone(rules), func(r Rule) bool { return r.NoTrack })
+	if !ok || len(routes)+len(rules) == 0 {
+		return nil, nil
 	}
-	routes, rules, err := c.Missing(checkRoutes, checkRules)
+	routes, rules, err := c.Missing(routes, rules)
+	if err != nil {
+		return failing, err
+	}
+	var now map[string]bool
+	repair := func(kind, what string, err error) {
+		report(kind, what, !failing[what], err)
+		if err != nil {
+			if now == nil {
+				now = map[string]bool{}
+			}
+			now[what] = true
+		}
+	}
+	for _, r := range routes {
+		repair("route", r.String(), m.AddRoute(r))
+	}
+	for _, r := range rules {
+		repair("rule", r.String(), m.AddRule(r))
+	}
+	return now, nil
+}
+
+// verifyRoutes re-adds the virtual routes and rules the kernel lost while MASTER, each
+// logged once and counted as a repair; those with no_track are not checked. A re-add the
+// kernel refuses (the interface is still down) is logged the first time only and tried
+// again at the next check.
+func (o *vipOwner) verifyRoutes() {
+	failing, err := RepairRoutes(o.routes, o.virtualRoutes, o.virtualRules, o.routeRepairFailing,
+		func(kind, what string, first bool, err error) {
+			if err != nil {
+				o.count(func(c *Counters) { c.KernelErrors++ })
+				if first {
+					o.log.Error("re-add "+kind+" failed (tried again every second while MASTER)", kind, what, "err", err)
+				}
+				return
+			}
+			o.count(func(c *Counters) { c.RouteRepairs++ })
+			o.log.Warn(kind+" missing from the kernel while MASTER: re-added it", kind, what)
+		})
 	if err != nil {
 		o.routeError("check routes", "virtual_routes and virtual_rules", err)
 		return
 	}
-	failing := o.routeRepairFailing
-	o.routeRepairFailing = nil
-	repair := func(kind, what string, add func() error) {
-		if err := add(); err != nil {
-			o.count(func(c *Counters) { c.KernelErrors++ })
-			if !failing[what] {
-				o.log.Error("re-add "+kind+" failed (tried again every second while MASTER)", kind, what, "err", err)
-			}
-			if o.routeRepairFailing == nil {
-				o.routeRepairFailing = map[string]bool{}
-			}
-			o.routeRepairFailing[what] = true
-			return
-		}
-		o.count(func(c *Counters) { c.RouteRepairs++ })
-		o.log.Warn(kind+" missing from the kernel while MASTER: re-added it", kind, what)
-	}
-	for _, r := range routes {
-		repair("route", r.String(), func() error { return o.routes.AddRoute(r) })
-	}
-	for _, r := range rules {
-		repair("rule", r.String(), func() error { return o.routes.AddRule(r) })
-	}
-}
-
-func filter[T any](xs []T, keep func(T) bool) []T {
-	var out []T
-	for _, x := range xs {
-		if keep(x) {
-			out = append(out, x)
-		}
-	}
-	return out
+	o.routeRepairFailing = failing
 }

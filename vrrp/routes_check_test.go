@@ -18,15 +18,7 @@ func (l *loggedRoutes) Missing(routes []Route, rules []Rule) ([]Route, []Rule, e
 // are back within a second (the VIP check's), counted once each; with nothing missing the
 // check changes nothing, and the BACKUP never adds them.
 func TestRoutesRepairedWhileMaster(t *testing.T) {
-	l := newLab(t)
-	a, ra := l.routedHost(hostA)
-	b, rb := l.routedHost(hostB)
-	a.apply(t, routedConfig(150))
-	b.apply(t, routedConfig(100))
-	l.advance(5 * time.Second)
-	if state(a) != StateMaster || state(b) != StateBackup {
-		t.Fatalf("states A=%v B=%v, want MASTER BACKUP", state(a), state(b))
-	}
+	l, a, ra, _, rb := routedPair(t)
 	a.addr.TakeOps()
 	if err := ra.mem.DelRoute(route1); err != nil {
 		t.Fatal(err)

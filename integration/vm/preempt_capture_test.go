@@ -3,9 +3,7 @@
 package vm
 
 import (
-	"encoding/binary"
 	"fmt"
-	"net"
 	"net/netip"
 	"strings"
 	"sync"
@@ -56,40 +54,9 @@ func captureAdverts(t *testing.T, h host) *advertCapture {
 	t.Helper()
 	c := &advertCapture{ns: h.ns, stop: make(chan struct{}), done: make(chan struct{})}
 	err := inNamespace(h.ns, func() error {
-		ifi, err := net.InterfaceByName("eth0")
-		if err != nil {
-			return err
-		}
-		// ETH_P_ALL: a socket bound to one protocol sees only what the host receives.
-		proto := htons(unix.ETH_P_ALL)
-		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, int(proto))
-		if err != nil {
-			return err
-		}
-		raw, err := bpf.Assemble(vrrpOnly)
-		if err != nil {
-			unix.Close(fd)
-			return err
-		}
-		prog := make([]unix.SockFilter, len(raw))
-		for i, r := range raw {
-			prog[i] = unix.SockFilter{Code: r.Op, Jt: r.Jt, Jf: r.Jf, K: r.K}
-		}
-		// A read times out now and then, so that the reader sees stop.
-		tv := unix.Timeval{Usec: 200_000}
-		for _, err := range []error{
-			unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}),
-			unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1),
-			unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv),
-			unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: proto, Ifindex: ifi.Index}),
-		} {
-			if err != nil {
-				unix.Close(fd)
-				return err
-			}
-		}
+		fd, err := openPacketSocket("eth0", unix.SOCK_DGRAM, vrrpOnly)
 		c.fd = fd
-		return nil
+		return err
 	})
 	if err != nil {
 		t.Fatalf("capturing VRRP on %s: %v", h.ns, err)
@@ -116,14 +83,7 @@ func (c *advertCapture) run() {
 		if err != nil {
 			continue // the timeout (EAGAIN), EINTR; a closed link only stops the adverts
 		}
-		at := time.Now()
-		if msgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil {
-			for _, m := range msgs {
-				if m.Header.Level == unix.SOL_SOCKET && m.Header.Type == unix.SO_TIMESTAMPNS && len(m.Data) >= 16 {
-					at = time.Unix(int64(binary.NativeEndian.Uint64(m.Data)), int64(binary.NativeEndian.Uint64(m.Data[8:])))
-				}
-			}
-		}
+		at := kernelStamp(oob[:oobn])
 		ll, _ := from.(*unix.SockaddrLinklayer)
 		b := buf[:n]
 		if len(b) < 20 || ll == nil {

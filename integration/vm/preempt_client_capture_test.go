@@ -92,12 +92,14 @@ func captureClient(t *testing.T) *clientCapture {
 }
 
 // openPacketSocket opens a timestamped AF_PACKET socket of type typ on dev (in the calling
-// thread's namespace) with the filter prog, its reads timing out every 200 ms.
+// thread's namespace) with the filter prog, its reads timing out every 200 ms (so that a
+// reader sees its stop).
 func openPacketSocket(dev string, typ int, prog []bpf.Instruction) (int, error) {
 	ifi, err := net.InterfaceByName(dev)
 	if err != nil {
 		return -1, err
 	}
+	// ETH_P_ALL: a socket bound to one protocol sees only what the host receives.
 	proto := htons(unix.ETH_P_ALL)
 	fd, err := unix.Socket(unix.AF_PACKET, typ|unix.SOCK_CLOEXEC, int(proto))
 	if err != nil {
